@@ -1,0 +1,355 @@
+import { zTokenResponse } from '../../generated/zod.js';
+import { createDpopSigner, validateDpopOption, type DpopKeyPair, type DpopProofOptions } from '../dpop/proof.js';
+import { ProtocolError } from '../errors.js';
+import { isCryptoKey, type KeyInput } from '../shared/keys.js';
+import {
+  optionalPositiveNumber,
+  requireHttpUrl,
+  requireString,
+  resolveClock,
+  resolveFetch,
+  type Clock,
+  type FetchLike,
+} from '../shared/options.js';
+import { createEndpointResolver } from '../transport/discovery.js';
+import { createIdpClient, exchange, parseBody, toOAuthError, type IdpCall } from '../transport/idp-client.js';
+import { tokenTarget, type ListInput, type TokenTarget } from './cache-key.js';
+import { clientAuthMethods, createClientAuthenticator, type ClientAuthMethod } from './client-auth.js';
+import { TokenCache, type CacheEntry } from './token-cache.js';
+
+export type { ClientAuthMethod } from './client-auth.js';
+export type { DpopKeyPair, DpopProofOptions } from '../dpop/proof.js';
+export type { ListInput } from './cache-key.js';
+
+/** Options of {@link createAuthClient}. */
+export interface AuthClientOptions {
+  /** The authorization server's issuer identifier. Required unless `tokenEndpoint` is given. */
+  issuer?: string;
+  /** The OAuth client id. */
+  clientId: string;
+  /** The client secret, for `client_secret_basic` and `client_secret_post`. */
+  clientSecret?: string;
+  /** How the client authenticates. Default `'client_secret_basic'`. */
+  clientAuth?: ClientAuthMethod;
+  /** The private key (CryptoKey or private JWK) for `private_key_jwt` (RFC 7523). */
+  privateKey?: KeyInput;
+  /** Default scopes: a space-separated string or a list. */
+  scope?: ListInput;
+  /** Default RFC 8707 resource indicator(s): the audience the token is for. */
+  resource?: ListInput;
+  /**
+   * DPoP (RFC 9449): `true` makes an Ed25519 key for this instance on first use; a key pair
+   * supplies one. Default `false`.
+   */
+  dpop?: boolean | DpopKeyPair;
+  /** The token endpoint; skips discovery. */
+  tokenEndpoint?: string;
+  /** Refresh a cached token this many seconds before it expires. Default 30. */
+  refreshSkewSeconds?: number;
+  /** Timeout of each request to the authorization server, in ms. Default 10 000. */
+  timeoutMs?: number;
+  /** The fetch to use. Default `globalThis.fetch`. */
+  fetch?: FetchLike;
+  /** The clock every expiry decision is made on. Default `() => new Date()`. */
+  now?: Clock;
+}
+
+/** Options of {@link AuthClient.getToken}: each one given overrides the client's default. */
+export interface GetTokenOptions {
+  /** Scopes for this token instead of the default ones. */
+  scope?: ListInput;
+  /** Resource indicator(s) for this token instead of the default ones. */
+  resource?: ListInput;
+  /** Skip the cache: fetch a new token and replace the cached one. */
+  forceRefresh?: boolean;
+}
+
+/** An access token as the client hands it out (RFC 6749 §5.1). */
+export interface AccessToken {
+  access_token: string;
+  /** `'DPoP'` when the token is bound to the client's DPoP key. */
+  token_type: 'Bearer' | 'DPoP';
+  /** Lifetime in seconds, as the server sent it. */
+  expires_in?: number;
+  /** Expiry in epoch seconds on the client's clock. */
+  expires_at?: number;
+  /** The granted scopes, when the server said. */
+  scope?: string;
+}
+
+/** A client-credentials token client. Create one with {@link createAuthClient}. */
+export interface AuthClient {
+  /** A token for the given (or default) scopes and resources: cached, refreshed, single-flight. */
+  getToken(options?: GetTokenOptions): Promise<AccessToken>;
+  /** The `access_token` string of {@link AuthClient.getToken}. */
+  getAccessToken(options?: GetTokenOptions): Promise<string>;
+  /** Drops every cached token; the next call fetches. */
+  clearCache(): void;
+  /** An RFC 9449 proof signed with this client's DPoP key. Throws `TypeError` when DPoP is off. */
+  buildDpopProof(options: DpopProofOptions): Promise<string>;
+  /**
+   * `fetch` with this client's default token: sets `Authorization`, adds a DPoP proof when
+   * DPoP is on, retries once on a `use_dpop_nonce` challenge and once, with a new token, on a
+   * 401 `invalid_token`.
+   */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+}
+
+const where = 'createAuthClient';
+/** Nonces remembered per origin; servers rotate them, so a few dozen origins are plenty. */
+const maxRememberedNonces = 64;
+
+function decodeJwtExpiry(token: string): number | undefined {
+  const payload = token.split('.')[1];
+  if (payload === undefined) return undefined;
+  try {
+    const json: unknown = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/')));
+    const exp = (json as { exp?: unknown }).exp;
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `error` parameter of a `WWW-Authenticate` challenge (RFC 6750 §3, RFC 9449 §7.1). */
+function challengeError(header: string | null): string | undefined {
+  if (!header) return undefined;
+  return /(?:^|[\s,])error\s*=\s*"?([A-Za-z0-9_.-]+)"?/i.exec(header)?.[1];
+}
+
+function validateOptions(options: AuthClientOptions) {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options are required`);
+  const clientId = requireString(options.clientId, 'clientId', where);
+  const issuer = options.issuer === undefined ? undefined : requireHttpUrl(options.issuer, 'issuer', where);
+  const tokenEndpoint =
+    options.tokenEndpoint === undefined ? undefined : requireHttpUrl(options.tokenEndpoint, 'tokenEndpoint', where);
+  if (issuer === undefined && tokenEndpoint === undefined) {
+    throw new TypeError(`${where}: \`issuer\` is required unless \`tokenEndpoint\` is given`);
+  }
+  const clientAuth = options.clientAuth ?? 'client_secret_basic';
+  if (!clientAuthMethods.includes(clientAuth)) {
+    throw new TypeError(`${where}: \`clientAuth\` must be one of ${clientAuthMethods.join(', ')}`);
+  }
+  if (clientAuth === 'private_key_jwt') {
+    const key = options.privateKey;
+    if (!isCryptoKey(key) && !(typeof key === 'object' && key !== null && 'kty' in key)) {
+      throw new TypeError(`${where}: \`privateKey\` (a CryptoKey or private JWK) is required for private_key_jwt`);
+    }
+  } else {
+    requireString(options.clientSecret, 'clientSecret', where);
+  }
+  return {
+    clientId,
+    issuer,
+    tokenEndpoint,
+    clientAuth,
+    dpop: validateDpopOption(options.dpop),
+    refreshSkewSeconds: optionalPositiveNumber(options.refreshSkewSeconds, 'refreshSkewSeconds', where, 30, {
+      allowZero: true,
+    }),
+    timeoutMs: optionalPositiveNumber(options.timeoutMs, 'timeoutMs', where, 10_000),
+    fetch: resolveFetch(options.fetch, where),
+    now: resolveClock(options.now, where),
+    defaults: tokenTarget(options.scope, options.resource, where),
+  };
+}
+
+/**
+ * Creates a client-credentials token client (RFC 6749 §4.4): tokens are cached in memory per
+ * scope set and resource set, refreshed `refreshSkewSeconds` before expiry, fetched once for
+ * concurrent callers, and optionally bound to a DPoP key (RFC 9449).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
+ * @see https://www.rfc-editor.org/rfc/rfc8707
+ * @see https://www.rfc-editor.org/rfc/rfc9449
+ * @example
+ * ```ts
+ * import { createAuthClient } from 's2s-auth/client';
+ *
+ * const auth = createAuthClient({
+ *   issuer: 'https://idp.example.com',
+ *   clientId: 'billing-service',
+ *   clientSecret: process.env.BILLING_CLIENT_SECRET,
+ *   scope: 'orders:read',
+ *   resource: 'https://orders.example.com',
+ *   dpop: true,
+ * });
+ *
+ * const response = await auth.fetch('https://orders.example.com/orders/42');
+ * ```
+ */
+export function createAuthClient(options: AuthClientOptions): AuthClient {
+  const config = validateOptions(options);
+  const { clientId, issuer, now, timeoutMs, defaults } = config;
+  const fetchImpl = config.fetch;
+  const secret = options.clientSecret;
+  const idp = createIdpClient(fetchImpl);
+  const endpoints = createEndpointResolver({
+    client: idp,
+    issuer,
+    overrides: { token_endpoint: config.tokenEndpoint },
+    timeoutMs,
+  });
+  const authenticator = createClientAuthenticator({
+    method: config.clientAuth,
+    clientId,
+    clientSecret: secret,
+    privateKey: options.privateKey,
+    now,
+  });
+  const signer = config.dpop === undefined ? undefined : createDpopSigner(config.dpop, now);
+  const cache = new TokenCache<AccessToken>();
+  const nonces = new Map<string, string>();
+  const skewMs = config.refreshSkewSeconds * 1000;
+
+  function rememberNonce(url: string, response: Response): void {
+    const nonce = response.headers.get('dpop-nonce');
+    if (!nonce) return;
+    const { origin } = new URL(url);
+    nonces.delete(origin);
+    nonces.set(origin, nonce);
+    if (nonces.size > maxRememberedNonces) nonces.delete(nonces.keys().next().value as string);
+  }
+
+  async function sendTokenRequest(url: string, target: TokenTarget) {
+    const call: IdpCall = { client: idp, url, endpoint: 'token endpoint', timeoutMs, secrets: [secret] };
+    const authentication = await authenticator.authenticate(issuer ?? url);
+    const headers: Record<string, string> = {
+      ...authentication.headers,
+      'Content-Type': 'application/x-www-form-urlencoded',
+      Accept: 'application/json',
+    };
+    if (signer) {
+      const nonce = nonces.get(new URL(url).origin);
+      headers.DPoP = await signer.proof({ htm: 'POST', htu: url, ...(nonce === undefined ? {} : { nonce }) });
+    }
+    const answer = await exchange(call, (middleware) =>
+      idp.POST('/token', {
+        body: {
+          grant_type: 'client_credentials',
+          ...(target.scopes.length > 0 ? { scope: target.scopes.join(' ') } : {}),
+          ...(target.resources.length > 0 ? { resource: [...target.resources] } : {}),
+          ...authentication.body,
+        },
+        headers,
+        parseAs: 'text',
+        middleware,
+      }),
+    );
+    rememberNonce(url, answer.response);
+    return { call, answer };
+  }
+
+  async function requestToken(target: TokenTarget): Promise<CacheEntry<AccessToken>> {
+    const url = await endpoints.resolve('token_endpoint');
+    const issuedAtMs = now().getTime();
+    let { call, answer } = await sendTokenRequest(url, target);
+    if (!answer.response.ok && signer) {
+      const error = toOAuthError(answer, call);
+      // RFC 9449 §8: the server wants a nonce; the new one came with this answer. One retry.
+      if (error.code === 'use_dpop_nonce' && answer.response.headers.has('dpop-nonce')) {
+        ({ call, answer } = await sendTokenRequest(url, target));
+      }
+    }
+    if (!answer.response.ok) throw toOAuthError(answer, call);
+    const body = parseBody(answer, zTokenResponse, call);
+    const type = body.token_type.toLowerCase();
+    if (type !== 'bearer' && !(type === 'dpop' && signer)) {
+      throw new ProtocolError(
+        `the token endpoint issued a token of type "${body.token_type.slice(0, 32)}", which this client cannot use`,
+        [{ path: 'token_type', code: 'unsupported', message: 'expected Bearer, or DPoP when DPoP is on' }],
+      );
+    }
+    const token: AccessToken = {
+      access_token: body.access_token,
+      token_type: type === 'dpop' ? 'DPoP' : 'Bearer',
+    };
+    const expiresAt =
+      body.expires_in !== undefined
+        ? Math.floor(issuedAtMs / 1000) + body.expires_in
+        : decodeJwtExpiry(body.access_token);
+    if (body.expires_in !== undefined) token.expires_in = body.expires_in;
+    if (expiresAt !== undefined) token.expires_at = expiresAt;
+    if (body.scope !== undefined) token.scope = body.scope;
+    return { value: Object.freeze(token), refreshAtMs: refreshAt(issuedAtMs, expiresAt) };
+  }
+
+  /**
+   * When to stop serving a token: `refreshSkewSeconds` before expiry. A token that lives no
+   * longer than the skew is served for half its life instead of never, so a short-lived
+   * token does not turn every call into a token request. Unknown expiry: until evicted.
+   */
+  function refreshAt(issuedAtMs: number, expiresAt: number | undefined): number {
+    if (expiresAt === undefined) return Number.POSITIVE_INFINITY;
+    const expiresAtMs = expiresAt * 1000;
+    const lifetimeMs = expiresAtMs - issuedAtMs;
+    return lifetimeMs > skewMs ? expiresAtMs - skewMs : issuedAtMs + lifetimeMs / 2;
+  }
+
+  function getToken(options: GetTokenOptions = {}): Promise<AccessToken> {
+    let target: TokenTarget;
+    try {
+      target =
+        options.scope === undefined && options.resource === undefined
+          ? defaults
+          : tokenTarget(options.scope ?? defaults.scopes, options.resource ?? defaults.resources, 'getToken');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (options.forceRefresh !== true) {
+      const cached = cache.fresh(target.key, now().getTime());
+      if (cached) return Promise.resolve(cached);
+    }
+    return cache.load(target.key, () => requestToken(target));
+  }
+
+  async function buildDpopProof(proofOptions: DpopProofOptions): Promise<string> {
+    if (!signer) throw new TypeError('buildDpopProof: DPoP is off for this client (set `dpop`)');
+    return signer.proof(proofOptions);
+  }
+
+  async function authorisedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    const original = new Request(input, init);
+    const { origin } = new URL(original.url);
+    let token = await getToken();
+    let nonceRetried = false;
+    let refreshed = false;
+    for (;;) {
+      const request = original.clone();
+      request.headers.set('Authorization', `${token.token_type} ${token.access_token}`);
+      if (signer && token.token_type === 'DPoP') {
+        const nonce = nonces.get(origin);
+        request.headers.set(
+          'DPoP',
+          await signer.proof({
+            htm: request.method,
+            htu: request.url,
+            accessToken: token.access_token,
+            ...(nonce === undefined ? {} : { nonce }),
+          }),
+        );
+      }
+      const response = await fetchImpl(request);
+      if (signer) rememberNonce(request.url, response);
+      if (response.status !== 401) return response;
+      const error = challengeError(response.headers.get('www-authenticate'));
+      if (error === 'use_dpop_nonce' && signer && !nonceRetried && response.headers.has('dpop-nonce')) {
+        nonceRetried = true;
+      } else if (error === 'invalid_token' && !refreshed) {
+        refreshed = true;
+        token = await getToken({ forceRefresh: true });
+      } else {
+        return response;
+      }
+      await response.body?.cancel();
+    }
+  }
+
+  return {
+    getToken,
+    getAccessToken: async (tokenOptions) => (await getToken(tokenOptions)).access_token,
+    clearCache: () => cache.clear(),
+    buildDpopProof,
+    fetch: authorisedFetch,
+  };
+}

@@ -1,0 +1,70 @@
+/** One cached token and the moment (epoch ms, injected clock) it stops being served. */
+export interface CacheEntry<T> {
+  value: T;
+  refreshAtMs: number;
+}
+
+/**
+ * The in-memory token cache: fresh entries by key, one request in flight per key (single
+ * flight), failures never stored. Bounded: past `maxEntries` the least recently stored
+ * entry goes.
+ */
+export class TokenCache<T> {
+  readonly #entries = new Map<string, CacheEntry<T>>();
+  readonly #inFlight = new Map<string, Promise<T>>();
+  readonly #maxEntries: number;
+  /** Bumped by clear(): a request that was in flight then must not refill the cache. */
+  #generation = 0;
+
+  constructor(maxEntries = 1000) {
+    this.#maxEntries = maxEntries;
+  }
+
+  /** The cached value if it is still fresh at `nowMs`. */
+  fresh(key: string, nowMs: number): T | undefined {
+    const entry = this.#entries.get(key);
+    return entry !== undefined && nowMs < entry.refreshAtMs ? entry.value : undefined;
+  }
+
+  /**
+   * Joins the request in flight for `key`, or starts one with `load`. A successful result
+   * replaces the slot; a failure leaves the cache as it was and reaches every waiter.
+   */
+  load(key: string, load: () => Promise<CacheEntry<T>>): Promise<T> {
+    const pending = this.#inFlight.get(key);
+    if (pending) return pending;
+    const generation = this.#generation;
+    const request = load().then(
+      (entry) => {
+        if (this.#inFlight.get(key) === request) this.#inFlight.delete(key);
+        if (generation === this.#generation) this.#store(key, entry);
+        return entry.value;
+      },
+      (error: unknown) => {
+        if (this.#inFlight.get(key) === request) this.#inFlight.delete(key);
+        throw error;
+      },
+    );
+    this.#inFlight.set(key, request);
+    return request;
+  }
+
+  clear(): void {
+    this.#generation++;
+    this.#entries.clear();
+    this.#inFlight.clear();
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  #store(key: string, entry: CacheEntry<T>): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    if (this.#entries.size > this.#maxEntries) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+  }
+}

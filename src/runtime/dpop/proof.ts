@@ -1,0 +1,138 @@
+import { CompactSign, type JWK } from 'jose';
+import { randomId, sha256base64url } from '../shared/base64url.js';
+import {
+  algorithmOf,
+  importSigningKey,
+  isCryptoKey,
+  publicJwkOf,
+  thumbprintOf,
+  type AsymmetricAlgorithm,
+  type KeyInput,
+} from '../shared/keys.js';
+import { epochSeconds, type Clock } from '../shared/options.js';
+
+/**
+ * A DPoP key pair supplied by the caller: WebCrypto keys or JWKs. The algorithm comes from the
+ * key (Ed25519 → `EdDSA`, P-256 → `ES256`, …) unless `alg` names it.
+ */
+export interface DpopKeyPair {
+  privateKey: KeyInput;
+  publicKey: KeyInput;
+  alg?: AsymmetricAlgorithm;
+}
+
+/** What {@link DpopSigner.proof} needs for one request (RFC 9449 §4.2). */
+export interface DpopProofOptions {
+  /** The HTTP method of the request, e.g. `POST`. */
+  htm: string;
+  /** The request URL; query and fragment are dropped. */
+  htu: string;
+  /** The access token the request carries: adds `ath`. */
+  accessToken?: string;
+  /** A nonce the server handed out with `DPoP-Nonce`. */
+  nonce?: string;
+}
+
+/** Signs DPoP proofs with one key. The key is made or imported on first use. */
+export interface DpopSigner {
+  proof(options: DpopProofOptions): Promise<string>;
+  /** RFC 7638 thumbprint of the public key: the `cnf.jkt` a bound token carries. */
+  thumbprint(): Promise<string>;
+}
+
+interface ReadyKey {
+  alg: AsymmetricAlgorithm;
+  key: CryptoKey;
+  jwk: JWK;
+  thumbprint: string;
+}
+
+const methodToken = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** The `htu` of a proof: the absolute http(s) URL without query and fragment (RFC 9449 §4.2). */
+export function proofTargetUri(htu: string): string {
+  let url: URL;
+  try {
+    url = new URL(htu);
+  } catch {
+    throw new TypeError('buildDpopProof: `htu` must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new TypeError('buildDpopProof: `htu` must be an absolute http(s) URL');
+  }
+  url.search = '';
+  url.hash = '';
+  return url.href;
+}
+
+async function prepare(source: true | DpopKeyPair): Promise<ReadyKey> {
+  if (source === true) {
+    // Non-extractable: the private key exists only inside WebCrypto, for this instance's life.
+    const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, false, [
+      'sign',
+      'verify',
+    ])) as CryptoKeyPair;
+    const jwk = await publicJwkOf(pair.publicKey);
+    return { alg: 'EdDSA', key: pair.privateKey, jwk, thumbprint: await thumbprintOf(jwk) };
+  }
+  const signing = await importSigningKey(source.privateKey, 'dpop.privateKey');
+  const jwk = await publicJwkOf(source.publicKey);
+  return {
+    alg: source.alg ?? signing.alg,
+    key: signing.key,
+    jwk,
+    thumbprint: await thumbprintOf(jwk),
+  };
+}
+
+/** Checks a supplied key pair's shape when the client is created, so mistakes surface early. */
+export function validateDpopOption(value: unknown): true | DpopKeyPair | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return true;
+  if (typeof value === 'object' && value !== null) {
+    const { privateKey, publicKey } = value as Partial<DpopKeyPair>;
+    const isKey = (key: unknown) => isCryptoKey(key) || (typeof key === 'object' && key !== null && 'kty' in key);
+    if (isKey(privateKey) && isKey(publicKey)) {
+      if (!algorithmOf(privateKey as KeyInput)) {
+        throw new TypeError('createAuthClient: `dpop.privateKey` is not an asymmetric signing key');
+      }
+      return value as DpopKeyPair;
+    }
+  }
+  throw new TypeError('createAuthClient: `dpop` must be true, false or { privateKey, publicKey }');
+}
+
+export function createDpopSigner(source: true | DpopKeyPair, now: Clock): DpopSigner {
+  let ready: Promise<ReadyKey> | undefined;
+  const key = () => {
+    ready ??= prepare(source).catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    });
+    return ready;
+  };
+
+  return {
+    async proof({ htm, htu, accessToken, nonce }) {
+      if (typeof htm !== 'string' || !methodToken.test(htm)) {
+        throw new TypeError('buildDpopProof: `htm` must be an HTTP method such as "POST"');
+      }
+      const target = proofTargetUri(htu);
+      const { alg, key: privateKey, jwk } = await key();
+      const payload: Record<string, string | number> = {
+        jti: randomId(16),
+        htm,
+        htu: target,
+        iat: epochSeconds(now),
+      };
+      if (accessToken !== undefined) payload.ath = await sha256base64url(accessToken);
+      if (nonce !== undefined) payload.nonce = nonce;
+      return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+        .setProtectedHeader({ typ: 'dpop+jwt', alg, jwk })
+        .sign(privateKey);
+    },
+    async thumbprint() {
+      return (await key()).thumbprint;
+    },
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * The errors s2s-auth throws on purpose. Every one extends {@link AuthError}, carries a
+ * machine-readable field to branch on (`code` for the IdP's OAuth errors, `reason` for token
+ * verification) and never holds a client secret, a private key or a whole token in its
+ * message, fields or `cause`.
+ *
+ * @packageDocumentation
+ */
+
+/**
+ * Base class of every error the SDK throws on purpose.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.getToken();
+ * } catch (error) {
+ *   if (error instanceof AuthError) log.warn({ err: error.name }, error.message);
+ *   throw error;
+ * }
+ * ```
+ */
+export class AuthError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The authorization server answered with an OAuth 2.0 error (a non-2xx status).
+ *
+ * `code` is the OAuth `error` value (`invalid_client`, `invalid_scope`, `invalid_target`,
+ * `use_dpop_nonce`, …). When the server answered a non-2xx status without an RFC 6749 error
+ * body, `code` is derived from the status: `invalid_client` for 401, `temporarily_unavailable`
+ * for 429 and 503, `server_error` for other 5xx and `invalid_request` otherwise.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+ * @example
+ * ```ts
+ * try {
+ *   await client.getToken({ scope: 'orders:admin' });
+ * } catch (error) {
+ *   if (error instanceof OAuthError && error.code === 'invalid_scope') {
+ *     // ask for less
+ *   }
+ * }
+ * ```
+ */
+export class OAuthError extends AuthError {
+  /** HTTP status of the server's answer. */
+  readonly status: number;
+  /** The OAuth `error` code. */
+  readonly code: string;
+  /** The server's `error_description`, when it sent one. */
+  readonly description: string | undefined;
+
+  constructor(init: { status: number; code: string; description?: string; endpoint?: string }) {
+    const where = init.endpoint ? ` from ${init.endpoint}` : '';
+    const detail = init.description ? `: ${init.description}` : '';
+    super(`${init.code} (HTTP ${init.status})${where}${detail}`);
+    this.status = init.status;
+    this.code = init.code;
+    this.description = init.description;
+  }
+}
+
+/**
+ * The authorization server could not be reached: the connection failed or was refused, the
+ * request timed out (`timeoutMs`) or it was aborted. `cause` holds the underlying error.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.getToken();
+ * } catch (error) {
+ *   if (error instanceof NetworkError) metrics.increment('idp.unreachable');
+ * }
+ * ```
+ */
+export class NetworkError extends AuthError {
+  declare readonly cause: unknown;
+
+  constructor(message: string, cause: unknown) {
+    super(message, { cause });
+  }
+}
+
+/**
+ * The authorization server answered 2xx with a body that breaks the spec: not JSON, a missing
+ * `access_token`, members of the wrong type, or a discovery document for another issuer.
+ * `cause` lists the problems found (never the offending values).
+ *
+ * @example
+ * ```ts
+ * if (error instanceof ProtocolError) console.error(error.message, error.cause);
+ * ```
+ */
+export class ProtocolError extends AuthError {
+  declare readonly cause: unknown;
+
+  constructor(message: string, cause: unknown) {
+    super(message, { cause });
+  }
+}
+
+/** Machine-readable reasons a token or DPoP proof is rejected. */
+export type TokenErrorReason =
+  | 'missing'
+  | 'malformed'
+  | 'algorithm'
+  | 'signature'
+  | 'key'
+  | 'issuer'
+  | 'audience'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'type'
+  | 'claims'
+  | 'scope'
+  | 'dpop'
+  | 'dpop_nonce'
+  | 'jwks';
+
+/**
+ * A token or DPoP proof failed verification. `status` (401 or 403) and `wwwAuthenticate`
+ * are ready to send back; `reason` is for logs and branching. The message is generic and
+ * never echoes the token.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
+ * @example
+ * ```ts
+ * try {
+ *   const claims = await server.verifyRequest(request);
+ * } catch (error) {
+ *   if (error instanceof TokenError) {
+ *     return new Response(null, {
+ *       status: error.status,
+ *       headers: { 'WWW-Authenticate': error.wwwAuthenticate },
+ *     });
+ *   }
+ *   throw error;
+ * }
+ * ```
+ */
+export class TokenError extends AuthError {
+  /** Why verification failed, for logs and branching. */
+  readonly reason: TokenErrorReason;
+  /** 401, or 403 for `insufficient_scope`. */
+  readonly status: 401 | 403;
+  /** The `WWW-Authenticate` header value to answer with. */
+  readonly wwwAuthenticate: string;
+  /** A nonce to send as the `DPoP-Nonce` response header, when the server requires one. */
+  readonly dpopNonce: string | undefined;
+
+  constructor(init: {
+    reason: TokenErrorReason;
+    status?: 401 | 403;
+    wwwAuthenticate: string;
+    message: string;
+    dpopNonce?: string;
+    cause?: unknown;
+  }) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.reason = init.reason;
+    this.status = init.status ?? 401;
+    this.wwwAuthenticate = init.wwwAuthenticate;
+    this.dpopNonce = init.dpopNonce;
+  }
+}

@@ -1,0 +1,123 @@
+import { calculateJwkThumbprint, importJWK, type JWK } from 'jose';
+
+/** JWS algorithms the SDK signs with (client assertions and DPoP proofs): asymmetric only. */
+export type AsymmetricAlgorithm =
+  | 'EdDSA'
+  | 'Ed25519'
+  | 'ES256'
+  | 'ES384'
+  | 'ES512'
+  | 'RS256'
+  | 'RS384'
+  | 'RS512'
+  | 'PS256'
+  | 'PS384'
+  | 'PS512';
+
+const asymmetric = new Set<string>([
+  'EdDSA',
+  'Ed25519',
+  'ES256',
+  'ES384',
+  'ES512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+]);
+
+export function isAsymmetricAlgorithm(alg: unknown): alg is AsymmetricAlgorithm {
+  return typeof alg === 'string' && asymmetric.has(alg);
+}
+
+/** A signing key as a user hands it in: a WebCrypto key or a private JWK. */
+export type KeyInput = CryptoKey | JWK;
+
+export function isCryptoKey(value: unknown): value is CryptoKey {
+  return typeof CryptoKey !== 'undefined' && value instanceof CryptoKey;
+}
+
+const curveAlgorithms: Record<string, AsymmetricAlgorithm> = {
+  'P-256': 'ES256',
+  'P-384': 'ES384',
+  'P-521': 'ES512',
+};
+
+/** The JWS algorithm a key signs with, from the key itself (or its JWK `alg`). */
+export function algorithmOf(key: KeyInput): AsymmetricAlgorithm | undefined {
+  if (isCryptoKey(key)) {
+    const algorithm = key.algorithm as { name: string; namedCurve?: string; hash?: { name: string } };
+    const bits = algorithm.hash?.name.replace('SHA-', '');
+    switch (algorithm.name) {
+      case 'Ed25519':
+        return 'EdDSA';
+      case 'ECDSA':
+        return curveAlgorithms[algorithm.namedCurve ?? ''];
+      case 'RSASSA-PKCS1-v1_5':
+        return bits ? (`RS${bits}` as AsymmetricAlgorithm) : undefined;
+      case 'RSA-PSS':
+        return bits ? (`PS${bits}` as AsymmetricAlgorithm) : undefined;
+      default:
+        return undefined;
+    }
+  }
+  if (isAsymmetricAlgorithm(key.alg)) return key.alg;
+  if (key.kty === 'OKP' && key.crv === 'Ed25519') return 'EdDSA';
+  if (key.kty === 'EC') return curveAlgorithms[key.crv ?? ''];
+  if (key.kty === 'RSA') return 'RS256';
+  return undefined;
+}
+
+const privateMembers = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'] as const;
+
+export function hasPrivateMembers(jwk: JWK): boolean {
+  return privateMembers.some((member) => member in jwk);
+}
+
+/** A key ready to sign, with what a JWS header needs to name it. */
+export interface SigningKey {
+  alg: AsymmetricAlgorithm;
+  key: CryptoKey;
+  kid: string | undefined;
+}
+
+/**
+ * Imports a private signing key once. JWKs are imported as non-extractable keys so the private
+ * material never leaves WebCrypto again.
+ */
+export async function importSigningKey(input: KeyInput, where: string): Promise<SigningKey> {
+  const alg = algorithmOf(input);
+  if (!alg) throw new TypeError(`${where}: the key's algorithm is not a supported asymmetric JWS algorithm`);
+  if (isCryptoKey(input)) {
+    if (input.type !== 'private') throw new TypeError(`${where}: a private key is required`);
+    return { alg, key: input, kid: undefined };
+  }
+  if (!('d' in input)) throw new TypeError(`${where}: the JWK is not a private key`);
+  const key = await importJWK({ ...input, ext: false }, alg);
+  if (!isCryptoKey(key)) throw new TypeError(`${where}: the JWK could not be imported`);
+  return { alg, key, kid: typeof input.kid === 'string' ? input.kid : undefined };
+}
+
+/** The public members of a key as a JWK (RFC 7517), with nothing private and no metadata. */
+export async function publicJwkOf(input: KeyInput): Promise<JWK> {
+  const jwk = isCryptoKey(input) ? ((await crypto.subtle.exportKey('jwk', input)) as JWK) : input;
+  if (isCryptoKey(input) && input.type !== 'public') throw new TypeError('a public key is required');
+  if (!isCryptoKey(input) && hasPrivateMembers(input)) throw new TypeError('a public JWK is required');
+  switch (jwk.kty) {
+    case 'OKP':
+      return { kty: 'OKP', crv: jwk.crv, x: jwk.x } as JWK;
+    case 'EC':
+      return { kty: 'EC', crv: jwk.crv, x: jwk.x, y: jwk.y } as JWK;
+    case 'RSA':
+      return { kty: 'RSA', e: jwk.e, n: jwk.n } as JWK;
+    default:
+      throw new TypeError(`unsupported key type ${String(jwk.kty)}`);
+  }
+}
+
+/** RFC 7638 JWK SHA-256 thumbprint. */
+export function thumbprintOf(jwk: JWK): Promise<string> {
+  return calculateJwkThumbprint(jwk, 'sha256');
+}

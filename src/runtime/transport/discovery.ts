@@ -1,0 +1,133 @@
+import { zAuthorizationServerMetadata, zOpenIdProviderMetadata } from '../../generated/zod.js';
+import { ProtocolError } from '../errors.js';
+import { exchange, parseBody, toOAuthError, type IdpCall, type IdpClient } from './idp-client.js';
+
+/** Endpoints the SDK resolves, named by their RFC 8414 metadata member. */
+export type EndpointName = 'token_endpoint' | 'jwks_uri' | 'introspection_endpoint' | 'revocation_endpoint';
+
+export type AuthorizationServerMetadata = ReturnType<typeof zAuthorizationServerMetadata.parse>;
+
+export interface EndpointResolverOptions {
+  client: IdpClient;
+  issuer: string | undefined;
+  /** Explicit endpoints: each one given skips discovery for that endpoint. */
+  overrides: Partial<Record<EndpointName, string | undefined>>;
+  timeoutMs: number;
+}
+
+/** Resolves endpoint URLs, discovering them at most once per instance. */
+export interface EndpointResolver {
+  resolve(name: EndpointName): Promise<string>;
+  /** The discovery document (fetched on first use). */
+  metadata(): Promise<AuthorizationServerMetadata>;
+}
+
+/**
+ * The RFC 8414 §3.1 metadata URL: the well-known segment goes between the host and the
+ * issuer's path (`https://idp/tenant` → `https://idp/.well-known/oauth-authorization-server/tenant`).
+ */
+export function oauthMetadataUrl(issuer: string): string {
+  const url = new URL(issuer);
+  const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
+  return `${url.origin}/.well-known/oauth-authorization-server${path}`;
+}
+
+/** The OpenID Connect Discovery 1.0 §4 URL: the well-known segment is appended to the issuer. */
+export function openIdConfigurationUrl(issuer: string): string {
+  return `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+}
+
+const endpointLabels: Record<EndpointName, string> = {
+  token_endpoint: 'token endpoint',
+  jwks_uri: 'JWKS endpoint',
+  introspection_endpoint: 'introspection endpoint',
+  revocation_endpoint: 'revocation endpoint',
+};
+
+export function endpointLabel(name: EndpointName): string {
+  return endpointLabels[name];
+}
+
+/**
+ * Discovery per RFC 8414, falling back to OpenID Connect Discovery when the server has no
+ * RFC 8414 document (any 4xx). The document's `issuer` must equal the configured one exactly
+ * (RFC 8414 §3.3): this is what stops a mix-up between authorization servers.
+ */
+export async function discover(
+  client: IdpClient,
+  issuer: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<AuthorizationServerMetadata> {
+  const oauth: IdpCall = {
+    client,
+    url: oauthMetadataUrl(issuer),
+    endpoint: 'metadata endpoint',
+    timeoutMs,
+    signal,
+  };
+  let answer = await exchange(oauth, (middleware) =>
+    client.GET('/.well-known/oauth-authorization-server', { parseAs: 'text', middleware }),
+  );
+  let call = oauth;
+  let schema: typeof zAuthorizationServerMetadata | typeof zOpenIdProviderMetadata = zAuthorizationServerMetadata;
+  if (answer.response.status >= 400 && answer.response.status < 500) {
+    call = { ...oauth, url: openIdConfigurationUrl(issuer), endpoint: 'OpenID configuration endpoint' };
+    answer = await exchange(call, (middleware) =>
+      client.GET('/.well-known/openid-configuration', { parseAs: 'text', middleware }),
+    );
+    schema = zOpenIdProviderMetadata;
+  }
+  if (!answer.response.ok) throw toOAuthError(answer, call);
+  const metadata = parseBody(answer, schema, call);
+  if (metadata.issuer !== issuer) {
+    throw new ProtocolError(
+      `the discovery document at ${call.url} is for issuer "${metadata.issuer}", not the configured "${issuer}"`,
+      [{ path: 'issuer', code: 'issuer_mismatch', message: 'issuer does not match the configured issuer' }],
+    );
+  }
+  return metadata;
+}
+
+export function createEndpointResolver(options: EndpointResolverOptions): EndpointResolver {
+  let cached: AuthorizationServerMetadata | undefined;
+  let inFlight: Promise<AuthorizationServerMetadata> | undefined;
+
+  function metadata(): Promise<AuthorizationServerMetadata> {
+    if (cached) return Promise.resolve(cached);
+    const { issuer } = options;
+    if (issuer === undefined) {
+      return Promise.reject(new TypeError('an `issuer` is needed to discover endpoints'));
+    }
+    // One discovery in flight per instance, shared by every caller (so no caller's abort signal
+    // is tied to it); a failure is not remembered, so the next call retries.
+    inFlight ??= discover(options.client, issuer, options.timeoutMs).then(
+      (document) => {
+        cached = document;
+        inFlight = undefined;
+        return document;
+      },
+      (error: unknown) => {
+        inFlight = undefined;
+        throw error;
+      },
+    );
+    return inFlight;
+  }
+
+  async function resolve(name: EndpointName): Promise<string> {
+    const override = options.overrides[name];
+    if (override !== undefined) return override;
+    const document = await metadata();
+    const url = document[name];
+    if (typeof url !== 'string') {
+      throw new ProtocolError(
+        `the authorization server's discovery document has no ${name}; configure it explicitly`,
+        [{ path: name, code: 'missing', message: `${name} is not published` }],
+      );
+    }
+    return url;
+  }
+
+  return { resolve, metadata };
+}
