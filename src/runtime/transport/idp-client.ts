@@ -42,23 +42,45 @@ export function createIdpClient(fetch: FetchLike): IdpClient {
 }
 
 /**
- * Points a request at its discovered URL and bounds it with a timeout that also covers reading
- * the body. Credential-carrying POSTs never follow redirects, so a secret cannot be replayed
- * to another location.
+ * Points a request at its discovered URL with the call's abort signal. Credential-carrying
+ * POSTs never follow redirects, so a secret cannot be replayed to another location.
  */
-function endpointMiddleware(call: IdpCall): Middleware {
+function endpointMiddleware(url: string, signal: AbortSignal): Middleware {
   return {
     async onRequest({ request }) {
-      const timeout = AbortSignal.timeout(call.timeoutMs);
-      const signals = call.signal ? [timeout, call.signal] : [timeout];
       const body = request.method === 'GET' ? undefined : await request.text();
-      return new Request(call.url, {
+      return new Request(url, {
         method: request.method,
         headers: request.headers,
         body,
-        signal: AbortSignal.any(signals),
+        signal,
         redirect: request.method === 'GET' ? 'follow' : 'manual',
       });
+    },
+  };
+}
+
+/**
+ * An abort signal that fires after `timeoutMs` or when the caller's signal does, and a
+ * `dispose` to call once the body is read. A strongly held controller and timer, because
+ * Node may collect an `AbortSignal.timeout` combined through `AbortSignal.any` while the
+ * request still waits, and the timeout would then never fire.
+ */
+function deadline(call: IdpCall): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`timed out after ${call.timeoutMs} ms`, 'TimeoutError')),
+    call.timeoutMs,
+  );
+  const outer = call.signal;
+  const forward = () => controller.abort(outer?.reason);
+  if (outer?.aborted) forward();
+  else outer?.addEventListener('abort', forward, { once: true });
+  return {
+    signal: controller.signal,
+    dispose() {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', forward);
     },
   };
 }
@@ -109,16 +131,18 @@ type Send = (middleware: Middleware[]) => Promise<{ response: Response; data?: u
  * (refused, reset, timed out, aborted, a body cut short) become {@link NetworkError}.
  */
 export async function exchange(call: IdpCall, send: Send): Promise<IdpAnswer> {
+  const { signal, dispose } = deadline(call);
   try {
-    const { response, data, error } = await send([endpointMiddleware(call)]);
+    const { response, data, error } = await send([endpointMiddleware(call.url, signal)]);
     const body = response.ok ? data : error;
     const text = typeof body === 'string' ? body : body === undefined ? '' : JSON.stringify(body);
     return { response, text };
   } catch (error) {
-    if (call.signal?.aborted && !(error instanceof Error && error.name === 'TimeoutError')) {
-      throw new NetworkError(describeFailure(new DOMException('aborted', 'AbortError'), call), error);
-    }
-    throw new NetworkError(describeFailure(error, call), error);
+    const abortedByCaller = call.signal?.aborted === true;
+    const reason = abortedByCaller ? new DOMException('aborted', 'AbortError') : signal.aborted ? signal.reason : error;
+    throw new NetworkError(describeFailure(reason, call), error);
+  } finally {
+    dispose();
   }
 }
 
