@@ -120,6 +120,7 @@ export type TokenErrorReason =
   | 'scope'
   | 'dpop'
   | 'dpop_nonce'
+  | 'dpop_replay'
   | 'jwks';
 
 /**

@@ -1,0 +1,38 @@
+import { zJsonWebKeySet } from '../../generated/zod.js';
+import type { EndpointResolver } from '../transport/discovery.js';
+import { endpointLabel } from '../transport/discovery.js';
+import {
+  exchange,
+  parseBody,
+  toOAuthError,
+  type IdpCall,
+  type IdpClient,
+} from '../transport/idp-client.js';
+
+/** A JSON Web Key Set as the authorization server published it (RFC 7517 §5). */
+export type JsonWebKeySet = ReturnType<typeof zJsonWebKeySet.parse>;
+
+export interface JwksFetchOptions {
+  client: IdpClient;
+  resolver: EndpointResolver;
+  timeoutMs: number;
+}
+
+/**
+ * Makes the function that reads the issuer's key set: resolve `jwks_uri` (discovery, cached by
+ * the resolver), `GET` it through the transport, validate it against the generated schema.
+ * Failures are the transport's: `NetworkError`, `OAuthError` for a non-2xx answer,
+ * `ProtocolError` for a body that is not a key set.
+ */
+export function createJwksFetcher(options: JwksFetchOptions): () => Promise<JsonWebKeySet> {
+  const { client, resolver, timeoutMs } = options;
+  return async () => {
+    const url = await resolver.resolve('jwks_uri');
+    const call: IdpCall = { client, url, endpoint: endpointLabel('jwks_uri'), timeoutMs };
+    const answer = await exchange(call, (middleware) =>
+      client.GET('/jwks', { parseAs: 'text', middleware }),
+    );
+    if (!answer.response.ok) throw toOAuthError(answer, call);
+    return parseBody(answer, zJsonWebKeySet, call);
+  };
+}

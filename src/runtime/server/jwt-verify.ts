@@ -1,0 +1,201 @@
+import type { AsymmetricAlgorithm } from './algorithms.js';
+import { normaliseMediaType, parseCompactJws } from './compact-jws.js';
+import type { JwksCache } from './jwks-cache.js';
+import { reject } from './rejection.js';
+import type { SignatureVerifier } from './signature.js';
+
+/**
+ * The claims of a verified JWT access token (RFC 9068 §2.2). The registered claims listed here
+ * have been type-checked; any other claim the issuer added is passed through as it came.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.2
+ * @example
+ * ```ts
+ * const claims: AccessTokenClaims = await server.verifyToken(token);
+ * console.log(claims.client_id, claims.scope, claims.cnf?.jkt);
+ * ```
+ */
+export interface AccessTokenClaims {
+  /** The issuer, equal to the configured `issuer`. */
+  iss: string;
+  /** Expiry, in seconds since the epoch. Always present. */
+  exp: number;
+  /** The audience(s) the token is for. */
+  aud?: string | string[];
+  /** The subject: the client itself for a client-credentials token. */
+  sub?: string;
+  /** The OAuth client the token was issued to (RFC 9068 §2.2, RFC 8693 §4.3). */
+  client_id?: string;
+  /** Granted scopes, space-separated (RFC 9068 §2.2.3, RFC 8693 §4.2). */
+  scope?: string;
+  /** Issued-at, in seconds since the epoch. */
+  iat?: number;
+  /** Not-before, in seconds since the epoch. */
+  nbf?: number;
+  /** The token's unique identifier. */
+  jti?: string;
+  /** Confirmation (RFC 7800 §3.1); `jkt` binds the token to a DPoP key (RFC 9449 §6.1). */
+  cnf?: { jkt?: string; [member: string]: unknown };
+  [claim: string]: unknown;
+}
+
+/** What an access token is checked against, fixed for a resource server. */
+export interface AccessTokenRules {
+  issuer: string;
+  algorithms: ReadonlySet<AsymmetricAlgorithm>;
+  /** The normalised media type `typ` must have, or `false` to skip the check. */
+  typ: string | false;
+  clockToleranceSeconds: number;
+  maxTokenLength: number;
+  jwks: JwksCache;
+  verifySignature: SignatureVerifier;
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+function optional(
+  claims: Readonly<Record<string, unknown>>,
+  name: string,
+  test: (value: unknown) => boolean,
+): void {
+  const value = claims[name];
+  if (value !== undefined && !test(value)) reject('claims', `the ${name} claim has the wrong type`);
+}
+
+function isString(value: unknown): boolean {
+  return typeof value === 'string';
+}
+
+function isStringOrStringArray(value: unknown): boolean {
+  return typeof value === 'string' || isStringArray(value);
+}
+
+function isConfirmation(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { jkt } = value as Record<string, unknown>;
+  return jkt === undefined || (typeof jkt === 'string' && jkt.length > 0);
+}
+
+/** RFC 7519 §4.1: a claim of the wrong type makes the token invalid, even one that is not checked. */
+function checkClaimTypes(
+  claims: Readonly<Record<string, unknown>>,
+): asserts claims is AccessTokenClaims {
+  const { iss, exp } = claims;
+  if (iss === undefined) reject('issuer', 'the token names no issuer');
+  if (typeof iss !== 'string') reject('claims', 'the iss claim has the wrong type');
+  if (exp === undefined) reject('claims', 'the token has no exp claim');
+  if (!isFiniteNumber(exp)) reject('claims', 'the exp claim has the wrong type');
+  optional(claims, 'nbf', isFiniteNumber);
+  optional(claims, 'iat', isFiniteNumber);
+  optional(claims, 'aud', isStringOrStringArray);
+  optional(claims, 'sub', isString);
+  optional(claims, 'client_id', isString);
+  optional(claims, 'jti', isString);
+  optional(claims, 'scope', isString);
+  optional(claims, 'scp', isStringOrStringArray);
+  optional(claims, 'cnf', isConfirmation);
+}
+
+function audienceMatches(aud: string | string[] | undefined, expected: readonly string[]): boolean {
+  if (aud === undefined) return false;
+  if (typeof aud === 'string') return expected.includes(aud);
+  return aud.some((item) => expected.includes(item));
+}
+
+/**
+ * Verifies a JWT access token (RFC 9068 §4, RFC 8725 §3), cheapest checks first: the strict
+ * parse, algorithm allow-list, `typ`, claim types, `iss`, `exp`, `nbf`, `iat`, `aud`; only then
+ * the key lookup and signature. Checking the issuer and times before the key lookup means a
+ * token from elsewhere or an expired one never makes the server refetch the key set. Nothing
+ * in the header (`jwk`, `jku`, `x5u`, `x5c`, …) is used, except `alg` against the allow-list
+ * and `kid` to pick among the issuer's own keys. Scopes are checked apart ({@link checkScopes})
+ * so a request whose proof fails is answered 401 before any 403.
+ */
+export async function verifyAccessToken(
+  token: unknown,
+  rules: AccessTokenRules,
+  audience: readonly string[] | undefined,
+  nowSeconds: () => number,
+): Promise<AccessTokenClaims> {
+  if (token === undefined || token === null || token === '') {
+    reject('missing', 'no access token', { error: null });
+  }
+  if (typeof token !== 'string') reject('malformed', 'the access token is not a string');
+  const jws = parseCompactJws(token, rules.maxTokenLength, 'token');
+  const { header, payload } = jws;
+
+  const { alg, kid, typ } = header;
+  if (!rules.algorithms.has(alg as AsymmetricAlgorithm)) {
+    reject('algorithm', 'the token is not signed with an accepted algorithm');
+  }
+  if (rules.typ !== false && (typeof typ !== 'string' || normaliseMediaType(typ) !== rules.typ)) {
+    reject('type', 'the token is not a JWT access token (typ)');
+  }
+  if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0)) {
+    reject('malformed', 'the kid header parameter has the wrong type');
+  }
+
+  checkClaimTypes(payload);
+  const claims = payload;
+  if (claims.iss !== rules.issuer) {
+    reject('issuer', 'the token was not issued by the expected issuer');
+  }
+  const now = nowSeconds();
+  const tolerance = rules.clockToleranceSeconds;
+  if (now >= claims.exp + tolerance) reject('expired', 'the token has expired');
+  if (claims.nbf !== undefined && claims.nbf > now + tolerance) {
+    reject('not_yet_valid', 'the token is not valid yet');
+  }
+  if (claims.iat !== undefined && claims.iat > now + tolerance) {
+    reject('not_yet_valid', 'the token was issued in the future');
+  }
+  if (audience !== undefined && !audienceMatches(claims.aud, audience)) {
+    reject('audience', 'the token is not meant for this resource');
+  }
+
+  const keys = await rules.jwks.keysFor(kid as string | undefined, alg as AsymmetricAlgorithm);
+  for (const key of keys) {
+    if (await rules.verifySignature(jws, alg as AsymmetricAlgorithm, key)) return claims;
+  }
+  return reject('signature', 'the token signature is invalid');
+}
+
+/**
+ * The scopes a token grants: its `scope` claim (RFC 9068 §2.2.3), or, when it has none, an
+ * `scp` claim as some issuers write it (a space-separated string or an array of strings).
+ */
+export function grantedScopes(claims: AccessTokenClaims): Set<string> {
+  const source = claims.scope ?? claims['scp'];
+  const list =
+    typeof source === 'string'
+      ? source.split(' ')
+      : Array.isArray(source)
+        ? (source as string[])
+        : [];
+  const granted = new Set<string>();
+  for (const scope of list) if (scope !== '') granted.add(scope);
+  return granted;
+}
+
+/** Every required scope must be granted, else 403 `insufficient_scope` (RFC 6750 §3.1). */
+export function checkScopes(
+  claims: AccessTokenClaims,
+  required: readonly string[] | undefined,
+): void {
+  if (required === undefined || required.length === 0) return;
+  const granted = grantedScopes(claims);
+  for (const scope of required) {
+    if (!granted.has(scope)) {
+      reject('scope', 'the token lacks a required scope', {
+        error: 'insufficient_scope',
+        scope: required.join(' '),
+      });
+    }
+  }
+}

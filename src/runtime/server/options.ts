@@ -1,0 +1,319 @@
+import {
+  optionalPositiveNumber,
+  requireHttpUrl,
+  resolveClock,
+  resolveFetch,
+  type Clock,
+  type FetchLike,
+} from '../shared/options.js';
+import {
+  ASYMMETRIC_ALGORITHMS,
+  validateAlgorithms,
+  type AsymmetricAlgorithm,
+} from './algorithms.js';
+import { normaliseMediaType } from './compact-jws.js';
+import { createRotatingNonceProvider, type DpopNonceProvider } from './dpop-nonce.js';
+import { createMemoryReplayStore, type ReplayStore } from './replay-store.js';
+
+/**
+ * DPoP settings of a resource server (RFC 9449). DPoP is always accepted; these tune it.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-7
+ * @example
+ * ```ts
+ * const server = createResourceServer({
+ *   issuer: 'https://idp.example.com',
+ *   audience: 'https://api.example.com',
+ *   dpop: { required: true, iatWindowSeconds: 30, nonce: true, algorithms: ['ES256', 'EdDSA'] },
+ * });
+ * ```
+ */
+export interface ResourceServerDpopOptions {
+  /** Refuse Bearer tokens: every request must be DPoP-bound. Default `false`. */
+  required?: boolean;
+  /** Algorithms a proof may use; asymmetric only. Default: every supported one. */
+  algorithms?: readonly AsymmetricAlgorithm[];
+  /**
+   * How old a proof's `iat` may be, in seconds (RFC 9449 §11.1). Default `60`. A proof may be
+   * at most `clockToleranceSeconds` in the future.
+   */
+  iatWindowSeconds?: number;
+  /**
+   * Require server-issued nonces (RFC 9449 §9). `true` keeps a random nonce in memory and
+   * rotates it every 300 s; `{ lifetimeSeconds }` sets the rotation; a {@link DpopNonceProvider}
+   * brings your own (needed when several instances must agree). Default: no nonce.
+   */
+  nonce?: boolean | { lifetimeSeconds?: number } | DpopNonceProvider;
+}
+
+/**
+ * Options of {@link createResourceServer}. Only `issuer` is required; setting `audience` is
+ * strongly recommended (RFC 9068 §4).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
+ * @see https://www.rfc-editor.org/rfc/rfc8725#section-3
+ * @example
+ * ```ts
+ * const server = createResourceServer({
+ *   issuer: 'https://idp.example.com',
+ *   audience: 'https://orders.example.com',
+ *   requiredScopes: ['orders:read'],
+ * });
+ * ```
+ */
+export interface ResourceServerOptions {
+  /** The issuer identifier; tokens' `iss` must equal it exactly. Endpoints are discovered from it. */
+  issuer: string;
+  /** Expected `aud`: the token must name at least one of these. Default: `aud` is not checked. */
+  audience?: string | readonly string[];
+  /** Leeway for `exp`, `nbf` and `iat`, in seconds. Default `30`. */
+  clockToleranceSeconds?: number;
+  /**
+   * Algorithms an access token may be signed with. Asymmetric only: `none` and `HS*` are a
+   * `TypeError` here and never accepted. Default: RS256–512, PS256–512, ES256–512, EdDSA, Ed25519.
+   */
+  algorithms?: readonly AsymmetricAlgorithm[];
+  /** The JWKS URL; skips discovery. Default: `jwks_uri` from discovery. */
+  jwksUri?: string;
+  /**
+   * Scopes every token must grant (space-separated string or array). A call's own
+   * `requiredScopes` replaces these. Default: none.
+   */
+  requiredScopes?: string | readonly string[];
+  /**
+   * Required JWS `typ` (RFC 9068 §4: `at+jwt`; `application/at+jwt` is the same). `false` skips
+   * the check for issuers that do not follow RFC 9068; then set `audience`, or an ID token from
+   * the same issuer would pass. Default `'at+jwt'`.
+   */
+  typ?: string | false;
+  /** Used for discovery and the key set. Default: `globalThis.fetch`. */
+  fetch?: FetchLike;
+  /** The clock of every time decision. Default: `() => new Date()`. */
+  now?: Clock;
+  /** Where DPoP proof `jti`s are remembered. Default: {@link createMemoryReplayStore} on `now`. */
+  replayStore?: ReplayStore;
+  /** DPoP settings. */
+  dpop?: ResourceServerDpopOptions;
+  /** A key set this old (seconds) is fetched again before use. Default `600`. */
+  jwksCacheMaxAgeSeconds?: number;
+  /**
+   * At most one key-set fetch per this many seconds, whatever prompts it (an unknown `kid`, age,
+   * a failed fetch). Default `30`.
+   */
+  jwksCooldownSeconds?: number;
+  /**
+   * While the key set cannot be fetched, the last good one is used until it is this old
+   * (seconds since it was fetched), then every token is refused with reason `jwks`. At least
+   * `jwksCacheMaxAgeSeconds`. Default `3600`, or `jwksCacheMaxAgeSeconds` when that is larger.
+   */
+  jwksMaxStaleSeconds?: number;
+  /** Timeout of each request to the authorization server, in milliseconds. Default `5000`. */
+  timeoutMs?: number;
+  /** Longer tokens are refused before any parsing. Default `16384` characters. */
+  maxTokenLength?: number;
+  /** A `realm` for the `WWW-Authenticate` challenges (RFC 6750 §3). Default: none. */
+  realm?: string;
+}
+
+/** The options, checked and with defaults filled in. */
+export interface ResolvedOptions {
+  issuer: string;
+  audience: readonly string[] | undefined;
+  clockToleranceSeconds: number;
+  algorithms: ReadonlySet<AsymmetricAlgorithm>;
+  jwksUri: string | undefined;
+  requiredScopes: readonly string[] | undefined;
+  typ: string | false;
+  fetch: FetchLike;
+  now: Clock;
+  replayStore: ReplayStore;
+  dpopRequired: boolean;
+  dpopAlgorithms: ReadonlySet<AsymmetricAlgorithm>;
+  iatWindowSeconds: number;
+  nonce: DpopNonceProvider | undefined;
+  jwksCacheMaxAgeSeconds: number;
+  jwksCooldownSeconds: number;
+  jwksMaxStaleSeconds: number;
+  timeoutMs: number;
+  maxTokenLength: number;
+  realm: string | undefined;
+}
+
+const WHERE = 'createResourceServer';
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** An audience option: a non-empty string or a non-empty array of them. */
+export function validateAudience(value: unknown, where: string): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = typeof value === 'string' ? [value] : value;
+  if (
+    !Array.isArray(list) ||
+    list.length === 0 ||
+    !list.every((item) => typeof item === 'string' && item !== '')
+  ) {
+    throw new TypeError(
+      `${where}: \`audience\` must be a non-empty string or a non-empty array of them`,
+    );
+  }
+  return Object.freeze([...(list as string[])]);
+}
+
+/** A scopes option: a space-separated string or an array of scope tokens (RFC 6749 §3.3). */
+export function validateScopes(value: unknown, where: string): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = typeof value === 'string' ? value.split(' ').filter((scope) => scope !== '') : value;
+  const scopeToken = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+  if (
+    !Array.isArray(list) ||
+    !list.every((item) => typeof item === 'string' && scopeToken.test(item))
+  ) {
+    throw new TypeError(
+      `${where}: \`requiredScopes\` must be a space-separated string or an array of scope tokens (RFC 6749 §3.3)`,
+    );
+  }
+  return Object.freeze([...new Set(list as string[])]);
+}
+
+function validateTyp(value: unknown): string | false {
+  if (value === undefined) return 'at+jwt';
+  if (value === false) return false;
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new TypeError(
+      `${WHERE}: \`typ\` must be a media type such as 'at+jwt', or false to skip the check`,
+    );
+  }
+  return normaliseMediaType(value.trim());
+}
+
+function validateReplayStore(value: unknown, now: Clock): ReplayStore {
+  if (value === undefined) return createMemoryReplayStore({ now });
+  if (!isObject(value) || typeof value['checkAndSet'] !== 'function') {
+    throw new TypeError(
+      `${WHERE}: \`replayStore\` must have a checkAndSet(key, ttlSeconds) method`,
+    );
+  }
+  return value as unknown as ReplayStore;
+}
+
+function validateNonce(value: unknown, now: Clock): DpopNonceProvider | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return createRotatingNonceProvider(300, now);
+  if (
+    isObject(value) &&
+    typeof value['current'] === 'function' &&
+    typeof value['isValid'] === 'function'
+  ) {
+    return value as unknown as DpopNonceProvider;
+  }
+  if (isObject(value) && !('current' in value) && !('isValid' in value)) {
+    const lifetime = optionalPositiveNumber(
+      value['lifetimeSeconds'],
+      'dpop.nonce.lifetimeSeconds',
+      WHERE,
+      300,
+    );
+    return createRotatingNonceProvider(lifetime, now);
+  }
+  throw new TypeError(
+    `${WHERE}: \`dpop.nonce\` must be a boolean, { lifetimeSeconds }, or an object with current() and isValid(nonce)`,
+  );
+}
+
+function validateRealm(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '' || !/^[\x20\x21\x23-\x5b\x5d-\x7e]+$/.test(value)) {
+    throw new TypeError(`${WHERE}: \`realm\` must be printable ASCII without '"' or '\\'`);
+  }
+  return value;
+}
+
+/** Checks every option when the factory is called; a bad one is a `TypeError` naming it. */
+export function resolveOptions(options: unknown): ResolvedOptions {
+  if (!isObject(options)) {
+    throw new TypeError(`${WHERE}: options must be an object with at least \`issuer\``);
+  }
+  const o = options as Partial<Record<keyof ResourceServerOptions, unknown>>;
+  const issuer = requireHttpUrl(o.issuer, 'issuer', WHERE);
+  const now = resolveClock(o.now as Clock | undefined, WHERE);
+  const fetch = resolveFetch(o.fetch as FetchLike | undefined, WHERE);
+
+  const dpop = o.dpop ?? {};
+  if (!isObject(dpop)) throw new TypeError(`${WHERE}: \`dpop\` must be an object`);
+  if (dpop['required'] !== undefined && typeof dpop['required'] !== 'boolean') {
+    throw new TypeError(`${WHERE}: \`dpop.required\` must be a boolean`);
+  }
+
+  const jwksCacheMaxAgeSeconds = optionalPositiveNumber(
+    o.jwksCacheMaxAgeSeconds,
+    'jwksCacheMaxAgeSeconds',
+    WHERE,
+    600,
+  );
+  const jwksMaxStaleSeconds = optionalPositiveNumber(
+    o.jwksMaxStaleSeconds,
+    'jwksMaxStaleSeconds',
+    WHERE,
+    Math.max(3600, jwksCacheMaxAgeSeconds),
+  );
+  if (jwksMaxStaleSeconds < jwksCacheMaxAgeSeconds) {
+    throw new TypeError(
+      `${WHERE}: \`jwksMaxStaleSeconds\` must be at least \`jwksCacheMaxAgeSeconds\``,
+    );
+  }
+  const maxTokenLength = optionalPositiveNumber(o.maxTokenLength, 'maxTokenLength', WHERE, 16_384);
+  if (!Number.isInteger(maxTokenLength)) {
+    throw new TypeError(`${WHERE}: \`maxTokenLength\` must be an integer`);
+  }
+
+  return {
+    issuer,
+    audience: validateAudience(o.audience, WHERE),
+    clockToleranceSeconds: optionalPositiveNumber(
+      o.clockToleranceSeconds,
+      'clockToleranceSeconds',
+      WHERE,
+      30,
+      {
+        allowZero: true,
+      },
+    ),
+    algorithms: validateAlgorithms(o.algorithms, 'algorithms', WHERE, ASYMMETRIC_ALGORITHMS),
+    jwksUri: o.jwksUri === undefined ? undefined : requireHttpUrl(o.jwksUri, 'jwksUri', WHERE),
+    requiredScopes: validateScopes(o.requiredScopes, WHERE),
+    typ: validateTyp(o.typ),
+    fetch,
+    now,
+    replayStore: validateReplayStore(o.replayStore, now),
+    dpopRequired: dpop['required'] === true,
+    dpopAlgorithms: validateAlgorithms(
+      dpop['algorithms'],
+      'dpop.algorithms',
+      WHERE,
+      ASYMMETRIC_ALGORITHMS,
+    ),
+    iatWindowSeconds: optionalPositiveNumber(
+      dpop['iatWindowSeconds'],
+      'dpop.iatWindowSeconds',
+      WHERE,
+      60,
+    ),
+    nonce: validateNonce(dpop['nonce'], now),
+    jwksCacheMaxAgeSeconds,
+    jwksCooldownSeconds: optionalPositiveNumber(
+      o.jwksCooldownSeconds,
+      'jwksCooldownSeconds',
+      WHERE,
+      30,
+      {
+        allowZero: true,
+      },
+    ),
+    jwksMaxStaleSeconds,
+    timeoutMs: optionalPositiveNumber(o.timeoutMs, 'timeoutMs', WHERE, 5000),
+    maxTokenLength,
+    realm: validateRealm(o.realm),
+  };
+}

@@ -1,0 +1,95 @@
+import { TokenError, type TokenErrorReason } from '../errors.js';
+import { formatChallenge, type ChallengeScheme } from './www-authenticate.js';
+
+/** The `error` codes of RFC 6750 §3.1 and RFC 9449 §7.1 and §9 this server answers with. */
+export type ChallengeError =
+  'invalid_token' | 'invalid_dpop_proof' | 'use_dpop_nonce' | 'insufficient_scope';
+
+export interface RejectionDetails {
+  /** `null`: the request carried no credentials, so the challenge names no error (RFC 6750 §3.1). */
+  error?: ChallengeError | null;
+  /** Forces the challenge scheme, e.g. `DPoP` for a DPoP-bound token sent as Bearer. */
+  scheme?: ChallengeScheme;
+  /** The scope needed, for `insufficient_scope`. */
+  scope?: string;
+  /** A fresh nonce to hand out with `use_dpop_nonce`. */
+  nonce?: string;
+  cause?: unknown;
+}
+
+/**
+ * A verification failure inside the server. Deliberately not an `Error`: rejecting a bad token
+ * is the hot path under attack and needs no stack trace. Every entry point converts it to a
+ * {@link TokenError} with {@link toTokenError} before it can escape.
+ */
+export class Rejection {
+  constructor(
+    readonly reason: TokenErrorReason,
+    /** Fixed text (printable ASCII, never anything from the token) for `error_description`. */
+    readonly description: string,
+    readonly details: RejectionDetails = {},
+  ) {}
+}
+
+export function reject(
+  reason: TokenErrorReason,
+  description: string,
+  details?: RejectionDetails,
+): never {
+  throw new Rejection(reason, description, details);
+}
+
+/** How to phrase challenges for one call. */
+export interface ChallengeContext {
+  /** The scheme the request used; `undefined` when it used none. */
+  scheme: ChallengeScheme | undefined;
+  /** Schemes offered to a request that carried no credentials. */
+  offered: readonly ChallengeScheme[];
+  realm: string | undefined;
+  /** Space-separated DPoP algorithms, for the `algs` parameter (RFC 9449 §7.1). */
+  dpopAlgs: string;
+}
+
+/** Turns whatever a verification step threw into the one error type callers see. */
+export function toTokenError(failure: unknown, context: ChallengeContext): TokenError {
+  if (failure instanceof TokenError) return failure;
+  const rejection =
+    failure instanceof Rejection
+      ? failure
+      : new Rejection('malformed', 'the token could not be verified', { cause: failure });
+  const { reason, description, details } = rejection;
+  const error = details.error === undefined ? 'invalid_token' : details.error;
+  const status = error === 'insufficient_scope' ? 403 : 401;
+
+  let wwwAuthenticate: string;
+  if (error === null) {
+    wwwAuthenticate = context.offered
+      .map((scheme) =>
+        formatChallenge(scheme, {
+          realm: context.realm,
+          algs: scheme === 'DPoP' ? context.dpopAlgs : undefined,
+        }),
+      )
+      .join(', ');
+  } else {
+    const scheme = details.scheme ?? context.scheme ?? 'Bearer';
+    wwwAuthenticate = formatChallenge(scheme, {
+      realm: context.realm,
+      error,
+      error_description: description,
+      scope: details.scope,
+      algs: scheme === 'DPoP' ? context.dpopAlgs : undefined,
+    });
+  }
+
+  const subject =
+    error === 'invalid_dpop_proof' || error === 'use_dpop_nonce' ? 'DPoP proof' : 'access token';
+  return new TokenError({
+    reason,
+    status,
+    wwwAuthenticate,
+    message: `${subject} rejected (${reason}): ${description}`,
+    ...(details.nonce === undefined ? {} : { dpopNonce: details.nonce }),
+    ...(details.cause === undefined ? {} : { cause: details.cause }),
+  });
+}

@@ -1,0 +1,127 @@
+import type { ChallengeScheme } from './www-authenticate.js';
+import { reject } from './rejection.js';
+
+/**
+ * A request as {@link ResourceServer.verifyRequest} reads it: a Fetch API `Request`, or any
+ * object with the method, the absolute URL the client called, and the headers, either as a
+ * `Headers` object or as a plain record such as Node's `IncomingHttpHeaders` (names matched
+ * without regard to case). The URL must be absolute for a DPoP proof's `htu` to be checked.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.3
+ * @example
+ * ```ts
+ * // Node's http server: rebuild the public URL the client used.
+ * const claims = await server.verifyRequest({
+ *   method: req.method ?? 'GET',
+ *   url: new URL(req.url ?? '/', 'https://api.example.com').href,
+ *   headers: req.headers,
+ * });
+ * ```
+ */
+export interface RequestLike {
+  method: string;
+  url: string;
+  headers: HeadersLike;
+}
+
+/**
+ * Request headers as {@link RequestLike} carries them: a Fetch API `Headers` object (anything
+ * with `get(name)`), or a record of values such as Node's `IncomingHttpHeaders`, where a header
+ * sent several times is an array. Names in a record are matched without regard to case. A
+ * credential header that arrived more than once is refused (RFC 9449 §4.3 check 1).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.3
+ * @example
+ * ```ts
+ * const headers: HeadersLike = { authorization: `DPoP ${token}`, dpop: proof };
+ * await server.verifyRequest({ method: 'GET', url: 'https://api.example.com/orders', headers });
+ * ```
+ */
+export type HeadersLike =
+  | { get(name: string): string | null }
+  | Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** The parts of a request the verification needs. */
+export interface RequestParts {
+  method: string;
+  url: string;
+  headers: HeadersLike;
+}
+
+/** Header values that arrived more than once. */
+export const SEVERAL = Symbol('several values');
+
+/** Methods that the Fetch standard upper-cases when a `Request` is made (Fetch §2.2.1). */
+const normalisedMethods = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
+
+export function readRequest(request: unknown): RequestParts {
+  if (typeof request !== 'object' || request === null) {
+    reject('missing', 'no request', { error: null });
+  }
+  const { method, url, headers } = request as Partial<RequestLike>;
+  if (
+    typeof method !== 'string' ||
+    typeof url !== 'string' ||
+    typeof headers !== 'object' ||
+    headers === null
+  ) {
+    reject('malformed', 'the request lacks a method, URL or headers');
+  }
+  const upper = method.toUpperCase();
+  return { method: normalisedMethods.has(upper) ? upper : method, url, headers };
+}
+
+/** One header's value: `undefined` when absent, {@link SEVERAL} when it was sent more than once. */
+export function readHeader(
+  headers: HeadersLike,
+  name: string,
+): string | undefined | typeof SEVERAL {
+  if (typeof (headers as { get?: unknown }).get === 'function') {
+    const value = (headers as { get(name: string): string | null }).get(name);
+    return typeof value === 'string' ? value : undefined;
+  }
+  const record = headers as Readonly<Record<string, unknown>>;
+  let found: string | undefined | typeof SEVERAL;
+  for (const key of Object.keys(record)) {
+    if (key.length !== name.length || key.toLowerCase() !== name) continue;
+    const value = record[key];
+    if (value === undefined) continue;
+    const one = Array.isArray(value) ? (value.length === 1 ? value[0] : SEVERAL) : value;
+    if (one === SEVERAL || found !== undefined) return SEVERAL;
+    if (typeof one !== 'string') return SEVERAL;
+    found = one;
+  }
+  return found;
+}
+
+/** `b64token` of RFC 6750 §2.1, the syntax of a Bearer or DPoP token in `Authorization`. */
+const b64token = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/** The credentials of an `Authorization` header (RFC 6750 §2.1, RFC 9449 §7.1). */
+export interface Credentials {
+  scheme: ChallengeScheme;
+  token: string;
+}
+
+/**
+ * Reads `Authorization: Bearer <token>` or `Authorization: DPoP <token>` (scheme names are
+ * case-insensitive, RFC 9110 §11.1). No header, or another scheme, counts as no credentials.
+ */
+export function readCredentials(headers: HeadersLike, maxTokenLength: number): Credentials {
+  const value = readHeader(headers, 'authorization');
+  if (value === SEVERAL) reject('malformed', 'the request carries several Authorization headers');
+  if (value === undefined) reject('missing', 'no access token', { error: null });
+  const trimmed = value.trim();
+  const space = trimmed.indexOf(' ');
+  const name = (space < 0 ? trimmed : trimmed.slice(0, space)).toLowerCase();
+  const scheme: ChallengeScheme | undefined =
+    name === 'bearer' ? 'Bearer' : name === 'dpop' ? 'DPoP' : undefined;
+  if (scheme === undefined) reject('missing', 'no access token', { error: null });
+  const token = space < 0 ? '' : trimmed.slice(space + 1).replace(/^ +/, '');
+  if (token === '') reject('missing', 'no access token', { error: null, scheme });
+  // The length is capped before the pattern runs over it.
+  if (token.length > maxTokenLength || !b64token.test(token)) {
+    reject('malformed', 'the Authorization header is malformed', { scheme });
+  }
+  return { scheme, token };
+}

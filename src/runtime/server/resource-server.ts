@@ -1,0 +1,242 @@
+import { createEndpointResolver } from '../transport/discovery.js';
+import { createIdpClient } from '../transport/idp-client.js';
+import { verifyDpopProof, type DpopRules } from './dpop-verify.js';
+import { normaliseHtu } from './htu.js';
+import { createJwksCache } from './jwks-cache.js';
+import { createJwksFetcher } from './jwks-fetch.js';
+import {
+  checkScopes,
+  verifyAccessToken,
+  type AccessTokenClaims,
+  type AccessTokenRules,
+} from './jwt-verify.js';
+import {
+  resolveOptions,
+  validateAudience,
+  validateScopes,
+  type ResourceServerOptions,
+} from './options.js';
+import { reject, toTokenError, type ChallengeContext } from './rejection.js';
+import { readCredentials, readHeader, readRequest, SEVERAL, type RequestLike } from './request.js';
+import { verifySignature } from './signature.js';
+import type { ChallengeScheme } from './www-authenticate.js';
+
+/**
+ * Per-call options of {@link ResourceServer.verifyToken} and {@link ResourceServer.verifyRequest}.
+ * Each one given replaces the server's default for this call.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
+ * @example
+ * ```ts
+ * await server.verifyToken(token, { audience: 'https://billing.example.com', requiredScopes: ['billing:write'] });
+ * ```
+ */
+export interface VerifyOptions {
+  /** Expected `aud` for this call. */
+  audience?: string | readonly string[];
+  /** Scopes the token must grant for this call (space-separated string or array). */
+  requiredScopes?: string | readonly string[];
+}
+
+/**
+ * Verifies access tokens and DPoP proofs for one issuer. Every rejection is a
+ * {@link TokenError} with a `reason`, a `status` (401, or 403 for missing scopes) and a
+ * `wwwAuthenticate` value to send back; nothing else is ever thrown for any token or request.
+ *
+ * When the issuer's key set cannot be fetched and no cached one is young enough to use, tokens
+ * are refused with a `TokenError` whose `reason` is `jwks` (status 401, `cause` the
+ * `NetworkError`, `OAuthError` or `ProtocolError` of the last attempt): callers handle one
+ * error type, and the reason tells an outage from a bad token in logs and metrics.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-7
+ * @example
+ * ```ts
+ * const server = createResourceServer({ issuer, audience: 'https://api.example.com' });
+ * try {
+ *   const claims = await server.verifyRequest(request, { requiredScopes: ['orders:read'] });
+ * } catch (error) {
+ *   if (!(error instanceof TokenError)) throw error;
+ *   const headers = new Headers({ 'WWW-Authenticate': error.wwwAuthenticate });
+ *   if (error.dpopNonce) headers.set('DPoP-Nonce', error.dpopNonce);
+ *   return new Response(null, { status: error.status, headers });
+ * }
+ * ```
+ */
+export interface ResourceServer {
+  /**
+   * Verifies a JWT access token (RFC 9068 §4): the strict JWS form, an allowed asymmetric
+   * `alg`, `typ`, the signature by the issuer's key named by `kid` (one rate-limited refetch of
+   * the key set on an unknown `kid`), `iss`, `aud`, `exp`, `nbf`, `iat` and the required scopes.
+   * It does not check proof of possession: use {@link ResourceServer.verifyRequest} for
+   * requests that may carry DPoP-bound tokens.
+   *
+   * Rejects with a `TokenError`; with a `TypeError` only for invalid per-call options.
+   */
+  verifyToken(token: string, options?: VerifyOptions): Promise<AccessTokenClaims>;
+  /**
+   * Verifies the credentials of a request: `Authorization: Bearer <token>` or
+   * `Authorization: DPoP <token>` plus its `DPoP` proof (RFC 9449 §4.3, §7.1). A token bound to
+   * a DPoP key (`cnf.jkt`) is only accepted with the DPoP scheme and a valid proof for this
+   * method and URL; a DPoP-scheme token must be bound.
+   *
+   * Rejects with a `TokenError`; with a `TypeError` only for invalid per-call options.
+   */
+  verifyRequest(
+    request: Request | RequestLike,
+    options?: VerifyOptions,
+  ): Promise<AccessTokenClaims>;
+}
+
+const WHERE = 'verify';
+
+/**
+ * Creates a resource server: verifies JWT access tokens (RFC 9068) from one issuer, with the
+ * defences of RFC 8725, and DPoP-bound requests (RFC 9449). Keys come from the issuer's JWKS,
+ * discovered and cached per instance. Invalid options throw a `TypeError` here.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9068
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-7
+ * @see https://www.rfc-editor.org/rfc/rfc8725#section-3
+ * @example
+ * ```ts
+ * import { createResourceServer, TokenError } from 's2s-auth/server';
+ *
+ * const server = createResourceServer({
+ *   issuer: 'https://idp.example.com',
+ *   audience: 'https://orders.example.com',
+ *   requiredScopes: 'orders:read',
+ * });
+ * const claims = await server.verifyRequest(request);
+ * console.log(`call from ${claims.client_id}`);
+ * ```
+ */
+export function createResourceServer(options: ResourceServerOptions): ResourceServer {
+  const resolved = resolveOptions(options);
+  const client = createIdpClient(resolved.fetch);
+  const resolver = createEndpointResolver({
+    client,
+    issuer: resolved.issuer,
+    overrides: { jwks_uri: resolved.jwksUri },
+    timeoutMs: resolved.timeoutMs,
+  });
+  const jwks = createJwksCache({
+    fetchKeySet: createJwksFetcher({ client, resolver, timeoutMs: resolved.timeoutMs }),
+    now: resolved.now,
+    maxAgeSeconds: resolved.jwksCacheMaxAgeSeconds,
+    cooldownSeconds: resolved.jwksCooldownSeconds,
+    maxStaleSeconds: resolved.jwksMaxStaleSeconds,
+  });
+  const tokenRules: AccessTokenRules = {
+    issuer: resolved.issuer,
+    algorithms: resolved.algorithms,
+    typ: resolved.typ,
+    clockToleranceSeconds: resolved.clockToleranceSeconds,
+    maxTokenLength: resolved.maxTokenLength,
+    jwks,
+    verifySignature,
+  };
+  const dpopRules: DpopRules = {
+    algorithms: resolved.dpopAlgorithms,
+    iatWindowSeconds: resolved.iatWindowSeconds,
+    clockToleranceSeconds: resolved.clockToleranceSeconds,
+    replayStore: resolved.replayStore,
+    nonce: resolved.nonce,
+    verifySignature,
+  };
+  const dpopAlgs = [...resolved.dpopAlgorithms].join(' ');
+  const offered: readonly ChallengeScheme[] = resolved.dpopRequired ? ['DPoP'] : ['Bearer', 'DPoP'];
+  const nowSeconds = (): number => resolved.now().getTime() / 1000;
+
+  function callOptions(call: VerifyOptions | undefined) {
+    if (call === undefined) {
+      return { audience: resolved.audience, requiredScopes: resolved.requiredScopes };
+    }
+    if (typeof call !== 'object' || call === null) {
+      throw new TypeError(`${WHERE}: options must be an object`);
+    }
+    return {
+      audience:
+        call.audience === undefined ? resolved.audience : validateAudience(call.audience, WHERE),
+      requiredScopes:
+        call.requiredScopes === undefined
+          ? resolved.requiredScopes
+          : validateScopes(call.requiredScopes, WHERE),
+    };
+  }
+
+  async function verifyToken(token: string, options?: VerifyOptions): Promise<AccessTokenClaims> {
+    const call = callOptions(options);
+    const context: ChallengeContext = {
+      scheme: 'Bearer',
+      offered: ['Bearer'],
+      realm: resolved.realm,
+      dpopAlgs,
+    };
+    try {
+      const claims = await verifyAccessToken(token, tokenRules, call.audience, nowSeconds);
+      checkScopes(claims, call.requiredScopes);
+      return claims;
+    } catch (failure) {
+      throw toTokenError(failure, context);
+    }
+  }
+
+  async function verifyRequest(
+    request: Request | RequestLike,
+    options?: VerifyOptions,
+  ): Promise<AccessTokenClaims> {
+    const call = callOptions(options);
+    const context: ChallengeContext = {
+      scheme: undefined,
+      offered,
+      realm: resolved.realm,
+      dpopAlgs,
+    };
+    try {
+      const { method, url, headers } = readRequest(request);
+      const { scheme, token } = readCredentials(headers, resolved.maxTokenLength);
+      context.scheme = scheme;
+      if (scheme === 'Bearer' && resolved.dpopRequired) {
+        reject('dpop', 'this resource requires DPoP-bound tokens', { scheme: 'DPoP' });
+      }
+      const claims = await verifyAccessToken(token, tokenRules, call.audience, nowSeconds);
+      const jkt = claims.cnf?.jkt;
+      if (scheme === 'Bearer') {
+        if (jkt !== undefined) {
+          reject('dpop', 'the token is bound to a DPoP key and must be sent with the DPoP scheme', {
+            scheme: 'DPoP',
+          });
+        }
+      } else {
+        if (jkt === undefined) reject('dpop', 'the token is not bound to a DPoP key');
+        const proof = readHeader(headers, 'dpop');
+        if (proof === undefined) {
+          reject('dpop', 'the request carries no DPoP proof', { error: 'invalid_dpop_proof' });
+        }
+        // Several DPoP headers, or one folded from several (proofs never contain commas).
+        if (proof === SEVERAL || proof.includes(',')) {
+          reject('dpop', 'the request carries more than one DPoP proof', {
+            error: 'invalid_dpop_proof',
+          });
+        }
+        const htu = normaliseHtu(url);
+        if (htu === undefined) {
+          reject('dpop', 'the request URL is not an absolute http(s) URL', {
+            error: 'invalid_dpop_proof',
+          });
+        }
+        await verifyDpopProof(
+          { proof: proof.trim(), method, htu, accessToken: token, jkt, nowSeconds },
+          dpopRules,
+        );
+      }
+      checkScopes(claims, call.requiredScopes);
+      return claims;
+    } catch (failure) {
+      throw toTokenError(failure, context);
+    }
+  }
+
+  return { verifyToken, verifyRequest };
+}

@@ -1,0 +1,258 @@
+import { describe, expect, it } from 'vitest';
+import { NetworkError, OAuthError, ProtocolError, TokenError } from '../../../src/index.js';
+import { accessToken, fakeIdp, ISSUER, makeKey, setup, START } from './helpers.js';
+import { createResourceServer } from '../../../src/server.js';
+import { manualClock } from '../../support/clock.js';
+
+async function rejection(promise: Promise<unknown>): Promise<TokenError> {
+  const error = await promise.then(
+    () => undefined,
+    (failure: unknown) => failure,
+  );
+  expect(error).toBeInstanceOf(TokenError);
+  return error as TokenError;
+}
+
+describe('the key set cache', () => {
+  it('fetches the key set on first use and not again while it is fresh', async () => {
+    const { server, idp, key, now, clock } = await setup();
+    await server.verifyToken(await accessToken(key, now()));
+    clock.advance(599);
+    await server.verifyToken(await accessToken(key, now()));
+    expect(idp.jwksRequests()).toBe(1);
+  });
+
+  it('discovers jwks_uri once when no jwksUri is given', async () => {
+    const key = await makeKey('ES256');
+    const idp = fakeIdp([key.jwk]);
+    const clock = manualClock(START);
+    const server = createResourceServer({ issuer: ISSUER, fetch: idp.fetch, now: clock.now });
+    for (let i = 0; i < 3; i++) await server.verifyToken(await accessToken(key, clock.seconds()));
+    expect(idp.urls).toEqual([
+      `${ISSUER}/.well-known/oauth-authorization-server`,
+      `${ISSUER}/jwks`,
+    ]);
+  });
+
+  it('fetches the key set again once it is older than the maximum age', async () => {
+    const { server, idp, key, now, clock } = await setup({ jwksCacheMaxAgeSeconds: 120 });
+    await server.verifyToken(await accessToken(key, now()));
+    clock.advance(120);
+    await server.verifyToken(await accessToken(key, now()));
+    expect(idp.jwksRequests()).toBe(2);
+  });
+
+  it('refetches once for an unknown kid and verifies with the new key', async () => {
+    const { server, idp, key, now, clock } = await setup();
+    await server.verifyToken(await accessToken(key, now()));
+    const rotated = await makeKey('ES256', 'rotated');
+    idp.setKeys([key.jwk, rotated.jwk]);
+    clock.advance(30);
+    await expect(server.verifyToken(await accessToken(rotated, now()))).resolves.toMatchObject({
+      iss: ISSUER,
+    });
+    expect(idp.jwksRequests()).toBe(2);
+  });
+
+  it('refetches for a burst of forged kids at most once per cooldown window', async () => {
+    const { server, idp, key, now, clock } = await setup({ jwksCooldownSeconds: 30 });
+    await server.verifyToken(await accessToken(key, now()));
+    clock.advance(30);
+    const forged = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => accessToken(key, now(), {}, { kid: `forged-${i}` })),
+    );
+    const errors = await Promise.all(forged.map((token) => rejection(server.verifyToken(token))));
+    expect(errors.every((error) => error.reason === 'key')).toBe(true);
+    expect(idp.jwksRequests()).toBe(2);
+
+    clock.advance(29);
+    await rejection(server.verifyToken(forged[0] as string));
+    expect(idp.jwksRequests()).toBe(2);
+    clock.advance(1);
+    await rejection(server.verifyToken(forged[1] as string));
+    expect(idp.jwksRequests()).toBe(3);
+  });
+
+  it('does not refetch for an unknown kid right after the first fetch', async () => {
+    const { server, idp, key, now } = await setup();
+    const error = await rejection(
+      server.verifyToken(await accessToken(key, now(), {}, { kid: 'unknown' })),
+    );
+    expect(error.reason).toBe('key');
+    expect(idp.jwksRequests()).toBe(1);
+  });
+
+  it('shares one request between concurrent first verifications', async () => {
+    const { server, idp, key, now } = await setup();
+    const gate = idp.hold();
+    const token = await accessToken(key, now());
+    const pending = Array.from({ length: 20 }, () => server.verifyToken(token));
+    gate.release();
+    await Promise.all(pending);
+    expect(idp.jwksRequests()).toBe(1);
+  });
+
+  it('shares one refetch between concurrent verifications with unknown kids', async () => {
+    const { server, idp, key, now, clock } = await setup();
+    await server.verifyToken(await accessToken(key, now()));
+    const rotated = await makeKey('ES256', 'rotated');
+    idp.setKeys([rotated.jwk]);
+    clock.advance(60);
+    const gate = idp.hold();
+    const token = await accessToken(rotated, now());
+    const pending = Array.from({ length: 20 }, () => server.verifyToken(token));
+    gate.release();
+    await Promise.all(pending);
+    expect(idp.jwksRequests()).toBe(2);
+  });
+
+  it('keeps verifying with the last good keys while the endpoint is down, up to the stale bound', async () => {
+    const { server, idp, key, now, clock } = await setup({
+      jwksCacheMaxAgeSeconds: 600,
+      jwksCooldownSeconds: 30,
+      jwksMaxStaleSeconds: 3600,
+    });
+    await server.verifyToken(await accessToken(key, now()));
+    idp.failWith('down');
+
+    clock.advance(600);
+    await expect(server.verifyToken(await accessToken(key, now()))).resolves.toBeDefined();
+    expect(idp.jwksRequests()).toBe(2);
+    // Within the cooldown a failed refresh is not retried.
+    clock.advance(10);
+    await server.verifyToken(await accessToken(key, now()));
+    expect(idp.jwksRequests()).toBe(2);
+
+    clock.setSeconds(START.getTime() / 1000 + 3599);
+    await expect(server.verifyToken(await accessToken(key, now()))).resolves.toBeDefined();
+
+    clock.advance(1);
+    const error = await rejection(server.verifyToken(await accessToken(key, now())));
+    expect(error.reason).toBe('jwks');
+    expect(error.status).toBe(401);
+    expect(error.cause).toBeInstanceOf(NetworkError);
+  });
+
+  it('picks up again when the endpoint comes back', async () => {
+    const { server, idp, key, now, clock } = await setup({ jwksMaxStaleSeconds: 600 });
+    await server.verifyToken(await accessToken(key, now()));
+    idp.failWith(503);
+    clock.advance(700);
+    expect((await rejection(server.verifyToken(await accessToken(key, now())))).reason).toBe(
+      'jwks',
+    );
+    idp.failWith(undefined);
+    clock.advance(30);
+    await expect(server.verifyToken(await accessToken(key, now()))).resolves.toBeDefined();
+  });
+
+  it('tries a key set it never had at most once per cooldown window', async () => {
+    const { server, idp, key, now, clock } = await setup();
+    idp.failWith('down');
+    const token = await accessToken(key, now());
+    for (let i = 0; i < 10; i++) {
+      const error = await rejection(server.verifyToken(token));
+      expect(error.reason).toBe('jwks');
+    }
+    expect(idp.jwksRequests()).toBe(1);
+    clock.advance(30);
+    idp.failWith(undefined);
+    await expect(server.verifyToken(await accessToken(key, now()))).resolves.toBeDefined();
+    expect(idp.jwksRequests()).toBe(2);
+  });
+
+  it('reports an HTTP error from the JWKS endpoint as reason jwks with the OAuthError as cause', async () => {
+    const { server, idp, key, now } = await setup();
+    idp.failWith(500);
+    const error = await rejection(server.verifyToken(await accessToken(key, now())));
+    expect(error.reason).toBe('jwks');
+    expect(error.cause).toBeInstanceOf(OAuthError);
+  });
+
+  it('reports a body that is not a key set as reason jwks with the ProtocolError as cause', async () => {
+    const { server, idp, key, now } = await setup();
+    idp.setKeys('not keys' as never);
+    const error = await rejection(server.verifyToken(await accessToken(key, now())));
+    expect(error.reason).toBe('jwks');
+    expect(error.cause).toBeInstanceOf(ProtocolError);
+  });
+});
+
+describe('key selection', () => {
+  it('uses only signing keys: use "enc", key_ops without verify, and symmetric keys are skipped', async () => {
+    const key = await makeKey('ES256', 'k');
+    for (const published of [
+      { ...key.jwk, use: 'enc' },
+      { ...key.jwk, key_ops: ['encrypt'] },
+      { kty: 'oct', k: 'c2VjcmV0', kid: 'k' },
+    ]) {
+      const { server, now } = await setup({}, { key, published: [published] });
+      const error = await rejection(server.verifyToken(await accessToken(key, now())));
+      expect(error.reason).toBe('key');
+    }
+  });
+
+  it('never imports a published key that has private members', async () => {
+    const key = await makeKey('ES256', 'k');
+    const { server, now } = await setup(
+      {},
+      { key, published: [{ ...key.privateJwk, kid: 'k', use: 'sig' }] },
+    );
+    expect((await rejection(server.verifyToken(await accessToken(key, now())))).reason).toBe('key');
+  });
+
+  it('does not use a key whose alg differs from the token alg', async () => {
+    const pss = await makeKey('PS256', 'k');
+    const { server, now } = await setup(
+      {},
+      { key: pss, published: [{ ...pss.jwk, alg: 'RS256' }] },
+    );
+    const token = await accessToken(pss, now());
+    expect((await rejection(server.verifyToken(token))).reason).toBe('key');
+  });
+
+  it('does not use a key of the wrong type or curve for the alg', async () => {
+    const p256 = await makeKey('ES256', 'k');
+    const { server, now } = await setup(
+      {},
+      { key: p256, published: [{ ...p256.jwk, alg: undefined }] },
+    );
+    const token = await accessToken({ ...p256, alg: 'ES384' }, now());
+    expect((await rejection(server.verifyToken(token))).reason).toBe('key');
+  });
+
+  it('uses the one fitting key when the token has no kid', async () => {
+    const key = await makeKey('EdDSA');
+    const other = await makeKey('RS256');
+    const { server, now } = await setup({}, { key, published: [other.jwk, key.jwk] });
+    await expect(
+      server.verifyToken(await accessToken(key, now(), {}, { kid: undefined })),
+    ).resolves.toBeDefined();
+  });
+
+  it('tries each fitting key when the token has no kid', async () => {
+    const first = await makeKey('ES256', 'a');
+    const second = await makeKey('ES256', 'b');
+    const { server, now } = await setup({}, { key: second, published: [first.jwk, second.jwk] });
+    await expect(
+      server.verifyToken(await accessToken(second, now(), {}, { kid: undefined })),
+    ).resolves.toBeDefined();
+  });
+
+  it('verifies RS256, PS256, ES256, ES384, ES512 and EdDSA tokens', async () => {
+    for (const alg of ['RS256', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const) {
+      const key = await makeKey(alg);
+      const { server, now } = await setup({}, { key });
+      await expect(server.verifyToken(await accessToken(key, now())), alg).resolves.toMatchObject({
+        iss: ISSUER,
+      });
+    }
+  });
+
+  it('accepts Ed25519 as the alg of a token whose key says EdDSA', async () => {
+    const key = await makeKey('EdDSA');
+    const { server, now } = await setup({}, { key });
+    const token = await accessToken(key, now(), {}, { alg: 'Ed25519' });
+    await expect(server.verifyToken(token)).resolves.toBeDefined();
+  });
+});

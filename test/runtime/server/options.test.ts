@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { createResourceServer, type ResourceServerOptions } from '../../../src/server.js';
+import { ISSUER } from './helpers.js';
+
+const base: ResourceServerOptions = { issuer: ISSUER, fetch: async () => new Response('{}') };
+
+function attempt(options: Record<string, unknown>): () => unknown {
+  return () => createResourceServer({ ...base, ...options } as unknown as ResourceServerOptions);
+}
+
+describe('createResourceServer options', () => {
+  it('accepts the minimal options', () => {
+    expect(() => createResourceServer(base)).not.toThrow();
+  });
+
+  it('requires an absolute http(s) issuer', () => {
+    expect(() => createResourceServer(undefined as unknown as ResourceServerOptions)).toThrow(
+      TypeError,
+    );
+    for (const issuer of [
+      undefined,
+      '',
+      'idp.example.test',
+      'ftp://idp.example.test',
+      'https://u:p@idp.example.test',
+    ]) {
+      expect(attempt({ issuer }), String(issuer)).toThrow(TypeError);
+    }
+  });
+
+  describe('algorithms', () => {
+    it.each([
+      'none',
+      'None',
+      'NONE',
+      'HS256',
+      'HS384',
+      'HS512',
+      'hs256',
+      'ES256K',
+      'RSA-OAEP',
+      '',
+      'toString',
+      '__proto__',
+    ])('refuses %j with a TypeError', (alg) => {
+      expect(attempt({ algorithms: [alg] })).toThrow(TypeError);
+      expect(attempt({ algorithms: ['ES256', alg] })).toThrow(TypeError);
+      expect(attempt({ dpop: { algorithms: [alg] } })).toThrow(TypeError);
+    });
+
+    it('explains why none and HMAC are refused', () => {
+      expect(attempt({ algorithms: ['HS256'] })).toThrow(/never accepted/);
+    });
+
+    it('refuses an empty list or a list that is not an array', () => {
+      expect(attempt({ algorithms: [] })).toThrow(TypeError);
+      expect(attempt({ algorithms: 'RS256' })).toThrow(TypeError);
+    });
+
+    it('has types that reject symmetric algorithms at compile time', () => {
+      // @ts-expect-error HS256 is not an asymmetric algorithm
+      expect(() => createResourceServer({ ...base, algorithms: ['HS256'] })).toThrow(TypeError);
+      // @ts-expect-error none is not an algorithm
+      expect(() => createResourceServer({ ...base, dpop: { algorithms: ['none'] } })).toThrow(
+        TypeError,
+      );
+    });
+  });
+
+  it.each([
+    ['audience', ''],
+    ['audience', []],
+    ['audience', [1]],
+    ['audience', 42],
+    ['clockToleranceSeconds', -1],
+    ['clockToleranceSeconds', Number.NaN],
+    ['clockToleranceSeconds', '30'],
+    ['jwksUri', 'not a url'],
+    ['jwksUri', 'file:///etc/passwd'],
+    ['requiredScopes', ['a b']],
+    ['requiredScopes', [1]],
+    ['requiredScopes', 'a "b"'],
+    ['typ', true],
+    ['typ', ''],
+    ['typ', 5],
+    ['fetch', 'fetch'],
+    ['now', new Date()],
+    ['replayStore', {}],
+    ['replayStore', { has: () => false }],
+    ['dpop', 'yes'],
+    ['dpop', { required: 'yes' }],
+    ['dpop', { iatWindowSeconds: 0 }],
+    ['dpop', { nonce: 'secret' }],
+    ['dpop', { nonce: { current: () => 'n' } }],
+    ['dpop', { nonce: { lifetimeSeconds: -5 } }],
+    ['jwksCacheMaxAgeSeconds', 0],
+    ['jwksCooldownSeconds', -1],
+    ['jwksMaxStaleSeconds', 10],
+    ['timeoutMs', 0],
+    ['maxTokenLength', 100.5],
+    ['maxTokenLength', 0],
+    ['realm', 'a"b'],
+    ['realm', ''],
+  ])('refuses %s: %j with a TypeError', (name, value) => {
+    expect(attempt({ [name]: value })).toThrow(TypeError);
+  });
+
+  it('requires jwksMaxStaleSeconds to be at least jwksCacheMaxAgeSeconds', () => {
+    expect(attempt({ jwksCacheMaxAgeSeconds: 600, jwksMaxStaleSeconds: 599 })).toThrow(
+      /jwksMaxStaleSeconds/,
+    );
+    expect(attempt({ jwksCacheMaxAgeSeconds: 7200 })).not.toThrow();
+  });
+
+  it('accepts every documented shape', () => {
+    expect(
+      attempt({
+        audience: ['https://a.example.test', 'https://b.example.test'],
+        clockToleranceSeconds: 0,
+        algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519'],
+        jwksUri: `${ISSUER}/jwks`,
+        requiredScopes: 'orders:read orders:write',
+        typ: 'application/at+jwt',
+        now: () => new Date(),
+        replayStore: { checkAndSet: () => true },
+        dpop: {
+          required: true,
+          algorithms: ['ES256'],
+          iatWindowSeconds: 30,
+          nonce: { lifetimeSeconds: 120 },
+        },
+        jwksCacheMaxAgeSeconds: 300,
+        jwksCooldownSeconds: 0,
+        jwksMaxStaleSeconds: 86_400,
+        timeoutMs: 2000,
+        maxTokenLength: 8192,
+        realm: 'orders',
+      }),
+    ).not.toThrow();
+    expect(attempt({ typ: false, dpop: { nonce: false } })).not.toThrow();
+  });
+});
