@@ -55,7 +55,11 @@ try {
     fetch: countingFetch,
   });
 
-  step(3, 'Client discovers the IdP and mints a DPoP-bound token (client_credentials)');
+  step(3, 'Client discovers the IdP (RFC 8414) and mints a DPoP-bound token (client_credentials)');
+  const metadata = await (await fetch(`${idp.issuer}/.well-known/oauth-authorization-server`)).json();
+  show('token_endpoint', metadata.token_endpoint);
+  show('jwks_uri', metadata.jwks_uri);
+  show('DPoP algs', metadata.dpop_signing_alg_values_supported?.join(' '));
   const token = await client.getToken();
   show('token_type', token.token_type);
   show('scope', token.scope ?? '(as requested)');
