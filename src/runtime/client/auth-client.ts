@@ -1,6 +1,7 @@
 import { zTokenResponse } from '../../generated/zod.js';
 import { createDpopSigner, validateDpopOption, type DpopKeyPair, type DpopProofOptions } from '../dpop/proof.js';
-import { ProtocolError } from '../errors.js';
+import { NetworkError, ProtocolError } from '../errors.js';
+import { emitter } from '../shared/events.js';
 import { isCryptoKey, type KeyInput } from '../shared/keys.js';
 import {
   optionalPositiveNumber,
@@ -13,6 +14,13 @@ import {
 } from '../shared/options.js';
 import { createEndpointResolver } from '../transport/discovery.js';
 import { createIdpClient, exchange, parseBody, toOAuthError, type IdpCall } from '../transport/idp-client.js';
+import {
+  resolveBreaker,
+  resolveRetry,
+  Resilience,
+  type CircuitBreakerOptions,
+  type RetryOptions,
+} from '../transport/resilience.js';
 import { tokenTarget, type ListInput, type TokenTarget } from './cache-key.js';
 import { clientAuthMethods, createClientAuthenticator, type ClientAuthMethod } from './client-auth.js';
 import { TokenCache, type CacheEntry } from './token-cache.js';
@@ -20,6 +28,7 @@ import { TokenCache, type CacheEntry } from './token-cache.js';
 export type { ClientAuthMethod } from './client-auth.js';
 export type { DpopKeyPair, DpopProofOptions } from '../dpop/proof.js';
 export type { ListInput } from './cache-key.js';
+export type { CircuitBreakerOptions, RetryOptions } from '../transport/resilience.js';
 
 /** Options of {@link createAuthClient}. */
 export interface AuthClientOptions {
@@ -52,7 +61,55 @@ export interface AuthClientOptions {
   fetch?: FetchLike;
   /** The clock every expiry decision is made on. Default `() => new Date()`. */
   now?: Clock;
+  /**
+   * Retries of token requests on network errors, 429 and 5xx: exponential backoff with full
+   * jitter, `Retry-After` honoured, within a retry budget. `false` turns them off.
+   * Default `{ maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 5000 }`.
+   */
+  retry?: RetryOptions | false;
+  /**
+   * The circuit breaker of the token endpoint: after `failureThreshold` failures in a row,
+   * one probe per `resetTimeoutMs` instead of one request per caller. `false` turns it off.
+   * Default `{ failureThreshold: 5, resetTimeoutMs: 30000 }`.
+   */
+  circuitBreaker?: CircuitBreakerOptions | false;
+  /**
+   * Refresh a token that was used recently in the background, `refreshAheadSeconds` before it
+   * would be refreshed anyway, so no caller waits for the IdP. Opt-in; timers never keep the
+   * process alive and stop on {@link AuthClient.close}. Default `false`.
+   */
+  refreshAhead?: boolean | { refreshAheadSeconds?: number };
+  /** Observability: called for cache hits and misses, fetched tokens and failed refreshes. */
+  onEvent?: (event: AuthClientEvent) => void;
 }
+
+/** Which token an event is about: its scope set and resource set (never the token). */
+export interface TokenSlot {
+  /** Space-separated, sorted scopes; empty for none. */
+  scope: string;
+  resource: readonly string[];
+}
+
+/**
+ * What the client reports through `onEvent`. No event carries a token or a secret.
+ *
+ * - `cache_hit` / `cache_miss`: a `getToken` call served from the cache, or not.
+ * - `token_fetched`: a new token arrived; `refresh` says why it was asked for.
+ * - `token_failed`: a token request failed; `servedStale` says callers got the cached token,
+ *   still valid, instead of the error.
+ */
+export type AuthClientEvent =
+  | { type: 'cache_hit'; slot: TokenSlot }
+  | { type: 'cache_miss'; slot: TokenSlot }
+  | {
+      type: 'token_fetched';
+      slot: TokenSlot;
+      tokenType: 'Bearer' | 'DPoP';
+      expiresAt: number | undefined;
+      durationMs: number;
+      refresh: 'none' | 'expiring' | 'forced' | 'ahead';
+    }
+  | { type: 'token_failed'; slot: TokenSlot; error: unknown; servedStale: boolean };
 
 /** Options of {@link AuthClient.getToken}: each one given overrides the client's default. */
 export interface GetTokenOptions {
@@ -62,10 +119,16 @@ export interface GetTokenOptions {
   resource?: ListInput;
   /** Skip the cache: fetch a new token and replace the cached one. */
   forceRefresh?: boolean;
+  /**
+   * Stop waiting: the call rejects with a `NetworkError`. A token request other callers share
+   * goes on for them.
+   */
+  signal?: AbortSignal;
 }
 
 /** An access token as the client hands it out (RFC 6749 §5.1). */
 export interface AccessToken {
+  /** The token to send. A credential: never log it whole. */
   access_token: string;
   /** `'DPoP'` when the token is bound to the client's DPoP key. */
   token_type: 'Bearer' | 'DPoP';
@@ -93,6 +156,8 @@ export interface AuthClient {
    * 401 `invalid_token`.
    */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  /** Stops background refreshes and drops the cache. The client stays usable. */
+  close(): void;
 }
 
 const where = 'createAuthClient';
@@ -151,8 +216,49 @@ function validateOptions(options: AuthClientOptions) {
     fetch: resolveFetch(options.fetch, where),
     now: resolveClock(options.now, where),
     defaults: tokenTarget(options.scope, options.resource, where),
+    retry: resolveRetry(options.retry, where),
+    circuitBreaker: resolveBreaker(options.circuitBreaker, where),
+    refreshAheadMs: resolveRefreshAhead(options.refreshAhead),
+    emit: emitter(options.onEvent),
   };
 }
+
+function resolveRefreshAhead(value: AuthClientOptions['refreshAhead']): number | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return 30_000;
+  if (typeof value === 'object' && value !== null) {
+    return optionalPositiveNumber(value.refreshAheadSeconds, 'refreshAhead.refreshAheadSeconds', where, 30) * 1000;
+  }
+  throw new TypeError(`${where}: \`refreshAhead\` must be a boolean or { refreshAheadSeconds }`);
+}
+
+/** Settles with `promise`, or rejects with a NetworkError as soon as `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  const aborted = () => new NetworkError('getToken was aborted by its signal', signal.reason);
+  if (signal.aborted) return Promise.reject(aborted());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(aborted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+function slotOf(target: TokenTarget): TokenSlot {
+  return { scope: target.scopes.join(' '), resource: target.resources };
+}
+
+/** After a failed refresh, a still-valid token is served this long before the next attempt. */
+const staleRetryMs = 1000;
 
 /**
  * Creates a client-credentials token client (RFC 6749 §4.4): tokens are cached in memory per
@@ -180,10 +286,11 @@ function validateOptions(options: AuthClientOptions) {
  */
 export function createAuthClient(options: AuthClientOptions): AuthClient {
   const config = validateOptions(options);
-  const { clientId, issuer, now, timeoutMs, defaults } = config;
+  const { clientId, issuer, now, timeoutMs, defaults, emit, refreshAheadMs } = config;
   const fetchImpl = config.fetch;
   const secret = options.clientSecret;
   const idp = createIdpClient(fetchImpl);
+  const resilience = new Resilience(config.retry, config.circuitBreaker, now);
   const endpoints = createEndpointResolver({
     client: idp,
     issuer,
@@ -201,6 +308,8 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   const cache = new TokenCache<AccessToken>();
   const nonces = new Map<string, string>();
   const skewMs = config.refreshSkewSeconds * 1000;
+  /** Refresh-ahead bookkeeping per slot: its timer and when a caller last used the token. */
+  const ahead = new Map<string, { timer: ReturnType<typeof setTimeout> | undefined; usedAtMs: number }>();
 
   function rememberNonce(url: string, response: Response): void {
     const nonce = response.headers.get('dpop-nonce');
@@ -211,8 +320,9 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     if (nonces.size > maxRememberedNonces) nonces.delete(nonces.keys().next().value as string);
   }
 
-  async function sendTokenRequest(url: string, target: TokenTarget) {
-    const call: IdpCall = { client: idp, url, endpoint: 'token endpoint', timeoutMs, secrets: [secret] };
+  /** One attempt: a fresh client assertion and DPoP proof each time (both are single-use). */
+  async function sendTokenRequest(call: IdpCall, target: TokenTarget) {
+    const { url } = call;
     const authentication = await authenticator.authenticate(issuer ?? url);
     const headers: Record<string, string> = {
       ...authentication.headers,
@@ -237,18 +347,22 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       }),
     );
     rememberNonce(url, answer.response);
-    return { call, answer };
+    return answer;
   }
 
   async function requestToken(target: TokenTarget): Promise<CacheEntry<AccessToken>> {
     const url = await endpoints.resolve('token_endpoint');
-    const issuedAtMs = now().getTime();
-    let { call, answer } = await sendTokenRequest(url, target);
+    const call: IdpCall = { client: idp, url, endpoint: 'token endpoint', timeoutMs, secrets: [secret] };
+    let sentAtMs = 0;
+    const attempt = () => {
+      sentAtMs = now().getTime();
+      return sendTokenRequest(call, target);
+    };
+    let answer = await resilience.run(url, call.endpoint, attempt);
     if (!answer.response.ok && signer) {
-      const error = toOAuthError(answer, call);
       // RFC 9449 §8: the server wants a nonce; the new one came with this answer. One retry.
-      if (error.code === 'use_dpop_nonce' && answer.response.headers.has('dpop-nonce')) {
-        ({ call, answer } = await sendTokenRequest(url, target));
+      if (toOAuthError(answer, call).code === 'use_dpop_nonce' && answer.response.headers.has('dpop-nonce')) {
+        answer = await resilience.run(url, call.endpoint, attempt);
       }
     }
     if (!answer.response.ok) throw toOAuthError(answer, call);
@@ -264,14 +378,15 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       access_token: body.access_token,
       token_type: type === 'dpop' ? 'DPoP' : 'Bearer',
     };
+    // The token was issued no earlier than the request left: count its lifetime from there.
     const expiresAt =
       body.expires_in !== undefined
-        ? Math.floor(issuedAtMs / 1000) + body.expires_in
+        ? Math.floor(sentAtMs / 1000) + body.expires_in
         : decodeJwtExpiry(body.access_token);
     if (body.expires_in !== undefined) token.expires_in = body.expires_in;
     if (expiresAt !== undefined) token.expires_at = expiresAt;
     if (body.scope !== undefined) token.scope = body.scope;
-    return { value: Object.freeze(token), refreshAtMs: refreshAt(issuedAtMs, expiresAt) };
+    return { value: Object.freeze(token), refreshAtMs: refreshAt(sentAtMs, expiresAt) };
   }
 
   /**
@@ -286,6 +401,55 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     return lifetimeMs > skewMs ? expiresAtMs - skewMs : issuedAtMs + lifetimeMs / 2;
   }
 
+  /**
+   * Loads a token for the slot. When the request fails but the cached token has not expired,
+   * every waiter gets that token instead of the error (stale-while-error), and the next
+   * attempt waits a moment; only an expired token turns into an error.
+   */
+  function load(target: TokenTarget, refresh: 'none' | 'expiring' | 'forced' | 'ahead'): Promise<AccessToken> {
+    return cache.load(target.key, async () => {
+      const startedMs = now().getTime();
+      try {
+        const entry = await requestToken(target);
+        emit?.({
+          type: 'token_fetched',
+          slot: slotOf(target),
+          tokenType: entry.value.token_type,
+          expiresAt: entry.value.expires_at,
+          durationMs: now().getTime() - startedMs,
+          refresh,
+        });
+        scheduleAhead(target, entry.refreshAtMs);
+        return entry;
+      } catch (error) {
+        const previous = cache.peek(target.key);
+        const nowMs = now().getTime();
+        const expiresAtMs = previous?.value.expires_at === undefined ? undefined : previous.value.expires_at * 1000;
+        const usable = previous !== undefined && expiresAtMs !== undefined && nowMs < expiresAtMs;
+        emit?.({ type: 'token_failed', slot: slotOf(target), error, servedStale: usable });
+        if (!usable) throw error;
+        return { value: previous.value, refreshAtMs: Math.min(nowMs + staleRetryMs, expiresAtMs) };
+      }
+    });
+  }
+
+  /** Refresh-ahead: a timer per slot, refreshing only a token some caller used since it arrived. */
+  function scheduleAhead(target: TokenTarget, refreshAtMs: number): void {
+    if (refreshAheadMs === undefined || !Number.isFinite(refreshAtMs)) return;
+    const previous = ahead.get(target.key);
+    if (previous?.timer !== undefined) clearTimeout(previous.timer);
+    const fetchedAtMs = now().getTime();
+    const state = { timer: undefined as ReturnType<typeof setTimeout> | undefined, usedAtMs: -Infinity };
+    const delay = Math.max(0, refreshAtMs - refreshAheadMs - fetchedAtMs);
+    state.timer = setTimeout(() => {
+      state.timer = undefined;
+      if (state.usedAtMs >= fetchedAtMs) load(target, 'ahead').catch(() => undefined);
+      else ahead.delete(target.key);
+    }, delay);
+    (state.timer as { unref?: () => void }).unref?.();
+    ahead.set(target.key, state);
+  }
+
   function getToken(options: GetTokenOptions = {}): Promise<AccessToken> {
     let target: TokenTarget;
     try {
@@ -296,11 +460,21 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (options.forceRefresh !== true) {
-      const cached = cache.fresh(target.key, now().getTime());
-      if (cached) return Promise.resolve(cached);
+    const nowMs = now().getTime();
+    if (refreshAheadMs !== undefined) {
+      const state = ahead.get(target.key);
+      if (state) state.usedAtMs = nowMs;
     }
-    return cache.load(target.key, () => requestToken(target));
+    if (options.forceRefresh !== true) {
+      const cached = cache.fresh(target.key, nowMs);
+      if (cached) {
+        emit?.({ type: 'cache_hit', slot: slotOf(target) });
+        return Promise.resolve(cached);
+      }
+      emit?.({ type: 'cache_miss', slot: slotOf(target) });
+    }
+    const refresh = options.forceRefresh === true ? 'forced' : cache.peek(target.key) ? 'expiring' : 'none';
+    return untilAborted(load(target, refresh), options.signal);
   }
 
   async function buildDpopProof(proofOptions: DpopProofOptions): Promise<string> {
@@ -311,7 +485,8 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   async function authorisedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     const original = new Request(input, init);
     const { origin } = new URL(original.url);
-    let token = await getToken();
+    const signal = init?.signal ?? undefined;
+    let token = await getToken(signal ? { signal } : {});
     let nonceRetried = false;
     let refreshed = false;
     for (;;) {
@@ -337,12 +512,18 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
         nonceRetried = true;
       } else if (error === 'invalid_token' && !refreshed) {
         refreshed = true;
-        token = await getToken({ forceRefresh: true });
+        token = await getToken(signal ? { forceRefresh: true, signal } : { forceRefresh: true });
       } else {
         return response;
       }
       await response.body?.cancel();
     }
+  }
+
+  function close(): void {
+    for (const state of ahead.values()) if (state.timer !== undefined) clearTimeout(state.timer);
+    ahead.clear();
+    cache.clear();
   }
 
   return {
@@ -351,5 +532,6 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     clearCache: () => cache.clear(),
     buildDpopProof,
     fetch: authorisedFetch,
+    close,
   };
 }

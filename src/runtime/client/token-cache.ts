@@ -26,6 +26,11 @@ export class TokenCache<T> {
     return entry !== undefined && nowMs < entry.refreshAtMs ? entry.value : undefined;
   }
 
+  /** The entry for `key`, fresh or not (for serving a still-valid token when a refresh fails). */
+  peek(key: string): CacheEntry<T> | undefined {
+    return this.#entries.get(key);
+  }
+
   /**
    * Joins the request in flight for `key`, or starts one with `load`. A successful result
    * replaces the slot; a failure leaves the cache as it was and reaches every waiter.

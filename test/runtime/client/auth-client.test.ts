@@ -125,7 +125,7 @@ describe('createAuthClient: caching', () => {
 
   it('does not cache a failure: the next call asks again', async () => {
     const fetch = fakeFetch((_, i) => (i === 0 ? json({ error: 'temporarily_unavailable' }, 503) : tokenAnswer(i)));
-    const auth = client(fetch);
+    const auth = client(fetch, manualClock(), { retry: false });
     await expect(auth.getToken()).rejects.toMatchObject({ name: 'OAuthError', code: 'temporarily_unavailable', status: 503 });
     expect((await auth.getToken()).access_token).toBe('token-1');
   });

@@ -1,0 +1,256 @@
+import { NetworkError } from '../errors.js';
+import type { Clock } from '../shared/options.js';
+import type { IdpAnswer } from './idp-client.js';
+
+/**
+ * How requests to the authorization server are retried: exponential backoff with full jitter
+ * on network errors, 429 and 5xx; never on other 4xx answers.
+ */
+export interface RetryOptions {
+  /** Attempts in all, the first included. Default 3; 1 turns retries off. */
+  maxAttempts?: number;
+  /** The backoff base: attempt n waits a random time in [0, min(maxDelayMs, baseDelayMs · 2ⁿ)). Default 100. */
+  baseDelayMs?: number;
+  /** No single wait is longer; a `Retry-After` asking for more is not waited for. Default 5 000. */
+  maxDelayMs?: number;
+}
+
+/**
+ * The circuit breaker per endpoint: after `failureThreshold` failed requests in a row the
+ * endpoint is left alone for `resetTimeoutMs`; then one probe decides whether it is back.
+ */
+export interface CircuitBreakerOptions {
+  /** Consecutive failures that open the circuit. Default 5. */
+  failureThreshold?: number;
+  /** How long an open circuit refuses requests before one probe, in ms. Default 30 000. */
+  resetTimeoutMs?: number;
+}
+
+export interface ResolvedRetry {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface ResolvedBreaker {
+  failureThreshold: number;
+  resetTimeoutMs: number;
+}
+
+function positiveInteger(value: unknown, name: string, where: string, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new TypeError(`${where}: \`${name}\` must be an integer ≥ ${min}`);
+  }
+  return value;
+}
+
+export function resolveRetry(value: RetryOptions | false | undefined, where: string): ResolvedRetry {
+  if (value === false) return { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
+  if (value !== undefined && (typeof value !== 'object' || value === null)) {
+    throw new TypeError(`${where}: \`retry\` must be false or { maxAttempts?, baseDelayMs?, maxDelayMs? }`);
+  }
+  return {
+    maxAttempts: positiveInteger(value?.maxAttempts, 'retry.maxAttempts', where, 3),
+    baseDelayMs: positiveInteger(value?.baseDelayMs, 'retry.baseDelayMs', where, 100, 0),
+    maxDelayMs: positiveInteger(value?.maxDelayMs, 'retry.maxDelayMs', where, 5_000, 0),
+  };
+}
+
+export function resolveBreaker(
+  value: CircuitBreakerOptions | false | undefined,
+  where: string,
+): ResolvedBreaker | undefined {
+  if (value === false) return undefined;
+  if (value !== undefined && (typeof value !== 'object' || value === null)) {
+    throw new TypeError(`${where}: \`circuitBreaker\` must be false or { failureThreshold?, resetTimeoutMs? }`);
+  }
+  return {
+    failureThreshold: positiveInteger(value?.failureThreshold, 'circuitBreaker.failureThreshold', where, 5),
+    resetTimeoutMs: positiveInteger(value?.resetTimeoutMs, 'circuitBreaker.resetTimeoutMs', where, 30_000, 0),
+  };
+}
+
+/** Whether an answer is worth another try: 429, 5xx (RFC 6749 errors other than those are final). */
+export function isRetryableStatus(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
+/** `Retry-After` (RFC 9110 §10.2.3) as milliseconds from now: delta-seconds or an HTTP date. */
+export function retryAfterMs(header: string | null, nowMs: number): number | undefined {
+  if (header === null) return undefined;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+/** Full-jitter backoff (a random wait up to the exponential cap) for retry number `retry` (0-based). */
+export function backoffMs(retry: number, policy: ResolvedRetry, random = Math.random): number {
+  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
+  return Math.floor(random() * cap);
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * A retry budget (as gRPC's retry throttling): every failure spends a token, every success
+ * earns a tenth of one back, and retries stop while fewer than half the tokens are left. A
+ * struggling IdP thus sees at most a small multiple of the callers' own load.
+ */
+export class RetryBudget {
+  #tokens: number;
+  readonly #max: number;
+
+  constructor(max = 10) {
+    this.#tokens = max;
+    this.#max = max;
+  }
+
+  recordSuccess(): void {
+    this.#tokens = Math.min(this.#max, this.#tokens + 0.1);
+  }
+
+  recordFailure(): void {
+    this.#tokens = Math.max(0, this.#tokens - 1);
+  }
+
+  get canRetry(): boolean {
+    return this.#tokens > this.#max / 2;
+  }
+}
+
+type CircuitState = { kind: 'closed'; failures: number } | { kind: 'open'; until: number } | { kind: 'probing' };
+
+/** The breaker of one endpoint, on the injected clock. */
+export class CircuitBreaker {
+  #state: CircuitState = { kind: 'closed', failures: 0 };
+  readonly #options: ResolvedBreaker;
+  readonly #now: Clock;
+
+  constructor(options: ResolvedBreaker, now: Clock) {
+    this.#options = options;
+    this.#now = now;
+  }
+
+  /** Whether a request may go out now; an open circuit lets exactly one probe through after its timeout. */
+  tryAcquire(): boolean {
+    const state = this.#state;
+    if (state.kind === 'closed') return true;
+    if (state.kind === 'probing') return false;
+    if (this.#now().getTime() < state.until) return false;
+    this.#state = { kind: 'probing' };
+    return true;
+  }
+
+  recordSuccess(): void {
+    this.#state = { kind: 'closed', failures: 0 };
+  }
+
+  recordFailure(): void {
+    const state = this.#state;
+    const failures = state.kind === 'closed' ? state.failures + 1 : this.#options.failureThreshold;
+    this.#state =
+      failures >= this.#options.failureThreshold
+        ? { kind: 'open', until: this.#now().getTime() + this.#options.resetTimeoutMs }
+        : { kind: 'closed', failures };
+  }
+
+  /** Milliseconds until an open circuit allows its probe (0 when closed or probing). */
+  retryInMs(): number {
+    const state = this.#state;
+    return state.kind === 'open' ? Math.max(0, state.until - this.#now().getTime()) : 0;
+  }
+}
+
+/** Per-instance state shared by every request of a client: budget and one breaker per endpoint. */
+export class Resilience {
+  readonly retry: ResolvedRetry;
+  readonly #breakerOptions: ResolvedBreaker | undefined;
+  readonly #breakers = new Map<string, CircuitBreaker>();
+  readonly #budget = new RetryBudget();
+  readonly #now: Clock;
+
+  constructor(retry: ResolvedRetry, breaker: ResolvedBreaker | undefined, now: Clock) {
+    this.retry = retry;
+    this.#breakerOptions = breaker;
+    this.#now = now;
+  }
+
+  #breaker(endpoint: string): CircuitBreaker | undefined {
+    if (!this.#breakerOptions) return undefined;
+    let breaker = this.#breakers.get(endpoint);
+    if (!breaker) this.#breakers.set(endpoint, (breaker = new CircuitBreaker(this.#breakerOptions, this.#now)));
+    return breaker;
+  }
+
+  /**
+   * Runs `attempt` (which must build a fresh request each time: DPoP proofs and client
+   * assertions are single-use) until it succeeds, fails for good, or retries run out.
+   * Returns the last answer; throws the last {@link NetworkError}.
+   */
+  async run(
+    endpoint: string,
+    label: string,
+    attempt: () => Promise<IdpAnswer>,
+    signal?: AbortSignal,
+  ): Promise<IdpAnswer> {
+    const breaker = this.#breaker(endpoint);
+    for (let retry = 0; ; retry++) {
+      if (breaker && !breaker.tryAcquire()) {
+        throw new NetworkError(
+          `the authorization server's ${label} failed repeatedly; not calling it for another ${Math.ceil(
+            breaker.retryInMs() / 1000,
+          )} s (circuit open)`,
+          { circuit: 'open', endpoint },
+        );
+      }
+      let answer: IdpAnswer | undefined;
+      let failure: unknown;
+      try {
+        answer = await attempt();
+      } catch (error) {
+        failure = error;
+      }
+      const failed = failure !== undefined || isRetryableStatus(answer?.response.status ?? 0);
+      if (!failed) {
+        breaker?.recordSuccess();
+        this.#budget.recordSuccess();
+        return answer as IdpAnswer;
+      }
+      breaker?.recordFailure();
+      this.#budget.recordFailure();
+      const abortedByCaller = signal?.aborted === true;
+      const lastAttempt = retry + 1 >= this.retry.maxAttempts;
+      let wait = backoffMs(retry, this.retry);
+      const asked = answer ? retryAfterMs(answer.response.headers.get('retry-after'), this.#now().getTime()) : undefined;
+      if (asked !== undefined) wait = asked;
+      if (abortedByCaller || lastAttempt || !this.#budget.canRetry || wait > this.retry.maxDelayMs) {
+        if (answer) return answer;
+        throw failure;
+      }
+      try {
+        await sleep(wait, signal);
+      } catch {
+        if (answer) return answer;
+        throw failure;
+      }
+    }
+  }
+}

@@ -1,0 +1,193 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createAuthClient, NetworkError, OAuthError, type AuthClientEvent } from '../../../src/client.js';
+import { fakeFetch, json, manualClock } from '../fake-fetch.js';
+
+const tokenEndpoint = 'https://idp.example.test/token';
+const token = (n: number, expiresIn = 300) => json({ access_token: `token-${n}`, token_type: 'Bearer', expires_in: expiresIn });
+const fast = { baseDelayMs: 1, maxDelayMs: 50 };
+
+function client(fetch: ReturnType<typeof fakeFetch>, extra: Record<string, unknown> = {}, clock = manualClock()) {
+  return createAuthClient({ tokenEndpoint, clientId: 'c', clientSecret: 's', fetch, now: clock.now, ...extra });
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('retries', () => {
+  it('retries a 503 and a dropped connection, then returns the token', async () => {
+    const fetch = fakeFetch((_, i) => {
+      if (i === 0) return json({ error: 'temporarily_unavailable' }, 503);
+      if (i === 1) throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNRESET' } });
+      return token(i);
+    });
+    expect((await client(fetch, { retry: fast }).getToken()).access_token).toBe('token-2');
+    expect(fetch.seen).toHaveLength(3);
+  });
+
+  it('never retries an OAuth 4xx such as invalid_scope', async () => {
+    const fetch = fakeFetch(() => json({ error: 'invalid_scope' }, 400));
+    await expect(client(fetch, { retry: fast }).getToken()).rejects.toMatchObject({ code: 'invalid_scope' });
+    expect(fetch.seen).toHaveLength(1);
+  });
+
+  it('stops after maxAttempts and reports the last answer', async () => {
+    const fetch = fakeFetch(() => json({ error: 'server_error' }, 500));
+    await expect(client(fetch, { retry: { ...fast, maxAttempts: 4 } }).getToken()).rejects.toMatchObject({ status: 500 });
+    expect(fetch.seen).toHaveLength(4);
+  });
+
+  it('honours Retry-After on 429, and does not wait longer than maxDelayMs', async () => {
+    const obedient = fakeFetch((_, i) => (i === 0 ? json({ error: 'slow_down' }, 429, { 'Retry-After': '0' }) : token(i)));
+    expect((await client(obedient, { retry: fast }).getToken()).access_token).toBe('token-1');
+    const tooLong = fakeFetch(() => json({ error: 'slow_down' }, 429, { 'Retry-After': '120' }));
+    await expect(client(tooLong, { retry: fast }).getToken()).rejects.toMatchObject({ status: 429 });
+    expect(tooLong.seen).toHaveLength(1);
+  });
+
+  it('makes a fresh DPoP proof for every attempt (proofs are single-use)', async () => {
+    const fetch = fakeFetch((_, i) => (i === 0 ? json({}, 502) : json({ access_token: 't', token_type: 'DPoP', expires_in: 60 })));
+    await client(fetch, { retry: fast, dpop: true }).getToken();
+    const proofs = fetch.seen.map((r) => r.headers.get('dpop'));
+    expect(proofs).toHaveLength(2);
+    expect(proofs[0]).not.toBe(proofs[1]);
+  });
+});
+
+describe('circuit breaker', () => {
+  it('fails fast while open and lets one probe through per interval', async () => {
+    const clock = manualClock();
+    let down = true;
+    const fetch = fakeFetch((_, i) => (down ? json({ error: 'server_error' }, 500) : token(i)));
+    const auth = client(fetch, { retry: false, circuitBreaker: { failureThreshold: 3, resetTimeoutMs: 30_000 } }, clock);
+    for (let i = 0; i < 3; i++) await expect(auth.getToken()).rejects.toBeInstanceOf(OAuthError);
+    const fastFailures = await Promise.allSettled(Array.from({ length: 20 }, () => auth.getToken()));
+    expect(fastFailures.every((o) => o.status === 'rejected' && o.reason instanceof NetworkError)).toBe(true);
+    expect(fetch.seen).toHaveLength(3);
+    clock.advance(30);
+    down = false;
+    expect((await auth.getToken()).access_token).toBe('token-3');
+    expect(fetch.seen).toHaveLength(4);
+  });
+});
+
+describe('stale-while-error', () => {
+  it('keeps serving a token that has not expired when its refresh fails, and reports it', async () => {
+    const clock = manualClock();
+    const events: AuthClientEvent[] = [];
+    let down = false;
+    const fetch = fakeFetch((_, i) => (down ? json({ error: 'temporarily_unavailable' }, 503) : token(i, 300)));
+    const auth = client(fetch, { retry: false, onEvent: (e: AuthClientEvent) => events.push(e) }, clock);
+    await auth.getToken();
+    down = true;
+    clock.advance(280);
+    expect((await auth.getToken()).access_token).toBe('token-0');
+    expect(events.filter((e) => e.type === 'token_failed')).toEqual([
+      expect.objectContaining({ servedStale: true, error: expect.any(OAuthError) }),
+    ]);
+    // The next attempt waits a moment instead of hammering the IdP on every call.
+    const requestsSoFar = fetch.seen.length;
+    expect((await auth.getToken()).access_token).toBe('token-0');
+    expect(fetch.seen).toHaveLength(requestsSoFar);
+    clock.advance(21);
+    await expect(auth.getToken()).rejects.toBeInstanceOf(OAuthError);
+  });
+
+  it('does not serve a stale token for a forced refresh that fails after expiry', async () => {
+    const clock = manualClock();
+    let down = false;
+    const fetch = fakeFetch((_, i) => (down ? json({}, 500) : token(i, 60)));
+    const auth = client(fetch, { retry: false }, clock);
+    await auth.getToken();
+    down = true;
+    clock.advance(61);
+    await expect(auth.getToken({ forceRefresh: true })).rejects.toMatchObject({ status: 500 });
+  });
+});
+
+describe('cancellation', () => {
+  it('rejects a waiting caller with NetworkError when its signal aborts, and the request goes on for others', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const fetch = fakeFetch(async (_, i) => {
+      await gate;
+      return token(i);
+    });
+    const auth = client(fetch);
+    const controller = new AbortController();
+    const impatient = auth.getToken({ signal: controller.signal });
+    const patient = auth.getToken();
+    controller.abort();
+    await expect(impatient).rejects.toBeInstanceOf(NetworkError);
+    release();
+    expect((await patient).access_token).toBe('token-0');
+    expect(fetch.seen).toHaveLength(1);
+  });
+
+  it('rejects at once for a signal that is already aborted', async () => {
+    const fetch = fakeFetch((_, i) => token(i));
+    await expect(client(fetch).getToken({ signal: AbortSignal.abort() })).rejects.toBeInstanceOf(NetworkError);
+  });
+});
+
+describe('events', () => {
+  it('reports misses, fetches and hits without the token', async () => {
+    const events: AuthClientEvent[] = [];
+    const fetch = fakeFetch((_, i) => token(i));
+    const auth = client(fetch, { scope: 'b a', onEvent: (e: AuthClientEvent) => events.push(e) });
+    await auth.getToken();
+    await auth.getToken();
+    expect(events.map((e) => e.type)).toEqual(['cache_miss', 'token_fetched', 'cache_hit']);
+    expect(events[1]).toMatchObject({ slot: { scope: 'a b', resource: [] }, tokenType: 'Bearer', refresh: 'none' });
+    expect(JSON.stringify(events)).not.toContain('token-0');
+  });
+
+  it('survives a listener that throws', async () => {
+    const fetch = fakeFetch((_, i) => token(i));
+    const auth = client(fetch, {
+      onEvent: () => {
+        throw new Error('listener bug');
+      },
+    });
+    await expect(auth.getToken()).resolves.toMatchObject({ access_token: 'token-0' });
+  });
+});
+
+describe('refresh-ahead', () => {
+  it('refreshes a token that is in use before it is due, so callers never wait', async () => {
+    vi.useFakeTimers({ now: Date.UTC(2026, 10, 23, 12) });
+    const events: AuthClientEvent[] = [];
+    const fetch = fakeFetch((_, i) => token(i, 300));
+    const auth = createAuthClient({
+      tokenEndpoint,
+      clientId: 'c',
+      clientSecret: 's',
+      fetch,
+      refreshAhead: { refreshAheadSeconds: 60 },
+      onEvent: (e) => events.push(e),
+    });
+    await auth.getToken();
+    await vi.advanceTimersByTimeAsync(100_000);
+    await auth.getToken(); // in use
+    await vi.advanceTimersByTimeAsync(111_000); // 211 s: due at 270 - 60 = 210 s
+    expect(fetch.seen).toHaveLength(2);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'token_fetched', refresh: 'ahead' }));
+    expect((await auth.getToken()).access_token).toBe('token-1');
+    auth.close();
+  });
+
+  it('leaves an unused token alone and stops on close()', async () => {
+    vi.useFakeTimers({ now: Date.UTC(2026, 10, 23, 12) });
+    const fetch = fakeFetch((_, i) => token(i, 300));
+    const auth = createAuthClient({ tokenEndpoint, clientId: 'c', clientSecret: 's', fetch, refreshAhead: true });
+    await auth.getToken();
+    await vi.advanceTimersByTimeAsync(400_000);
+    expect(fetch.seen).toHaveLength(1);
+    await auth.getToken();
+    await auth.getToken();
+    auth.close();
+    await vi.advanceTimersByTimeAsync(400_000);
+    expect(fetch.seen).toHaveLength(2);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
