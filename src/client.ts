@@ -1,17 +1,21 @@
 /**
  * The calling side: mint, cache and use client-credentials access tokens.
  *
- * @packageDocumentation
+ * @module s2s-auth/client
  */
 export { createAuthClient } from './runtime/client/auth-client.js';
 export type {
   AccessToken,
   AuthClient,
+  AuthClientEvent,
   AuthClientOptions,
+  CircuitBreakerOptions,
   ClientAuthMethod,
   DpopKeyPair,
   DpopProofOptions,
   GetTokenOptions,
+  RetryOptions,
+  TokenSlot,
 } from './runtime/client/auth-client.js';
 export * from './runtime/errors.js';
 export type { Clock, FetchLike } from './runtime/shared/options.js';

@@ -19,7 +19,27 @@ export interface JwksCacheOptions {
   cooldownSeconds: number;
   /** While refreshes fail, a key set is used until it is this old, then never. */
   maxStaleSeconds: number;
+  /** Told about every fetch of the key set: why it started and how it ended. */
+  onFetch?: (outcome: JwksFetchOutcome) => void;
 }
+
+/** Why the key set was fetched. */
+export type JwksFetchReason = 'initial' | 'max_age' | 'ahead' | 'unknown_kid';
+
+/** One fetch of the key set, for observability. */
+export interface JwksFetchOutcome {
+  reason: JwksFetchReason;
+  ok: boolean;
+  /** Keys kept from the set (signing keys with public members only). */
+  keys?: number;
+  error?: unknown;
+}
+
+/**
+ * A key set this far into its maximum age is refreshed in the background while it keeps being
+ * used, so under steady traffic no verification waits for the key set.
+ */
+const REFRESH_AHEAD_FRACTION = 0.8;
 
 /** The issuer's verification keys, cached per resource server. */
 export interface JwksCache {
@@ -110,13 +130,14 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   const maxAgeMs = options.maxAgeSeconds * 1000;
   const cooldownMs = options.cooldownSeconds * 1000;
   const maxStaleMs = options.maxStaleSeconds * 1000;
+  const refreshAheadMs = maxAgeMs * REFRESH_AHEAD_FRACTION;
   let keySet: IndexedKeySet | undefined;
   let lastAttempt = Number.NEGATIVE_INFINITY;
   let lastError: unknown;
   let inFlight: Promise<void> | undefined;
 
   /** Starts a fetch unless one is running (join it) or the cooldown forbids one (`undefined`). */
-  function refresh(at: number): Promise<void> | undefined {
+  function refresh(at: number, reason: JwksFetchReason): Promise<void> | undefined {
     if (inFlight) return inFlight;
     if (at - lastAttempt < cooldownMs) return undefined;
     lastAttempt = at;
@@ -124,8 +145,10 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       try {
         keySet = indexKeySet(await options.fetchKeySet(), at);
         lastError = undefined;
+        options.onFetch?.({ reason, ok: true, keys: keySet.entries.length });
       } catch (error) {
         lastError = error;
+        options.onFetch?.({ reason, ok: false, error });
       } finally {
         inFlight = undefined;
       }
@@ -145,10 +168,12 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
 
   async function keysFor(kid: string | undefined, alg: AsymmetricAlgorithm): Promise<CryptoKey[]> {
     const at = options.now().getTime();
-    if (keySet === undefined || at - keySet.fetchedAt >= maxAgeMs) await refresh(at);
+    if (keySet === undefined) await refresh(at, 'initial');
+    else if (at - keySet.fetchedAt >= maxAgeMs) await refresh(at, 'max_age');
+    else if (at - keySet.fetchedAt >= refreshAheadMs) void refresh(at, 'ahead');
     let found = candidates(usableSet(at), kid, alg);
     if (found.length === 0) {
-      const refetch = refresh(at);
+      const refetch = refresh(at, 'unknown_kid');
       if (refetch) {
         await refetch;
         found = candidates(usableSet(at), kid, alg);

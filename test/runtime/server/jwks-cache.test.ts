@@ -17,9 +17,22 @@ describe('the key set cache', () => {
   it('fetches the key set on first use and not again while it is fresh', async () => {
     const { server, idp, key, now, clock } = await setup();
     await server.verifyToken(await accessToken(key, now()));
-    clock.advance(599);
+    clock.advance(479);
     await server.verifyToken(await accessToken(key, now()));
     expect(idp.jwksRequests()).toBe(1);
+  });
+
+  it('refreshes a key set nearing its maximum age in the background, without making the caller wait', async () => {
+    const { server, idp, key, now, clock } = await setup();
+    await server.verifyToken(await accessToken(key, now()));
+    clock.advance(480);
+    const { release } = idp.hold();
+    // The refresh hangs, yet the verification completes on the current key set.
+    await expect(server.verifyToken(await accessToken(key, now()))).resolves.toMatchObject({ iss: ISSUER });
+    expect(idp.jwksRequests()).toBe(2);
+    release();
+    await server.verifyToken(await accessToken(key, now()));
+    expect(idp.jwksRequests()).toBe(2);
   });
 
   it('discovers jwks_uri once when no jwksUri is given', async () => {
