@@ -3,7 +3,8 @@
  * Runs against dist/, so `npm run build` must come first (`npm test` does that).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -13,9 +14,33 @@ const root = join(import.meta.dirname, '..', '..');
 const dist = join(root, 'dist');
 
 const contract = {
-  's2s-auth': ['createAuthClient', 'createResourceServer', 'introspectToken', 'AuthError', 'OAuthError', 'NetworkError', 'ProtocolError', 'TokenError'],
-  's2s-auth/client': ['createAuthClient', 'AuthError', 'OAuthError', 'NetworkError', 'ProtocolError', 'TokenError'],
-  's2s-auth/server': ['createResourceServer', 'introspectToken', 'AuthError', 'OAuthError', 'NetworkError', 'ProtocolError', 'TokenError'],
+  's2s-auth': [
+    'createAuthClient',
+    'createResourceServer',
+    'introspectToken',
+    'AuthError',
+    'OAuthError',
+    'NetworkError',
+    'ProtocolError',
+    'TokenError',
+  ],
+  's2s-auth/client': [
+    'createAuthClient',
+    'AuthError',
+    'OAuthError',
+    'NetworkError',
+    'ProtocolError',
+    'TokenError',
+  ],
+  's2s-auth/server': [
+    'createResourceServer',
+    'introspectToken',
+    'AuthError',
+    'OAuthError',
+    'NetworkError',
+    'ProtocolError',
+    'TokenError',
+  ],
 } as const;
 
 async function node(args: string[]): Promise<string> {
@@ -24,19 +49,33 @@ async function node(args: string[]): Promise<string> {
 }
 
 beforeAll(() => {
-  if (!existsSync(join(dist, 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  if (!existsSync(join(dist, 'index.js')))
+    throw new Error('dist/ is missing: run `npm run build` first');
 });
 
 describe('package exports', () => {
-  it.each(Object.entries(contract))('%s exports the contract names to ESM importers', async (specifier, names) => {
-    const out = await node(['--input-type=module', '-e', `import * as m from '${specifier}'; console.log(JSON.stringify(Object.keys(m)))`]);
-    expect(JSON.parse(out)).toEqual(expect.arrayContaining([...names]));
-  });
+  it.each(Object.entries(contract))(
+    '%s exports the contract names to ESM importers',
+    async (specifier, names) => {
+      const out = await node([
+        '--input-type=module',
+        '-e',
+        `import * as m from '${specifier}'; console.log(JSON.stringify(Object.keys(m)))`,
+      ]);
+      expect(JSON.parse(out)).toEqual(expect.arrayContaining([...names]));
+    },
+  );
 
-  it.each(Object.entries(contract))('%s exports the contract names to require()', async (specifier, names) => {
-    const out = await node(['-e', `console.log(JSON.stringify(Object.keys(require('${specifier}'))))`]);
-    expect(JSON.parse(out)).toEqual(expect.arrayContaining([...names]));
-  });
+  it.each(Object.entries(contract))(
+    '%s exports the contract names to require()',
+    async (specifier, names) => {
+      const out = await node([
+        '-e',
+        `console.log(JSON.stringify(Object.keys(require('${specifier}'))))`,
+      ]);
+      expect(JSON.parse(out)).toEqual(expect.arrayContaining([...names]));
+    },
+  );
 
   it('shares one AuthError class between the entry points, so instanceof works across them', async () => {
     const out = await node([
@@ -55,17 +94,47 @@ describe('package exports', () => {
     }
   });
 
-  it('imports nothing from node: in the default build (WebCrypto and fetch only)', () => {
-    const files = readdirSync(dist).filter((file) => /\.(c?js)$/.test(file));
-    expect(files.length).toBeGreaterThan(0);
-    for (const file of files) {
-      expect(readFileSync(join(dist, file), 'utf8'), file).not.toMatch(/(?:from\s*|require\()\s*["']node:/);
+  it('imports no Node.js built-in in the library build (WebCrypto and fetch only)', () => {
+    const library = readdirSync(dist).filter(
+      (file) => /\.c?js$/.test(file) && !file.startsWith('cli.'),
+    );
+    expect(library.length).toBeGreaterThan(0);
+    // Bare names too: a bundler may strip the `node:` prefix.
+    const builtin = new RegExp(
+      `(?:from\\s*|import\\s*|require\\(\\s*)["'](?:node:[\\w/]+|${builtinModules.map((name) => name.replace(/[/]/g, '\\/')).join('|')})["']`,
+    );
+    for (const file of library) {
+      expect(readFileSync(join(dist, file), 'utf8'), file).not.toMatch(builtin);
     }
   });
 
-  it('keeps client code out of s2s-auth/server', () => {
-    const server = readFileSync(join(dist, 'server.js'), 'utf8');
-    const chunks = [...server.matchAll(/from\s*["']\.\/([^"']+)["']/g)].map((m) => readFileSync(join(dist, m[1]!), 'utf8'));
-    for (const code of [server, ...chunks]) expect(code).not.toContain('client_credentials');
+  it('keeps the CLI out of the library: no entry point or chunk imports it', () => {
+    for (const file of readdirSync(dist).filter(
+      (name) => /\.c?js$/.test(name) && !name.startsWith('cli.'),
+    )) {
+      expect(readFileSync(join(dist, file), 'utf8'), file).not.toMatch(/["']\.\/cli\.js["']/);
+    }
+  });
+
+  it('builds the CLI as an executable that imports the library instead of carrying a copy', () => {
+    const cli = readFileSync(join(dist, 'cli.js'), 'utf8');
+    expect(cli.startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(statSync(join(dist, 'cli.js')).mode & 0o111).not.toBe(0);
+    expect(cli).toMatch(/from ["']\.\/client\.js["']/);
+    expect(cli).toMatch(/from ["']\.\/server\.js["']/);
+    const { sources } = JSON.parse(readFileSync(join(dist, 'cli.js.map'), 'utf8')) as {
+      sources: string[];
+    };
+    expect(sources.length).toBeGreaterThan(0);
+    expect(sources.filter((source) => !source.startsWith('../src/cli/'))).toEqual([]);
+  });
+
+  it('names the CLI as the s2s-auth bin and exposes package.json', async () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+    };
+    expect(pkg.bin).toEqual({ 's2s-auth': 'dist/cli.js' });
+    const out = await node(['-e', `console.log(require('s2s-auth/package.json').name)`]);
+    expect(out.trim()).toBe('s2s-auth');
   });
 });

@@ -1,0 +1,108 @@
+import { parseArgs } from 'node:util';
+import type { Io } from './io.js';
+
+/** A wrong command line: reported as one line and exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** One sub-command of the CLI. */
+export interface Command {
+  name: string;
+  /** One line for the top-level help. */
+  summary: string;
+  /** The whole `--help` text. */
+  help: string;
+  /** Runs the command on already split arguments; resolves to the exit code. */
+  run(args: string[], io: Io): Promise<number>;
+}
+
+type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };
+
+/** Parsed options: strings, booleans and, for repeatable options, lists of strings. */
+export interface ParsedArgs {
+  values: Readonly<Record<string, string | boolean | Array<string | boolean> | undefined>>;
+  positionals: string[];
+}
+
+/** Options every command takes. */
+const common: Record<string, OptionSpec> = {
+  help: { type: 'boolean', short: 'h' },
+  debug: { type: 'boolean' },
+};
+
+/** `node:util` `parseArgs`, strict, with its errors turned into {@link UsageError}s. */
+export function parseCommandArgs(
+  command: string,
+  args: string[],
+  options: Record<string, OptionSpec>,
+): ParsedArgs {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { ...common, ...options },
+      strict: true,
+      allowPositionals: true,
+    });
+    return { values, positionals };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    // Node's own message for an unknown option goes on about positionals; the name is enough.
+    const unknown = /^Unknown option '([^']+)'/.exec(message)?.[1];
+    const line = unknown
+      ? `unknown option ${unknown}`
+      : (message.split('\n')[0] ?? message).replace(/\.$/, '');
+    throw new UsageError(`${line} (see \`s2s-auth ${command} --help\`)`);
+  }
+}
+
+export function stringOption(parsed: ParsedArgs, name: string): string | undefined {
+  const value = parsed.values[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new UsageError(`--${name} takes a value`);
+  if (value.length === 0) throw new UsageError(`--${name} must not be empty`);
+  return value;
+}
+
+export function listOption(parsed: ParsedArgs, name: string): string[] {
+  const value = parsed.values[name];
+  if (value === undefined) return [];
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((item) => {
+    if (typeof item !== 'string' || item.length === 0)
+      throw new UsageError(`--${name} takes a non-empty value`);
+    return item;
+  });
+}
+
+export function flag(parsed: ParsedArgs, name: string): boolean {
+  return parsed.values[name] === true;
+}
+
+/** A required option, which may also come from an environment variable. */
+export function requiredOption(parsed: ParsedArgs, name: string, io: Io, env?: string): string {
+  const value = stringOption(parsed, name) ?? (env ? io.env[env] || undefined : undefined);
+  if (value === undefined) {
+    throw new UsageError(`--${name} is required${env ? ` (or set ${env})` : ''}`);
+  }
+  return value;
+}
+
+/** A positive integer option, such as a timeout. */
+export function integerOption(parsed: ParsedArgs, name: string): number | undefined {
+  const text = stringOption(parsed, name);
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw new UsageError(`--${name} must be a whole number`);
+  return Number(text);
+}
+
+export function noPositionals(command: string, parsed: ParsedArgs): void {
+  if (parsed.positionals.length > 0) {
+    throw new UsageError(`\`s2s-auth ${command}\` takes no arguments besides options (see --help)`);
+  }
+}
+
+/** Pretty JSON, the way every command prints it. */
+export function json(value: unknown): string {
+  return JSON.stringify(value, null, 2);
+}

@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, runCli } from './run-cli.js';
+
+const commands = ['token', 'verify', 'introspect', 'decode', 'dpop-proof'] as const;
+const { version } = JSON.parse(
+  readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8'),
+) as {
+  version: string;
+};
+
+beforeAll(assertBuilt);
+
+describe('s2s-auth --help and --version', () => {
+  it('lists every command and the exit codes in the top-level help', async () => {
+    const { code, stdout, stderr } = await runCli(['--help']);
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    for (const command of commands) expect(stdout).toMatch(new RegExp(`^  ${command}\\s+\\S`, 'm'));
+    expect(stdout).toContain('Exit codes:');
+    expect(stdout).toMatch(/^ {2}3 {2}the authorization server refused/m);
+  });
+
+  it('prints the package version', async () => {
+    for (const flag of ['--version', '-v']) {
+      const { code, stdout } = await runCli([flag]);
+      expect(code).toBe(0);
+      expect(stdout.trim()).toBe(version);
+    }
+  });
+
+  it.each(commands)(
+    'documents %s: its usage, options, secret sources and exit codes',
+    async (command) => {
+      for (const args of [
+        [command, '--help'],
+        [command, '-h'],
+        ['help', command],
+      ]) {
+        const { code, stdout } = await runCli(args);
+        expect(code).toBe(0);
+        expect(stdout).toContain(`Usage: s2s-auth ${command}`);
+        expect(stdout).toContain('Options:');
+        expect(stdout).toContain('env:NAME');
+        expect(stdout).toContain('Exit codes:');
+      }
+    },
+  );
+
+  it('shows help even when the rest of the command line is wrong', async () => {
+    const { code, stdout } = await runCli(['verify', '--no-such-option', '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Usage: s2s-auth verify');
+  });
+});
+
+describe('s2s-auth usage errors', () => {
+  it('prints the help on stderr and exits 2 without a command', async () => {
+    const { code, stdout, stderr } = await runCli([]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('Usage: s2s-auth <command>');
+  });
+
+  it('rejects an unknown command with exit code 2 and one line', async () => {
+    const { code, stderr } = await runCli(['mint']);
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toEqual([
+      's2s-auth: unknown command "mint" (see `s2s-auth --help`)',
+    ]);
+  });
+
+  it('rejects an unknown option with exit code 2 and one line', async () => {
+    const { code, stderr } = await runCli(['token', '--client-secrett', 'env:X']);
+    expect(code).toBe(2);
+    expect(stderr.trim().split('\n')).toEqual([
+      's2s-auth token: unknown option --client-secrett (see `s2s-auth token --help`)',
+    ]);
+  });
+
+  it('names a missing required option', async () => {
+    const { code, stderr } = await runCli(['token', '--client-id', 'x']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--issuer is required (or set S2S_AUTH_ISSUER)');
+  });
+
+  it('refuses a client secret given on the command line, without echoing it', async () => {
+    const secret = 'hunter2-on-the-command-line';
+    const { code, stderr, stdout } = await runCli([
+      'token',
+      '--issuer',
+      'http://127.0.0.1:9',
+      '--client-id',
+      'x',
+      '--client-secret',
+      secret,
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('must name a source (-, env:NAME or file:PATH)');
+    expect(stderr + stdout).not.toContain(secret);
+  });
+
+  it.each([
+    ['verify', ['--issuer', 'http://127.0.0.1:9']],
+    ['introspect', ['--issuer', 'http://127.0.0.1:9', '--client-id', 'x']],
+    ['decode', []],
+  ])(
+    '%s refuses a token given on the command line, without echoing it',
+    async (command, options) => {
+      const token = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
+      const { code, stderr, stdout } = await runCli([command, token, ...options]);
+      expect(code).toBe(2);
+      expect(stderr).toContain('must name a source');
+      expect(stderr + stdout).not.toContain(token);
+    },
+  );
+
+  it('does not read two inputs from standard input', async () => {
+    const { code, stderr } = await runCli(
+      [
+        'introspect',
+        '-',
+        '--issuer',
+        'http://127.0.0.1:9',
+        '--client-id',
+        'x',
+        '--client-secret',
+        '-',
+      ],
+      { stdin: 'abc' },
+    );
+    expect(code).toBe(2);
+    expect(stderr).toContain('cannot both come from standard input');
+  });
+
+  it('says which environment variable is missing', async () => {
+    const { code, stderr } = await runCli(['decode', 'env:MY_TOKEN']);
+    expect(code).toBe(2);
+    expect(stderr.trim()).toBe(
+      's2s-auth decode: the token: the environment variable MY_TOKEN is not set or empty',
+    );
+  });
+
+  it('does not quote a key file that is not JSON', async () => {
+    const { code, stderr } = await runCli(
+      ['dpop-proof', '--htm', 'GET', '--htu', 'https://a.example/', '--key', 'env:KEY'],
+      {
+        env: { KEY: '{"kty":"OKP","d":"c2VjcmV0LWtleS1tYXRlcmlhbA' },
+      },
+    );
+    expect(code).toBe(2);
+    expect(stderr.trim()).toBe('s2s-auth dpop-proof: the DPoP key is not JSON (expected a JWK)');
+  });
+
+  it('maps bad SDK options to exit code 2', async () => {
+    const { code, stderr } = await runCli(['token', '--issuer', 'not a url', '--client-id', 'x'], {
+      env: { S2S_AUTH_CLIENT_SECRET: 's3cret-value' },
+    });
+    expect(code).toBe(2);
+    expect(stderr).toContain('`issuer` must be an absolute http(s) URL');
+    expect(stderr).not.toContain('s3cret-value');
+  });
+});
