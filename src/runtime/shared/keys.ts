@@ -32,8 +32,21 @@ export function isAsymmetricAlgorithm(alg: unknown): alg is AsymmetricAlgorithm 
   return typeof alg === 'string' && asymmetric.has(alg);
 }
 
+/**
+ * A JSON Web Key (RFC 7517) as a plain object. Declared here rather than taken from `jose` so
+ * the package's CommonJS type declarations do not import an ESM-only module.
+ */
+export interface JsonWebKeyInput {
+  kty?: string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+  crv?: string;
+  [member: string]: unknown;
+}
+
 /** A signing key as a user hands it in: a WebCrypto key or a private JWK. */
-export type KeyInput = CryptoKey | JWK;
+export type KeyInput = CryptoKey | JsonWebKeyInput;
 
 export function isCryptoKey(value: unknown): value is CryptoKey {
   return typeof CryptoKey !== 'undefined' && value instanceof CryptoKey;
@@ -72,7 +85,7 @@ export function algorithmOf(key: KeyInput): AsymmetricAlgorithm | undefined {
 
 const privateMembers = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'] as const;
 
-export function hasPrivateMembers(jwk: JWK): boolean {
+export function hasPrivateMembers(jwk: JsonWebKeyInput | JWK): boolean {
   return privateMembers.some((member) => member in jwk);
 }
 
@@ -95,14 +108,14 @@ export async function importSigningKey(input: KeyInput, where: string): Promise<
     return { alg, key: input, kid: undefined };
   }
   if (!('d' in input)) throw new TypeError(`${where}: the JWK is not a private key`);
-  const key = await importJWK({ ...input, ext: false }, alg);
+  const key = await importJWK({ ...(input as JWK), ext: false }, alg);
   if (!isCryptoKey(key)) throw new TypeError(`${where}: the JWK could not be imported`);
   return { alg, key, kid: typeof input.kid === 'string' ? input.kid : undefined };
 }
 
 /** The public members of a key as a JWK (RFC 7517), with nothing private and no metadata. */
 export async function publicJwkOf(input: KeyInput): Promise<JWK> {
-  const jwk = isCryptoKey(input) ? ((await crypto.subtle.exportKey('jwk', input)) as JWK) : input;
+  const jwk = isCryptoKey(input) ? ((await crypto.subtle.exportKey('jwk', input)) as JWK) : (input as JWK);
   if (isCryptoKey(input) && input.type !== 'public') throw new TypeError('a public key is required');
   if (!isCryptoKey(input) && hasPrivateMembers(input)) throw new TypeError('a public JWK is required');
   switch (jwk.kty) {
