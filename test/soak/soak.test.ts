@@ -26,8 +26,21 @@ const timeoutMs = 300;
 const faultMs = 2500;
 const cleanMs = 1000;
 
-/** The schedule, repeated: a fault, then a clean phase to recover in. Rotation only in clean air. */
-const faults: Array<Fault | 'rotate'> = ['drop', 'delay', 'error500', 'rateLimit', 'truncate', 'garbage', 'rotate'];
+/**
+ * The schedule, repeated: a fault, then a clean phase to recover in. Keys rotate as IdPs do
+ * it: the new keys are published first (`announce`), and sign only later (`activate`), while
+ * the old ones stay published for tokens already out.
+ */
+const faults: Array<Fault | 'announce' | 'activate'> = [
+  'drop',
+  'delay',
+  'announce',
+  'error500',
+  'rateLimit',
+  'activate',
+  'truncate',
+  'garbage',
+];
 
 interface Figures {
   seconds: number;
@@ -179,16 +192,22 @@ beforeAll(async () => {
 
   const schedule = async () => {
     let phase = 0;
-    let keys = idp.keys;
+    let signing = idp.keys;
+    let next = signing;
+    const restart = async (keys: typeof signing) => {
+      await idp.close();
+      idp = await startIdp({ port: idp.port, keys, accessTokenTTL: tokenTtlSeconds });
+    };
     while (Date.now() < deadline) {
       const fault = faults[phase % faults.length]!;
       phase++;
-      if (fault === 'rotate') {
-        const fresh = await generateSigningKeys();
-        // The new keys sign; the old ones stay published for tokens already out.
-        keys = [...fresh, ...keys.slice(0, 3)];
-        await idp.close();
-        idp = await startIdp({ port: idp.port, keys, accessTokenTTL: tokenTtlSeconds });
+      if (fault === 'announce') {
+        // oidc-provider signs with the first key of each algorithm: the old ones stay first.
+        next = await generateSigningKeys();
+        await restart([...signing, ...next]);
+      } else if (fault === 'activate') {
+        await restart([...next, ...signing]);
+        signing = next;
         stats.rotations++;
       } else {
         proxy.setFault(fault, ['/token', '/jwks']);

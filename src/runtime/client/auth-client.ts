@@ -21,14 +21,17 @@ import {
   type CircuitBreakerOptions,
   type RetryOptions,
 } from '../transport/resilience.js';
+import type { TokenStore } from '../shared/store.js';
 import { tokenTarget, type ListInput, type TokenTarget } from './cache-key.js';
 import { clientAuthMethods, createClientAuthenticator, type ClientAuthMethod } from './client-auth.js';
+import { createSharedTokenCache, resolveSharedCache, type StoreOperation } from './shared-token-cache.js';
 import { TokenCache, type CacheEntry } from './token-cache.js';
 
 export type { ClientAuthMethod } from './client-auth.js';
 export type { DpopKeyPair, DpopProofOptions } from '../dpop/proof.js';
 export type { ListInput } from './cache-key.js';
 export type { CircuitBreakerOptions, RetryOptions } from '../transport/resilience.js';
+export type { StoreOperation } from './shared-token-cache.js';
 
 /** Options of {@link createAuthClient}. */
 export interface AuthClientOptions {
@@ -79,6 +82,31 @@ export interface AuthClientOptions {
    * process alive and stop on {@link AuthClient.close}. Default `false`.
    */
   refreshAhead?: boolean | { refreshAheadSeconds?: number };
+  /**
+   * A token store the instances of a service share, such as `createRedisStore` from
+   * `s2s-auth/redis`: a second cache level behind this instance's own. On a miss one instance
+   * of the fleet asks the IdP, under a lock with a time to live, and the others take the token
+   * it stores, so the fleet makes one token request per scope set, resource set and DPoP key
+   * per token lifetime. A DPoP-bound token is shared only with holders of the same DPoP key.
+   * The store failing (down, slow, garbage) costs a direct token request, never the caller's
+   * token; `onEvent` reports it as `store_error`. Tokens are credentials: a store outside this
+   * process should encrypt them (`createRedisStore(redis, { encryptionKey })`). Default: none.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
+   * @example
+   * ```ts
+   * const cache = createRedisStore(new Redis(process.env.REDIS_URL), { encryptionKey });
+   * const auth = createAuthClient({ issuer, clientId, clientSecret, cache });
+   * ```
+   */
+  cache?: TokenStore;
+  /** Each call to `cache` that takes longer than this counts as failed, in ms. Default 250. */
+  cacheTimeoutMs?: number;
+  /**
+   * How long an instance's claim to ask the IdP for everyone lasts, in whole seconds: if it
+   * dies mid-request, the others go ahead after this. Default `ceil(timeoutMs / 1000) + 5`.
+   */
+  cacheLockSeconds?: number;
   /** Observability: called for cache hits and misses, fetched tokens and failed refreshes. */
   onEvent?: (event: AuthClientEvent) => void;
 }
@@ -97,6 +125,9 @@ export interface TokenSlot {
  * - `token_fetched`: a new token arrived; `refresh` says why it was asked for.
  * - `token_failed`: a token request failed; `servedStale` says callers got the cached token,
  *   still valid, instead of the error.
+ * - `shared_cache_hit`: a token came from the shared `cache` store instead of the IdP.
+ * - `store_error`: a call to the shared `cache` store failed, timed out or found a value that
+ *   is not a token entry; the client went on without it. `error` holds its name and message.
  */
 export type AuthClientEvent =
   | { type: 'cache_hit'; slot: TokenSlot }
@@ -109,7 +140,9 @@ export type AuthClientEvent =
       durationMs: number;
       refresh: 'none' | 'expiring' | 'forced' | 'ahead';
     }
-  | { type: 'token_failed'; slot: TokenSlot; error: unknown; servedStale: boolean };
+  | { type: 'token_failed'; slot: TokenSlot; error: unknown; servedStale: boolean }
+  | { type: 'shared_cache_hit'; slot: TokenSlot }
+  | { type: 'store_error'; slot: TokenSlot; operation: StoreOperation; error: Error };
 
 /** Options of {@link AuthClient.getToken}: each one given overrides the client's default. */
 export interface GetTokenOptions {
@@ -220,6 +253,7 @@ function validateOptions(options: AuthClientOptions) {
     circuitBreaker: resolveBreaker(options.circuitBreaker, where),
     refreshAheadMs: resolveRefreshAhead(options.refreshAhead),
     emit: emitter(options.onEvent),
+    shared: resolveSharedCache(options, where),
   };
 }
 
@@ -305,6 +339,18 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     now,
   });
   const signer = config.dpop === undefined ? undefined : createDpopSigner(config.dpop, now);
+  const shared =
+    config.shared &&
+    createSharedTokenCache(config.shared, {
+      issuer,
+      tokenEndpoint: config.tokenEndpoint,
+      clientId,
+      signer,
+      now,
+      timeoutMs,
+      refreshAheadMs,
+      emit,
+    });
   const cache = new TokenCache<AccessToken>();
   const nonces = new Map<string, string>();
   const skewMs = config.refreshSkewSeconds * 1000;
@@ -354,19 +400,22 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     const url = await endpoints.resolve('token_endpoint');
     const call: IdpCall = { client: idp, url, endpoint: 'token endpoint', timeoutMs, secrets: [secret] };
     let sentAtMs = 0;
-    const attempt = () => {
+    // A 2xx body that breaks the spec throws inside the attempt, so it counts as a failure
+    // for retries and the circuit breaker, like a 5xx.
+    const attempt = async () => {
       sentAtMs = now().getTime();
-      return sendTokenRequest(call, target);
+      const answer = await sendTokenRequest(call, target);
+      return { ...answer, body: answer.response.ok ? parseBody(answer, zTokenResponse, call) : undefined };
     };
-    let answer = await resilience.run(url, call.endpoint, attempt);
-    if (!answer.response.ok && signer) {
+    let result = await resilience.run(url, call.endpoint, attempt);
+    if (!result.response.ok && signer) {
       // RFC 9449 §8: the server wants a nonce; the new one came with this answer. One retry.
-      if (toOAuthError(answer, call).code === 'use_dpop_nonce' && answer.response.headers.has('dpop-nonce')) {
-        answer = await resilience.run(url, call.endpoint, attempt);
+      if (toOAuthError(result, call).code === 'use_dpop_nonce' && result.response.headers.has('dpop-nonce')) {
+        result = await resilience.run(url, call.endpoint, attempt);
       }
     }
-    if (!answer.response.ok) throw toOAuthError(answer, call);
-    const body = parseBody(answer, zTokenResponse, call);
+    const { body } = result;
+    if (body === undefined) throw toOAuthError(result, call);
     const type = body.token_type.toLowerCase();
     if (type !== 'bearer' && !(type === 'dpop' && signer)) {
       throw new ProtocolError(
@@ -410,15 +459,17 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     return cache.load(target.key, async () => {
       const startedMs = now().getTime();
       try {
-        const entry = await requestToken(target);
-        emit?.({
-          type: 'token_fetched',
-          slot: slotOf(target),
-          tokenType: entry.value.token_type,
-          expiresAt: entry.value.expires_at,
-          durationMs: now().getTime() - startedMs,
-          refresh,
-        });
+        const entry = shared ? await shared.load(target, refresh, () => requestToken(target)) : await requestToken(target);
+        if (!('shared' in entry)) {
+          emit?.({
+            type: 'token_fetched',
+            slot: slotOf(target),
+            tokenType: entry.value.token_type,
+            expiresAt: entry.value.expires_at,
+            durationMs: now().getTime() - startedMs,
+            refresh,
+          });
+        }
         scheduleAhead(target, entry.refreshAtMs);
         return entry;
       } catch (error) {

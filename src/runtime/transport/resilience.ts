@@ -1,6 +1,5 @@
 import { NetworkError } from '../errors.js';
 import type { Clock } from '../shared/options.js';
-import type { IdpAnswer } from './idp-client.js';
 
 /**
  * How requests to the authorization server are retried: exponential backoff with full jitter
@@ -202,15 +201,17 @@ export class Resilience {
 
   /**
    * Runs `attempt` (which must build a fresh request each time: DPoP proofs and client
-   * assertions are single-use) until it succeeds, fails for good, or retries run out.
-   * Returns the last answer; throws the last {@link NetworkError}.
+   * assertions are single-use) until it succeeds, fails for good, or retries run out. An
+   * attempt fails when it throws (a `NetworkError`, or a `ProtocolError` for a 2xx body that
+   * breaks the spec, such as a maintenance page) or answers 429 or 5xx. Returns the last
+   * answer; throws the last error.
    */
-  async run(
+  async run<A extends { response: Response }>(
     endpoint: string,
     label: string,
-    attempt: () => Promise<IdpAnswer>,
+    attempt: () => Promise<A>,
     signal?: AbortSignal,
-  ): Promise<IdpAnswer> {
+  ): Promise<A> {
     const breaker = this.#breaker(endpoint);
     for (let retry = 0; ; retry++) {
       if (breaker && !breaker.tryAcquire()) {
@@ -221,7 +222,7 @@ export class Resilience {
           { circuit: 'open', endpoint },
         );
       }
-      let answer: IdpAnswer | undefined;
+      let answer: A | undefined;
       let failure: unknown;
       try {
         answer = await attempt();
@@ -232,7 +233,7 @@ export class Resilience {
       if (!failed) {
         breaker?.recordSuccess();
         this.#budget.recordSuccess();
-        return answer as IdpAnswer;
+        return answer as A;
       }
       breaker?.recordFailure();
       this.#budget.recordFailure();
