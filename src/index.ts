@@ -1,7 +1,7 @@
 /**
  * s2s-auth: OAuth 2.0 service-to-service authentication, both sides.
  *
- * @packageDocumentation
+ * @module s2s-auth
  */
 export * from './client.js';
 export * from './server.js';

@@ -79,6 +79,7 @@ export class OAuthError extends AuthError {
  * ```
  */
 export class NetworkError extends AuthError {
+  /** The underlying failure: the `fetch` error (its own `cause` has the socket code), or the timeout or abort. */
   declare readonly cause: unknown;
 
   constructor(message: string, cause: unknown) {
@@ -97,6 +98,10 @@ export class NetworkError extends AuthError {
  * ```
  */
 export class ProtocolError extends AuthError {
+  /**
+   * What was wrong, never the values: a list of `{ path, code, message }` for members that
+   * break the spec, or `{ contentType, length }` for a body that is not JSON.
+   */
   declare readonly cause: unknown;
 
   constructor(message: string, cause: unknown) {
@@ -104,23 +109,42 @@ export class ProtocolError extends AuthError {
   }
 }
 
-/** Machine-readable reasons a token or DPoP proof is rejected. */
+/**
+ * Machine-readable reasons a token or DPoP proof is rejected. Every reason answers 401 except
+ * `scope`, which answers 403.
+ */
 export type TokenErrorReason =
+  /** No credentials: no `Authorization` header, another scheme, or an empty token. */
   | 'missing'
+  /** Not a well-formed compact JWS, too long, or several `Authorization` headers. */
   | 'malformed'
+  /** Signed with an algorithm that is not allowed (`none` and `HS*` never are). */
   | 'algorithm'
+  /** The signature does not verify. */
   | 'signature'
+  /** No key of the issuer fits the token's `kid` and `alg`, even after a refetch. */
   | 'key'
+  /** `iss` is missing or is not the configured issuer. */
   | 'issuer'
+  /** `aud` does not name the expected audience. */
   | 'audience'
+  /** `exp` has passed. */
   | 'expired'
+  /** `nbf` or `iat` is in the future. */
   | 'not_yet_valid'
+  /** The JWS `typ` is not the required one (`at+jwt` by default). */
   | 'type'
+  /** A claim is missing (`exp`) or has the wrong type. */
   | 'claims'
+  /** A required scope is not granted (403 `insufficient_scope`). */
   | 'scope'
+  /** A missing or invalid DPoP proof, or a token presented with the wrong scheme. */
   | 'dpop'
+  /** The DPoP proof lacks the server's current nonce; `dpopNonce` holds the new one. */
   | 'dpop_nonce'
+  /** The DPoP proof was used before. */
   | 'dpop_replay'
+  /** The issuer's key set could not be fetched; `cause` says why. */
   | 'jwks';
 
 /**

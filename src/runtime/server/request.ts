@@ -19,8 +19,11 @@ import { reject } from './rejection.js';
  * ```
  */
 export interface RequestLike {
+  /** The HTTP method, compared with the proof's `htm`. */
   method: string;
+  /** The absolute URL the client called, compared with the proof's `htu` after normalisation. */
   url: string;
+  /** The request headers: `Authorization` and `DPoP` are read. */
   headers: HeadersLike;
 }
 
