@@ -1,0 +1,155 @@
+/**
+ * What the conformance suite talks to, run by Node on 127.0.0.1: two oidc-provider IdPs (one
+ * requiring DPoP nonces), a protected endpoint that verifies with Node's resource server, the
+ * IdPs' request counts as JSON, and a port where nothing listens.
+ *
+ * One harness per runtime, so request counts never mix between runtimes running at once.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createResourceServer, TokenError } from '../../src/server.js';
+import { CLIENTS, RESOURCES, startIdp, type TestIdp } from '../support/idp.js';
+
+/** The configuration the suite reads (`ConformanceConfig` in conformance.mjs). */
+export interface ConformanceConfig {
+  runtime: string;
+  issuer: string;
+  nonceIssuer: string;
+  protectedUrl: string;
+  statsUrl: string;
+  closedUrl: string;
+  clients: {
+    basic: { clientId: string; clientSecret: string };
+    post: { clientId: string; clientSecret: string };
+    dpopOnly: { clientId: string; clientSecret: string };
+    resourceServer: { clientId: string; clientSecret: string };
+    privateKeyJwt: { clientId: string; privateJwk: object };
+  };
+  resources: typeof RESOURCES;
+}
+
+export interface Harness {
+  config(runtime: string): ConformanceConfig;
+  idp: TestIdp;
+  nonceIdp: TestIdp;
+  close(): Promise<void>;
+}
+
+export async function startHarness(): Promise<Harness> {
+  const [idp, nonceIdp] = await Promise.all([startIdp(), startIdp({ dpopNonce: true })]);
+  const resourceServer = createResourceServer({ issuer: idp.issuer, audience: RESOURCES.jwt });
+
+  const api = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: String(error) }));
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/stats') {
+      return json(res, 200, {
+        discovery: idp.count('/.well-known/oauth-authorization-server'),
+        token: idp.count('/token', 'POST'),
+        jwks: idp.count('/jwks'),
+        nonceToken: nonceIdp.count('/token', 'POST'),
+      });
+    }
+    if (path !== '/orders/42') return json(res, 404, { error: 'not_found' });
+    const body = await readBody(req);
+    try {
+      const claims = await resourceServer.verifyRequest({
+        method: req.method ?? 'GET',
+        url: `${origin}${req.url ?? '/'}`,
+        headers: req.headers,
+      });
+      const scheme = (req.headers.authorization ?? '').split(' ')[0];
+      const cnf = claims.cnf as { jkt?: string } | undefined;
+      return json(res, 200, {
+        scheme,
+        clientId: claims.client_id,
+        jkt: cnf?.jkt,
+        method: req.method,
+        body,
+      });
+    } catch (error) {
+      if (!(error instanceof TokenError)) throw error;
+      const headers: Record<string, string> = { 'www-authenticate': error.wwwAuthenticate };
+      if (error.dpopNonce) headers['dpop-nonce'] = error.dpopNonce;
+      return json(res, error.status, { error: error.reason }, headers);
+    }
+  }
+
+  const apiPort = await listen(api);
+  const origin = `http://127.0.0.1:${apiPort}`;
+  const closedPort = await freePort();
+
+  return {
+    idp,
+    nonceIdp,
+    config: (runtime) => ({
+      runtime,
+      issuer: idp.issuer,
+      nonceIssuer: nonceIdp.issuer,
+      protectedUrl: `${origin}/orders/42`,
+      statsUrl: `${origin}/stats`,
+      closedUrl: `http://127.0.0.1:${closedPort}`,
+      clients: {
+        basic: secretOf(CLIENTS.basic),
+        post: secretOf(CLIENTS.post),
+        dpopOnly: secretOf(CLIENTS.dpopOnly),
+        resourceServer: secretOf(CLIENTS.resourceServer),
+        privateKeyJwt: {
+          clientId: CLIENTS.privateKeyJwt.clientId,
+          privateJwk: CLIENTS.privateKeyJwt.privateJwk,
+        },
+      },
+      resources: RESOURCES,
+    }),
+    async close() {
+      api.closeAllConnections();
+      await Promise.all([
+        new Promise<void>((resolve) => api.close(() => resolve())),
+        idp.close(),
+        nonceIdp.close(),
+      ]);
+    },
+  };
+}
+
+function secretOf(client: { clientId: string; clientSecret: string }) {
+  return { clientId: client.clientId, clientSecret: client.clientSecret };
+}
+
+function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+/** A 127.0.0.1 port that was free a moment ago: a connection there is refused. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  const port = await listen(server);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
