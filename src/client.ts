@@ -14,8 +14,13 @@ export type {
   DpopKeyPair,
   DpopProofOptions,
   GetTokenOptions,
+  ListInput,
   RetryOptions,
+  StoreOperation,
   TokenSlot,
 } from './runtime/client/auth-client.js';
+export { createMemoryStore } from './runtime/shared/store.js';
+export type { MemoryStore, MemoryStoreOptions, TokenStore } from './runtime/shared/store.js';
+export type { JsonWebKeyInput, KeyInput } from './runtime/shared/keys.js';
 export * from './runtime/errors.js';
 export type { Clock, FetchLike } from './runtime/shared/options.js';

@@ -1,14 +1,17 @@
 /**
  * The receiving side: verify access tokens and DPoP proofs, introspect and revoke tokens.
  *
- * @packageDocumentation
+ * @module s2s-auth/server
  */
 export * from './runtime/server/index.js';
+export { createMemoryStore } from './runtime/shared/store.js';
+export type { MemoryStore, MemoryStoreOptions } from './runtime/shared/store.js';
 export { introspectToken, revokeToken } from './runtime/introspection/introspection.js';
 export type {
   IntrospectionResult,
   IntrospectTokenOptions,
   RevokeTokenOptions,
+  TokenEndpointClientAuth,
 } from './runtime/introspection/introspection.js';
 export * from './runtime/errors.js';
 export type { Clock, FetchLike } from './runtime/shared/options.js';

@@ -92,7 +92,7 @@ export interface AuthClientOptions {
    * token; `onEvent` reports it as `store_error`. Tokens are credentials: a store outside this
    * process should encrypt them (`createRedisStore(redis, { encryptionKey })`). Default: none.
    *
-   * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
+   * @see https://www.rfc-editor.org/rfc/rfc9449#section-6.1
    * @example
    * ```ts
    * const cache = createRedisStore(new Redis(process.env.REDIS_URL), { encryptionKey });

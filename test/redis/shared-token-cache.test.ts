@@ -1,0 +1,411 @@
+/**
+ * The client's shared cache (`createAuthClient({ cache })`) in one process against the real
+ * test IdP: clients sharing a store share tokens, one token request per key, the key covers
+ * client, scopes, resources and DPoP key, waiting instead of asking, and every store failure
+ * turning into a direct token request.
+ */
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createAuthClient,
+  createMemoryStore,
+  type AuthClientEvent,
+  type AuthClientOptions,
+  type MemoryStore,
+  type TokenStore,
+} from '../../src/client.js';
+import { manualClock } from '../support/clock.js';
+import { CLIENTS, RESOURCES, SCOPES, startIdp, type TestIdp } from '../support/idp.js';
+
+let idp: TestIdp;
+
+beforeAll(async () => {
+  idp = await startIdp();
+});
+
+afterAll(async () => {
+  await idp.close();
+});
+
+const tokenRequests = () => idp.count('/token', 'POST');
+
+function client(overrides: Partial<AuthClientOptions> = {}, events: AuthClientEvent[] = []) {
+  return createAuthClient({
+    issuer: idp.issuer,
+    clientId: CLIENTS.basic.clientId,
+    clientSecret: CLIENTS.basic.clientSecret,
+    scope: SCOPES.ordersRead,
+    resource: RESOURCES.jwt,
+    onEvent: (event) => events.push(event),
+    ...overrides,
+  });
+}
+
+/** A store that records every call by method and key, around a memory store. */
+function recording(inner: MemoryStore = createMemoryStore(), { withWait = true } = {}) {
+  const calls: string[] = [];
+  const store: TokenStore = {
+    get: (key) => (calls.push(`get ${key}`), inner.get(key)),
+    set: (key, value, ttl) => (calls.push(`set ${key}`), inner.set(key, value, ttl)),
+    setIfAbsent: (key, value, ttl) => (
+      calls.push(`setIfAbsent ${key}`),
+      inner.setIfAbsent(key, value, ttl)
+    ),
+    delete: (key) => (calls.push(`delete ${key}`), inner.delete(key)),
+  };
+  if (withWait) {
+    store.waitUntilAbsent = (key, ms) => (
+      calls.push(`waitUntilAbsent ${key}`),
+      inner.waitUntilAbsent(key, ms)
+    );
+  }
+  const keyOf = (prefix: string) => {
+    const found = calls.map((call) => call.split(' ')[1]!).find((key) => key.startsWith(prefix));
+    if (found === undefined) throw new Error(`no ${prefix} key was used`);
+    return found;
+  };
+  return {
+    store,
+    inner,
+    calls,
+    tokenKey: () => keyOf('token:'),
+    lockKey: () => keyOf('token-lock:'),
+  };
+}
+
+const types = (events: AuthClientEvent[]) => events.map((event) => event.type);
+
+async function ed25519Pair(): Promise<{ privateKey: JWK; publicKey: JWK }> {
+  const { privateKey, publicKey } = await generateKeyPair('Ed25519', { extractable: true });
+  return { privateKey: await exportJWK(privateKey), publicKey: await exportJWK(publicKey) };
+}
+
+describe('clients sharing a store', () => {
+  it('make one token request and hand out the same token', async () => {
+    const cache = createMemoryStore();
+    const before = tokenRequests();
+    const first: AuthClientEvent[] = [];
+    const second: AuthClientEvent[] = [];
+    const a = await client({ cache }, first).getToken();
+    const b = await client({ cache }, second).getToken();
+    expect(tokenRequests() - before).toBe(1);
+    expect(b).toEqual(a);
+    expect(types(first)).toEqual(['cache_miss', 'token_fetched']);
+    // The second instance never asked the IdP: no token_fetched.
+    expect(types(second)).toEqual(['cache_miss', 'shared_cache_hit']);
+  });
+
+  it('make one token request when many start at once, the others waiting for it', async () => {
+    const { store, calls } = recording();
+    const before = tokenRequests();
+    const tokens = await Promise.all(
+      Array.from({ length: 12 }, () => client({ cache: store }).getAccessToken()),
+    );
+    expect(tokenRequests() - before).toBe(1);
+    expect(new Set(tokens).size).toBe(1);
+    // Waiters slept on the lock instead of polling the store.
+    expect(calls.filter((call) => call.startsWith('waitUntilAbsent')).length).toBeGreaterThan(0);
+    expect(calls.filter((call) => call.startsWith('get')).length).toBeLessThanOrEqual(12 * 3);
+  });
+
+  it('make one token request with a store that cannot wake waiters: they poll, with backoff', async () => {
+    const { store, calls } = recording(createMemoryStore(), { withWait: false });
+    const before = tokenRequests();
+    const tokens = await Promise.all(
+      Array.from({ length: 8 }, () => client({ cache: store }).getAccessToken()),
+    );
+    expect(tokenRequests() - before).toBe(1);
+    expect(new Set(tokens).size).toBe(1);
+    expect(calls.filter((call) => call.startsWith('get')).length).toBeLessThan(8 * 10);
+  });
+
+  it('keep each instance own cache in front: a second call asks nobody', async () => {
+    const { store, calls } = recording();
+    const auth = client({ cache: store });
+    await auth.getToken();
+    const seen = calls.length;
+    await auth.getToken();
+    expect(calls.length).toBe(seen);
+  });
+
+  it('do not share between scope sets, resource sets or client ids', async () => {
+    const cache = createMemoryStore();
+    const before = tokenRequests();
+    const orders = await client({ cache }).getAccessToken();
+    const write = await client({ cache, scope: SCOPES.ordersWrite }).getAccessToken();
+    const inventory = await client({
+      cache,
+      scope: SCOPES.inventoryRead,
+      resource: RESOURCES.es256,
+    }).getAccessToken();
+    const post = await client({
+      cache,
+      clientId: CLIENTS.post.clientId,
+      clientSecret: CLIENTS.post.clientSecret,
+      clientAuth: 'client_secret_post',
+    }).getAccessToken();
+    expect(tokenRequests() - before).toBe(4);
+    expect(new Set([orders, write, inventory, post]).size).toBe(4);
+    // The same scopes in another order and spelling are the same set.
+    const again = await client({
+      cache,
+      scope: `${SCOPES.ordersRead}  ${SCOPES.ordersRead}`,
+    }).getAccessToken();
+    expect(again).toBe(orders);
+    expect(tokenRequests() - before).toBe(4);
+  });
+
+  it('do not share between issuers', async () => {
+    const other = await startIdp();
+    try {
+      const cache = createMemoryStore();
+      const before = [tokenRequests(), other.count('/token', 'POST')];
+      await client({ cache }).getToken();
+      await client({ cache, issuer: other.issuer }).getToken();
+      expect([tokenRequests() - before[0]!, other.count('/token', 'POST') - before[1]!]).toEqual([
+        1, 1,
+      ]);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('DPoP-bound tokens in a shared store', () => {
+  it('are shared only by holders of the same DPoP key', async () => {
+    const cache = createMemoryStore();
+    const [keyA, keyB] = await Promise.all([ed25519Pair(), ed25519Pair()]);
+    const before = tokenRequests();
+    const a1 = await client({ cache, dpop: keyA }).getToken();
+    const a2 = await client({ cache, dpop: keyA }).getToken();
+    const b = await client({ cache, dpop: keyB }).getToken();
+    const fresh = await client({ cache, dpop: true }).getToken();
+    const bearer = await client({ cache }).getToken();
+    expect(tokenRequests() - before).toBe(4);
+    expect(a1.token_type).toBe('DPoP');
+    expect(a2).toEqual(a1);
+    expect(
+      new Set([a1.access_token, b.access_token, fresh.access_token, bearer.access_token]).size,
+    ).toBe(4);
+    expect(bearer.token_type).toBe('Bearer');
+  });
+});
+
+describe('token lifetimes in a shared store', () => {
+  it('serves no token past its refresh time: one instance replaces it for all', async () => {
+    const clock = manualClock();
+    const cache = createMemoryStore({ now: clock.now });
+    const before = tokenRequests();
+    const first = await client({ cache, now: clock.now }).getAccessToken();
+    clock.advance(275); // past the refresh point: 300 s lifetime, 30 s skew
+    const second = await client({ cache, now: clock.now }).getAccessToken();
+    const third = await client({ cache, now: clock.now }).getAccessToken();
+    expect(tokenRequests() - before).toBe(2);
+    expect(second).not.toBe(first);
+    expect(third).toBe(second);
+  });
+
+  it('stores a token for as long as it lives', async () => {
+    const { store, inner, tokenKey } = recording();
+    const spy: number[] = [];
+    const set = store.set.bind(store);
+    store.set = (key, value, ttl) => (spy.push(ttl), set(key, value, ttl));
+    await client({ cache: store }).getToken();
+    expect(inner.get(tokenKey())).toBeDefined();
+    expect(spy).toHaveLength(1);
+    expect(spy[0]).toBeGreaterThan(295);
+    expect(spy[0]).toBeLessThanOrEqual(301);
+  });
+
+  it('replaces the shared token on forceRefresh', async () => {
+    const cache = createMemoryStore();
+    const before = tokenRequests();
+    const old = await client({ cache }).getAccessToken();
+    const renewed = await client({ cache }).getAccessToken({ forceRefresh: true });
+    const later = await client({ cache }).getAccessToken();
+    expect(tokenRequests() - before).toBe(2);
+    expect(renewed).not.toBe(old);
+    expect(later).toBe(renewed);
+  });
+
+  it('refreshes ahead with a new token, not the shared one it is replacing, and only once', async () => {
+    const short = await startIdp({ accessTokenTTL: 6 });
+    try {
+      const cache = createMemoryStore();
+      const auth = client({
+        cache,
+        issuer: short.issuer,
+        refreshSkewSeconds: 2,
+        refreshAhead: { refreshAheadSeconds: 2 },
+      });
+      const first = await auth.getAccessToken();
+      await auth.getAccessToken(); // in use: worth refreshing ahead
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      const second = await auth.getAccessToken();
+      auth.close();
+      expect(second).not.toBe(first);
+      expect(short.count('/token', 'POST')).toBe(2);
+    } finally {
+      await short.close();
+    }
+  });
+});
+
+describe('a shared store that fails', () => {
+  const hangs = () => new Promise<never>(() => undefined);
+
+  it.each([
+    [
+      'throws',
+      () => {
+        throw new Error('store is down');
+      },
+    ],
+    ['rejects', () => Promise.reject(new Error('connection refused'))],
+    ['never answers', hangs],
+  ] as const)('costs a direct token request when every call %s', async (_name, fail) => {
+    const store: TokenStore = {
+      get: fail,
+      set: fail,
+      setIfAbsent: fail,
+      delete: fail,
+      waitUntilAbsent: fail,
+    };
+    const events: AuthClientEvent[] = [];
+    const before = tokenRequests();
+    const started = Date.now();
+    const token = await client({ cache: store, cacheTimeoutMs: 100 }, events).getToken();
+    expect(token.access_token).toBeTruthy();
+    expect(tokenRequests() - before).toBe(1);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    const errors = events.filter((event) => event.type === 'store_error');
+    expect(errors.map((event) => event.operation)).toContain('get');
+    for (const event of errors) expect(event.error).toBeInstanceOf(Error);
+  });
+
+  it('costs a direct token request when only the lock fails', async () => {
+    const inner = createMemoryStore();
+    const store: TokenStore = {
+      get: (key) => inner.get(key),
+      set: (key, value, ttl) => inner.set(key, value, ttl),
+      setIfAbsent: () =>
+        Promise.reject(new Error('READONLY You can not write against a read only replica')),
+      delete: (key) => inner.delete(key),
+    };
+    const events: AuthClientEvent[] = [];
+    expect(await client({ cache: store }, events).getAccessToken()).toBeTruthy();
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'store_error', operation: 'setIfAbsent' }),
+    );
+  });
+
+  it('reports and replaces garbage found under the token key', async () => {
+    const { store, inner, tokenKey } = recording();
+    await client({ cache: store }).getToken();
+    const garbage = [
+      'not json',
+      '{"v":2}',
+      '[]',
+      'null',
+      '{"v":1,"access_token":"x","token_type":"MAC","refresh_at_ms":null}',
+    ];
+    for (const value of garbage) {
+      inner.set(tokenKey(), value, 60);
+      const events: AuthClientEvent[] = [];
+      const before = tokenRequests();
+      expect(await client({ cache: store }, events).getAccessToken()).toBeTruthy();
+      expect(tokenRequests() - before).toBe(1);
+      expect(events).toContainEqual(
+        expect.objectContaining({ type: 'store_error', operation: 'decode' }),
+      );
+      // The garbage is gone: the next instance finds the new token.
+      const next: AuthClientEvent[] = [];
+      await client({ cache: store }, next).getToken();
+      expect(types(next)).toContain('shared_cache_hit');
+    }
+  });
+
+  it('refuses a shared DPoP token when this client has no DPoP key', async () => {
+    const { store, inner, tokenKey } = recording();
+    await client({ cache: store }).getToken();
+    const entry = JSON.parse(inner.get(tokenKey())!) as Record<string, unknown>;
+    inner.set(tokenKey(), JSON.stringify({ ...entry, token_type: 'DPoP' }), 60);
+    const events: AuthClientEvent[] = [];
+    const token = await client({ cache: store }, events).getToken();
+    expect(token.token_type).toBe('Bearer');
+    expect(types(events)).toContain('store_error');
+  });
+
+  it('never puts a token in an event, even when the store quotes what it was given', async () => {
+    const events: AuthClientEvent[] = [];
+    const inner = createMemoryStore();
+    const store: TokenStore = {
+      get: (key) => inner.get(key),
+      set: (_key, value) => Promise.reject(new Error(`OOM while storing ${value}`)),
+      setIfAbsent: (key, value, ttl) => inner.setIfAbsent(key, value, ttl),
+      delete: (key) => inner.delete(key),
+    };
+    const token = await client({ cache: store }, events).getAccessToken();
+    const setError = events.find(
+      (event) => event.type === 'store_error' && event.operation === 'set',
+    );
+    expect(setError).toBeDefined();
+    expect(
+      JSON.stringify(
+        events.map((event) => ({
+          ...event,
+          error: 'error' in event ? String(event.error) : undefined,
+        })),
+      ),
+    ).not.toContain(token);
+    expect(String((setError as { error: Error }).error.message)).toContain('[redacted]');
+  });
+
+  it('lets the others go ahead once the lock of an instance that died runs out', async () => {
+    const { store, inner, tokenKey, lockKey } = recording();
+    await client({ cache: store }).getToken();
+    const token = tokenKey();
+    // What a crashed holder leaves behind: no token, a lock with a second to live.
+    inner.delete(token);
+    const lock = lockKeyFor(token);
+    inner.setIfAbsent(lock, 'dead-holder', 1);
+    const before = tokenRequests();
+    const started = Date.now();
+    await client({ cache: store }).getToken();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(tokenRequests() - before).toBe(1);
+    expect(lockKey()).toBe(lock);
+  });
+
+  it('goes ahead after twice the lock time when a lock never goes away', async () => {
+    const { store, inner, tokenKey } = recording();
+    await client({ cache: store }).getToken();
+    const token = tokenKey();
+    inner.delete(token);
+    inner.setIfAbsent(lockKeyFor(token), 'stuck', 3600);
+    const before = tokenRequests();
+    const started = Date.now();
+    await client({ cache: store, cacheLockSeconds: 1 }).getToken();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_800);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(tokenRequests() - before).toBe(1);
+  });
+});
+
+function lockKeyFor(tokenKey: string): string {
+  return tokenKey.replace(/^token:/, 'token-lock:');
+}
+
+describe('the cache options', () => {
+  it('are checked when the client is made', () => {
+    // @ts-expect-error not a store
+    expect(() => client({ cache: {} })).toThrow(/TokenStore/);
+    // @ts-expect-error not a store
+    expect(() => client({ cache: 'redis://127.0.0.1' })).toThrow(TypeError);
+    expect(() => client({ cache: createMemoryStore(), cacheTimeoutMs: 0 })).toThrow(
+      /cacheTimeoutMs/,
+    );
+    expect(() => client({ cacheLockSeconds: -1 })).toThrow(/cacheLockSeconds/);
+  });
+});
