@@ -1,0 +1,111 @@
+/**
+ * Service-to-service authentication for Express (4.18+ and 5): a middleware that verifies the
+ * access token (and DPoP proof) of each request with a resource server and hands the claims
+ * to the handler as `req.auth`. It imports nothing from `express` at run time.
+ *
+ * @module s2s-auth/express
+ */
+import type { Request, RequestHandler } from 'express';
+import { authenticate, type AuthenticationOutcome } from './runtime/middleware/authenticate.js';
+import {
+  resolveServiceAuthOptions,
+  type ServiceAuthOptions,
+} from './runtime/middleware/options.js';
+import { publicRequestUrl } from './runtime/middleware/request-url.js';
+import type { AccessTokenClaims } from './runtime/server/jwt-verify.js';
+
+export type { ServiceAuthOptions } from './runtime/middleware/options.js';
+export type { AccessTokenClaims } from './runtime/server/jwt-verify.js';
+export * from './runtime/errors.js';
+
+declare global {
+  // Express's own extension point: every `Request` type of Express 4 and 5 extends this one.
+  namespace Express {
+    interface Request {
+      /**
+       * The claims of the verified access token, set by `requireServiceAuth` from
+       * `s2s-auth/express`; `undefined` on routes it does not guard.
+       */
+      auth?: AccessTokenClaims;
+    }
+  }
+}
+
+function firstHeader(req: Request, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * An Express `RequestHandler` that lets a request through only with a valid access token:
+ * `Bearer`, or `DPoP` with a proof for this method and URL. The verified claims are `req.auth`.
+ *
+ * A rejected request is answered at once with the resource server's status (401, or 403 for a
+ * missing scope), its `WWW-Authenticate` challenge, `DPoP-Nonce` when the proof must carry a
+ * nonce, `Cache-Control: no-store` and a JSON body `{ error, error_description }`; the token is
+ * never echoed. Any other failure goes to `next(error)`, the app's error handlers.
+ *
+ * The DPoP proof is checked against the URL built from the connection's scheme, the `Host`
+ * header and `req.originalUrl` (so routers mounted under a path work). Express's `trust proxy`
+ * setting is not consulted: behind a proxy, set `publicOrigin` (or `trustProxy`). Bad options
+ * throw a `TypeError` here.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
+ * @example
+ * ```ts
+ * import express from 'express';
+ * import { createResourceServer } from 's2s-auth/server';
+ * import { requireServiceAuth } from 's2s-auth/express';
+ *
+ * const resourceServer = createResourceServer({
+ *   issuer: 'https://idp.example.com',
+ *   audience: 'https://orders.example.com',
+ * });
+ *
+ * const app = express();
+ * app.get('/orders/:id', requireServiceAuth({ resourceServer, scopes: 'orders:read' }), (req, res) => {
+ *   res.json({ id: req.params.id, caller: req.auth?.client_id });
+ * });
+ * ```
+ */
+export function requireServiceAuth(options: ServiceAuthOptions): RequestHandler {
+  const resolved = resolveServiceAuthOptions(options);
+  return (req, res, next) => {
+    let pending: Promise<AuthenticationOutcome>;
+    try {
+      pending = authenticate(resolved, {
+        method: req.method,
+        url: publicRequestUrl(
+          {
+            secure: (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true,
+            host: req.headers.host,
+            target: req.originalUrl ?? req.url,
+            header: (name) => firstHeader(req, name),
+          },
+          resolved,
+        ),
+        headers: req.headers,
+      });
+    } catch (error) {
+      next(error);
+      return;
+    }
+    pending.then(
+      (outcome) => {
+        if (outcome.rejection === undefined) {
+          req.auth = outcome.claims;
+          next();
+          return;
+        }
+        const { status, headers, body } = outcome.rejection;
+        try {
+          res.status(status).set(headers).json(body);
+        } catch (error) {
+          next(error);
+        }
+      },
+      (error: unknown) => next(error),
+    );
+  };
+}

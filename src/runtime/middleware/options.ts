@@ -1,0 +1,153 @@
+import type { ResourceServer } from '../server/resource-server.js';
+
+/**
+ * Options of `requireServiceAuth` in `s2s-auth/hono`, `s2s-auth/express` and
+ * `s2s-auth/fastify`. Only `resourceServer` is required.
+ *
+ * The URL a DPoP proof's `htu` is compared with is rebuilt from the request: the scheme of the
+ * connection, the `Host` header and the path. Behind a reverse proxy or load balancer that is
+ * not the URL the client called, so say what it is: `publicOrigin` pins it, or `trustProxy`
+ * reads it from `X-Forwarded-Proto` and `X-Forwarded-Host`. Pinning is the safer choice: it
+ * also keeps a proof made for another host from being accepted here.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
+ * @example
+ * ```ts
+ * const options: ServiceAuthOptions = {
+ *   resourceServer: createResourceServer({ issuer, audience: 'https://api.example.com' }),
+ *   scopes: ['orders:read'],
+ *   publicOrigin: 'https://api.example.com', // the origin clients call, in front of the proxy
+ * };
+ * ```
+ */
+export interface ServiceAuthOptions {
+  /**
+   * The resource server that verifies each request, made once at start-up with
+   * `createResourceServer` and shared by every route (it caches the issuer's keys).
+   */
+  resourceServer: Pick<ResourceServer, 'verifyRequest'>;
+  /**
+   * Scopes the token must grant on the routes behind this middleware (space-separated string
+   * or array). Given, they replace the resource server's `requiredScopes` for these routes;
+   * left out, the resource server's own apply. A token without one of them is answered 403
+   * `insufficient_scope`.
+   */
+  scopes?: string | readonly string[];
+  /** Expected `aud` on these routes; replaces the resource server's `audience` when given. */
+  audience?: string | readonly string[];
+  /**
+   * The origin clients call, such as `https://api.example.com` (scheme, host and port only):
+   * DPoP proofs are checked against it instead of the scheme and `Host` of the request that
+   * reached this process. Takes precedence over `trustProxy`.
+   */
+  publicOrigin?: string;
+  /**
+   * Read the public scheme and host from `X-Forwarded-Proto` and `X-Forwarded-Host` (the first
+   * value of each, falling back to the connection's scheme and `Host` for a header that is
+   * absent). Only enable it when a proxy you run sets these headers and strips any the client
+   * sent. The framework's own proxy settings are not consulted. Default `false`.
+   */
+  trustProxy?: boolean;
+}
+
+/** The options, checked once when the middleware is made. */
+export interface ResolvedServiceAuthOptions {
+  resourceServer: Pick<ResourceServer, 'verifyRequest'>;
+  /** What each call passes to `verifyRequest`; `undefined` keeps the resource server's defaults. */
+  verifyOptions: { requiredScopes?: readonly string[]; audience?: readonly string[] } | undefined;
+  /** `https://host[:port]`, normalised, or `undefined`. */
+  publicOrigin: string | undefined;
+  trustProxy: boolean;
+}
+
+const WHERE = 'requireServiceAuth';
+
+/** A scope token of RFC 6749 §3.3. */
+const scopeToken = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+function validateScopes(value: unknown): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = typeof value === 'string' ? value.split(' ').filter((scope) => scope !== '') : value;
+  if (
+    !Array.isArray(list) ||
+    !list.every((item) => typeof item === 'string' && scopeToken.test(item))
+  ) {
+    throw new TypeError(
+      `${WHERE}: \`scopes\` must be a space-separated string or an array of scope tokens (RFC 6749 §3.3)`,
+    );
+  }
+  return Object.freeze([...new Set(list as string[])]);
+}
+
+function validateAudience(value: unknown): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  const list = typeof value === 'string' ? [value] : value;
+  if (
+    !Array.isArray(list) ||
+    list.length === 0 ||
+    !list.every((item) => typeof item === 'string' && item !== '')
+  ) {
+    throw new TypeError(
+      `${WHERE}: \`audience\` must be a non-empty string or a non-empty array of them`,
+    );
+  }
+  return Object.freeze([...(list as string[])]);
+}
+
+function validatePublicOrigin(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const problem = `${WHERE}: \`publicOrigin\` must be an http(s) origin such as 'https://api.example.com' (no path, query or credentials)`;
+  if (typeof value !== 'string') throw new TypeError(problem);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new TypeError(problem);
+  }
+  if (
+    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+    url.username !== '' ||
+    url.password !== '' ||
+    url.pathname !== '/' ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    // `new URL` drops a lone '?' or '#'; a value carrying one was meant as more than an origin.
+    /[?#]/.test(value)
+  ) {
+    throw new TypeError(problem);
+  }
+  return url.origin;
+}
+
+/** Checks the options when the middleware is made, so a misconfiguration fails at start-up. */
+export function resolveServiceAuthOptions(options: unknown): ResolvedServiceAuthOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`${WHERE}: options must be an object with at least \`resourceServer\``);
+  }
+  const o = options as Partial<Record<keyof ServiceAuthOptions, unknown>>;
+  const server = o.resourceServer as { verifyRequest?: unknown } | undefined;
+  if (typeof server !== 'object' || server === null || typeof server.verifyRequest !== 'function') {
+    throw new TypeError(
+      `${WHERE}: \`resourceServer\` must be a resource server made with createResourceServer`,
+    );
+  }
+  if (o.trustProxy !== undefined && typeof o.trustProxy !== 'boolean') {
+    throw new TypeError(`${WHERE}: \`trustProxy\` must be a boolean`);
+  }
+  const requiredScopes = validateScopes(o.scopes);
+  const audience = validateAudience(o.audience);
+  const verifyOptions =
+    requiredScopes === undefined && audience === undefined
+      ? undefined
+      : {
+          ...(requiredScopes === undefined ? {} : { requiredScopes }),
+          ...(audience === undefined ? {} : { audience }),
+        };
+  return {
+    resourceServer: server as Pick<ResourceServer, 'verifyRequest'>,
+    verifyOptions,
+    publicOrigin: validatePublicOrigin(o.publicOrigin),
+    trustProxy: o.trustProxy === true,
+  };
+}

@@ -1,0 +1,68 @@
+import { TokenError } from '../errors.js';
+
+/**
+ * The JSON body of a rejection: the `error` code of the challenge (RFC 6750 §3.1, RFC 9449
+ * §7.1) and its `error_description`, both fixed text chosen by the resource server, never
+ * anything taken from the token. A request without credentials gets `unauthorized`, since RFC
+ * 6750 §3.1 has its challenge name no error code.
+ */
+export interface RejectionBody {
+  error: string;
+  error_description?: string;
+}
+
+/** Everything a middleware sends back for a rejected request. */
+export interface RejectionResponse {
+  status: 401 | 403;
+  /** `WWW-Authenticate`, `Cache-Control` and, when the proof lacked the nonce, `DPoP-Nonce`. */
+  headers: Record<string, string>;
+  body: RejectionBody;
+}
+
+/**
+ * Whether a failure is a token rejection. Besides `instanceof`, a `TokenError` made by another
+ * copy of this package counts (the ESM and CommonJS builds loaded side by side, or two
+ * versions in one tree): its fields are all that is read.
+ */
+export function isTokenError(error: unknown): error is TokenError {
+  if (error instanceof TokenError) return true;
+  if (typeof error !== 'object' || error === null) return false;
+  const candidate = error as Partial<Record<keyof TokenError, unknown>>;
+  return (
+    candidate.name === 'TokenError' &&
+    (candidate.status === 401 || candidate.status === 403) &&
+    typeof candidate.wwwAuthenticate === 'string' &&
+    (candidate.dpopNonce === undefined || typeof candidate.dpopNonce === 'string')
+  );
+}
+
+// Challenge parameter values never hold `"` (the resource server writes RFC 6750 §3 quoted
+// strings without it), so `error="` can only start the parameter itself.
+const errorParameter = /(?:^|[\s,])error="([^"]*)"/;
+const descriptionParameter = /(?:^|[\s,])error_description="([^"]*)"/;
+
+/**
+ * The answer to a rejected request (RFC 6750 §3, RFC 9449 §7.1): the error's status and
+ * challenge, the nonce to use next when one was asked for (RFC 9449 §9), `no-store` so no
+ * cache keeps a credential failure, and a body repeating the challenge's error for clients
+ * that read bodies rather than headers.
+ */
+export function rejectionResponse(error: TokenError): RejectionResponse {
+  const headers: Record<string, string> = {
+    'WWW-Authenticate': error.wwwAuthenticate,
+    'Cache-Control': 'no-store',
+  };
+  if (typeof error.dpopNonce === 'string' && error.dpopNonce !== '') {
+    headers['DPoP-Nonce'] = error.dpopNonce;
+  }
+  const code = errorParameter.exec(error.wwwAuthenticate)?.[1];
+  let body: RejectionBody;
+  if (code === undefined) {
+    body = { error: 'unauthorized', error_description: 'no access token' };
+  } else {
+    const description = descriptionParameter.exec(error.wwwAuthenticate)?.[1];
+    body =
+      description === undefined ? { error: code } : { error: code, error_description: description };
+  }
+  return { status: error.status, headers, body };
+}
