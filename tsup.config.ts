@@ -2,12 +2,19 @@ import { resolve } from 'node:path';
 import { defineConfig, type Options } from 'tsup';
 
 const dependencies = ['jose', 'zod', 'openapi-fetch'];
+/** Optional peers: each is imported only by the entry point named after it. */
+const peers = ['ioredis', 'hono', 'express', 'fastify', '@opentelemetry/api'];
 
-/** The library entry points: `s2s-auth`, `s2s-auth/client`, `s2s-auth/server`. */
+/** The library entry points: `s2s-auth`, `s2s-auth/client`, `s2s-auth/server` and the adapters. */
 const entryPoints = {
   index: 'src/index.ts',
   client: 'src/client.ts',
   server: 'src/server.ts',
+  redis: 'src/redis.ts',
+  hono: 'src/hono.ts',
+  express: 'src/express.ts',
+  fastify: 'src/fastify.ts',
+  otel: 'src/otel.ts',
 } as const;
 
 type EsbuildPlugin = NonNullable<Options['esbuildPlugins']>[number];
@@ -47,7 +54,7 @@ export default defineConfig([
     target: 'es2022',
     // The library runs on any runtime with WebCrypto and fetch: no `node:` imports.
     platform: 'neutral',
-    external: dependencies,
+    external: [...dependencies, ...peers],
   },
   {
     // The `s2s-auth` command: Node only, ESM only, not a library entry point.
