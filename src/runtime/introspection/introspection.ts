@@ -38,6 +38,8 @@ interface CallerOptions {
   fetch?: FetchLike;
   /** Timeout of the request (and of discovery), in ms. Default 10 000. */
   timeoutMs?: number;
+  /** Aborts the request: the call rejects with a `NetworkError`. */
+  signal?: AbortSignal;
 }
 
 /** Options of {@link introspectToken}. */
@@ -134,7 +136,14 @@ async function prepare(
   if (clientAuth === 'client_secret_basic') headers.Authorization = basicCredentials(clientId, clientSecret);
   else Object.assign(body, { client_id: clientId, client_secret: clientSecret });
 
-  return { call: { client, url, endpoint: label, timeoutMs, secrets: [clientSecret, token] }, headers, body };
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new TypeError(`${where}: \`signal\` must be an AbortSignal`);
+  }
+  return {
+    call: { client, url, endpoint: label, timeoutMs, secrets: [clientSecret, token], signal: options.signal },
+    headers,
+    body,
+  };
 }
 
 /**

@@ -191,3 +191,22 @@ describe('refresh-ahead', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+describe('cancellation of introspection and revocation', () => {
+  it('rejects introspectToken and revokeToken with NetworkError when their signal aborts', async () => {
+    const { introspectToken, revokeToken } = await import('../../../src/server.js');
+    // A server that never answers, seen through a fetch that honours its signal as the real one does.
+    const hang = (request: Request) =>
+      new Promise<Response>((_, reject) => {
+        if (request.signal.aborted) reject(request.signal.reason);
+        request.signal.addEventListener('abort', () => reject(request.signal.reason));
+      });
+    const base = { clientId: 'c', clientSecret: 's', token: 't', fetch: hang };
+    const controller = new AbortController();
+    const introspection = introspectToken({ ...base, introspectionEndpoint: 'https://idp.example.test/introspect', signal: controller.signal });
+    const revocation = revokeToken({ ...base, revocationEndpoint: 'https://idp.example.test/revoke', signal: controller.signal });
+    controller.abort();
+    await expect(introspection).rejects.toBeInstanceOf(NetworkError);
+    await expect(revocation).rejects.toThrow(/aborted/);
+  });
+});
