@@ -2,7 +2,7 @@
 //   a local IdP  ->  a client service that mints a DPoP-bound token  ->  a protected service
 //   that verifies it  ->  introspection and revocation of an opaque token.
 //
-// Run it with `npm run example` (it builds the package first). Everything binds 127.0.0.1.
+// Run it with `npm run demo` (it builds the package first). Everything binds 127.0.0.1.
 import { createServer } from 'node:http';
 import { decodeProtectedHeader, calculateJwkThumbprint } from 'jose';
 import { createAuthClient, createResourceServer, introspectToken, revokeToken, TokenError } from 's2s-auth';
