@@ -1,3 +1,4 @@
+import { validateAudience, validateScopes } from '../server/options.js';
 import type { ResourceServer } from '../server/resource-server.js';
 
 /**
@@ -63,38 +64,6 @@ export interface ResolvedServiceAuthOptions {
 
 const WHERE = 'requireServiceAuth';
 
-/** A scope token of RFC 6749 §3.3. */
-const scopeToken = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
-
-function validateScopes(value: unknown): readonly string[] | undefined {
-  if (value === undefined) return undefined;
-  const list = typeof value === 'string' ? value.split(' ').filter((scope) => scope !== '') : value;
-  if (
-    !Array.isArray(list) ||
-    !list.every((item) => typeof item === 'string' && scopeToken.test(item))
-  ) {
-    throw new TypeError(
-      `${WHERE}: \`scopes\` must be a space-separated string or an array of scope tokens (RFC 6749 §3.3)`,
-    );
-  }
-  return Object.freeze([...new Set(list as string[])]);
-}
-
-function validateAudience(value: unknown): readonly string[] | undefined {
-  if (value === undefined) return undefined;
-  const list = typeof value === 'string' ? [value] : value;
-  if (
-    !Array.isArray(list) ||
-    list.length === 0 ||
-    !list.every((item) => typeof item === 'string' && item !== '')
-  ) {
-    throw new TypeError(
-      `${WHERE}: \`audience\` must be a non-empty string or a non-empty array of them`,
-    );
-  }
-  return Object.freeze([...(list as string[])]);
-}
-
 function validatePublicOrigin(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   const problem = `${WHERE}: \`publicOrigin\` must be an http(s) origin such as 'https://api.example.com' (no path, query or credentials)`;
@@ -135,8 +104,8 @@ export function resolveServiceAuthOptions(options: unknown): ResolvedServiceAuth
   if (o.trustProxy !== undefined && typeof o.trustProxy !== 'boolean') {
     throw new TypeError(`${WHERE}: \`trustProxy\` must be a boolean`);
   }
-  const requiredScopes = validateScopes(o.scopes);
-  const audience = validateAudience(o.audience);
+  const requiredScopes = validateScopes(o.scopes, WHERE, 'scopes');
+  const audience = validateAudience(o.audience, WHERE);
   const verifyOptions =
     requiredScopes === undefined && audience === undefined
       ? undefined

@@ -162,7 +162,11 @@ export function validateAudience(value: unknown, where: string): readonly string
 }
 
 /** A scopes option: a space-separated string or an array of scope tokens (RFC 6749 §3.3). */
-export function validateScopes(value: unknown, where: string): readonly string[] | undefined {
+export function validateScopes(
+  value: unknown,
+  where: string,
+  name = 'requiredScopes',
+): readonly string[] | undefined {
   if (value === undefined) return undefined;
   const list = typeof value === 'string' ? value.split(' ').filter((scope) => scope !== '') : value;
   const scopeToken = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
@@ -171,7 +175,7 @@ export function validateScopes(value: unknown, where: string): readonly string[]
     !list.every((item) => typeof item === 'string' && scopeToken.test(item))
   ) {
     throw new TypeError(
-      `${where}: \`requiredScopes\` must be a space-separated string or an array of scope tokens (RFC 6749 §3.3)`,
+      `${where}: \`${name}\` must be a space-separated string or an array of scope tokens (RFC 6749 §3.3)`,
     );
   }
   return Object.freeze([...new Set(list as string[])]);
