@@ -178,6 +178,14 @@ export class TokenError extends AuthError {
   readonly wwwAuthenticate: string;
   /** A nonce to send as the `DPoP-Nonce` response header, when the server requires one. */
   readonly dpopNonce: string | undefined;
+  /**
+   * The challenge's `error` code: `invalid_token`, `insufficient_scope` (RFC 6750 §3.1),
+   * `invalid_dpop_proof` or `use_dpop_nonce` (RFC 9449 §7.1, §9); `undefined` when the request
+   * carried no credentials (the challenge then names no error).
+   */
+  readonly error: string | undefined;
+  /** The challenge's `error_description`: fixed text, never anything from the token. */
+  readonly errorDescription: string | undefined;
 
   constructor(init: {
     reason: TokenErrorReason;
@@ -185,6 +193,8 @@ export class TokenError extends AuthError {
     wwwAuthenticate: string;
     message: string;
     dpopNonce?: string;
+    error?: string;
+    errorDescription?: string;
     cause?: unknown;
   }) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -192,5 +202,7 @@ export class TokenError extends AuthError {
     this.status = init.status ?? 401;
     this.wwwAuthenticate = init.wwwAuthenticate;
     this.dpopNonce = init.dpopNonce;
+    this.error = init.error;
+    this.errorDescription = init.errorDescription;
   }
 }

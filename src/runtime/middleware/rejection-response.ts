@@ -55,12 +55,14 @@ export function rejectionResponse(error: TokenError): RejectionResponse {
   if (typeof error.dpopNonce === 'string' && error.dpopNonce !== '') {
     headers['DPoP-Nonce'] = error.dpopNonce;
   }
-  const code = errorParameter.exec(error.wwwAuthenticate)?.[1];
+  // A TokenError from an older copy of the package may lack `error`: read the challenge then.
+  const fields = error as Partial<Pick<TokenError, 'error' | 'errorDescription'>>;
+  const code = fields.error ?? errorParameter.exec(error.wwwAuthenticate)?.[1];
   let body: RejectionBody;
   if (code === undefined) {
     body = { error: 'unauthorized', error_description: 'no access token' };
   } else {
-    const description = descriptionParameter.exec(error.wwwAuthenticate)?.[1];
+    const description = fields.errorDescription ?? descriptionParameter.exec(error.wwwAuthenticate)?.[1];
     body =
       description === undefined ? { error: code } : { error: code, error_description: description };
   }

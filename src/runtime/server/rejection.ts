@@ -90,6 +90,7 @@ export function toTokenError(failure: unknown, context: ChallengeContext): Token
     wwwAuthenticate,
     message: `${subject} rejected (${reason}): ${description}`,
     ...(details.nonce === undefined ? {} : { dpopNonce: details.nonce }),
+    ...(error === null ? {} : { error, errorDescription: description }),
     ...(details.cause === undefined ? {} : { cause: details.cause }),
   });
 }
