@@ -1,5 +1,6 @@
-import { CompactSign, type JWK } from 'jose';
-import { randomId, sha256base64url } from '../shared/base64url.js';
+import type { JWK } from 'jose';
+import { signCompact } from '../crypto/backend.js';
+import { base64url, randomId, sha256base64url } from '../shared/base64url.js';
 import {
   algorithmOf,
   importSigningKey,
@@ -45,6 +46,14 @@ interface ReadyKey {
   key: CryptoKey;
   jwk: JWK;
   thumbprint: string;
+  /** The protected header, and its base64url encoding: the same for every proof by this key. */
+  header: Readonly<Record<string, unknown>>;
+  encodedHeader: string;
+}
+
+function withHeader(ready: Omit<ReadyKey, 'header' | 'encodedHeader'>): ReadyKey {
+  const header = { typ: 'dpop+jwt', alg: ready.alg, jwk: ready.jwk };
+  return { ...ready, header, encodedHeader: base64url(JSON.stringify(header)) };
 }
 
 const methodToken = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -73,16 +82,16 @@ async function prepare(source: true | DpopKeyPair): Promise<ReadyKey> {
       'verify',
     ])) as CryptoKeyPair;
     const jwk = await publicJwkOf(pair.publicKey);
-    return { alg: 'EdDSA', key: pair.privateKey, jwk, thumbprint: await thumbprintOf(jwk) };
+    return withHeader({ alg: 'EdDSA', key: pair.privateKey, jwk, thumbprint: await thumbprintOf(jwk) });
   }
   const signing = await importSigningKey(source.privateKey, 'dpop.privateKey');
   const jwk = await publicJwkOf(source.publicKey);
-  return {
+  return withHeader({
     alg: source.alg ?? signing.alg,
     key: signing.key,
     jwk,
     thumbprint: await thumbprintOf(jwk),
-  };
+  });
 }
 
 /** Checks a supplied key pair's shape when the client is created, so mistakes surface early. */
@@ -104,32 +113,53 @@ export function validateDpopOption(value: unknown): true | DpopKeyPair | undefin
 
 export function createDpopSigner(source: true | DpopKeyPair, now: Clock): DpopSigner {
   let ready: Promise<ReadyKey> | undefined;
+  let readyKey: ReadyKey | undefined;
   const key = () => {
-    ready ??= prepare(source).catch((error: unknown) => {
-      ready = undefined;
-      throw error;
-    });
+    ready ??= prepare(source).then(
+      (prepared) => (readyKey = prepared),
+      (error: unknown) => {
+        ready = undefined;
+        throw error;
+      },
+    );
     return ready;
   };
+  // A client sends many proofs for one URL and one token in a row: the last target and the
+  // last token's hash are kept instead of being parsed and hashed again.
+  let lastHtu: string | undefined;
+  let lastTarget = '';
+  let lastToken: string | undefined;
+  let lastAth = '';
 
   return {
     async proof({ htm, htu, accessToken, nonce }) {
       if (typeof htm !== 'string' || !methodToken.test(htm)) {
         throw new TypeError('buildDpopProof: `htm` must be an HTTP method such as "POST"');
       }
-      const target = proofTargetUri(htu);
-      const { alg, key: privateKey, jwk } = await key();
+      let target = lastTarget;
+      if (htu !== lastHtu || typeof htu !== 'string') {
+        target = proofTargetUri(htu);
+        lastHtu = htu;
+        lastTarget = target;
+      }
+      const { alg, key: privateKey, header, encodedHeader } = readyKey ?? (await key());
       const payload: Record<string, string | number> = {
         jti: randomId(16),
         htm,
         htu: target,
         iat: epochSeconds(now),
       };
-      if (accessToken !== undefined) payload.ath = await sha256base64url(accessToken);
+      if (accessToken !== undefined) {
+        let ath = lastAth;
+        if (accessToken !== lastToken) {
+          ath = await sha256base64url(accessToken);
+          lastToken = accessToken;
+          lastAth = ath;
+        }
+        payload.ath = ath;
+      }
       if (nonce !== undefined) payload.nonce = nonce;
-      return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
-        .setProtectedHeader({ typ: 'dpop+jwt', alg, jwk })
-        .sign(privateKey);
+      return signCompact(alg, privateKey, header, encodedHeader, payload);
     },
     async thumbprint() {
       return (await key()).thumbprint;

@@ -1,4 +1,8 @@
+import { decodeBase64url, decodeBase64urlText } from '../crypto/backend.js';
 import { reject } from './rejection.js';
+
+export { isCanonicalBase64url } from '../crypto/base64url.js';
+export { decodeBase64url };
 
 /** A JWS in compact serialization (RFC 7515 §7.1) that passed the structural checks. */
 export interface CompactJws {
@@ -8,140 +12,102 @@ export interface CompactJws {
   readonly headerEnd: number;
   /** Index of the second `.`: the signature starts after it. */
   readonly payloadEnd: number;
+  /** The protected header; frozen and shared between every JWS with the same header text. */
   readonly header: Readonly<Record<string, unknown>>;
+  /** The payload, parsed afresh for this JWS. */
   readonly payload: Readonly<Record<string, unknown>>;
+  /** The decoded signature. */
+  readonly signature: Uint8Array;
 }
 
 /** What is being parsed decides how a defect is reported. */
 export type JwsKind = 'token' | 'proof';
 
-const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const sextets = new Int8Array(128).fill(-1);
-for (let i = 0; i < alphabet.length; i++) sextets[alphabet.charCodeAt(i)] = i;
-
-function sextet(text: string, index: number): number {
-  const code = text.charCodeAt(index);
-  return code < 128 ? (sextets[code] as number) : -1;
-}
-
 /**
- * Whether `text[start, end)` is canonical unpadded base64url (RFC 7515 §2): only the URL-safe
- * alphabet, no padding, a length that is not 1 mod 4, and zero bits in the unused tail of the
- * last character, so every byte string has exactly one encoding and a signature cannot be
- * "the same" under two spellings.
+ * The members of the top-level object of `json`, which is known to parse as an object: the `:`
+ * outside strings at depth one. Strings are skipped whole with `indexOf`, so the scan costs
+ * little more than the structural characters.
  */
-export function isCanonicalBase64url(text: string, start = 0, end = text.length): boolean {
-  const length = end - start;
-  const rest = length & 3;
-  if (rest === 1) return false;
-  for (let i = start; i < end; i++) if (sextet(text, i) < 0) return false;
-  if (rest === 0 || length === 0) return true;
-  const last = sextet(text, end - 1);
-  return (last & (rest === 2 ? 0x0f : 0x03)) === 0;
+function countMembers(json: string): number {
+  let depth = 0;
+  let count = 0;
+  const n = json.length;
+  for (let i = 0; i < n; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 0x22) {
+      let j = json.indexOf('"', i + 1);
+      while (isEscaped(json, j)) j = json.indexOf('"', j + 1);
+      i = j;
+    } else if (c === 0x3a) {
+      if (depth === 1) count++;
+    } else if (c === 0x7b || c === 0x5b) {
+      depth++;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return count;
 }
 
-/** Decodes canonical unpadded base64url; `undefined` for anything else. */
-export function decodeBase64url(
-  text: string,
-  start = 0,
-  end = text.length,
-): Uint8Array | undefined {
-  if (!isCanonicalBase64url(text, start, end)) return undefined;
-  const length = end - start;
-  const out = new Uint8Array((length * 3) >> 2);
-  let o = 0;
-  let i = start;
-  for (; i + 4 <= end; i += 4) {
-    const n =
-      (sextet(text, i) << 18) |
-      (sextet(text, i + 1) << 12) |
-      (sextet(text, i + 2) << 6) |
-      sextet(text, i + 3);
-    out[o++] = n >> 16;
-    out[o++] = (n >> 8) & 0xff;
-    out[o++] = n & 0xff;
-  }
-  const rest = end - i;
-  if (rest === 2) {
-    out[o] = (sextet(text, i) << 2) | (sextet(text, i + 1) >> 4);
-  } else if (rest === 3) {
-    const n = (sextet(text, i) << 10) | (sextet(text, i + 1) << 4) | (sextet(text, i + 2) >> 2);
-    out[o++] = n >> 8;
-    out[o] = n & 0xff;
-  }
-  return out;
+/** Whether the quote at `index` is escaped: preceded by an odd number of backslashes. */
+function isEscaped(json: string, index: number): boolean {
+  let backslashes = 0;
+  while (json.charCodeAt(index - 1 - backslashes) === 0x5c) backslashes++;
+  return (backslashes & 1) === 1;
 }
-
-// `ignoreBOM: true` keeps a leading U+FEFF in the text, so JSON.parse refuses it instead of
-// the decoder silently dropping it.
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Whether a JSON text (already known to parse) names a member of its top-level object twice.
  * RFC 7515 §5.2 lets a parser reject such headers, and RFC 8725 §3.1 asks verifiers to be
  * strict: two `alg` members read differently by two libraries is how confusion attacks start.
+ * `JSON.parse` keeps one member per name, escaped spellings included, so a text with more
+ * members than its parsed object has keys names one twice.
  */
 export function hasDuplicateMembers(json: string): boolean {
-  const seen = new Set<string>();
-  let depth = 0;
-  let expectName = false;
-  const n = json.length;
-  for (let i = 0; i < n; i++) {
-    const c = json.charCodeAt(i);
-    if (c === 0x22) {
-      let j = i + 1;
-      let escaped = false;
-      while (j < n) {
-        const d = json.charCodeAt(j);
-        if (d === 0x5c) {
-          escaped = true;
-          j += 2;
-          continue;
-        }
-        if (d === 0x22) break;
-        j++;
-      }
-      if (depth === 1 && expectName) {
-        const raw = json.slice(i + 1, j);
-        const name = escaped ? (JSON.parse(`"${raw}"`) as string) : raw;
-        if (seen.has(name)) return true;
-        seen.add(name);
-        expectName = false;
-      }
-      i = j;
-    } else if (c === 0x7b || c === 0x5b) {
-      depth++;
-      if (depth === 1) expectName = c === 0x7b;
-    } else if (c === 0x7d || c === 0x5d) {
-      depth--;
-    } else if (c === 0x2c && depth === 1) {
-      expectName = true;
-    }
-  }
-  return false;
+  const value: unknown = JSON.parse(json);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  return countMembers(json) !== Object.keys(value).length;
 }
 
-/** Decodes one base64url part as a UTF-8 JSON object without duplicate members. */
-function decodeJsonObject(
+/** One base64url part as a UTF-8 JSON object without duplicate members. */
+export function decodeJsonObject(
   text: string,
   start: number,
   end: number,
 ): Record<string, unknown> | undefined {
-  const bytes = decodeBase64url(text, start, end);
-  if (bytes === undefined || bytes.length === 0) return undefined;
-  let json: string;
+  const json = decodeBase64urlText(text, start, end);
+  if (json === undefined || json.length === 0) return undefined;
   let value: unknown;
   try {
-    json = utf8.decode(bytes);
     // The parser's own message quotes the input, which is part of the token: it is dropped.
     value = JSON.parse(json);
   } catch {
     return undefined;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  if (hasDuplicateMembers(json)) return undefined;
+  if (countMembers(json) !== Object.keys(value).length) return undefined;
   return value as Record<string, unknown>;
 }
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
+}
+
+/**
+ * Protected headers that passed every check, by their exact base64url text. An issuer signs
+ * every token with a few headers (one per key), and a DPoP client every proof with one, so
+ * most parses skip decoding the header. Frozen, since every caller shares them; bounded, since
+ * headers come from anyone.
+ */
+const knownHeaders = new Map<string, Readonly<Record<string, unknown>>>();
+const MAX_KNOWN_HEADERS = 64;
+/** The last header seen: compared as text first, which is cheaper than hashing it. */
+let lastHeaderText = '';
+let lastHeader: Readonly<Record<string, unknown>> | undefined;
 
 /**
  * Parses a compact JWS strictly, before any key is looked up or any signature checked: the
@@ -165,20 +131,31 @@ export function parseCompactJws(compact: string, maxLength: number, kind: JwsKin
   if (payloadEnd === headerEnd + 1 || payloadEnd === compact.length - 1) {
     fail('a part of the JWS is empty');
   }
-  if (!isCanonicalBase64url(compact, payloadEnd + 1, compact.length)) {
-    fail('the JWS signature is not canonical base64url');
+  const signature = decodeBase64url(compact, payloadEnd + 1, compact.length);
+  if (signature === undefined) fail('the JWS signature is not canonical base64url');
+
+  const headerText = compact.slice(0, headerEnd);
+  let header = headerText === lastHeaderText ? lastHeader : knownHeaders.get(headerText);
+  if (header === undefined) {
+    const decoded = decodeJsonObject(compact, 0, headerEnd);
+    if (decoded === undefined) fail('the JWS header is not a canonical base64url JSON object');
+    if (Object.prototype.hasOwnProperty.call(decoded, 'crit')) {
+      fail('the JWS header lists critical extensions this server does not support');
+    }
+    if (Object.prototype.hasOwnProperty.call(decoded, 'b64')) {
+      fail('unencoded JWS payloads are not accepted');
+    }
+    if (knownHeaders.size >= MAX_KNOWN_HEADERS) {
+      knownHeaders.delete(knownHeaders.keys().next().value as string);
+    }
+    header = deepFreeze(decoded);
+    knownHeaders.set(headerText, header);
   }
-  const header = decodeJsonObject(compact, 0, headerEnd);
-  if (header === undefined) fail('the JWS header is not a canonical base64url JSON object');
-  if (Object.prototype.hasOwnProperty.call(header, 'crit')) {
-    fail('the JWS header lists critical extensions this server does not support');
-  }
-  if (Object.prototype.hasOwnProperty.call(header, 'b64')) {
-    fail('unencoded JWS payloads are not accepted');
-  }
+  lastHeaderText = headerText;
+  lastHeader = header;
   const payload = decodeJsonObject(compact, headerEnd + 1, payloadEnd);
   if (payload === undefined) fail('the JWS payload is not a canonical base64url JSON object');
-  return { compact, headerEnd, payloadEnd, header, payload };
+  return { compact, headerEnd, payloadEnd, header, payload, signature };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { calculateJwkThumbprint } from 'jose';
+import type { JWK } from 'jose';
 import { sha256base64url } from '../shared/base64url.js';
 import { keyFitsAlgorithm, type AsymmetricAlgorithm } from './algorithms.js';
 import { normaliseMediaType, parseCompactJws } from './compact-jws.js';
@@ -28,6 +28,58 @@ export interface DpopRules {
   replayStore: ReplayStore;
   nonce: DpopNonceProvider | undefined;
   verifySignature: SignatureVerifier;
+  /** Proof keys that verified a proof before. */
+  keys: ProofKeyCache;
+}
+
+/** A proof key that verified a proof: its thumbprint and its import, per algorithm. */
+interface ProofKey {
+  readonly thumbprint: string;
+  readonly imported: Map<AsymmetricAlgorithm, CryptoKey>;
+}
+
+/**
+ * Proof keys by their RFC 7638 thumbprint input, the exact members that make the public key:
+ * a client signs every proof with one key, so the hash and the import are done once, not per
+ * request. Only keys whose proof passed the thumbprint and signature checks are kept (nobody
+ * can fill it with made-up keys), and it is bounded.
+ */
+export interface ProofKeyCache {
+  get(input: string): ProofKey | undefined;
+  remember(input: string, thumbprint: string, alg: AsymmetricAlgorithm, key: CryptoKey): void;
+}
+
+const MAX_PROOF_KEYS = 1000;
+
+export function createProofKeyCache(maxEntries = MAX_PROOF_KEYS): ProofKeyCache {
+  const entries = new Map<string, ProofKey>();
+  return {
+    get: (input) => entries.get(input),
+    remember(input, thumbprint, alg, key) {
+      let entry = entries.get(input);
+      if (entry === undefined) {
+        if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
+        entry = { thumbprint, imported: new Map() };
+        entries.set(input, entry);
+      }
+      entry.imported.set(alg, key);
+    },
+  };
+}
+
+/**
+ * The JSON whose SHA-256 is the RFC 7638 thumbprint of a public key: its required members in
+ * lexicographic order, without whitespace (§3.2, §3.3). The members were checked to be strings.
+ */
+function thumbprintInput(jwk: JWK): string {
+  switch (jwk.kty) {
+    case 'EC':
+      return JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
+    case 'OKP':
+      return JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x });
+    default:
+      return JSON.stringify({ e: jwk.e, kty: jwk.kty, n: jwk.n });
+  }
 }
 
 /** One proof and the request it came with. */
@@ -38,8 +90,8 @@ export interface DpopProofInput {
   method: string;
   /** The request URL, already normalised with `normaliseHtu`. */
   htu: string;
-  /** The access token the request presented. */
-  accessToken: string;
+  /** base64url(SHA-256) of the access token the request presented: the `ath` to expect. */
+  tokenHash: () => string | Promise<string>;
   /** The token's `cnf.jkt`. */
   jkt: string;
   nowSeconds: () => number;
@@ -123,17 +175,24 @@ export async function verifyDpopProof(input: DpopProofInput, rules: DpopRules): 
   const now = input.nowSeconds();
   if (iat < now - rules.iatWindowSeconds) invalid('the proof is too old');
   if (iat > now + rules.clockToleranceSeconds) invalid('the proof was issued in the future');
-  if (ath !== (await sha256base64url(input.accessToken))) {
+  if (ath !== (await input.tokenHash())) {
     invalid('the proof ath does not match the access token');
   }
-  if ((await calculateJwkThumbprint(key, 'sha256')) !== input.jkt) {
+  const memberText = thumbprintInput(key);
+  const known = rules.keys.get(memberText);
+  const thumbprint = known?.thumbprint ?? (await sha256base64url(memberText));
+  if (thumbprint !== input.jkt) {
     invalid('the proof key is not the key the token is bound to');
   }
 
-  const cryptoKey = await importVerificationKey(key, algorithm);
+  const cryptoKey = known?.imported.get(algorithm) ?? (await importVerificationKey(key, algorithm));
   if (cryptoKey === undefined) invalid('the proof jwk cannot be used');
-  if (!(await rules.verifySignature(jws, algorithm, cryptoKey))) {
+  const valid = rules.verifySignature(jws, algorithm, cryptoKey);
+  if (valid !== true && (valid === false || !(await valid))) {
     invalid('the proof signature is invalid');
+  }
+  if (known?.imported.get(algorithm) !== cryptoKey) {
+    rules.keys.remember(memberText, thumbprint, algorithm, cryptoKey);
   }
 
   if (rules.nonce !== undefined) await checkNonce(rules.nonce, nonce);

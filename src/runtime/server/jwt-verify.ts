@@ -1,8 +1,9 @@
 import type { AsymmetricAlgorithm } from './algorithms.js';
-import { normaliseMediaType, parseCompactJws } from './compact-jws.js';
+import { decodeJsonObject, normaliseMediaType, parseCompactJws } from './compact-jws.js';
 import type { JwksCache } from './jwks-cache.js';
 import { reject } from './rejection.js';
 import type { SignatureVerifier } from './signature.js';
+import { fingerprintOf, type VerifiedToken, type VerifiedTokenCache } from './verified-tokens.js';
 
 /**
  * The claims of a verified JWT access token (RFC 9068 §2.2). The registered claims listed here
@@ -49,6 +50,8 @@ export interface AccessTokenRules {
   maxTokenLength: number;
   jwks: JwksCache;
   verifySignature: SignatureVerifier;
+  /** Tokens verified before, by their exact string; `undefined` verifies every time in full. */
+  verified: VerifiedTokenCache | undefined;
 }
 
 function isFiniteNumber(value: unknown): value is number {
@@ -102,10 +105,95 @@ function checkClaimTypes(
   optional(claims, 'cnf', isConfirmation);
 }
 
-function audienceMatches(aud: string | string[] | undefined, expected: readonly string[]): boolean {
+function audienceMatches(
+  aud: string | readonly string[] | undefined,
+  expected: readonly string[],
+): boolean {
   if (aud === undefined) return false;
   if (typeof aud === 'string') return expected.includes(aud);
   return aud.some((item) => expected.includes(item));
+}
+
+/** The checks that depend on the time or on the call, in the order a full verification makes them. */
+function checkTimesAndAudience(
+  exp: number,
+  nbf: number | undefined,
+  iat: number | undefined,
+  aud: string | readonly string[] | undefined,
+  audience: readonly string[] | undefined,
+  now: number,
+  tolerance: number,
+): void {
+  if (now >= exp + tolerance) reject('expired', 'the token has expired');
+  if (nbf !== undefined && nbf > now + tolerance) {
+    reject('not_yet_valid', 'the token is not valid yet');
+  }
+  if (iat !== undefined && iat > now + tolerance) {
+    reject('not_yet_valid', 'the token was issued in the future');
+  }
+  if (audience !== undefined && !audienceMatches(aud, audience)) {
+    reject('audience', 'the token is not meant for this resource');
+  }
+}
+
+/**
+ * A token verified before: everything that cannot change for the same string (its form,
+ * algorithm, `typ`, claim types, issuer, signature) is taken as proven; everything that can
+ * (the time, this call's audience, the key set) is checked again. `undefined` when the key set
+ * no longer offers the key that verified it: then the token is verified afresh.
+ */
+async function confirmVerified(
+  token: string,
+  known: VerifiedToken,
+  rules: AccessTokenRules,
+  audience: readonly string[] | undefined,
+  nowSeconds: () => number,
+): Promise<AccessTokenClaims | undefined> {
+  const now = nowSeconds();
+  if (now >= known.exp + rules.clockToleranceSeconds) rules.verified?.delete(token);
+  checkTimesAndAudience(
+    known.exp,
+    known.nbf,
+    known.iat,
+    known.aud,
+    audience,
+    now,
+    rules.clockToleranceSeconds,
+  );
+  const keys = await rules.jwks.keysFor(known.kid, known.alg);
+  if (!keys.includes(known.key)) {
+    rules.verified?.delete(token);
+    return undefined;
+  }
+  // The first hit parses a private copy of the claims; every hit hands out a copy of that.
+  known.claims ??= decodeJsonObject(token, known.payloadStart, known.payloadEnd);
+  if (known.claims === undefined) {
+    rules.verified?.delete(token);
+    return undefined;
+  }
+  return copyJson(known.claims) as AccessTokenClaims;
+}
+
+/** A deep copy of a parsed JSON value, as `JSON.parse` of its text would give, only faster. */
+function copyJson(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyJson);
+  const copy: Record<string, unknown> = {};
+  for (const name of Object.keys(value)) {
+    const member = copyJson((value as Record<string, unknown>)[name]);
+    // `__proto__` is an own member in parsed JSON; assigning it would set the prototype.
+    if (name === '__proto__') {
+      Object.defineProperty(copy, name, {
+        value: member,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      copy[name] = member;
+    }
+  }
+  return copy;
 }
 
 /**
@@ -116,6 +204,9 @@ function audienceMatches(aud: string | string[] | undefined, expected: readonly 
  * in the header (`jwk`, `jku`, `x5u`, `x5c`, …) is used, except `alg` against the allow-list
  * and `kid` to pick among the issuer's own keys. Scopes are checked apart ({@link checkScopes})
  * so a request whose proof fails is answered 401 before any 403.
+ *
+ * A token string that verified before (`rules.verified`) skips the parse and the signature, and
+ * gets the time, audience and key-set checks again.
  */
 export async function verifyAccessToken(
   token: unknown,
@@ -127,6 +218,14 @@ export async function verifyAccessToken(
     reject('missing', 'no access token', { error: null });
   }
   if (typeof token !== 'string') reject('malformed', 'the access token is not a string');
+  const verified = rules.verified;
+  const print = verified === undefined ? 0 : fingerprintOf(token);
+  const known = verified?.get(token, print);
+  if (known !== undefined) {
+    const claims = await confirmVerified(token, known, rules, audience, nowSeconds);
+    if (claims !== undefined) return claims;
+  }
+
   const jws = parseCompactJws(token, rules.maxTokenLength, 'token');
   const { header, payload } = jws;
 
@@ -134,7 +233,11 @@ export async function verifyAccessToken(
   if (!rules.algorithms.has(alg as AsymmetricAlgorithm)) {
     reject('algorithm', 'the token is not signed with an accepted algorithm');
   }
-  if (rules.typ !== false && (typeof typ !== 'string' || normaliseMediaType(typ) !== rules.typ)) {
+  if (
+    rules.typ !== false &&
+    typ !== rules.typ &&
+    (typeof typ !== 'string' || normaliseMediaType(typ) !== rules.typ)
+  ) {
     reject('type', 'the token is not a JWT access token (typ)');
   }
   if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0)) {
@@ -147,21 +250,41 @@ export async function verifyAccessToken(
     reject('issuer', 'the token was not issued by the expected issuer');
   }
   const now = nowSeconds();
-  const tolerance = rules.clockToleranceSeconds;
-  if (now >= claims.exp + tolerance) reject('expired', 'the token has expired');
-  if (claims.nbf !== undefined && claims.nbf > now + tolerance) {
-    reject('not_yet_valid', 'the token is not valid yet');
-  }
-  if (claims.iat !== undefined && claims.iat > now + tolerance) {
-    reject('not_yet_valid', 'the token was issued in the future');
-  }
-  if (audience !== undefined && !audienceMatches(claims.aud, audience)) {
-    reject('audience', 'the token is not meant for this resource');
-  }
+  checkTimesAndAudience(
+    claims.exp,
+    claims.nbf,
+    claims.iat,
+    claims.aud,
+    audience,
+    now,
+    rules.clockToleranceSeconds,
+  );
 
   const keys = await rules.jwks.keysFor(kid as string | undefined, alg as AsymmetricAlgorithm);
   for (const key of keys) {
-    if (await rules.verifySignature(jws, alg as AsymmetricAlgorithm, key)) return claims;
+    const valid = rules.verifySignature(jws, alg as AsymmetricAlgorithm, key);
+    if (valid === true || (valid !== false && (await valid))) {
+      if (verified?.admit(print)) {
+        verified.set(
+          {
+            token,
+            payloadStart: jws.headerEnd + 1,
+            payloadEnd: jws.payloadEnd,
+            claims: undefined,
+            exp: claims.exp,
+            nbf: claims.nbf,
+            iat: claims.iat,
+            aud: Array.isArray(claims.aud) ? Object.freeze([...claims.aud]) : claims.aud,
+            kid: kid as string | undefined,
+            alg: alg as AsymmetricAlgorithm,
+            key,
+            ath: undefined,
+          },
+          print,
+        );
+      }
+      return claims;
+    }
   }
   return reject('signature', 'the token signature is invalid');
 }

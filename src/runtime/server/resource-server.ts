@@ -1,6 +1,7 @@
+import { sha256base64url } from '../shared/base64url.js';
 import { createEndpointResolver } from '../transport/discovery.js';
 import { createIdpClient } from '../transport/idp-client.js';
-import { verifyDpopProof, type DpopRules } from './dpop-verify.js';
+import { createProofKeyCache, verifyDpopProof, type DpopRules } from './dpop-verify.js';
 import { normaliseHtu } from './htu.js';
 import { createJwksCache } from './jwks-cache.js';
 import { createJwksFetcher } from './jwks-fetch.js';
@@ -19,6 +20,7 @@ import {
 import { reject, toTokenError, type ChallengeContext } from './rejection.js';
 import { readCredentials, readHeader, readRequest, SEVERAL, type RequestLike } from './request.js';
 import { verifySignature } from './signature.js';
+import { VERIFIED_TOKEN_CACHE_SIZE, VerifiedTokenCache } from './verified-tokens.js';
 import type { ChallengeScheme } from './www-authenticate.js';
 
 /**
@@ -135,6 +137,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     maxTokenLength: resolved.maxTokenLength,
     jwks,
     verifySignature,
+    verified: new VerifiedTokenCache(VERIFIED_TOKEN_CACHE_SIZE),
   };
   const dpopRules: DpopRules = {
     algorithms: resolved.dpopAlgorithms,
@@ -143,15 +146,32 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     replayStore: resolved.replayStore,
     nonce: resolved.nonce,
     verifySignature,
+    keys: createProofKeyCache(),
   };
   const dpopAlgs = [...resolved.dpopAlgorithms].join(' ');
   const offered: readonly ChallengeScheme[] = resolved.dpopRequired ? ['DPoP'] : ['Bearer', 'DPoP'];
   const nowSeconds = (): number => resolved.now().getTime() / 1000;
 
+  /** The `ath` of a token: kept with the verified token, so a DPoP caller's token is hashed once. */
+  function tokenHash(token: string): string | Promise<string> {
+    const known = tokenRules.verified?.get(token);
+    if (known?.ath !== undefined) return known.ath;
+    const hash = sha256base64url(token);
+    if (known === undefined) return hash;
+    if (typeof hash === 'string') return (known.ath = hash);
+    return hash.then((value) => (known.ath = value));
+  }
+
+  const bearerContext: ChallengeContext = {
+    scheme: 'Bearer',
+    offered: ['Bearer'],
+    realm: resolved.realm,
+    dpopAlgs,
+  };
+  const defaults = { audience: resolved.audience, requiredScopes: resolved.requiredScopes };
+
   function callOptions(call: VerifyOptions | undefined) {
-    if (call === undefined) {
-      return { audience: resolved.audience, requiredScopes: resolved.requiredScopes };
-    }
+    if (call === undefined) return defaults;
     if (typeof call !== 'object' || call === null) {
       throw new TypeError(`${WHERE}: options must be an object`);
     }
@@ -167,18 +187,12 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
 
   async function verifyToken(token: string, options?: VerifyOptions): Promise<AccessTokenClaims> {
     const call = callOptions(options);
-    const context: ChallengeContext = {
-      scheme: 'Bearer',
-      offered: ['Bearer'],
-      realm: resolved.realm,
-      dpopAlgs,
-    };
     try {
       const claims = await verifyAccessToken(token, tokenRules, call.audience, nowSeconds);
       checkScopes(claims, call.requiredScopes);
       return claims;
     } catch (failure) {
-      throw toTokenError(failure, context);
+      throw toTokenError(failure, bearerContext);
     }
   }
 
@@ -227,7 +241,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
           });
         }
         await verifyDpopProof(
-          { proof: proof.trim(), method, htu, accessToken: token, jkt, nowSeconds },
+          { proof: proof.trim(), method, htu, tokenHash: () => tokenHash(token), jkt, nowSeconds },
           dpopRules,
         );
       }

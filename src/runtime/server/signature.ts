@@ -1,4 +1,5 @@
-import { flattenedVerify, importJWK, type JWK } from 'jose';
+import { importJWK, type JWK } from 'jose';
+import { verifySignature as verifyWithBackend } from '../crypto/backend.js';
 import type { AsymmetricAlgorithm } from './algorithms.js';
 import type { CompactJws } from './compact-jws.js';
 
@@ -53,29 +54,14 @@ export async function importVerificationKey(
 
 /**
  * Checks the signature of a structurally valid JWS with one key. This is the single place the
- * signature is computed, kept small so a faster implementation can replace it; it resolves to
- * `false` rather than throwing for every failure.
+ * signature is computed; it is `false` rather than a throw for every failure, and a plain
+ * boolean or a promise of one depending on the crypto backend (`node:crypto` answers at once).
  */
 export type SignatureVerifier = (
   jws: CompactJws,
   alg: AsymmetricAlgorithm,
   key: CryptoKey,
-) => Promise<boolean>;
+) => boolean | Promise<boolean>;
 
-export const verifySignature: SignatureVerifier = async (jws, alg, key) => {
-  const { compact, headerEnd, payloadEnd } = jws;
-  try {
-    await flattenedVerify(
-      {
-        protected: compact.slice(0, headerEnd),
-        payload: compact.slice(headerEnd + 1, payloadEnd),
-        signature: compact.slice(payloadEnd + 1),
-      },
-      key,
-      { algorithms: [alg] },
-    );
-    return true;
-  } catch {
-    return false;
-  }
-};
+export const verifySignature: SignatureVerifier = (jws, alg, key) =>
+  verifyWithBackend(alg, key, jws.compact, jws.payloadEnd, jws.signature);

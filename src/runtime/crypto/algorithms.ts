@@ -1,0 +1,108 @@
+import { isAsymmetricAlgorithm } from '../shared/keys.js';
+
+/** What a JWS algorithm needs from a WebCrypto key, and the parameters it signs with. */
+export interface SignatureScheme {
+  /** The key's `algorithm.name`. */
+  readonly name: 'RSASSA-PKCS1-v1_5' | 'RSA-PSS' | 'ECDSA' | 'Ed25519';
+  /** The key's `algorithm.hash.name` (RSA) or the digest of ECDSA; `undefined` for Ed25519. */
+  readonly hash: 'SHA-256' | 'SHA-384' | 'SHA-512' | undefined;
+  /** The key's `algorithm.namedCurve` (ECDSA). */
+  readonly namedCurve: 'P-256' | 'P-384' | 'P-521' | undefined;
+  /** RSA-PSS salt length in bytes: the digest's length (RFC 7518 §3.5). */
+  readonly saltLength: number | undefined;
+  /** Smallest RSA modulus accepted (RFC 7518 §3.3, §3.5: 2048 bits). */
+  readonly minRsaBits: number | undefined;
+  /** The `algorithm` argument of `crypto.subtle.sign` and `verify`. */
+  readonly params: AlgorithmIdentifier | RsaPssParams | EcdsaParams;
+}
+
+const curves = { 256: 'P-256', 384: 'P-384', 512: 'P-521' } as const;
+const known = new Map<string, SignatureScheme>();
+
+function build(alg: string): SignatureScheme | undefined {
+  if (alg === 'EdDSA' || alg === 'Ed25519') {
+    return {
+      name: 'Ed25519',
+      hash: undefined,
+      namedCurve: undefined,
+      saltLength: undefined,
+      minRsaBits: undefined,
+      params: { name: 'Ed25519' },
+    };
+  }
+  const family = alg.slice(0, 2);
+  const bits = Number(alg.slice(2)) as 256 | 384 | 512;
+  if (alg.length !== 5 || !(bits in curves)) return undefined;
+  const hash = `SHA-${bits}` as const;
+  if (family === 'ES') {
+    const params = { name: 'ECDSA', hash } as EcdsaParams;
+    return {
+      name: 'ECDSA',
+      hash,
+      namedCurve: curves[bits],
+      saltLength: undefined,
+      minRsaBits: undefined,
+      params,
+    };
+  }
+  if (family !== 'RS' && family !== 'PS') return undefined;
+  const name = family === 'PS' ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5';
+  // RFC 7518 §3.5: the PSS salt is as long as the digest.
+  const saltLength = family === 'PS' ? bits / 8 : undefined;
+  return {
+    name,
+    hash,
+    namedCurve: undefined,
+    saltLength,
+    minRsaBits: 2048,
+    params: { name, saltLength } as RsaPssParams,
+  };
+}
+
+/**
+ * The scheme of a JWS algorithm the SDK signs and verifies with (RFC 7518 §3, RFC 8037 §3.1):
+ * RS, PS and ES with 256, 384 or 512 bits, and EdDSA (Ed25519). `undefined` for anything else,
+ * `none` and HMAC included.
+ */
+export function schemeOf(alg: string): SignatureScheme | undefined {
+  let scheme = known.get(alg);
+  if (scheme === undefined && typeof alg === 'string' && isAsymmetricAlgorithm(alg)) {
+    scheme = build(alg);
+    if (scheme !== undefined) known.set(alg, scheme);
+  }
+  return scheme;
+}
+
+/**
+ * Whether a WebCrypto key may be used for `alg`: the same checks jose makes before it signs or
+ * verifies (algorithm name, hash, curve, an RSA modulus of at least 2048 bits, key type and
+ * usage), so a key imported for RS384 never verifies an RS256 signature and a 1024-bit RSA key
+ * never verifies anything.
+ */
+export function keyFits(
+  key: CryptoKey,
+  scheme: SignatureScheme,
+  usage: 'sign' | 'verify',
+): boolean {
+  if (key.type !== (usage === 'sign' ? 'private' : 'public')) return false;
+  if (!key.usages.includes(usage)) return false;
+  const algorithm = key.algorithm as KeyAlgorithm & {
+    hash?: { name?: string };
+    namedCurve?: string;
+    modulusLength?: number;
+  };
+  if (algorithm.name !== scheme.name) return false;
+  if (
+    scheme.name !== 'ECDSA' &&
+    scheme.hash !== undefined &&
+    algorithm.hash?.name !== scheme.hash
+  ) {
+    return false;
+  }
+  if (scheme.namedCurve !== undefined && algorithm.namedCurve !== scheme.namedCurve) return false;
+  if (scheme.minRsaBits !== undefined) {
+    const bits = algorithm.modulusLength;
+    if (typeof bits !== 'number' || bits < scheme.minRsaBits) return false;
+  }
+  return true;
+}

@@ -1,0 +1,45 @@
+/**
+ * The same unit, fuzz and integration tests, run against the `node:crypto` backend: the build
+ * that the `node` export condition picks swaps `src/runtime/crypto/backend.ts` for
+ * `backend-node.ts`, and so does this config, for every import made from `src/`. Both backends
+ * must pass the same tests.
+ *
+ *   npx vitest run --config vitest.node-crypto.config.ts
+ */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vitest/config';
+
+const root = dirname(fileURLToPath(import.meta.url));
+const source = resolve(root, 'src');
+const webBackend = resolve(source, 'runtime/crypto/backend.ts');
+const nodeBackend = resolve(source, 'runtime/crypto/backend-node.ts');
+
+/** Resolves `…/crypto/backend.js`, imported from anywhere in `src/`, to the Node backend. */
+const nodeCryptoBackend: Plugin = {
+  name: 's2s-auth:node-crypto-backend',
+  enforce: 'pre',
+  resolveId(id, importer) {
+    if (importer === undefined || !id.endsWith('backend.js')) return null;
+    if (!resolve(importer).startsWith(source)) return null;
+    const target = resolve(dirname(importer), id).replace(/\.js$/, '.ts');
+    return target === webBackend ? nodeBackend : null;
+  },
+};
+
+export default defineConfig({
+  plugins: [nodeCryptoBackend],
+  test: {
+    include: [
+      'test/runtime/**/*.test.ts',
+      'test/fuzz/**/*.test.ts',
+      'test/integration/**/*.test.ts',
+    ],
+    environment: 'node',
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    maxWorkers: 2,
+    // Lets a test tell which backend it is meant to run against.
+    env: { S2S_AUTH_CRYPTO_BACKEND: 'node' },
+  },
+});
