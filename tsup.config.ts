@@ -40,14 +40,34 @@ const importLibraryFromDist: EsbuildPlugin = {
   },
 };
 
+/**
+ * The build the `node` export condition picks (dist/node/): the same entry points and the same
+ * code, except that `src/runtime/crypto/backend.ts` (WebCrypto) is swapped for
+ * `backend-node.ts` (`node:crypto`: synchronous signatures and hashes). Types are shared with
+ * the default build.
+ */
+const nodeCryptoBackend: EsbuildPlugin = {
+  name: 'node-crypto-backend',
+  setup(build) {
+    const webBackend = resolve('src/runtime/crypto/backend.ts');
+    const nodeBackend = resolve('src/runtime/crypto/backend-node.ts');
+    build.onResolve({ filter: /(^|\/)backend\.js$/ }, (args) =>
+      resolve(args.resolveDir, args.path).replace(/\.js$/, '.ts') === webBackend
+        ? { path: nodeBackend }
+        : undefined,
+    );
+  },
+};
+
 export default defineConfig([
   {
     entry: entryPoints,
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,
-    // Both configs build at once into dist/: this one empties it, except for the CLI's files.
-    clean: ['!cli.js', '!cli.js.map'],
+    // The configs build at once into dist/: this one empties it, except for the CLI's files and
+    // the Node build.
+    clean: ['!cli.js', '!cli.js.map', '!node', '!node/**'],
     // Shared chunks keep `s2s-auth/server` free of client code and the other way round.
     splitting: true,
     treeshake: true,
@@ -55,6 +75,23 @@ export default defineConfig([
     // The library runs on any runtime with WebCrypto and fetch: no `node:` imports.
     platform: 'neutral',
     external: [...dependencies, ...peers],
+  },
+  {
+    // The same library for the `node` export condition, on `node:crypto` (see nodeCryptoBackend).
+    entry: entryPoints,
+    outDir: 'dist/node',
+    format: ['esm', 'cjs'],
+    dts: false,
+    sourcemap: true,
+    clean: false,
+    splitting: true,
+    treeshake: true,
+    target: 'node20',
+    platform: 'node',
+    external: [...dependencies, ...peers],
+    // Keep `node:` on built-in imports: Deno and Bun, which also match `node`, want it.
+    removeNodeProtocol: false,
+    esbuildPlugins: [nodeCryptoBackend],
   },
   {
     // The `s2s-auth` command: Node only, ESM only, not a library entry point.
