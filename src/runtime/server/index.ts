@@ -7,3 +7,4 @@ export { createMemoryReplayStore } from './replay-store.js';
 export type { ReplayStore, MemoryReplayStoreOptions } from './replay-store.js';
 export type { DpopNonceProvider } from './dpop-nonce.js';
 export type { AsymmetricAlgorithm } from './algorithms.js';
+export type { ResourceServerEvent } from './events.js';

@@ -1,3 +1,5 @@
+import { emitter } from '../shared/events.js';
+import type { ResourceServerEvent } from './events.js';
 import {
   optionalPositiveNumber,
   requireHttpUrl,
@@ -92,6 +94,11 @@ export interface ResourceServerOptions {
   now?: Clock;
   /** Where DPoP proof `jti`s are remembered. Default: {@link createMemoryReplayStore} on `now`. */
   replayStore?: ReplayStore;
+  /**
+   * Observability: told about key-set fetches and refused tokens (with the reason, never the
+   * token). A listener that throws is ignored.
+   */
+  onEvent?: (event: ResourceServerEvent) => void;
   /** DPoP settings. */
   dpop?: ResourceServerDpopOptions;
   /** A key set this old (seconds) is fetched again before use. Default `600`. */
@@ -137,6 +144,7 @@ export interface ResolvedOptions {
   timeoutMs: number;
   maxTokenLength: number;
   realm: string | undefined;
+  emit: ((event: ResourceServerEvent) => void) | undefined;
 }
 
 const WHERE = 'createResourceServer';
@@ -291,6 +299,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     fetch,
     now,
     replayStore: validateReplayStore(o.replayStore, now),
+    emit: emitter(o.onEvent as ((event: ResourceServerEvent) => void) | undefined),
     dpopRequired: dpop['required'] === true,
     dpopAlgorithms: validateAlgorithms(
       dpop['algorithms'],

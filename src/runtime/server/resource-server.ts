@@ -1,3 +1,4 @@
+import type { TokenError } from '../errors.js';
 import { sha256base64url } from '../shared/base64url.js';
 import { createEndpointResolver } from '../transport/discovery.js';
 import { createIdpClient } from '../transport/idp-client.js';
@@ -128,6 +129,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     maxAgeSeconds: resolved.jwksCacheMaxAgeSeconds,
     cooldownSeconds: resolved.jwksCooldownSeconds,
     maxStaleSeconds: resolved.jwksMaxStaleSeconds,
+    ...(resolved.emit ? { onFetch: (outcome) => resolved.emit?.({ type: 'jwks_fetched', ...outcome }) } : {}),
   });
   const tokenRules: AccessTokenRules = {
     issuer: resolved.issuer,
@@ -185,6 +187,12 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     };
   }
 
+  /** Reports a refusal to `onEvent` on its way out. */
+  function refused(error: TokenError): TokenError {
+    resolved.emit?.({ type: 'verification_failed', reason: error.reason, status: error.status });
+    return error;
+  }
+
   async function verifyToken(token: string, options?: VerifyOptions): Promise<AccessTokenClaims> {
     const call = callOptions(options);
     try {
@@ -192,7 +200,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
       checkScopes(claims, call.requiredScopes);
       return claims;
     } catch (failure) {
-      throw toTokenError(failure, bearerContext);
+      throw refused(toTokenError(failure, bearerContext));
     }
   }
 
@@ -248,7 +256,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
       checkScopes(claims, call.requiredScopes);
       return claims;
     } catch (failure) {
-      throw toTokenError(failure, context);
+      throw refused(toTokenError(failure, context));
     }
   }
 

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { createResourceServer, type ResourceServerEvent } from '../../../src/server.js';
+import { accessToken, fakeIdp, ISSUER, makeKey, START } from './helpers.js';
+import { manualClock } from '../../support/clock.js';
+
+describe('resource server events', () => {
+  it('reports key-set fetches and refusals with their reason, never the token', async () => {
+    const key = await makeKey('ES256');
+    const idp = fakeIdp([key.jwk]);
+    const clock = manualClock(START);
+    const events: ResourceServerEvent[] = [];
+    const server = createResourceServer({
+      issuer: ISSUER,
+      jwksUri: `${ISSUER}/jwks`,
+      fetch: idp.fetch,
+      now: clock.now,
+      onEvent: (event) => events.push(event),
+    });
+    const token = await accessToken(key, clock.seconds());
+    await server.verifyToken(token);
+    await server.verifyToken(`${token.slice(0, -8)}AAAAAAAA`).catch(() => undefined);
+    await server.verifyToken(token, { requiredScopes: ['nope'] }).catch(() => undefined);
+    expect(events).toEqual([
+      { type: 'jwks_fetched', reason: 'initial', ok: true, keys: 1 },
+      { type: 'verification_failed', reason: 'signature', status: 401 },
+      { type: 'verification_failed', reason: 'scope', status: 403 },
+    ]);
+    expect(JSON.stringify(events)).not.toContain(token.split('.')[2]);
+  });
+
+  it('keeps verifying when the listener throws', async () => {
+    const key = await makeKey('ES256');
+    const idp = fakeIdp([key.jwk]);
+    const clock = manualClock(START);
+    const server = createResourceServer({
+      issuer: ISSUER,
+      jwksUri: `${ISSUER}/jwks`,
+      fetch: idp.fetch,
+      now: clock.now,
+      onEvent: () => {
+        throw new Error('listener bug');
+      },
+    });
+    await expect(server.verifyToken(await accessToken(key, clock.seconds()))).resolves.toMatchObject({ iss: ISSUER });
+  });
+});
