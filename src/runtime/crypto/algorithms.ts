@@ -1,4 +1,4 @@
-import { isAsymmetricAlgorithm } from '../shared/keys.js';
+import { isAsymmetricAlgorithm, type AsymmetricAlgorithm } from '../shared/keys.js';
 
 /** What a JWS algorithm needs from a WebCrypto key, and the parameters it signs with. */
 export interface SignatureScheme {
@@ -105,4 +105,21 @@ export function keyFits(
     if (typeof bits !== 'number' || bits < scheme.minRsaBits) return false;
   }
   return true;
+}
+
+const curveSignatureBytes: Record<string, number> = { ES256: 64, ES384: 96, ES512: 132 };
+
+/**
+ * Whether a signature has exactly the length `alg` and `key` produce (RFC 7518 §3.3–3.5,
+ * RFC 8037 §3.1): the modulus length for RSA, `r‖s` for ECDSA, 64 bytes for Ed25519. Some
+ * WebCrypto implementations accept an RSA signature with its leading zero byte dropped; the
+ * JWS is then not the one that was signed, so both backends refuse it before verifying.
+ */
+export function signatureLengthFits(alg: AsymmetricAlgorithm, key: CryptoKey, signature: Uint8Array): boolean {
+  if (alg.startsWith('RS') || alg.startsWith('PS')) {
+    const { modulusLength } = key.algorithm as { modulusLength?: number };
+    return typeof modulusLength === 'number' && signature.length === Math.ceil(modulusLength / 8);
+  }
+  if (alg === 'EdDSA' || alg === 'Ed25519') return signature.length === 64;
+  return signature.length === curveSignatureBytes[alg];
 }

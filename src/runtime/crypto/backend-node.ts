@@ -20,7 +20,7 @@ import {
   type VerifyKeyObjectInput,
 } from 'node:crypto';
 import type { AsymmetricAlgorithm } from '../shared/keys.js';
-import { keyFits, schemeOf, type SignatureScheme } from './algorithms.js';
+import { keyFits, schemeOf, signatureLengthFits, type SignatureScheme } from './algorithms.js';
 
 /** Which backend this build carries. */
 export const CRYPTO_BACKEND: 'webcrypto' | 'node' = 'node';
@@ -147,7 +147,7 @@ export function verifySignature(
 ): boolean {
   try {
     const ready = prepare(key, alg, 'verify');
-    if (ready === undefined) return false;
+    if (ready === undefined || !signatureLengthFits(alg, key, signature)) return false;
     return verify(ready.digest, signingInput(compact, end), ready.options, signature);
   } catch {
     return false;

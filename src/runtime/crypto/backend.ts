@@ -13,7 +13,7 @@
  */
 import { SignJWT } from 'jose';
 import type { AsymmetricAlgorithm } from '../shared/keys.js';
-import { keyFits, schemeOf, type SignatureScheme } from './algorithms.js';
+import { keyFits, schemeOf, signatureLengthFits, type SignatureScheme } from './algorithms.js';
 import {
   binaryToBytes,
   binaryToUtf8,
@@ -105,7 +105,7 @@ export function verifySignature(
   end: number,
   signature: Uint8Array,
 ): boolean | Promise<boolean> {
-  if (!fits(key, alg, 'verify')) return false;
+  if (!fits(key, alg, 'verify') || !signatureLengthFits(alg, key, signature)) return false;
   const scheme = schemeOf(alg) as SignatureScheme;
   try {
     return crypto.subtle

@@ -179,6 +179,12 @@ describe('signatures', () => {
             await verifier.verifySignature(alg, publicKey, compact, end, new Uint8Array(0)),
             alg,
           ).toBe(false);
+          // The same integer with a zero byte in front is not the signature that was made.
+          const padded = new Uint8Array(signature.length + 1);
+          padded.set(signature, 1);
+          expect(await verifier.verifySignature(alg, publicKey, compact, end, padded), alg).toBe(
+            false,
+          );
         }
       },
     );
