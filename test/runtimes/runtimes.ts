@@ -3,7 +3,7 @@
  * its output is read.
  *
  * Node 20 is the Node running the tests; Node 22, Node 24, Bun, Deno and workerd come from the
- * pinned package in test/runtimes/binaries (see scripts/runtimes-install.mjs). Node, Bun and
+ * pinned package in runtimes/ (see scripts/runtimes-install.mjs). Node, Bun and
  * Deno run `run.mjs` as a child process; workerd runs `worker.mjs`, bundled by esbuild, under
  * miniflare in this process. Every one of them reaches only 127.0.0.1.
  */
@@ -16,7 +16,7 @@ import type { ConformanceConfig } from './harness.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const here = join(root, 'test', 'runtimes');
 const suiteRunner = join(here, 'run.mjs');
-const binaries = join(here, 'binaries', 'node_modules');
+const binaries = join(root, 'runtimes', 'node_modules');
 
 /** What the install script found: a command and its version, or why there is none. */
 interface Located {
