@@ -51,8 +51,14 @@ const profileDir = join(root, 'bench', 'results', 'profiles');
 await mkdir(resultsDir, { recursive: true });
 if (profile) await mkdir(profileDir, { recursive: true });
 
-/** A suite that runs longer than this is stopped and counted as failed. */
-const SUITE_LIMIT_MS = smoke ? 120_000 : 300_000;
+/**
+ * A suite that runs longer than this is stopped and counted as failed. A smoke run takes a
+ * second or two per suite; rarely (about 1 run in 10–20, cause not found yet) a suite stalls
+ * in its set-up with the CPU idle, so a smoke run gives a stopped suite one more try and says
+ * so, while a full run reports the stall as a failure.
+ */
+const SUITE_LIMIT_MS = smoke ? 45_000 : 300_000;
+const STALLED = 'stalled';
 
 function runSuite(name) {
   const flags = ['--expose-gc'];
@@ -68,13 +74,15 @@ function runSuite(name) {
         S2S_BENCH_OUT: join(resultsDir, `${name}.json`),
       },
     });
+    let stalled = false;
     const limit = setTimeout(() => {
       console.error(`${name}: still running after ${SUITE_LIMIT_MS / 1000} s, stopped`);
+      stalled = true;
       child.kill('SIGKILL');
     }, SUITE_LIMIT_MS);
     child.on('exit', (code) => {
       clearTimeout(limit);
-      resolve(code ?? 1);
+      resolve(stalled ? STALLED : (code ?? 1));
     });
   });
 }
@@ -118,7 +126,11 @@ const failed = [];
 for (const name of suites) {
   const suiteStarted = Date.now();
   if (existsSync(join(resultsDir, `${name}.json`))) await rm(join(resultsDir, `${name}.json`));
-  const code = await runSuite(name);
+  let code = await runSuite(name);
+  if (code === STALLED && smoke) {
+    console.error(`${name}: stalled; trying once more (smoke run)`);
+    code = await runSuite(name);
+  }
   console.log(
     `(${name}: ${((Date.now() - suiteStarted) / 1000).toFixed(1)} s${code === 0 ? '' : `, exit ${code}`})`,
   );
