@@ -9,9 +9,12 @@
 //   node bench/run.mjs verify-distinct    only the named suites
 //   node bench/run.mjs --profile dpop     also write a --cpu-prof profile per suite and print
 //                                         the functions that take the most self time
+//
+// S2S_BENCH_SUITE_LIMIT_MS overrides how long a suite may run before it counts as stalled.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { buildAll, outDir, root } from './build.mjs';
@@ -52,16 +55,54 @@ await mkdir(resultsDir, { recursive: true });
 if (profile) await mkdir(profileDir, { recursive: true });
 
 /**
- * A suite that runs longer than this is stopped and counted as failed. A smoke run takes a
- * second or two per suite; rarely (about 1 run in 10–20, cause not found yet) a suite stalls
- * in its set-up with the CPU idle, so a smoke run gives a stopped suite one more try and says
- * so, while a full run reports the stall as a failure.
+ * A suite that runs longer than this is stopped and counted as failed (a smoke run takes a
+ * second or two per suite). Before it is stopped it is asked for a Node diagnostic report, and
+ * the part that says where it waits is printed. No report at all means the main thread is
+ * blocked outside JavaScript, in native code: attach a debugger (`gdb -p`) to see where. That is
+ * how a rare stall of the key fixtures was traced to a Node 20 deadlock (bench/lib/fixtures.ts).
  */
-const SUITE_LIMIT_MS = smoke ? 45_000 : 300_000;
+const SUITE_LIMIT_MS =
+  Number(process.env['S2S_BENCH_SUITE_LIMIT_MS']) || (smoke ? 45_000 : 300_000);
 const STALLED = 'stalled';
+const reportDir = join(outDir, 'stall-reports');
 
-function runSuite(name) {
-  const flags = ['--expose-gc'];
+/** What a diagnostic report says about where a process waits. */
+async function describeStall(file) {
+  for (let tries = 0; tries < 30 && !existsSync(file); tries++) await sleep(100);
+  if (!existsSync(file))
+    return 'no diagnostic report was written: the main thread is blocked in native code';
+  const report = JSON.parse(await readFile(file, 'utf8'));
+  // What keeps the process alive: referenced handles (timers with their time left, sockets);
+  // with none, only work queued on libuv's thread pool (crypto, file system, DNS) can.
+  const handles = (report.libuv ?? [])
+    .filter((handle) => handle.is_active && handle.is_referenced && handle.type !== 'loop')
+    .map((handle) =>
+      handle.type === 'timer'
+        ? `timer firing in ${handle.firesInMsFromNow} ms`
+        : [handle.type, handle.localEndpoint?.port, handle.remoteEndpoint?.port]
+            .filter(Boolean)
+            .join(' '),
+    );
+  return [
+    `diagnostic report: ${file}`,
+    report.javascriptStack?.message
+      ? `JavaScript stack: ${report.javascriptStack.message}`
+      : 'JavaScript stack: none (waiting in the event loop)',
+    ...(report.javascriptStack?.stack ?? []).slice(0, 12).map((line) => `  ${line.trim()}`),
+    `referenced handles: ${handles.length === 0 ? 'none (so thread-pool work is pending)' : handles.join('; ')}`,
+  ].join('\n');
+}
+
+async function runSuite(name) {
+  await mkdir(reportDir, { recursive: true });
+  const reportFile = join(reportDir, `${name}-${Date.now()}.json`);
+  const flags = [
+    '--expose-gc',
+    '--report-on-signal',
+    '--report-signal=SIGUSR2',
+    `--report-directory=${reportDir}`,
+    `--report-filename=${reportFile.slice(reportDir.length + 1)}`,
+  ];
   if (profile)
     flags.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`);
   return new Promise((resolve) => {
@@ -75,9 +116,11 @@ function runSuite(name) {
       },
     });
     let stalled = false;
-    const limit = setTimeout(() => {
+    const limit = setTimeout(async () => {
       console.error(`${name}: still running after ${SUITE_LIMIT_MS / 1000} s, stopped`);
       stalled = true;
+      child.kill('SIGUSR2');
+      console.error(await describeStall(reportFile));
       child.kill('SIGKILL');
     }, SUITE_LIMIT_MS);
     child.on('exit', (code) => {
@@ -126,11 +169,7 @@ const failed = [];
 for (const name of suites) {
   const suiteStarted = Date.now();
   if (existsSync(join(resultsDir, `${name}.json`))) await rm(join(resultsDir, `${name}.json`));
-  let code = await runSuite(name);
-  if (code === STALLED && smoke) {
-    console.error(`${name}: stalled; trying once more (smoke run)`);
-    code = await runSuite(name);
-  }
+  const code = await runSuite(name);
   console.log(
     `(${name}: ${((Date.now() - suiteStarted) / 1000).toFixed(1)} s${code === 0 ? '' : `, exit ${code}`})`,
   );

@@ -4,6 +4,7 @@
  * and the two builds of the library under test.
  */
 import {
+  createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
   KeyObject,
@@ -52,10 +53,21 @@ export interface SigningKey {
   webcrypto: AlgorithmIdentifier | EcdsaParams;
 }
 
-const generation: Record<Alg, () => { privateKey: NodeKeyObject; publicKey: NodeKeyObject }> = {
-  RS256: () => generateKeyPairSync('rsa', { modulusLength: 2048 }),
-  ES256: () => generateKeyPairSync('ec', { namedCurve: 'P-256' }),
-  EdDSA: () => generateKeyPairSync('ed25519'),
+/**
+ * Key pairs come out of `generateKeyPairSync` as PEM and are read back into fresh KeyObjects.
+ * Exporting a KeyObject that `generateKeyPairSync('rsa')` returned can deadlock Node 20: the
+ * JWK export holds the key's mutex while it allocates, a garbage collection in that allocation
+ * finalises the finished key-generation job, and the job's destructor waits for the same mutex
+ * (the process then sits idle forever; `node --gc-interval=50` makes it happen at once).
+ */
+const publicKeyEncoding = { type: 'spki', format: 'pem' } as const;
+const privateKeyEncoding = { type: 'pkcs8', format: 'pem' } as const;
+const generation: Record<Alg, () => { privateKey: string; publicKey: string }> = {
+  RS256: () =>
+    generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding, privateKeyEncoding }),
+  ES256: () =>
+    generateKeyPairSync('ec', { namedCurve: 'P-256', publicKeyEncoding, privateKeyEncoding }),
+  EdDSA: () => generateKeyPairSync('ed25519', { publicKeyEncoding, privateKeyEncoding }),
 };
 
 const importParams: Record<Alg, RsaHashedImportParams | EcKeyImportParams | AlgorithmIdentifier> = {
@@ -71,7 +83,9 @@ const signParams: Record<Alg, AlgorithmIdentifier | EcdsaParams> = {
 };
 
 export async function makeKey(alg: Alg, kid = `${alg.toLowerCase()}-1`): Promise<SigningKey> {
-  const { privateKey, publicKey } = generation[alg]();
+  const pair = generation[alg]();
+  const privateKey = createPrivateKey(pair.privateKey);
+  const publicKey = createPublicKey(pair.publicKey);
   const exported = publicKey.export({ format: 'jwk' }) as JsonWebKey;
   const params = importParams[alg];
   return {
@@ -80,7 +94,7 @@ export async function makeKey(alg: Alg, kid = `${alg.toLowerCase()}-1`): Promise
     privateKey,
     publicKey,
     jwk: { ...exported, kid, alg, use: 'sig' },
-    pem: publicKey.export({ format: 'pem', type: 'spki' }) as string,
+    pem: pair.publicKey,
     cryptoPublicKey: await crypto.subtle.importKey('jwk', exported, params, true, ['verify']),
     cryptoPrivateKey: await crypto.subtle.importKey(
       'jwk',
