@@ -1,7 +1,11 @@
 /**
- * The package as npm ships it: `npm pack`, then a fresh project installs the tarball (offline,
- * from the npm cache) and uses it from ESM, from CommonJS, from TypeScript under `node16` and
+ * The package as npm ships it: `npm pack`, then a fresh project installs the tarball and uses
+ * it from ESM, from CommonJS, from TypeScript under `node16` and
  * `bundler` resolution, and through its `s2s-auth` bin. Needs `npm run build` first.
+ *
+ * The install is offline and needs nothing from the npm cache: the package's dependencies are
+ * packed from this checkout's node_modules and installed beside it (after `npm ci` the cache
+ * holds their tarballs but not the registry documents a plain offline install would ask for).
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -33,6 +37,28 @@ interface PackedFile {
   mode: number;
 }
 
+/**
+ * The folders of the package's dependencies and theirs, as installed here: a dependency nested
+ * under the package that needs it wins over one at the top of node_modules.
+ */
+async function dependencyFolders(): Promise<string[]> {
+  const folders = new Set<string>();
+  const visit = async (from: string) => {
+    const manifest = JSON.parse(await readFile(join(from, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
+    for (const name of Object.keys(manifest.dependencies ?? {})) {
+      const nested = join(from, 'node_modules', name);
+      const folder = existsSync(nested) ? nested : join(root, 'node_modules', name);
+      if (folders.has(folder)) continue;
+      folders.add(folder);
+      await visit(folder);
+    }
+  };
+  await visit(root);
+  return [...folders];
+}
+
 let work: string;
 let consumer: string;
 let packed: PackedFile[];
@@ -58,14 +84,18 @@ beforeAll(async () => {
     join(consumer, 'package.json'),
     JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }),
   );
-  await run(
+  const dependencies = await run(
     'npm',
-    ['install', '--offline', '--no-audit', '--no-fund', join(work, result.filename)],
-    {
-      cwd: consumer,
-      env: npmEnv,
-    },
+    ['pack', '--json', '--pack-destination', work, ...(await dependencyFolders())],
+    { cwd: root, env: npmEnv },
   );
+  const tarballs = [result, ...(JSON.parse(dependencies.stdout) as { filename: string }[])].map(
+    (packedPackage) => join(work, packedPackage.filename),
+  );
+  await run('npm', ['install', '--offline', '--no-audit', '--no-fund', ...tarballs], {
+    cwd: consumer,
+    env: npmEnv,
+  });
 }, 120_000);
 
 afterAll(async () => {
