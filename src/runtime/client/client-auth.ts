@@ -1,5 +1,5 @@
-import { SignJWT } from 'jose';
-import { randomId } from '../shared/base64url.js';
+import { signCompact } from '../crypto/backend.js';
+import { base64url, randomId } from '../shared/base64url.js';
 import { importSigningKey, type KeyInput, type SigningKey } from '../shared/keys.js';
 import { epochSeconds, type Clock } from '../shared/options.js';
 import { basicCredentials, type FormValue } from '../transport/form.js';
@@ -27,6 +27,20 @@ export interface ClientAuthenticator {
 /** Assertions live one minute: long enough for clock skew, short enough to be useless if logged. */
 const assertionLifetimeSeconds = 60;
 
+/** A signing key with the protected header of its assertions, encoded once. */
+interface AssertionKey {
+  signing: SigningKey;
+  header: Readonly<Record<string, unknown>>;
+  encodedHeader: string;
+}
+
+async function prepareAssertionKey(privateKey: KeyInput): Promise<AssertionKey> {
+  const signing = await importSigningKey(privateKey, 'createAuthClient: `privateKey`');
+  const { alg, kid } = signing;
+  const header = kid === undefined ? { alg, typ: 'JWT' } : { alg, kid, typ: 'JWT' };
+  return { signing, header, encodedHeader: base64url(JSON.stringify(header)) };
+}
+
 export function createClientAuthenticator(init: {
   method: ClientAuthMethod;
   clientId: string;
@@ -38,7 +52,9 @@ export function createClientAuthenticator(init: {
   switch (method) {
     case 'client_secret_basic': {
       const authorization = basicCredentials(clientId, clientSecret ?? '');
-      return { authenticate: async () => ({ headers: { Authorization: authorization }, body: {} }) };
+      return {
+        authenticate: async () => ({ headers: { Authorization: authorization }, body: {} }),
+      };
     }
     case 'client_secret_post':
       return {
@@ -48,26 +64,32 @@ export function createClientAuthenticator(init: {
         }),
       };
     case 'private_key_jwt': {
-      let signingKey: Promise<SigningKey> | undefined;
+      let assertionKey: Promise<AssertionKey> | undefined;
       return {
         async authenticate(audience) {
-          signingKey ??= importSigningKey(privateKey as KeyInput, 'createAuthClient: `privateKey`').catch(
-            (error: unknown) => {
-              signingKey = undefined;
-              throw error;
-            },
-          );
-          const { alg, key, kid } = await signingKey;
+          assertionKey ??= prepareAssertionKey(privateKey as KeyInput).catch((error: unknown) => {
+            assertionKey = undefined;
+            throw error;
+          });
+          const { signing, header, encodedHeader } = await assertionKey;
           const iat = epochSeconds(now);
-          const assertion = await new SignJWT({})
-            .setProtectedHeader(kid === undefined ? { alg, typ: 'JWT' } : { alg, kid, typ: 'JWT' })
-            .setIssuer(clientId)
-            .setSubject(clientId)
-            .setAudience(audience)
-            .setJti(randomId(16))
-            .setIssuedAt(iat)
-            .setExpirationTime(iat + assertionLifetimeSeconds)
-            .sign(key);
+          // RFC 7523 §3: iss and sub are the client, aud the authorization server; jti and exp
+          // keep a captured assertion from being replayed for long.
+          const claims = {
+            iss: clientId,
+            sub: clientId,
+            aud: audience,
+            jti: randomId(16),
+            iat,
+            exp: iat + assertionLifetimeSeconds,
+          };
+          const assertion = await signCompact(
+            signing.alg,
+            signing.key,
+            header,
+            encodedHeader,
+            claims,
+          );
           return {
             headers: {},
             body: {

@@ -1,7 +1,47 @@
-import { isAsymmetricAlgorithm, type AsymmetricAlgorithm } from '../shared/keys.js';
+/**
+ * JWS algorithms the SDK signs and verifies with (client assertions, DPoP proofs, access
+ * tokens): asymmetric only.
+ */
+export type AsymmetricAlgorithm =
+  | 'EdDSA'
+  | 'Ed25519'
+  | 'ES256'
+  | 'ES384'
+  | 'ES512'
+  | 'RS256'
+  | 'RS384'
+  | 'RS512'
+  | 'PS256'
+  | 'PS384'
+  | 'PS512';
 
-/** What a JWS algorithm needs from a WebCrypto key, and the parameters it signs with. */
+const asymmetric = new Set<string>([
+  'EdDSA',
+  'Ed25519',
+  'ES256',
+  'ES384',
+  'ES512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+]);
+
+export function isAsymmetricAlgorithm(alg: unknown): alg is AsymmetricAlgorithm {
+  return typeof alg === 'string' && asymmetric.has(alg);
+}
+
+/**
+ * What a JWS algorithm needs from a key, as a WebCrypto key and as a JWK, and the parameters it
+ * signs with.
+ */
 export interface SignatureScheme {
+  /** The JWK `kty` of a key for this algorithm (RFC 7518 §6.1, RFC 8037 §2). */
+  readonly kty: 'RSA' | 'EC' | 'OKP';
+  /** The JWK `crv` of a key for this algorithm; `undefined` for RSA. */
+  readonly crv: 'P-256' | 'P-384' | 'P-521' | 'Ed25519' | undefined;
   /** The key's `algorithm.name`. */
   readonly name: 'RSASSA-PKCS1-v1_5' | 'RSA-PSS' | 'ECDSA' | 'Ed25519';
   /** The key's `algorithm.hash.name` (RSA) or the digest of ECDSA; `undefined` for Ed25519. */
@@ -14,6 +54,8 @@ export interface SignatureScheme {
   readonly minRsaBits: number | undefined;
   /** The `algorithm` argument of `crypto.subtle.sign` and `verify`. */
   readonly params: AlgorithmIdentifier | RsaPssParams | EcdsaParams;
+  /** The `algorithm` argument of `crypto.subtle.importKey`: binds the key to this scheme alone. */
+  readonly importParams: AlgorithmIdentifier | RsaHashedImportParams | EcKeyImportParams;
 }
 
 const curves = { 256: 'P-256', 384: 'P-384', 512: 'P-521' } as const;
@@ -22,12 +64,15 @@ const known = new Map<string, SignatureScheme>();
 function build(alg: string): SignatureScheme | undefined {
   if (alg === 'EdDSA' || alg === 'Ed25519') {
     return {
+      kty: 'OKP',
+      crv: 'Ed25519',
       name: 'Ed25519',
       hash: undefined,
       namedCurve: undefined,
       saltLength: undefined,
       minRsaBits: undefined,
       params: { name: 'Ed25519' },
+      importParams: { name: 'Ed25519' },
     };
   }
   const family = alg.slice(0, 2);
@@ -36,13 +81,17 @@ function build(alg: string): SignatureScheme | undefined {
   const hash = `SHA-${bits}` as const;
   if (family === 'ES') {
     const params = { name: 'ECDSA', hash } as EcdsaParams;
+    const namedCurve = curves[bits];
     return {
+      kty: 'EC',
+      crv: namedCurve,
       name: 'ECDSA',
       hash,
-      namedCurve: curves[bits],
+      namedCurve,
       saltLength: undefined,
       minRsaBits: undefined,
       params,
+      importParams: { name: 'ECDSA', namedCurve },
     };
   }
   if (family !== 'RS' && family !== 'PS') return undefined;
@@ -50,12 +99,15 @@ function build(alg: string): SignatureScheme | undefined {
   // RFC 7518 §3.5: the PSS salt is as long as the digest.
   const saltLength = family === 'PS' ? bits / 8 : undefined;
   return {
+    kty: 'RSA',
+    crv: undefined,
     name,
     hash,
     namedCurve: undefined,
     saltLength,
     minRsaBits: 2048,
     params: { name, saltLength } as RsaPssParams,
+    importParams: { name, hash },
   };
 }
 

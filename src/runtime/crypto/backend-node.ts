@@ -19,8 +19,13 @@ import {
   type SignKeyObjectInput,
   type VerifyKeyObjectInput,
 } from 'node:crypto';
-import type { AsymmetricAlgorithm } from '../shared/keys.js';
-import { keyFits, schemeOf, signatureLengthFits, type SignatureScheme } from './algorithms.js';
+import {
+  keyFits,
+  schemeOf,
+  signatureLengthFits,
+  type AsymmetricAlgorithm,
+  type SignatureScheme,
+} from './algorithms.js';
 
 /** Which backend this build carries. */
 export const CRYPTO_BACKEND: 'webcrypto' | 'node' = 'node';
@@ -168,7 +173,7 @@ function signingInput(compact: string, end: number): Buffer {
 /**
  * A compact JWS of the JSON `payload` under the protected `header`, signed with `key` for `alg`.
  * `encodedHeader` is base64url(JSON of `header`), made once by the caller for many signatures.
- * Throws a `TypeError` for a key that does not fit `alg`, as jose does.
+ * Throws a `TypeError` for a key that does not fit `alg`, as the WebCrypto backend does.
  */
 export function signCompact(
   alg: AsymmetricAlgorithm,

@@ -1,4 +1,3 @@
-import type { JWK } from 'jose';
 import { signCompact } from '../crypto/backend.js';
 import { base64url, randomId, sha256base64url } from '../shared/base64url.js';
 import {
@@ -9,6 +8,7 @@ import {
   thumbprintOf,
   type AsymmetricAlgorithm,
   type KeyInput,
+  type PublicJwk,
 } from '../shared/keys.js';
 import { epochSeconds, type Clock } from '../shared/options.js';
 
@@ -44,7 +44,7 @@ export interface DpopSigner {
 interface ReadyKey {
   alg: AsymmetricAlgorithm;
   key: CryptoKey;
-  jwk: JWK;
+  jwk: PublicJwk;
   thumbprint: string;
   /** The protected header, and its base64url encoding: the same for every proof by this key. */
   header: Readonly<Record<string, unknown>>;

@@ -1,4 +1,4 @@
-import type { JWK } from 'jose';
+import { thumbprintInput } from '../crypto/jwk.js';
 import { sha256base64url } from '../shared/base64url.js';
 import { keyFitsAlgorithm, type AsymmetricAlgorithm } from './algorithms.js';
 import { normaliseMediaType, parseCompactJws } from './compact-jws.js';
@@ -65,21 +65,6 @@ export function createProofKeyCache(maxEntries = MAX_PROOF_KEYS): ProofKeyCache 
       entry.imported.set(alg, key);
     },
   };
-}
-
-/**
- * The JSON whose SHA-256 is the RFC 7638 thumbprint of a public key: its required members in
- * lexicographic order, without whitespace (§3.2, §3.3). The members were checked to be strings.
- */
-function thumbprintInput(jwk: JWK): string {
-  switch (jwk.kty) {
-    case 'EC':
-      return JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
-    case 'OKP':
-      return JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x });
-    default:
-      return JSON.stringify({ e: jwk.e, kty: jwk.kty, n: jwk.n });
-  }
 }
 
 /** One proof and the request it came with. */

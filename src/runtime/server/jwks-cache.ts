@@ -1,8 +1,7 @@
-import type { JWK } from 'jose';
 import type { Clock } from '../shared/options.js';
 import { keyFitsAlgorithm, sameAlgorithm, type AsymmetricAlgorithm } from './algorithms.js';
 import { reject } from './rejection.js';
-import { importVerificationKey, publicJwk } from './signature.js';
+import { importVerificationKey, publicJwk, type PublicJwk } from './signature.js';
 
 /** The part of a key set the cache reads; members it does not know are ignored. */
 export interface KeySetLike {
@@ -56,7 +55,7 @@ interface KeyEntry {
   readonly alg: string | undefined;
   readonly kty: string;
   readonly crv: string | undefined;
-  readonly jwk: JWK;
+  readonly jwk: PublicJwk;
   /** Imports are made once per algorithm and shared, failures included. */
   readonly imported: Map<AsymmetricAlgorithm, Promise<CryptoKey | undefined>>;
 }
@@ -91,7 +90,7 @@ function indexKeySet(set: KeySetLike, fetchedAt: number): IndexedKeySet {
     const entry: KeyEntry = {
       kid,
       alg,
-      kty: jwk.kty as string,
+      kty: jwk.kty,
       crv: typeof crv === 'string' ? crv : undefined,
       jwk,
       imported: new Map(),

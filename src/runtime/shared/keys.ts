@@ -1,36 +1,14 @@
-import { calculateJwkThumbprint, importJWK, type JWK } from 'jose';
+import { isAsymmetricAlgorithm, type AsymmetricAlgorithm } from '../crypto/algorithms.js';
+import {
+  hasPrivateMembers,
+  importJwk,
+  jwkThumbprint,
+  publicJwk,
+  type PublicJwk,
+} from '../crypto/jwk.js';
 
-/** JWS algorithms the SDK signs with (client assertions and DPoP proofs): asymmetric only. */
-export type AsymmetricAlgorithm =
-  | 'EdDSA'
-  | 'Ed25519'
-  | 'ES256'
-  | 'ES384'
-  | 'ES512'
-  | 'RS256'
-  | 'RS384'
-  | 'RS512'
-  | 'PS256'
-  | 'PS384'
-  | 'PS512';
-
-const asymmetric = new Set<string>([
-  'EdDSA',
-  'Ed25519',
-  'ES256',
-  'ES384',
-  'ES512',
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-]);
-
-export function isAsymmetricAlgorithm(alg: unknown): alg is AsymmetricAlgorithm {
-  return typeof alg === 'string' && asymmetric.has(alg);
-}
+export { isAsymmetricAlgorithm, type AsymmetricAlgorithm };
+export type { PublicJwk };
 
 /**
  * A JSON Web Key (RFC 7517) as a plain object. Declared here rather than taken from `jose` so
@@ -61,7 +39,11 @@ const curveAlgorithms: Record<string, AsymmetricAlgorithm> = {
 /** The JWS algorithm a key signs with, from the key itself (or its JWK `alg`). */
 export function algorithmOf(key: KeyInput): AsymmetricAlgorithm | undefined {
   if (isCryptoKey(key)) {
-    const algorithm = key.algorithm as { name: string; namedCurve?: string; hash?: { name: string } };
+    const algorithm = key.algorithm as {
+      name: string;
+      namedCurve?: string;
+      hash?: { name: string };
+    };
     const bits = algorithm.hash?.name.replace('SHA-', '');
     switch (algorithm.name) {
       case 'Ed25519':
@@ -83,12 +65,6 @@ export function algorithmOf(key: KeyInput): AsymmetricAlgorithm | undefined {
   return undefined;
 }
 
-const privateMembers = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'] as const;
-
-export function hasPrivateMembers(jwk: JsonWebKeyInput | JWK): boolean {
-  return privateMembers.some((member) => member in jwk);
-}
-
 /** A key ready to sign, with what a JWS header needs to name it. */
 export interface SigningKey {
   alg: AsymmetricAlgorithm;
@@ -102,35 +78,49 @@ export interface SigningKey {
  */
 export async function importSigningKey(input: KeyInput, where: string): Promise<SigningKey> {
   const alg = algorithmOf(input);
-  if (!alg) throw new TypeError(`${where}: the key's algorithm is not a supported asymmetric JWS algorithm`);
+  if (!alg)
+    throw new TypeError(
+      `${where}: the key's algorithm is not a supported asymmetric JWS algorithm`,
+    );
   if (isCryptoKey(input)) {
     if (input.type !== 'private') throw new TypeError(`${where}: a private key is required`);
     return { alg, key: input, kid: undefined };
   }
   if (!('d' in input)) throw new TypeError(`${where}: the JWK is not a private key`);
-  const key = await importJWK({ ...(input as JWK), ext: false }, alg);
-  if (!isCryptoKey(key)) throw new TypeError(`${where}: the JWK could not be imported`);
+  let key: CryptoKey;
+  try {
+    key = await importJwk(input, alg, 'sign');
+  } catch (error) {
+    // The reasons importJwk gives name no key material.
+    const reason = error instanceof TypeError ? error.message : 'the JWK could not be imported';
+    throw new TypeError(`${where}: ${reason}`, {
+      cause: error instanceof TypeError ? error.cause : error,
+    });
+  }
   return { alg, key, kid: typeof input.kid === 'string' ? input.kid : undefined };
 }
 
 /** The public members of a key as a JWK (RFC 7517), with nothing private and no metadata. */
-export async function publicJwkOf(input: KeyInput): Promise<JWK> {
-  const jwk = isCryptoKey(input) ? ((await crypto.subtle.exportKey('jwk', input)) as JWK) : (input as JWK);
-  if (isCryptoKey(input) && input.type !== 'public') throw new TypeError('a public key is required');
-  if (!isCryptoKey(input) && hasPrivateMembers(input)) throw new TypeError('a public JWK is required');
-  switch (jwk.kty) {
-    case 'OKP':
-      return { kty: 'OKP', crv: jwk.crv, x: jwk.x } as JWK;
-    case 'EC':
-      return { kty: 'EC', crv: jwk.crv, x: jwk.x, y: jwk.y } as JWK;
-    case 'RSA':
-      return { kty: 'RSA', e: jwk.e, n: jwk.n } as JWK;
-    default:
-      throw new TypeError(`unsupported key type ${String(jwk.kty)}`);
+export async function publicJwkOf(input: KeyInput): Promise<PublicJwk> {
+  if (isCryptoKey(input) && input.type !== 'public')
+    throw new TypeError('a public key is required');
+  if (!isCryptoKey(input) && hasPrivateMembers(input))
+    throw new TypeError('a public JWK is required');
+  const jwk = isCryptoKey(input)
+    ? ((await crypto.subtle.exportKey('jwk', input)) as Record<string, unknown>)
+    : input;
+  const found = publicJwk(jwk);
+  if (found === undefined) {
+    throw new TypeError(
+      typeof jwk.kty === 'string' && ['RSA', 'EC', 'OKP'].includes(jwk.kty)
+        ? `the ${jwk.kty} public key is missing members, or they are not strings`
+        : `unsupported key type ${String(jwk.kty).slice(0, 20)}`,
+    );
   }
+  return found;
 }
 
-/** RFC 7638 JWK SHA-256 thumbprint. */
-export function thumbprintOf(jwk: JWK): Promise<string> {
-  return calculateJwkThumbprint(jwk, 'sha256');
+/** RFC 7638 JWK SHA-256 thumbprint, base64url. */
+export async function thumbprintOf(jwk: PublicJwk): Promise<string> {
+  return jwkThumbprint(jwk);
 }

@@ -3,7 +3,7 @@
  * `node:crypto` one of the build the `node` export condition picks. Same inputs, same answers;
  * a signature made by one verifies with the other.
  */
-import { generateKeyPair } from 'jose';
+import { compactVerify, decodeProtectedHeader, generateKeyPair } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as webBackend from '../../../src/runtime/crypto/backend.js';
 import * as nodeBackend from '../../../src/runtime/crypto/backend-node.js';
@@ -190,6 +190,43 @@ describe('signatures', () => {
     );
   });
 
+  describe.each(backends)('the %s backend signs every algorithm', (_signer, signer) => {
+    const every: AsymmetricAlgorithm[] = [
+      'RS256',
+      'RS384',
+      'RS512',
+      'PS256',
+      'PS384',
+      'PS512',
+      'ES256',
+      'ES384',
+      'ES512',
+      'EdDSA',
+      'Ed25519',
+    ];
+
+    it.each(every)('%s verifies with jose, header and payload as given', async (alg) => {
+      const { privateKey, publicKey } = await generateKeyPair(alg);
+      const header = { typ: 'JWT', alg, kid: 'k-1' };
+      const payload = { iss: 'svc', n: 1, text: 'hé' };
+      const compact = await signer.signCompact(
+        alg,
+        privateKey,
+        header,
+        signer.encodeBase64url(JSON.stringify(header)),
+        payload,
+      );
+      const verified = await compactVerify(compact, publicKey, { algorithms: [alg] });
+      expect(verified.protectedHeader).toEqual(header);
+      expect(JSON.parse(new TextDecoder().decode(verified.payload))).toEqual(payload);
+      // The header segment is the caller's encoding, byte for byte.
+      expect(compact.slice(0, compact.indexOf('.'))).toBe(
+        signer.encodeBase64url(JSON.stringify(header)),
+      );
+      expect(decodeProtectedHeader(compact).alg).toBe(alg);
+    });
+  });
+
   it.each(backends)('%s: refuses keys that do not fit the algorithm', async (_name, backend) => {
     const rs256 = pairs.get('RS256') as Pair;
     const { compact, end, signature } = await jws(backend, 'RS256', rs256.privateKey);
@@ -223,6 +260,10 @@ describe('signatures', () => {
     await expect(sign('RS256', rs256.publicKey)).rejects.toThrow(TypeError);
     await expect(sign('ES256', rs256.privateKey)).rejects.toThrow(TypeError);
     await expect(sign('RS384', rs256.privateKey)).rejects.toThrow(TypeError);
+    await expect(sign('PS256', rs256.privateKey)).rejects.toThrow(TypeError);
+    await expect(sign('ES384', (pairs.get('ES256') as Pair).privateKey)).rejects.toThrow(TypeError);
+    await expect(sign('EdDSA', (pairs.get('ES256') as Pair).privateKey)).rejects.toThrow(TypeError);
+    await expect(sign('HS256' as AsymmetricAlgorithm, rs256.privateKey)).rejects.toThrow(TypeError);
   });
 
   it.each(backends)(
