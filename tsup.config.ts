@@ -5,7 +5,10 @@ const dependencies = ['jose', 'zod', 'openapi-fetch'];
 /** Optional peers: each is imported only by the entry point named after it. */
 const peers = ['ioredis', 'hono', 'express', 'fastify', '@opentelemetry/api'];
 
-/** The library entry points: `s2s-auth`, `s2s-auth/client`, `s2s-auth/server` and the adapters. */
+/**
+ * The library entry points: `s2s-auth`, `s2s-auth/client`, `s2s-auth/server`, the adapters and
+ * `s2s-auth/schemas`.
+ */
 const entryPoints = {
   index: 'src/index.ts',
   client: 'src/client.ts',
@@ -15,6 +18,7 @@ const entryPoints = {
   express: 'src/express.ts',
   fastify: 'src/fastify.ts',
   otel: 'src/otel.ts',
+  schemas: 'src/schemas.ts',
 } as const;
 
 type EsbuildPlugin = NonNullable<Options['esbuildPlugins']>[number];

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Regenerates src/generated/ from openapi.yaml: the openapi-typescript path and schema types
-// and the zod schemas that validate every answer from the authorization server.
+// Regenerates src/generated/ from openapi.yaml: the openapi-typescript path and schema types,
+// the validation descriptors the runtime checks every answer from the authorization server
+// against (schemas.ts, see scripts/lib/schema-descriptors.mjs), and zod schemas of the same
+// documents for applications (zod.ts, published as `s2s-auth/schemas`).
 //
 //   node scripts/generate.mjs          write the files
 //   node scripts/generate.mjs --check  exit 1 when the committed files differ from a fresh run
@@ -11,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { createClient } from '@hey-api/openapi-ts';
 import { parse as parseYaml } from 'yaml';
+import { schemasModule } from './lib/schema-descriptors.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const specPath = join(root, 'openapi.yaml');
@@ -66,6 +69,7 @@ async function generateZod(spec) {
 const spec = parseYaml(await readFile(specPath, 'utf8'));
 const files = {
   'openapi.ts': await generateTypes(),
+  'schemas.ts': `${header('scripts/lib/schema-descriptors.mjs')}${schemasModule(spec.components?.schemas ?? {})}`,
   'zod.ts': await generateZod(spec),
 };
 

@@ -41,6 +41,14 @@ const contract = {
     'ProtocolError',
     'TokenError',
   ],
+  's2s-auth/schemas': [
+    'zAuthorizationServerMetadata',
+    'zOpenIdProviderMetadata',
+    'zTokenResponse',
+    'zOAuthErrorResponse',
+    'zJsonWebKeySet',
+    'zIntrospectionResponse',
+  ],
 } as const;
 
 async function node(args: string[]): Promise<string> {
@@ -88,10 +96,22 @@ describe('package exports', () => {
   });
 
   it('ships type declarations for both module systems', () => {
-    for (const entry of ['index', 'client', 'server']) {
+    for (const entry of ['index', 'client', 'server', 'schemas']) {
       expect(existsSync(join(dist, `${entry}.d.ts`))).toBe(true);
       expect(existsSync(join(dist, `${entry}.d.cts`))).toBe(true);
     }
+  });
+
+  it('validates an IdP document with the zod schemas of s2s-auth/schemas', async () => {
+    const out = await node([
+      '--input-type=module',
+      '-e',
+      `import { zTokenResponse } from 's2s-auth/schemas';
+       const good = zTokenResponse.safeParse({ access_token: 'a', token_type: 'Bearer', cnf: { jkt: 'x' } });
+       const bad = zTokenResponse.safeParse({ token_type: 'Bearer' });
+       console.log(JSON.stringify([good.success, good.data?.cnf, bad.success]))`,
+    ]);
+    expect(JSON.parse(out)).toEqual([true, { jkt: 'x' }, false]);
   });
 
   it('imports no Node.js built-in in the library build (WebCrypto and fetch only)', () => {

@@ -107,7 +107,7 @@ describe('npm pack', () => {
 
   it('ships the built entry points, their types, the CLI and the documents', () => {
     const expected = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/cli.js'];
-    for (const entry of ['index', 'client', 'server']) {
+    for (const entry of ['index', 'client', 'server', 'schemas']) {
       expected.push(
         `dist/${entry}.js`,
         `dist/${entry}.cjs`,
@@ -160,6 +160,7 @@ describe('a project that installs the tarball', () => {
       `import * as all from 's2s-auth';
 import { createAuthClient, AuthError } from 's2s-auth/client';
 import { createResourceServer, introspectToken, TokenError } from 's2s-auth/server';
+import { zTokenResponse } from 's2s-auth/schemas';
 const auth = createAuthClient({ tokenEndpoint: 'https://idp.example.test/token', clientId: 'c', clientSecret: 's', dpop: true });
 const proof = await auth.buildDpopProof({ htm: 'GET', htu: 'https://api.example.test/x' });
 const server = createResourceServer({ issuer: 'https://idp.example.test', audience: 'https://api.example.test' });
@@ -169,6 +170,7 @@ console.log(JSON.stringify({
   reason: rejected instanceof TokenError && rejected instanceof AuthError ? rejected.reason : null,
   sameClass: all.TokenError === TokenError,
   introspect: typeof introspectToken,
+  schemas: zTokenResponse.safeParse({ access_token: 'a', token_type: 'Bearer' }).success,
 }));
 `,
     );
@@ -178,6 +180,7 @@ console.log(JSON.stringify({
       reason: 'malformed',
       sameClass: true,
       introspect: 'function',
+      schemas: true,
     });
   });
 
@@ -187,6 +190,7 @@ console.log(JSON.stringify({
       `const all = require('s2s-auth');
 const { createAuthClient, AuthError } = require('s2s-auth/client');
 const { createResourceServer, TokenError } = require('s2s-auth/server');
+const { zTokenResponse } = require('s2s-auth/schemas');
 (async () => {
   const auth = createAuthClient({ tokenEndpoint: 'https://idp.example.test/token', clientId: 'c', clientSecret: 's', dpop: true });
   const proof = await auth.buildDpopProof({ htm: 'POST', htu: 'https://idp.example.test/token' });
@@ -197,6 +201,7 @@ const { createResourceServer, TokenError } = require('s2s-auth/server');
     reason: rejected instanceof TokenError && rejected instanceof AuthError ? rejected.reason : null,
     sameClass: all.TokenError === TokenError,
     version: require('s2s-auth/package.json').version,
+    schemas: zTokenResponse.safeParse({ token_type: 'Bearer' }).success,
   }));
 })();
 `,
@@ -207,6 +212,7 @@ const { createResourceServer, TokenError } = require('s2s-auth/server');
       reason: 'malformed',
       sameClass: true,
       version,
+      schemas: false,
     });
   });
 

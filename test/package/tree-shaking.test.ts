@@ -107,6 +107,32 @@ describe.each(Object.entries(sides))(
   },
 );
 
+describe('zod', () => {
+  const entries = ['s2s-auth', 'client', 'server', 'redis', 'hono', 'express', 'fastify', 'otel'];
+
+  it.each(entries)('is not imported by %s, built as ESM or CommonJS', async (entry) => {
+    const specifier = entry === 's2s-auth' ? entry : `s2s-auth/${entry}`;
+    for (const [format, contents] of [
+      ['esm', `export * from '${specifier}';`],
+      ['cjs', `module.exports = require('${specifier}');`],
+    ] as const) {
+      const { metafile } = await bundle(contents, { format });
+      const imported = Object.values(metafile.inputs).flatMap((input) =>
+        input.imports.map(({ path }) => path),
+      );
+      expect(imported, `${specifier} (${format})`).not.toContain('zod');
+    }
+  });
+
+  it('is imported by s2s-auth/schemas, which re-exports the generated zod schemas', async () => {
+    const { metafile } = await bundle(`export * from 's2s-auth/schemas';`, { format: 'esm' });
+    const imported = Object.values(metafile.inputs).flatMap((input) =>
+      input.imports.map(({ path }) => path),
+    );
+    expect(imported).toContain('zod');
+  });
+});
+
 describe('importing one function from the root entry point s2s-auth (sideEffects: false)', () => {
   it.each([
     ['createResourceServer', sides.server],

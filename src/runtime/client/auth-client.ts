@@ -1,4 +1,4 @@
-import { zTokenResponse } from '../../generated/zod.js';
+import * as schemas from '../../generated/schemas.js';
 import { createDpopSigner, validateDpopOption, type DpopKeyPair, type DpopProofOptions } from '../dpop/proof.js';
 import { NetworkError, ProtocolError } from '../errors.js';
 import { emitter } from '../shared/events.js';
@@ -405,7 +405,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     const attempt = async () => {
       sentAtMs = now().getTime();
       const answer = await sendTokenRequest(call, target);
-      return { ...answer, body: answer.response.ok ? parseBody(answer, zTokenResponse, call) : undefined };
+      return { ...answer, body: answer.response.ok ? parseBody(answer, schemas.TokenResponse, call) : undefined };
     };
     let result = await resilience.run(url, call.endpoint, attempt);
     if (!result.response.ok && signer) {

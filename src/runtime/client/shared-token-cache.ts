@@ -1,9 +1,9 @@
 import type { DpopSigner } from '../dpop/proof.js';
 import { randomId, sha256base64url } from '../shared/base64url.js';
-import * as z from 'zod';
 import { optionalPositiveNumber, type Clock } from '../shared/options.js';
 import { redact } from '../shared/redact.js';
 import type { TokenStore } from '../shared/store.js';
+import { validate, type Schema } from '../shared/validate.js';
 import type { AccessToken, AuthClientEvent, TokenSlot } from './auth-client.js';
 import type { TokenTarget } from './cache-key.js';
 import type { CacheEntry } from './token-cache.js';
@@ -116,24 +116,35 @@ const unknownLifetimeSeconds = 300;
 const maxRounds = 64;
 
 /** A token entry as stored: the token as the client hands it out, and when to stop serving it. */
-const zStoredEntry = z.object({
-  v: z.literal(1),
-  access_token: z.string().min(1),
-  token_type: z.enum(['Bearer', 'DPoP']),
-  expires_in: z.number().optional(),
-  expires_at: z.number().optional(),
-  scope: z.string().optional(),
-  refresh_at_ms: z.number().nullable(),
-});
+type StoredEntry = AccessToken & { v: 1; refresh_at_ms: number | null };
+
+/** What {@link decode} accepts from the store; unknown members are dropped. */
+const storedEntry: Schema<StoredEntry> = {
+  type: 'object',
+  properties: {
+    v: { const: 1 },
+    access_token: { type: 'string', minLength: 1 },
+    token_type: { enum: ['Bearer', 'DPoP'] },
+    expires_in: { type: 'number' },
+    expires_at: { type: 'number' },
+    scope: { type: 'string' },
+    refresh_at_ms: { anyOf: [{ type: 'number' }, { type: 'null' }] },
+  },
+  required: ['v', 'access_token', 'token_type', 'refresh_at_ms'],
+};
 
 function decode(text: unknown, dpop: boolean): CacheEntry<AccessToken> | undefined {
+  let json: unknown;
   try {
-    const { v: _version, refresh_at_ms, ...token } = zStoredEntry.parse(JSON.parse(text as string));
-    if (token.token_type === 'DPoP' && !dpop) return undefined;
-    return { value: Object.freeze(token), refreshAtMs: refresh_at_ms ?? Number.POSITIVE_INFINITY };
+    json = JSON.parse(text as string);
   } catch {
     return undefined;
   }
+  const result = validate(storedEntry, json);
+  if (!result.ok) return undefined;
+  const { v: _version, refresh_at_ms, ...token } = result.value;
+  if (token.token_type === 'DPoP' && !dpop) return undefined;
+  return { value: Object.freeze(token), refreshAtMs: refresh_at_ms ?? Number.POSITIVE_INFINITY };
 }
 
 function encode({ value, refreshAtMs }: CacheEntry<AccessToken>): string {

@@ -1,4 +1,5 @@
-import { zIntrospectionResponse } from '../../generated/zod.js';
+import type { components } from '../../generated/openapi.js';
+import * as schemas from '../../generated/schemas.js';
 import {
   optionalPositiveNumber,
   requireHttpUrl,
@@ -58,7 +59,7 @@ export interface RevokeTokenOptions extends CallerOptions {
  * An RFC 7662 §2.2 introspection response: `active`, and for an active token its claims
  * (`scope`, `client_id`, `exp`, `aud`, `cnf`, and whatever else the server adds).
  */
-export type IntrospectionResult = ReturnType<typeof zIntrospectionResponse.parse>;
+export type IntrospectionResult = components['schemas']['IntrospectionResponse'];
 
 /** Discovery documents shared by the standalone functions, per fetch and issuer. */
 const sharedDiscovery = new WeakMap<FetchLike, Map<string, Promise<AuthorizationServerMetadata>>>();
@@ -180,7 +181,7 @@ export async function introspectToken(options: IntrospectTokenOptions): Promise<
     call.client.POST('/token/introspection', { body, headers, parseAs: 'text', middleware }),
   );
   if (!answer.response.ok) throw toOAuthError(answer, call);
-  return parseBody(answer, zIntrospectionResponse, call);
+  return parseBody(answer, schemas.IntrospectionResponse, call);
 }
 
 /**

@@ -1,4 +1,5 @@
-import { zJsonWebKeySet } from '../../generated/zod.js';
+import type { components } from '../../generated/openapi.js';
+import * as schemas from '../../generated/schemas.js';
 import type { EndpointResolver } from '../transport/discovery.js';
 import { endpointLabel } from '../transport/discovery.js';
 import {
@@ -10,7 +11,7 @@ import {
 } from '../transport/idp-client.js';
 
 /** A JSON Web Key Set as the authorization server published it (RFC 7517 §5). */
-export type JsonWebKeySet = ReturnType<typeof zJsonWebKeySet.parse>;
+export type JsonWebKeySet = components['schemas']['JsonWebKeySet'];
 
 export interface JwksFetchOptions {
   client: IdpClient;
@@ -33,6 +34,6 @@ export function createJwksFetcher(options: JwksFetchOptions): () => Promise<Json
       client.GET('/jwks', { parseAs: 'text', middleware }),
     );
     if (!answer.response.ok) throw toOAuthError(answer, call);
-    return parseBody(answer, zJsonWebKeySet, call);
+    return parseBody(answer, schemas.JsonWebKeySet, call);
   };
 }

@@ -1,11 +1,13 @@
-import { zAuthorizationServerMetadata, zOpenIdProviderMetadata } from '../../generated/zod.js';
+import type { components } from '../../generated/openapi.js';
+import * as schemas from '../../generated/schemas.js';
 import { ProtocolError } from '../errors.js';
+import type { Schema } from '../shared/validate.js';
 import { exchange, parseBody, toOAuthError, type IdpCall, type IdpClient } from './idp-client.js';
 
 /** Endpoints the SDK resolves, named by their RFC 8414 metadata member. */
 export type EndpointName = 'token_endpoint' | 'jwks_uri' | 'introspection_endpoint' | 'revocation_endpoint';
 
-export type AuthorizationServerMetadata = ReturnType<typeof zAuthorizationServerMetadata.parse>;
+export type AuthorizationServerMetadata = components['schemas']['AuthorizationServerMetadata'];
 
 export interface EndpointResolverOptions {
   client: IdpClient;
@@ -70,13 +72,13 @@ export async function discover(
     client.GET('/.well-known/oauth-authorization-server', { parseAs: 'text', middleware }),
   );
   let call = oauth;
-  let schema: typeof zAuthorizationServerMetadata | typeof zOpenIdProviderMetadata = zAuthorizationServerMetadata;
+  let schema: Schema<AuthorizationServerMetadata> = schemas.AuthorizationServerMetadata;
   if (answer.response.status >= 400 && answer.response.status < 500) {
     call = { ...oauth, url: openIdConfigurationUrl(issuer), endpoint: 'OpenID configuration endpoint' };
     answer = await exchange(call, (middleware) =>
       client.GET('/.well-known/openid-configuration', { parseAs: 'text', middleware }),
     );
-    schema = zOpenIdProviderMetadata;
+    schema = schemas.OpenIdProviderMetadata;
   }
   if (!answer.response.ok) throw toOAuthError(answer, call);
   const metadata = parseBody(answer, schema, call);

@@ -1,8 +1,8 @@
 import createClient, { type Client, type Middleware } from 'openapi-fetch';
-import type { z } from 'zod';
 import type { paths } from '../../generated/openapi.js';
 import { NetworkError, OAuthError, ProtocolError } from '../errors.js';
 import { redact } from '../shared/redact.js';
+import { validate, type Schema } from '../shared/validate.js';
 import type { FetchLike } from '../shared/options.js';
 import { formEncode, type FormValue } from './form.js';
 
@@ -147,10 +147,10 @@ export async function exchange(call: IdpCall, send: Send): Promise<IdpAnswer> {
 }
 
 /**
- * Validates a 2xx body against a generated zod schema. Anything else is a {@link ProtocolError}
- * whose cause lists the problems but never the values (they may hold tokens).
+ * Validates a 2xx body against a schema generated from `openapi.yaml`. Anything else is a
+ * {@link ProtocolError} whose cause lists the problems but never the values (they may hold tokens).
  */
-export function parseBody<S extends z.ZodType>(answer: IdpAnswer, schema: S, call: IdpCall): z.output<S> {
+export function parseBody<T>(answer: IdpAnswer, schema: Schema<T>, call: IdpCall): T {
   const where = `the authorization server's ${call.endpoint}`;
   let json: unknown;
   try {
@@ -162,9 +162,9 @@ export function parseBody<S extends z.ZodType>(answer: IdpAnswer, schema: S, cal
       length: answer.text.length,
     });
   }
-  const result = schema.safeParse(json);
-  if (!result.success) {
-    const issues = result.error.issues.map((issue) => ({
+  const result = validate(schema, json);
+  if (!result.ok) {
+    const issues = result.issues.map((issue) => ({
       path: issue.path.map(String).join('.') || '(root)',
       code: issue.code,
       message: issue.message,
@@ -172,7 +172,7 @@ export function parseBody<S extends z.ZodType>(answer: IdpAnswer, schema: S, cal
     const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
     throw new ProtocolError(`${where} answered with a body that breaks the spec (${summary})`, issues);
   }
-  return result.data;
+  return result.value;
 }
 
 const statusCodes: Record<number, string> = { 401: 'invalid_client', 429: 'temporarily_unavailable', 503: 'temporarily_unavailable' };

@@ -73,8 +73,15 @@ describe('endpoint resolution', () => {
 
   it('turns a timeout into NetworkError that names the limit', async () => {
     // Like a server that accepts the connection and never answers: only the signal ends it.
+    // `inFlight` holds each request as a real fetch holds its socket: a Request follows the
+    // caller's signal through a weak reference, so one that nothing holds may be collected
+    // before the abort reaches it, and the call would then hang.
+    const inFlight = new Set<Request>();
     const never = (request: Request) =>
-      new Promise<Response>((_, reject) => request.signal.addEventListener('abort', () => reject(request.signal.reason)));
+      new Promise<Response>((_, reject) => {
+        inFlight.add(request);
+        request.signal.addEventListener('abort', () => reject(request.signal.reason));
+      });
     const endpoints = createEndpointResolver({ client: createIdpClient(never), issuer, overrides: {}, timeoutMs: 50 });
     const error = await endpoints.resolve('token_endpoint').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
