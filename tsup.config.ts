@@ -87,7 +87,8 @@ export default defineConfig([
     format: ['esm', 'cjs'],
     dts: false,
     sourcemap: true,
-    clean: false,
+    // Empties dist/node/ (which the first config leaves alone), so no stale chunk is packed.
+    clean: true,
     splitting: true,
     treeshake: true,
     target: 'node20',
