@@ -3,6 +3,7 @@ import { base64url, randomId, sha256base64url } from '../shared/base64url.js';
 import {
   algorithmOf,
   importSigningKey,
+  isAsymmetricAlgorithm,
   isCryptoKey,
   publicJwkOf,
   thumbprintOf,
@@ -84,10 +85,10 @@ async function prepare(source: true | DpopKeyPair): Promise<ReadyKey> {
     const jwk = await publicJwkOf(pair.publicKey);
     return withHeader({ alg: 'EdDSA', key: pair.privateKey, jwk, thumbprint: await thumbprintOf(jwk) });
   }
-  const signing = await importSigningKey(source.privateKey, 'dpop.privateKey');
+  const signing = await importSigningKey(source.privateKey, 'dpop.privateKey', source.alg);
   const jwk = await publicJwkOf(source.publicKey);
   return withHeader({
-    alg: source.alg ?? signing.alg,
+    alg: signing.alg,
     key: signing.key,
     jwk,
     thumbprint: await thumbprintOf(jwk),
@@ -104,6 +105,10 @@ export function validateDpopOption(value: unknown): true | DpopKeyPair | undefin
     if (isKey(privateKey) && isKey(publicKey)) {
       if (!algorithmOf(privateKey as KeyInput)) {
         throw new TypeError('createAuthClient: `dpop.privateKey` is not an asymmetric signing key');
+      }
+      const { alg } = value as Partial<DpopKeyPair>;
+      if (alg !== undefined && !isAsymmetricAlgorithm(alg)) {
+        throw new TypeError('createAuthClient: `dpop.alg` is not a supported asymmetric JWS algorithm');
       }
       return value as DpopKeyPair;
     }

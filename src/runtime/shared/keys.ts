@@ -1,4 +1,9 @@
-import { isAsymmetricAlgorithm, type AsymmetricAlgorithm } from '../crypto/algorithms.js';
+import {
+  isAsymmetricAlgorithm,
+  keyFits,
+  schemeOf,
+  type AsymmetricAlgorithm,
+} from '../crypto/algorithms.js';
 import {
   hasPrivateMembers,
   importJwk,
@@ -76,14 +81,21 @@ export interface SigningKey {
  * Imports a private signing key once. JWKs are imported as non-extractable keys so the private
  * material never leaves WebCrypto again.
  */
-export async function importSigningKey(input: KeyInput, where: string): Promise<SigningKey> {
-  const alg = algorithmOf(input);
+export async function importSigningKey(
+  input: KeyInput,
+  where: string,
+  requested?: AsymmetricAlgorithm,
+): Promise<SigningKey> {
+  const alg = requested ?? algorithmOf(input);
   if (!alg)
     throw new TypeError(
       `${where}: the key's algorithm is not a supported asymmetric JWS algorithm`,
     );
   if (isCryptoKey(input)) {
     if (input.type !== 'private') throw new TypeError(`${where}: a private key is required`);
+    const scheme = schemeOf(alg);
+    if (!scheme || !keyFits(input, scheme, 'sign'))
+      throw new TypeError(`${where}: the key cannot sign with ${alg}`);
     return { alg, key: input, kid: undefined };
   }
   if (!('d' in input)) throw new TypeError(`${where}: the JWK is not a private key`);

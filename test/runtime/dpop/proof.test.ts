@@ -54,6 +54,33 @@ describe('buildDpopProof', () => {
     await expect(jwtVerify(proof, EmbeddedJWK)).resolves.toBeTruthy();
   });
 
+  it('signs with the algorithm `alg` names: an RSA key pair used for PS256', async () => {
+    const pair = await generateKeyPair('RS256', { extractable: true });
+    const privateKey = await exportJWK(pair.privateKey);
+    const { auth } = dpopClient({ privateKey, publicKey: await exportJWK(pair.publicKey), alg: 'PS256' });
+    const proof = await auth.buildDpopProof({ htm: 'GET', htu: 'https://a.example/' });
+    expect(decodeProtectedHeader(proof).alg).toBe('PS256');
+    await expect(jwtVerify(proof, EmbeddedJWK, { algorithms: ['PS256'] })).resolves.toBeTruthy();
+  });
+
+  it('refuses an `alg` the key cannot sign with, without naming the key', async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    const privateKey = await exportJWK(pair.privateKey);
+    for (const key of [privateKey, pair.privateKey]) {
+      const { auth } = dpopClient({ privateKey: key, publicKey: await exportJWK(pair.publicKey), alg: 'ES384' });
+      const error = await auth.buildDpopProof({ htm: 'GET', htu: 'https://a.example/' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as Error).message).toMatch(/dpop\.privateKey.*ES384/);
+      expect((error as Error).message).not.toContain(privateKey.d as string);
+    }
+  });
+
+  it('refuses an `alg` that is not an asymmetric JWS algorithm when the client is made', async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    const dpop = { privateKey: pair.privateKey, publicKey: pair.publicKey, alg: 'HS256' as never };
+    expect(() => dpopClient(dpop)).toThrow(/`dpop\.alg`/);
+  });
+
   it('throws TypeError when DPoP is off', async () => {
     const { auth } = dpopClient(false);
     await expect(auth.buildDpopProof({ htm: 'GET', htu: 'https://a.example/' })).rejects.toThrow(TypeError);
