@@ -1,4 +1,3 @@
-import type { components } from '../../generated/openapi.js';
 import * as schemas from '../../generated/schemas.js';
 import {
   optionalPositiveNumber,
@@ -57,9 +56,41 @@ export interface RevokeTokenOptions extends CallerOptions {
 
 /**
  * An RFC 7662 §2.2 introspection response: `active`, and for an active token its claims
- * (`scope`, `client_id`, `exp`, `aud`, `cnf`, and whatever else the server adds).
+ * (`scope`, `client_id`, `exp`, `aud`, `cnf`, and whatever else the server adds). An inactive
+ * token's answer is `{ active: false }` and nothing more.
+ *
+ * The same document as `IntrospectionResponse` in `openapi.yaml`, written out so each member
+ * has its documentation; a type test holds the two together.
  */
-export type IntrospectionResult = components['schemas']['IntrospectionResponse'];
+export interface IntrospectionResult {
+  /** Whether the token is active: issued by this server, not expired, not revoked. */
+  active: boolean;
+  /** Granted scopes, space-separated. */
+  scope?: string;
+  /** The client the token was issued to. */
+  client_id?: string;
+  /** A human-readable identifier of the resource owner, when there is one. */
+  username?: string;
+  /** The token's type, e.g. `Bearer` or `DPoP`. */
+  token_type?: string;
+  /** Expiry, in seconds since the epoch. */
+  exp?: number;
+  /** Issued-at, in seconds since the epoch. */
+  iat?: number;
+  /** Not-before, in seconds since the epoch. */
+  nbf?: number;
+  /** The subject: the client itself for a client-credentials token. */
+  sub?: string;
+  /** The audience(s) the token is for. */
+  aud?: string | string[];
+  /** The issuer. */
+  iss?: string;
+  /** The token's unique identifier. */
+  jti?: string;
+  /** Confirmation (RFC 7800 §3.1); `jkt` binds the token to a DPoP key (RFC 9449 §6.1). */
+  cnf?: { jkt?: string; 'x5t#S256'?: string; [member: string]: unknown };
+  [claim: string]: unknown;
+}
 
 /** Discovery documents shared by the standalone functions, per fetch and issuer. */
 const sharedDiscovery = new WeakMap<FetchLike, Map<string, Promise<AuthorizationServerMetadata>>>();
