@@ -2,16 +2,16 @@
  * createMemoryStore: the in-process TokenStore and ReplayStore, bounded in entries and time.
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { createMemoryStore, type TokenStore } from '../../src/client.js';
-import { createResourceServer, type ReplayStore } from '../../src/server.js';
-import { manualClock } from '../support/clock.js';
+import { createMemoryStore, type TokenStore } from '../../../src/client.js';
+import { createResourceServer, type ReplayStore } from '../../../src/server.js';
+import { manualClock } from '../../support/clock.js';
 
 describe('createMemoryStore', () => {
   it('is a TokenStore and a ReplayStore, exported from both sides', async () => {
     const store = createMemoryStore();
     expectTypeOf(store).toExtend<TokenStore>();
     expectTypeOf(store).toExtend<ReplayStore>();
-    const server = await import('../../src/server.js');
+    const server = await import('../../../src/server.js');
     expect(server.createMemoryStore).toBe(createMemoryStore);
     expect(() =>
       createResourceServer({ issuer: 'https://idp.example.test', replayStore: store }),
