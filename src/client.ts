@@ -19,6 +19,8 @@ export type {
   StoreOperation,
   TokenSlot,
 } from './runtime/client/auth-client.js';
+export { createDpopKey } from './runtime/dpop/dpop-key.js';
+export type { DpopKey, DpopKeyOptions } from './runtime/dpop/dpop-key.js';
 export { createMemoryStore } from './runtime/shared/store.js';
 export type { MemoryStore, MemoryStoreOptions, TokenStore } from './runtime/shared/store.js';
 export type { JsonWebKeyInput, KeyInput } from './runtime/shared/keys.js';

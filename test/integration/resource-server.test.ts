@@ -7,6 +7,7 @@ import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createAuthClient,
+  createDpopKey,
   createResourceServer,
   NetworkError,
   TokenError,
@@ -166,6 +167,40 @@ describe('DPoP-bound tokens from the SDK client', () => {
       new Request(url, { headers: { authorization: `DPoP ${token.access_token}`, dpop: proof } }),
     );
     expect(claims.cnf?.jkt).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('verifies a proof that createDpopKey signs with the key the token is bound to', async () => {
+    const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, false, [
+      'sign',
+      'verify',
+    ])) as CryptoKeyPair;
+    const token = await client({
+      clientId: CLIENTS.dpopOnly.clientId,
+      clientSecret: CLIENTS.dpopOnly.clientSecret,
+      dpop: pair,
+    }).getAccessToken();
+    const key = createDpopKey(pair);
+    const url = 'https://orders.example.test/orders/7';
+    const proof = await key.buildDpopProof({ htm: 'PUT', htu: url, accessToken: token });
+    const claims = await resourceServer().verifyRequest(
+      new Request(url, {
+        method: 'PUT',
+        headers: { authorization: `DPoP ${token}`, dpop: proof },
+      }),
+    );
+    expect(claims.cnf?.jkt).toBe(await key.thumbprint());
+    // A key of its own signs a valid proof, but not one for this token.
+    const stranger = createDpopKey();
+    const foreign = await stranger.buildDpopProof({ htm: 'PUT', htu: url, accessToken: token });
+    const error = await rejection(
+      resourceServer().verifyRequest(
+        new Request(url, {
+          method: 'PUT',
+          headers: { authorization: `DPoP ${token}`, dpop: foreign },
+        }),
+      ),
+    );
+    expect(error.reason).toMatch(/^dpop/);
   });
 
   it('refuses the same token presented as Bearer', async () => {

@@ -16,6 +16,7 @@ const dist = join(root, 'dist');
 const contract = {
   's2s-auth': [
     'createAuthClient',
+    'createDpopKey',
     'createResourceServer',
     'introspectToken',
     'AuthError',
@@ -26,6 +27,7 @@ const contract = {
   ],
   's2s-auth/client': [
     'createAuthClient',
+    'createDpopKey',
     'AuthError',
     'OAuthError',
     'NetworkError',

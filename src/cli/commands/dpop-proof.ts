@@ -1,5 +1,5 @@
-import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, type JWK } from 'jose';
-import { createAuthClient, type DpopKeyPair } from '../../client.js';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { createDpopKey, type DpopKeyPair } from '../../client.js';
 import {
   flag,
   json,
@@ -38,20 +38,7 @@ Example:
 
 ${exitCodeHelp}`;
 
-/**
- * `buildDpopProof` needs the DPoP key and nothing else of a client: this one never asks for a
- * token, so its endpoint (on the reserved `.invalid` domain) and credentials are never used.
- */
-function proofSigner(dpop: true | DpopKeyPair) {
-  return createAuthClient({
-    tokenEndpoint: 'https://token-endpoint.invalid/token',
-    clientId: 's2s-auth-cli',
-    clientSecret: 'unused',
-    dpop,
-  });
-}
-
-/** `s2s-auth dpop-proof`: `AuthClient.buildDpopProof` with a key from a file or a fresh one. */
+/** `s2s-auth dpop-proof`: `createDpopKey` with a key from a file or a fresh one. */
 export const dpopProofCommand: Command = {
   name: 'dpop-proof',
   summary: 'print a DPoP proof (RFC 9449) for one request',
@@ -80,7 +67,8 @@ export const dpopProofCommand: Command = {
       tokenSource === undefined ? undefined : await inputs.token(tokenSource, 'the access token');
     const nonce = stringOption(parsed, 'nonce');
 
-    const proof = await proofSigner(dpop).buildDpopProof({
+    const key = createDpopKey(dpop);
+    const proof = await key.buildDpopProof({
       htm,
       htu,
       ...(accessToken === undefined ? {} : { accessToken }),
@@ -91,8 +79,7 @@ export const dpopProofCommand: Command = {
       return ExitCode.success;
     }
     const header = decodeProtectedHeader(proof);
-    const jkt = await calculateJwkThumbprint(header.jwk as JWK, 'sha256');
-    io.out(json({ proof, header, claims: decodeJwt(proof), jkt }));
+    io.out(json({ proof, header, claims: decodeJwt(proof), jkt: await key.thumbprint() }));
     return ExitCode.success;
   },
 };

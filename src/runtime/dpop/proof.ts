@@ -96,7 +96,11 @@ async function prepare(source: true | DpopKeyPair): Promise<ReadyKey> {
 }
 
 /** Checks a supplied key pair's shape when the client is created, so mistakes surface early. */
-export function validateDpopOption(value: unknown): true | DpopKeyPair | undefined {
+export function validateDpopOption(
+  value: unknown,
+  where = 'createAuthClient',
+  name = 'dpop',
+): true | DpopKeyPair | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return true;
   if (typeof value === 'object' && value !== null) {
@@ -104,16 +108,16 @@ export function validateDpopOption(value: unknown): true | DpopKeyPair | undefin
     const isKey = (key: unknown) => isCryptoKey(key) || (typeof key === 'object' && key !== null && 'kty' in key);
     if (isKey(privateKey) && isKey(publicKey)) {
       if (!algorithmOf(privateKey as KeyInput)) {
-        throw new TypeError('createAuthClient: `dpop.privateKey` is not an asymmetric signing key');
+        throw new TypeError(`${where}: \`${name}.privateKey\` is not an asymmetric signing key`);
       }
       const { alg } = value as Partial<DpopKeyPair>;
       if (alg !== undefined && !isAsymmetricAlgorithm(alg)) {
-        throw new TypeError('createAuthClient: `dpop.alg` is not a supported asymmetric JWS algorithm');
+        throw new TypeError(`${where}: \`${name}.alg\` is not a supported asymmetric JWS algorithm`);
       }
       return value as DpopKeyPair;
     }
   }
-  throw new TypeError('createAuthClient: `dpop` must be true, false or { privateKey, publicKey }');
+  throw new TypeError(`${where}: \`${name}\` must be true, false or { privateKey, publicKey }`);
 }
 
 export function createDpopSigner(source: true | DpopKeyPair, now: Clock): DpopSigner {
