@@ -23,7 +23,7 @@ export interface DpopKeyPair {
   alg?: AsymmetricAlgorithm;
 }
 
-/** What {@link DpopSigner.proof} needs for one request (RFC 9449 §4.2). */
+/** What a DPoP proof is for: one request (RFC 9449 §4.2). See {@link AuthClient.buildDpopProof}. */
 export interface DpopProofOptions {
   /** The HTTP method of the request, e.g. `POST`. */
   htm: string;

@@ -8,3 +8,4 @@ export type { ReplayStore, MemoryReplayStoreOptions } from './replay-store.js';
 export type { DpopNonceProvider } from './dpop-nonce.js';
 export type { AsymmetricAlgorithm } from './algorithms.js';
 export type { ResourceServerEvent } from './events.js';
+export type { JwksFetchReason } from './jwks-cache.js';
