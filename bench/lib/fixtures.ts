@@ -59,6 +59,7 @@ export interface SigningKey {
  * JWK export holds the key's mutex while it allocates, a garbage collection in that allocation
  * finalises the finished key-generation job, and the job's destructor waits for the same mutex
  * (the process then sits idle forever; `node --gc-interval=50` makes it happen at once).
+ * Node 22 and 24 do not deadlock there.
  */
 const publicKeyEncoding = { type: 'spki', format: 'pem' } as const;
 const privateKeyEncoding = { type: 'pkcs8', format: 'pem' } as const;
