@@ -1,4 +1,6 @@
+import { schemeOf, type SignatureScheme } from '../crypto/algorithms.js';
 import { signCompact } from '../crypto/backend.js';
+import { importJwk } from '../crypto/jwk.js';
 import { base64url, randomId, sha256base64url } from '../shared/base64url.js';
 import {
   algorithmOf,
@@ -87,12 +89,32 @@ async function prepare(source: true | DpopKeyPair): Promise<ReadyKey> {
   }
   const signing = await importSigningKey(source.privateKey, 'dpop.privateKey', source.alg);
   const jwk = await publicJwkOf(source.publicKey);
+  // A proof whose header key is not the signer's fails at every server with a vague error;
+  // one test signature here says which option is wrong instead.
+  if (!(await signsFor(signing.alg, signing.key, jwk))) {
+    throw new TypeError('`dpop.publicKey` is not the public key of `dpop.privateKey`');
+  }
   return withHeader({
     alg: signing.alg,
     key: signing.key,
     jwk,
     thumbprint: await thumbprintOf(jwk),
   });
+}
+
+/**
+ * Whether a signature by `privateKey` verifies with the public key `jwk`. WebCrypto directly,
+ * in both builds: both keys are `CryptoKey`s, and this runs once per key pair.
+ */
+async function signsFor(alg: AsymmetricAlgorithm, privateKey: CryptoKey, jwk: PublicJwk): Promise<boolean> {
+  const { params } = schemeOf(alg) as SignatureScheme;
+  const data = new Uint8Array(32);
+  try {
+    const publicKey = await importJwk(jwk, alg, 'verify');
+    return await crypto.subtle.verify(params, publicKey, await crypto.subtle.sign(params, privateKey, data), data);
+  } catch {
+    return false;
+  }
 }
 
 /** Checks a supplied key pair's shape when the client is created, so mistakes surface early. */

@@ -81,6 +81,20 @@ describe('buildDpopProof', () => {
     expect(() => dpopClient(dpop)).toThrow(/`dpop\.alg`/);
   });
 
+  it('refuses a public key that is not the private key\'s, before any proof leaves', async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    const other = await generateKeyPair('ES256', { extractable: true });
+    const ed = await generateKeyPair('EdDSA', { extractable: true });
+    for (const publicKey of [other.publicKey, await exportJWK(other.publicKey), await exportJWK(ed.publicKey)]) {
+      const { auth, fetch } = dpopClient({ privateKey: pair.privateKey, publicKey });
+      const error = await auth.buildDpopProof({ htm: 'GET', htu: 'https://a.example/' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as Error).message).toBe('`dpop.publicKey` is not the public key of `dpop.privateKey`');
+      await expect(auth.getToken()).rejects.toThrow(TypeError);
+      expect(fetch.seen).toHaveLength(0);
+    }
+  });
+
   it('throws TypeError when DPoP is off', async () => {
     const { auth } = dpopClient(false);
     await expect(auth.buildDpopProof({ htm: 'GET', htu: 'https://a.example/' })).rejects.toThrow(TypeError);
