@@ -1,9 +1,12 @@
 import { resolve } from 'node:path';
 import { defineConfig, type Options } from 'tsup';
 
-const dependencies = ['jose', 'zod', 'openapi-fetch'];
-/** Optional peers: each is imported only by the entry point named after it. */
-const peers = ['ioredis', 'hono', 'express', 'fastify', '@opentelemetry/api'];
+const dependencies = ['jose', 'openapi-fetch'];
+/**
+ * Optional peers: each is imported only by the entry point that needs it (zod by
+ * `s2s-auth/schemas`, the others by the adapter named after them).
+ */
+const peers = ['ioredis', 'hono', 'express', 'fastify', '@opentelemetry/api', 'zod'];
 
 /**
  * The library entry points: `s2s-auth`, `s2s-auth/client`, `s2s-auth/server`, the adapters and

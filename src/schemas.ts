@@ -3,7 +3,8 @@
  * from the same `openapi.yaml` as the SDK's own checks, for services that read IdP documents
  * themselves. `zTokenResponse`, `zAuthorizationServerMetadata`, `zOpenIdProviderMetadata`,
  * `zJsonWebKeySet`, `zIntrospectionResponse`, `zOAuthErrorResponse` and the rest. The SDK's
- * other entry points do not use zod; only this one loads it.
+ * other entry points do not use zod; only this one loads it, and it needs `zod` 4 installed
+ * beside the package (an optional peer dependency).
  *
  * @example
  * ```ts

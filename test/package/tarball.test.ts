@@ -38,16 +38,17 @@ interface PackedFile {
 }
 
 /**
- * The folders of the package's dependencies and theirs, as installed here: a dependency nested
- * under the package that needs it wins over one at the top of node_modules.
+ * The folders of the package's dependencies and theirs, as installed here, and of the optional
+ * peers the consumer uses (zod, for `s2s-auth/schemas`), as a user would add them: a dependency
+ * nested under the package that needs it wins over one at the top of node_modules.
  */
-async function dependencyFolders(): Promise<string[]> {
+async function dependencyFolders(peers: readonly string[]): Promise<string[]> {
   const folders = new Set<string>();
-  const visit = async (from: string) => {
+  const visit = async (from: string, extra: readonly string[] = []) => {
     const manifest = JSON.parse(await readFile(join(from, 'package.json'), 'utf8')) as {
       dependencies?: Record<string, string>;
     };
-    for (const name of Object.keys(manifest.dependencies ?? {})) {
+    for (const name of [...Object.keys(manifest.dependencies ?? {}), ...extra]) {
       const nested = join(from, 'node_modules', name);
       const folder = existsSync(nested) ? nested : join(root, 'node_modules', name);
       if (folders.has(folder)) continue;
@@ -55,7 +56,7 @@ async function dependencyFolders(): Promise<string[]> {
       await visit(folder);
     }
   };
-  await visit(root);
+  await visit(root, peers);
   return [...folders];
 }
 
@@ -86,7 +87,7 @@ beforeAll(async () => {
   );
   const dependencies = await run(
     'npm',
-    ['pack', '--json', '--pack-destination', work, ...(await dependencyFolders())],
+    ['pack', '--json', '--pack-destination', work, ...(await dependencyFolders(['zod']))],
     { cwd: root, env: npmEnv },
   );
   const tarballs = [result, ...(JSON.parse(dependencies.stdout) as { filename: string }[])].map(
