@@ -15,22 +15,48 @@ export type AsymmetricAlgorithm =
   | 'PS384'
   | 'PS512';
 
-const asymmetric = new Set<string>([
-  'EdDSA',
-  'Ed25519',
-  'ES256',
-  'ES384',
-  'ES512',
+/**
+ * Every asymmetric JWS algorithm the SDK supports, in the order a resource server advertises
+ * them. Symmetric (`HS*`) and unsecured (`none`) algorithms are absent on purpose: a verifier
+ * that accepts them can be fooled into using a public key as an HMAC secret (RFC 8725 §2.1,
+ * §3.1). `EdDSA` means Ed25519 here; Ed448 has no WebCrypto support.
+ */
+export const ASYMMETRIC_ALGORITHMS: readonly AsymmetricAlgorithm[] = Object.freeze([
   'RS256',
   'RS384',
   'RS512',
   'PS256',
   'PS384',
   'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
 ]);
 
+const asymmetric = new Set<string>(ASYMMETRIC_ALGORITHMS);
+
+/** An exact lookup: `alg` may come from an attacker, so `__proto__` or `toString` never match. */
 export function isAsymmetricAlgorithm(alg: unknown): alg is AsymmetricAlgorithm {
   return typeof alg === 'string' && asymmetric.has(alg);
+}
+
+/** A JWK `alg` member names the same algorithm as a JWS `alg` (`EdDSA` and `Ed25519` are one). */
+export function sameAlgorithm(jwkAlg: unknown, alg: AsymmetricAlgorithm): boolean {
+  if (jwkAlg === alg) return true;
+  return (jwkAlg === 'EdDSA' || jwkAlg === 'Ed25519') && (alg === 'EdDSA' || alg === 'Ed25519');
+}
+
+/**
+ * Whether a JWK's key type (and curve) suits `alg` (RFC 8725 §3.1): an RSA key is never an ES256
+ * key, a P-256 key never an ES384 key.
+ */
+export function keyFitsAlgorithm(alg: AsymmetricAlgorithm, kty: unknown, crv: unknown): boolean {
+  const scheme = schemeOf(alg);
+  return (
+    scheme !== undefined && kty === scheme.kty && (scheme.crv === undefined || crv === scheme.crv)
+  );
 }
 
 /**

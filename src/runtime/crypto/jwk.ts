@@ -1,7 +1,13 @@
 // JSON Web Keys (RFC 7517) into WebCrypto keys, and their RFC 7638 thumbprints. Shared by both
 // crypto backends: keys are WebCrypto `CryptoKey`s everywhere, the Node backend only takes the
 // `KeyObject` behind one when it first signs or verifies with it.
-import { keyFits, schemeOf, type AsymmetricAlgorithm } from './algorithms.js';
+import {
+  keyFits,
+  keyFitsAlgorithm,
+  sameAlgorithm,
+  schemeOf,
+  type AsymmetricAlgorithm,
+} from './algorithms.js';
 import { sha256Base64url } from './backend.js';
 
 /** An RSA, EC or OKP public key, key material only (RFC 7518 §6.2.1, §6.3.1; RFC 8037 §2). */
@@ -103,13 +109,12 @@ export async function importJwk(
   const scheme = schemeOf(alg);
   if (scheme === undefined) throw new TypeError(`${String(alg)} is not a supported algorithm`);
   const { kty, crv, alg: jwkAlg, use, key_ops: keyOps } = jwk;
-  if (kty !== scheme.kty || (scheme.crv !== undefined && crv !== scheme.crv)) {
+  if (!keyFitsAlgorithm(alg, kty, crv)) {
     const needs = scheme.crv === undefined ? scheme.kty : `${scheme.kty} with crv ${scheme.crv}`;
     throw new TypeError(`the JWK does not fit ${alg}, which needs kty ${needs}`);
   }
   // `EdDSA` and `Ed25519` name the same algorithm here (RFC 8037 §3.1, RFC 9864).
-  const edwards = (name: unknown) => name === 'EdDSA' || name === 'Ed25519';
-  if (jwkAlg !== undefined && jwkAlg !== alg && !(edwards(jwkAlg) && edwards(alg))) {
+  if (jwkAlg !== undefined && !sameAlgorithm(jwkAlg, alg)) {
     throw new TypeError(`the JWK names another algorithm than ${alg} (\`alg\`)`);
   }
   if (use !== undefined && use !== 'sig') {
