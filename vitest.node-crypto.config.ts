@@ -39,6 +39,9 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     maxWorkers: 2,
+    // The JSON report feeds the one-line summary of `npm test` (scripts/test-summary.mjs).
+    reporters: ['default', 'json'],
+    outputFile: { json: '.test-results/node-crypto.json' },
     // Lets a test tell which backend it is meant to run against.
     env: { S2S_AUTH_CRYPTO_BACKEND: 'node' },
   },
