@@ -22,6 +22,7 @@ const entryPoints = {
   fastify: 'src/fastify.ts',
   otel: 'src/otel.ts',
   schemas: 'src/schemas.ts',
+  testing: 'src/testing.ts',
 } as const;
 
 type EsbuildPlugin = NonNullable<Options['esbuildPlugins']>[number];

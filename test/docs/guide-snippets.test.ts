@@ -5,7 +5,7 @@
  * `token`, …) are declared once, globally, with their real types.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,8 @@ const context = `
 declare const auth: import('s2s-auth/client').AuthClient;
 declare const createAuthClient: typeof import('s2s-auth/client').createAuthClient;
 declare const server: import('s2s-auth/server').ResourceServer;
+declare const resourceServer: import('s2s-auth/server').ResourceServer;
+declare const idp: import('s2s-auth/testing').TestIssuer;
 declare const result: import('s2s-auth/server').IntrospectionResult;
 declare const request: Request;
 declare const token: string;
@@ -57,6 +59,8 @@ describe('the code in the guides', () => {
     expect(snippets.length).toBeGreaterThan(10);
 
     await writeFile(join(directory, 'context.d.ts'), context);
+    // Snippets import frameworks (`hono`) as an application would: from its node_modules.
+    await symlink(join(root, 'node_modules'), join(directory, 'node_modules'), 'dir');
     await writeFile(join(directory, 'package.json'), '{ "type": "module" }\n');
     await writeFile(
       join(directory, 'tsconfig.json'),
@@ -75,6 +79,10 @@ describe('the code in the guides', () => {
             's2s-auth': [join(root, 'src', 'index.ts')],
             's2s-auth/client': [join(root, 'src', 'client.ts')],
             's2s-auth/server': [join(root, 'src', 'server.ts')],
+            's2s-auth/testing': [join(root, 'src', 'testing.ts')],
+            's2s-auth/hono': [join(root, 'src', 'hono.ts')],
+            's2s-auth/express': [join(root, 'src', 'express.ts')],
+            's2s-auth/fastify': [join(root, 'src', 'fastify.ts')],
           },
         },
         include: ['*.ts'],

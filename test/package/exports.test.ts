@@ -43,6 +43,7 @@ const contract = {
     'ProtocolError',
     'TokenError',
   ],
+  's2s-auth/testing': ['createTestIssuer', 'createDpopKey'],
   's2s-auth/schemas': [
     'zAuthorizationServerMetadata',
     'zOpenIdProviderMetadata',
@@ -98,10 +99,34 @@ describe('package exports', () => {
   });
 
   it('ships type declarations for both module systems', () => {
-    for (const entry of ['index', 'client', 'server', 'schemas']) {
+    for (const entry of ['index', 'client', 'server', 'schemas', 'testing']) {
       expect(existsSync(join(dist, `${entry}.d.ts`))).toBe(true);
       expect(existsSync(join(dist, `${entry}.d.cts`))).toBe(true);
     }
+  });
+
+  it('mints a token with s2s-auth/testing that s2s-auth/server verifies, from ESM and from require()', async () => {
+    const program = (load: string) => `${load}
+       (async () => {
+         const idp = await createTestIssuer({ audience: 'https://api.test' });
+         const server = createResourceServer({ issuer: idp.issuer, audience: 'https://api.test', fetch: idp.fetch });
+         const claims = await server.verifyToken(await idp.mintAccessToken({ scope: 'a' }));
+         console.log(claims.scope);
+       })();`;
+    const esm = await node([
+      '--input-type=module',
+      '-e',
+      program(
+        `import { createTestIssuer } from 's2s-auth/testing'; import { createResourceServer } from 's2s-auth/server';`,
+      ),
+    ]);
+    const cjs = await node([
+      '-e',
+      program(
+        `const { createTestIssuer } = require('s2s-auth/testing'); const { createResourceServer } = require('s2s-auth/server');`,
+      ),
+    ]);
+    expect([esm.trim(), cjs.trim()]).toEqual(['a', 'a']);
   });
 
   it('validates an IdP document with the zod schemas of s2s-auth/schemas', async () => {

@@ -108,7 +108,7 @@ describe('npm pack', () => {
 
   it('ships the built entry points, their types, the CLI and the documents', () => {
     const expected = ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/cli.js'];
-    for (const entry of ['index', 'client', 'server', 'schemas']) {
+    for (const entry of ['index', 'client', 'server', 'schemas', 'testing']) {
       expected.push(
         `dist/${entry}.js`,
         `dist/${entry}.cjs`,
