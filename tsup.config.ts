@@ -75,7 +75,7 @@ export default defineConfig([
     sourcemap: true,
     // The configs build at once into dist/: this one empties it, except for the CLI's files and
     // the Node build.
-    clean: ['!cli.js', '!cli.js.map', '!node', '!node/**'],
+    clean: ['!cli.js', '!cli.js.map', '!dev-idp.js', '!dev-idp.js.map', '!node', '!node/**'],
     // Shared chunks keep `s2s-auth/server` free of client code and the other way round.
     splitting: true,
     treeshake: true,
@@ -103,8 +103,9 @@ export default defineConfig([
     esbuildPlugins: [nodeCryptoBackend],
   },
   {
-    // The `s2s-auth` command: Node only, ESM only, not a library entry point.
-    entry: { cli: 'src/cli/main.ts' },
+    // The `s2s-auth` command: Node only, ESM only, not a library entry point. Its dev IdP is
+    // also built on its own, for the demo in examples/.
+    entry: { cli: 'src/cli/main.ts', 'dev-idp': 'src/cli/dev-idp.ts' },
     format: ['esm'],
     dts: false,
     sourcemap: true,
@@ -113,7 +114,8 @@ export default defineConfig([
     treeshake: true,
     target: 'node20',
     platform: 'node',
-    external: dependencies,
+    // oidc-provider, an optional peer, is loaded only by `s2s-auth dev-idp`.
+    external: [...dependencies, 'oidc-provider'],
     banner: { js: '#!/usr/bin/env node' },
     esbuildPlugins: [importLibraryFromDist],
   },

@@ -6,6 +6,13 @@ export interface Io {
   readStdin(): Promise<string>;
   /** Reads a file as UTF-8 text. */
   readFile(path: string): Promise<string>;
+  /**
+   * Creates a file readable by its owner only (mode 600) holding `text`; fails if the file
+   * exists, so a key is never overwritten by accident.
+   */
+  writePrivateFile(path: string, text: string): Promise<void>;
+  /** Resolves when the process is asked to stop (SIGINT or SIGTERM). */
+  untilInterrupted(): Promise<void>;
   /** Writes a line to standard output. */
   out(line: string): void;
   /** Writes a line to standard error. */

@@ -2,8 +2,10 @@ import { inspect } from 'node:util';
 import { AuthError, NetworkError, OAuthError, ProtocolError, TokenError } from '../client.js';
 import { UsageError, type Command } from './command.js';
 import { decodeCommand } from './commands/decode.js';
+import { devIdpCommand } from './commands/dev-idp.js';
 import { dpopProofCommand } from './commands/dpop-proof.js';
 import { introspectCommand } from './commands/introspect.js';
+import { keygenCommand } from './commands/keygen.js';
 import { tokenCommand } from './commands/token.js';
 import { verifyCommand } from './commands/verify.js';
 import { exitCodeHelp, ExitCode } from './exit-codes.js';
@@ -15,6 +17,8 @@ export const commands: readonly Command[] = [
   introspectCommand,
   decodeCommand,
   dpopProofCommand,
+  keygenCommand,
+  devIdpCommand,
 ];
 
 function topLevelHelp(): string {
