@@ -19,6 +19,8 @@ export type {
   StoreOperation,
   TokenSlot,
 } from './runtime/client/auth-client.js';
+export { createM2MClient } from './runtime/client/m2m-client.js';
+export type { M2MClientOptions } from './runtime/client/m2m-client.js';
 export { createDpopKey } from './runtime/dpop/dpop-key.js';
 export type { DpopKey, DpopKeyOptions } from './runtime/dpop/dpop-key.js';
 export { createMemoryStore } from './runtime/shared/store.js';
