@@ -23,11 +23,17 @@ import {
 } from '../transport/resilience.js';
 import type { TokenStore } from '../shared/store.js';
 import { tokenTarget, type ListInput, type TokenTarget } from './cache-key.js';
-import { clientAuthMethods, createClientAuthenticator, type ClientAuthMethod } from './client-auth.js';
+import {
+  clientAuthMethods,
+  createClientAuthenticator,
+  type ClientAssertionAudience,
+  type ClientAuthMethod,
+  type ClientSecretBasicEncoding,
+} from './client-auth.js';
 import { createSharedTokenCache, resolveSharedCache, type StoreOperation } from './shared-token-cache.js';
 import { TokenCache, type CacheEntry } from './token-cache.js';
 
-export type { ClientAuthMethod } from './client-auth.js';
+export type { ClientAssertionAudience, ClientAuthMethod, ClientSecretBasicEncoding } from './client-auth.js';
 export type { DpopKeyPair, DpopProofOptions } from '../dpop/proof.js';
 export type { ListInput } from './cache-key.js';
 export type { CircuitBreakerOptions, RetryOptions } from '../transport/resilience.js';
@@ -45,6 +51,30 @@ export interface AuthClientOptions {
   clientAuth?: ClientAuthMethod;
   /** The private key (CryptoKey or private JWK) for `private_key_jwt` (RFC 7523). */
   privateKey?: KeyInput;
+  /**
+   * The `aud` of `private_key_jwt` assertions: `'issuer'` (the default, as RFC 7523 §3
+   * recommends; the token endpoint when only `tokenEndpoint` is configured), `'token_endpoint'`
+   * (the token endpoint's URL, which Okta's org authorization server and glewlwyd require), or an
+   * absolute URI to send as it is. For `private_key_jwt` only.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7523#section-3
+   * @example
+   * ```ts
+   * createAuthClient({ issuer, clientId, clientAuth: 'private_key_jwt', privateKey, clientAssertionAudience: 'token_endpoint' });
+   * ```
+   */
+  clientAssertionAudience?: ClientAssertionAudience;
+  /**
+   * How `client_secret_basic` puts the id and secret in the `Authorization: Basic` header:
+   * `'form'` (the default) form-encodes each first, as RFC 6749 §2.3.1 requires; `'none'` sends
+   * them as they are (UTF-8), for servers that do not decode them, such as glewlwyd and authentik.
+   * Only an id or secret with characters such as `+ / = %` or a space tells the two apart. For
+   * `client_secret_basic` only.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
+   * @see https://www.rfc-editor.org/rfc/rfc7617#section-2
+   */
+  clientSecretBasicEncoding?: ClientSecretBasicEncoding;
   /** Default scopes: a space-separated string or a list. */
   scope?: ListInput;
   /** Default RFC 8707 resource indicator(s): the audience the token is for. */
@@ -336,6 +366,9 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     clientId,
     clientSecret: secret,
     privateKey: options.privateKey,
+    issuer,
+    assertionAudience: options.clientAssertionAudience,
+    basicEncoding: options.clientSecretBasicEncoding,
     now,
   });
   const signer = config.dpop === undefined ? undefined : createDpopSigner(config.dpop, now);
@@ -369,7 +402,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   /** One attempt: a fresh client assertion and DPoP proof each time (both are single-use). */
   async function sendTokenRequest(call: IdpCall, target: TokenTarget) {
     const { url } = call;
-    const authentication = await authenticator.authenticate(issuer ?? url);
+    const authentication = await authenticator.authenticate(url);
     const headers: Record<string, string> = {
       ...authentication.headers,
       'Content-Type': 'application/x-www-form-urlencoded',

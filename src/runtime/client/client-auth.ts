@@ -20,9 +20,36 @@ export interface ClientAuthentication {
 }
 
 export interface ClientAuthenticator {
-  /** `audience` is the assertion's `aud` for `private_key_jwt`: the issuer, or the endpoint URL. */
-  authenticate(audience: string): Promise<ClientAuthentication>;
+  /**
+   * The credentials for one request to `endpoint` (the URL the request goes to): for
+   * `private_key_jwt`, the assertion's `aud` is chosen from it and the issuer as configured.
+   */
+  authenticate(endpoint: string): Promise<ClientAuthentication>;
 }
+
+/**
+ * The `aud` of a `private_key_jwt` assertion (RFC 7523 §3): `'issuer'` (the default: the
+ * authorization server's issuer identifier, or the token endpoint when only `tokenEndpoint`
+ * is configured), `'token_endpoint'` (the URL of the endpoint the assertion is sent to), or an
+ * absolute URI to send as it is.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7523#section-3
+ */
+export type ClientAssertionAudience = 'issuer' | 'token_endpoint' | (string & {});
+
+/**
+ * How `client_secret_basic` encodes the client id and secret before base64: `'form'` (the
+ * default) form-encodes each as RFC 6749 §2.3.1 requires; `'none'` sends them as they are,
+ * UTF-8, as RFC 7617 does, for servers that do not decode (glewlwyd, authentik). The two
+ * differ only when the id or secret has characters form encoding changes, such as `+ / = %`
+ * or a space.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
+ * @see https://www.rfc-editor.org/rfc/rfc7617#section-2
+ */
+export type ClientSecretBasicEncoding = 'form' | 'none';
+
+const basicEncodings: readonly ClientSecretBasicEncoding[] = ['form', 'none'];
 
 /** Assertions live one minute: long enough for clock skew, short enough to be useless if logged. */
 const assertionLifetimeSeconds = 60;
@@ -41,17 +68,80 @@ async function prepareAssertionKey(privateKey: KeyInput): Promise<AssertionKey> 
   return { signing, header, encodedHeader: base64url(JSON.stringify(header)) };
 }
 
+const where = 'createAuthClient';
+
+/** An absolute URI (RFC 3986 §4.3): a scheme, a colon and something after it. */
+const absoluteUri = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/;
+
+function resolveAudience(
+  value: unknown,
+  method: ClientAuthMethod,
+  issuer: string | undefined,
+): (endpoint: string) => string {
+  if (value !== undefined && method !== 'private_key_jwt') {
+    throw new TypeError(
+      `${where}: \`clientAssertionAudience\` applies to private_key_jwt only, not ${method}`,
+    );
+  }
+  if (value === undefined || value === 'issuer') return (endpoint) => issuer ?? endpoint;
+  if (value === 'token_endpoint') return (endpoint) => endpoint;
+  if (typeof value === 'string' && absoluteUri.test(value)) return () => value;
+  const found = typeof value === 'string' ? `"${value.slice(0, 64)}"` : typeof value;
+  throw new TypeError(
+    `${where}: \`clientAssertionAudience\` must be 'issuer', 'token_endpoint' or an absolute URI, got ${found}`,
+  );
+}
+
+function resolveBasicEncoding(value: unknown, method: ClientAuthMethod): ClientSecretBasicEncoding {
+  if (value === undefined) return 'form';
+  if (method !== 'client_secret_basic') {
+    throw new TypeError(
+      `${where}: \`clientSecretBasicEncoding\` applies to client_secret_basic only, not ${method}`,
+    );
+  }
+  if (!basicEncodings.includes(value as ClientSecretBasicEncoding)) {
+    const found = typeof value === 'string' ? `"${value.slice(0, 32)}"` : typeof value;
+    throw new TypeError(
+      `${where}: \`clientSecretBasicEncoding\` must be 'form' or 'none', got ${found}`,
+    );
+  }
+  return value as ClientSecretBasicEncoding;
+}
+
+/** `Authorization: Basic` over the UTF-8 bytes of `id:secret`, nothing encoded first (RFC 7617 §2). */
+function unencodedBasicCredentials(clientId: string, clientSecret: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(`${clientId}:${clientSecret}`))
+    binary += String.fromCharCode(byte);
+  return `Basic ${btoa(binary)}`;
+}
+
 export function createClientAuthenticator(init: {
   method: ClientAuthMethod;
   clientId: string;
   clientSecret?: string | undefined;
   privateKey?: KeyInput | undefined;
+  /** The configured issuer, when there is one: the default assertion audience. */
+  issuer?: string | undefined;
+  assertionAudience?: ClientAssertionAudience | undefined;
+  basicEncoding?: ClientSecretBasicEncoding | undefined;
   now: Clock;
 }): ClientAuthenticator {
   const { method, clientId, clientSecret, privateKey, now } = init;
+  const audienceFor = resolveAudience(init.assertionAudience, method, init.issuer);
+  const basicEncoding = resolveBasicEncoding(init.basicEncoding, method);
   switch (method) {
     case 'client_secret_basic': {
-      const authorization = basicCredentials(clientId, clientSecret ?? '');
+      // RFC 7617 §2: a user-id cannot hold a colon; unencoded, the server would split there.
+      if (basicEncoding === 'none' && clientId.includes(':')) {
+        throw new TypeError(
+          `${where}: \`clientSecretBasicEncoding: 'none'\` cannot send a \`clientId\` that contains ':'`,
+        );
+      }
+      const authorization =
+        basicEncoding === 'none'
+          ? unencodedBasicCredentials(clientId, clientSecret ?? '')
+          : basicCredentials(clientId, clientSecret ?? '');
       return {
         authenticate: async () => ({ headers: { Authorization: authorization }, body: {} }),
       };
@@ -66,7 +156,7 @@ export function createClientAuthenticator(init: {
     case 'private_key_jwt': {
       let assertionKey: Promise<AssertionKey> | undefined;
       return {
-        async authenticate(audience) {
+        async authenticate(endpoint) {
           assertionKey ??= prepareAssertionKey(privateKey as KeyInput).catch((error: unknown) => {
             assertionKey = undefined;
             throw error;
@@ -78,7 +168,7 @@ export function createClientAuthenticator(init: {
           const claims = {
             iss: clientId,
             sub: clientId,
-            aud: audience,
+            aud: audienceFor(endpoint),
             jti: randomId(16),
             iat,
             exp: iat + assertionLifetimeSeconds,
