@@ -10,8 +10,11 @@
  *   authentik/providers/oauth2/views/token.py (`create_client_credentials_response`).
  * - Header from PyJWT: `alg`, `kid`, `typ: JWT`; HS256 with the client secret when the provider
  *   has no signing key: models.py (`OAuth2Provider.jwt_key`, `encode`).
- * - Token endpoint `/application/o/token/` for every provider; the Basic credential is not
- *   form-decoded: https://docs.goauthentik.io/add-secure-apps/providers/oauth2/client_credentials/
+ * - Token endpoint `/application/o/token/` for every provider. client_credentials authenticates
+ *   a user by `username` + app password, by `client_secret` = base64(`username:token`), or (2024.4+)
+ *   by the provider's own client secret, which makes authentik create a service account:
+ *   https://docs.goauthentik.io/add-secure-apps/providers/oauth2/machine_to_machine/ . The Basic
+ *   credential is not form-decoded (as the real-IdP issue reports; authentik's docs say nothing).
  * - DPoP: ES*, RS*, PS*, no EdDSA: authentik/providers/oauth2/dpop.py (`DPOP_SUPPORTED_ALGS`).
  */
 import type { IdpProfile } from './types.js';
