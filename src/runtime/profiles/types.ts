@@ -57,6 +57,18 @@ export interface ResourceServerProfile {
   issuerTemplate?: { placeholder: string; claim: string };
   /** Issuer spellings accepted besides a configured one, keyed by it (Google). */
   issuerAliases?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Whether a JWK's own `issuer` member, when the key set publishes one, must be one of the
+   * issuers accepted for the token, after the `issuerTemplate` placeholder in the key's `issuer`
+   * is filled from the token's claim (a v1.0 token of tenant T is thus signed by a key whose
+   * `issuer` is `https://login.microsoftonline.com/{tenantid}/v2.0`, filled with T, when that
+   * v2.0 issuer is configured too). Entra's multi-tenant key set (`/common/discovery/v2.0/keys`)
+   * lists keys of several issuers side by side (the `{tenantid}` template and the consumer
+   * tenant `9188040d-…`), and the key's `issuer` is what ties a key to the tenants that may
+   * use it. Default `false`.
+   * @see https://learn.microsoft.com/entra/identity-platform/access-tokens#validate-the-issuer
+   */
+  keyIssuer?: boolean;
 }
 
 /** The client half of a profile: what the token request must look like for this IdP. */
