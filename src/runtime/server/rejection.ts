@@ -12,6 +12,12 @@ export interface RejectionDetails {
   scheme?: ChallengeScheme;
   /** The scope needed, for `insufficient_scope`. */
   scope?: string;
+  /**
+   * What was expected and what was found, for the {@link TokenError}'s message and the
+   * `verification_failed` event only, never for the HTTP answer: it may quote short values
+   * from the token (a `typ`, an `aud`), never the token itself.
+   */
+  detail?: string;
   /** A fresh nonce to hand out with `use_dpop_nonce`. */
   nonce?: string;
   cause?: unknown;
@@ -88,7 +94,7 @@ export function toTokenError(failure: unknown, context: ChallengeContext): Token
     reason,
     status,
     wwwAuthenticate,
-    message: `${subject} rejected (${reason}): ${description}`,
+    message: `${subject} rejected (${reason}): ${details.detail ?? description}`,
     ...(details.nonce === undefined ? {} : { dpopNonce: details.nonce }),
     ...(error === null ? {} : { error, errorDescription: description }),
     ...(details.cause === undefined ? {} : { cause: details.cause }),
