@@ -90,7 +90,56 @@ describe('resolveServiceAuthOptions', () => {
   });
 });
 
+describe('misspelt options', () => {
+  it.each([
+    ['scope', 'scopes', 'orders:read'],
+    ['requiredScopes', 'scopes', ['orders:read']],
+    ['audiences', 'audience', 'https://orders.example.test'],
+    ['trustProxies', 'trustProxy', true],
+    ['public_origin', 'publicOrigin', 'https://api.example.com'],
+    ['resource_server', 'resourceServer', resourceServer],
+  ])('refuses %s and suggests %s', (name, suggestion, value) => {
+    const options = { resourceServer, [name]: value };
+    expect(() => resolveServiceAuthOptions(options)).toThrow(
+      expect.objectContaining({
+        name: 'TypeError',
+        code: 'ERR_UNKNOWN_OPTION',
+        option: name,
+        suggestion,
+        message: `requireServiceAuth: unknown option \`${name}\`; did you mean \`${suggestion}\`?`,
+      }),
+    );
+  });
+
+  it('lists the options when the key is like none of them', () => {
+    expect(() => resolveServiceAuthOptions({ resourceServer, colour: 'blue' })).toThrow(
+      'requireServiceAuth: unknown option `colour`; the options are resourceServer, scopes, audience, publicOrigin, trustProxy',
+    );
+  });
+
+  it('takes an option set to undefined as left out', () => {
+    expect(
+      resolveServiceAuthOptions({
+        resourceServer,
+        scopes: undefined,
+        audience: undefined,
+        publicOrigin: undefined,
+        trustProxy: undefined,
+      }),
+    ).toEqual(resolveServiceAuthOptions({ resourceServer }));
+  });
+});
+
 describe('requireServiceAuth', () => {
+  it.each([
+    ['hono', honoAuth],
+    ['express', expressAuth],
+    ['fastify', fastifyAuth],
+  ] as const)('%s: refuses a misspelt option when it is called', (_name, make) => {
+    const typo = { resourceServer, scope: 'orders:write' } as ServiceAuthOptions;
+    expect(() => make(typo)).toThrow(/unknown option `scope`; did you mean `scopes`\?/);
+  });
+
   it.each([
     ['hono', honoAuth],
     ['express', expressAuth],

@@ -1,17 +1,20 @@
 import * as schemas from '../../generated/schemas.js';
-import { createDpopSigner, validateDpopOption, type DpopKeyPair, type DpopProofOptions } from '../dpop/proof.js';
+import { createDpopSigner, DPOP_PROOF_OPTION_KEYS, validateDpopOption, type DpopKeyPair, type DpopProofOptions } from '../dpop/proof.js';
 import { NetworkError, ProtocolError } from '../errors.js';
 import { emitter } from '../shared/events.js';
 import { isCryptoKey, type KeyInput } from '../shared/keys.js';
 import {
+  optionalBoolean,
   optionalPositiveNumber,
-  requireHttpUrl,
+  optionKeys,
+  rejectUnknownOptions,
   requireString,
   resolveClock,
   resolveFetch,
   type Clock,
   type FetchLike,
 } from '../shared/options.js';
+import { requireHttpUrl } from '../shared/url.js';
 import { createEndpointResolver } from '../transport/discovery.js';
 import { createIdpClient, exchange, parseBody, toOAuthError, type IdpCall } from '../transport/idp-client.js';
 import {
@@ -42,15 +45,15 @@ export type { StoreOperation } from './shared-token-cache.js';
 /** Options of {@link createAuthClient}. */
 export interface AuthClientOptions {
   /** The authorization server's issuer identifier. Required unless `tokenEndpoint` is given. */
-  issuer?: string;
+  issuer?: string | undefined;
   /** The OAuth client id. */
   clientId: string;
   /** The client secret, for `client_secret_basic` and `client_secret_post`. */
-  clientSecret?: string;
+  clientSecret?: string | undefined;
   /** How the client authenticates. Default `'client_secret_basic'`. */
-  clientAuth?: ClientAuthMethod;
+  clientAuth?: ClientAuthMethod | undefined;
   /** The private key (CryptoKey or private JWK) for `private_key_jwt` (RFC 7523). */
-  privateKey?: KeyInput;
+  privateKey?: KeyInput | undefined;
   /**
    * The `aud` of `private_key_jwt` assertions: `'issuer'` (the default, as RFC 7523 §3
    * recommends; the token endpoint when only `tokenEndpoint` is configured), `'token_endpoint'`
@@ -63,7 +66,7 @@ export interface AuthClientOptions {
    * createAuthClient({ issuer, clientId, clientAuth: 'private_key_jwt', privateKey, clientAssertionAudience: 'token_endpoint' });
    * ```
    */
-  clientAssertionAudience?: ClientAssertionAudience;
+  clientAssertionAudience?: ClientAssertionAudience | undefined;
   /**
    * How `client_secret_basic` puts the id and secret in the `Authorization: Basic` header:
    * `'form'` (the default) form-encodes each first, as RFC 6749 §2.3.1 requires; `'none'` sends
@@ -74,44 +77,44 @@ export interface AuthClientOptions {
    * @see https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1
    * @see https://www.rfc-editor.org/rfc/rfc7617#section-2
    */
-  clientSecretBasicEncoding?: ClientSecretBasicEncoding;
+  clientSecretBasicEncoding?: ClientSecretBasicEncoding | undefined;
   /** Default scopes: a space-separated string or a list. */
-  scope?: ListInput;
+  scope?: ListInput | undefined;
   /** Default RFC 8707 resource indicator(s): the audience the token is for. */
-  resource?: ListInput;
+  resource?: ListInput | undefined;
   /**
    * DPoP (RFC 9449): `true` makes an Ed25519 key for this instance on first use; a key pair
    * supplies one. Default `false`.
    */
-  dpop?: boolean | DpopKeyPair;
+  dpop?: boolean | DpopKeyPair | undefined;
   /** The token endpoint; skips discovery. */
-  tokenEndpoint?: string;
+  tokenEndpoint?: string | undefined;
   /** Refresh a cached token this many seconds before it expires. Default 30. */
-  refreshSkewSeconds?: number;
+  refreshSkewSeconds?: number | undefined;
   /** Timeout of each request to the authorization server, in ms. Default 10 000. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** The fetch to use. Default `globalThis.fetch`. */
-  fetch?: FetchLike;
+  fetch?: FetchLike | undefined;
   /** The clock every expiry decision is made on. Default `() => new Date()`. */
-  now?: Clock;
+  now?: Clock | undefined;
   /**
    * Retries of token requests on network errors, 429 and 5xx: exponential backoff with full
    * jitter, `Retry-After` honoured, within a retry budget. `false` turns them off.
    * Default `{ maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 5000 }`.
    */
-  retry?: RetryOptions | false;
+  retry?: RetryOptions | false | undefined;
   /**
    * The circuit breaker of the token endpoint: after `failureThreshold` failures in a row,
    * one probe per `resetTimeoutMs` instead of one request per caller. `false` turns it off.
    * Default `{ failureThreshold: 5, resetTimeoutMs: 30000 }`.
    */
-  circuitBreaker?: CircuitBreakerOptions | false;
+  circuitBreaker?: CircuitBreakerOptions | false | undefined;
   /**
    * Refresh a token that was used recently in the background, `refreshAheadSeconds` before it
    * would be refreshed anyway, so no caller waits for the IdP. Opt-in; timers never keep the
    * process alive and stop on {@link AuthClient.close}. Default `false`.
    */
-  refreshAhead?: boolean | { refreshAheadSeconds?: number };
+  refreshAhead?: boolean | { refreshAheadSeconds?: number | undefined } | undefined;
   /**
    * A token store the instances of a service share, such as `createRedisStore` from
    * `s2s-auth/redis`: a second cache level behind this instance's own. On a miss one instance
@@ -129,17 +132,60 @@ export interface AuthClientOptions {
    * const auth = createAuthClient({ issuer, clientId, clientSecret, cache });
    * ```
    */
-  cache?: TokenStore;
+  cache?: TokenStore | undefined;
   /** Each call to `cache` that takes longer than this counts as failed, in ms. Default 250. */
-  cacheTimeoutMs?: number;
+  cacheTimeoutMs?: number | undefined;
   /**
    * How long an instance's claim to ask the IdP for everyone lasts, in whole seconds: if it
    * dies mid-request, the others go ahead after this. Default `ceil(timeoutMs / 1000) + 5`.
    */
-  cacheLockSeconds?: number;
+  cacheLockSeconds?: number | undefined;
   /** Observability: called for cache hits and misses, fetched tokens and failed refreshes. */
-  onEvent?: (event: AuthClientEvent) => void;
+  onEvent?: ((event: AuthClientEvent) => void) | undefined;
+  /**
+   * Accept plain `http:` for `issuer` and `tokenEndpoint` (and the endpoints discovery finds)
+   * on hosts that are not loopback. Dangerous: the client secret, its assertions and the tokens
+   * travel in the clear, and anyone on the path can answer in the server's name. Loopback
+   * (`localhost`, `127.0.0.0/8`, `[::1]`) is allowed without it, for tests and local IdPs.
+   * Default `false`.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.1
+   * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.2
+   * @see https://www.rfc-editor.org/rfc/rfc8414#section-2
+   */
+  allowInsecureHttp?: boolean | undefined;
 }
+
+/** Every option of {@link AuthClientOptions}; the compiler keeps the list complete. */
+export const AUTH_CLIENT_OPTION_KEYS = optionKeys<AuthClientOptions>()([
+  'issuer',
+  'clientId',
+  'clientSecret',
+  'clientAuth',
+  'privateKey',
+  'clientAssertionAudience',
+  'clientSecretBasicEncoding',
+  'scope',
+  'resource',
+  'dpop',
+  'tokenEndpoint',
+  'refreshSkewSeconds',
+  'timeoutMs',
+  'fetch',
+  'now',
+  'retry',
+  'circuitBreaker',
+  'refreshAhead',
+  'cache',
+  'cacheTimeoutMs',
+  'cacheLockSeconds',
+  'onEvent',
+  'allowInsecureHttp',
+]);
+
+const REFRESH_AHEAD_OPTION_KEYS = optionKeys<
+  Exclude<NonNullable<AuthClientOptions['refreshAhead']>, boolean>
+>()(['refreshAheadSeconds']);
 
 /** Which token an event is about: its scope set and resource set (never the token). */
 export interface TokenSlot {
@@ -177,17 +223,25 @@ export type AuthClientEvent =
 /** Options of {@link AuthClient.getToken}: each one given overrides the client's default. */
 export interface GetTokenOptions {
   /** Scopes for this token instead of the default ones. */
-  scope?: ListInput;
+  scope?: ListInput | undefined;
   /** Resource indicator(s) for this token instead of the default ones. */
-  resource?: ListInput;
+  resource?: ListInput | undefined;
   /** Skip the cache: fetch a new token and replace the cached one. */
-  forceRefresh?: boolean;
+  forceRefresh?: boolean | undefined;
   /**
    * Stop waiting: the call rejects with a `NetworkError`. A token request other callers share
    * goes on for them.
    */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
+
+/** Every option of {@link GetTokenOptions}; the compiler keeps the list complete. */
+const GET_TOKEN_OPTION_KEYS = optionKeys<GetTokenOptions>()([
+  'scope',
+  'resource',
+  'forceRefresh',
+  'signal',
+]);
 
 /** An access token as the client hands it out (RFC 6749 §5.1). */
 export interface AccessToken {
@@ -246,11 +300,15 @@ function challengeError(header: string | null): string | undefined {
 }
 
 function validateOptions(options: AuthClientOptions) {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options are required`);
+  rejectUnknownOptions(options, AUTH_CLIENT_OPTION_KEYS, where);
   const clientId = requireString(options.clientId, 'clientId', where);
-  const issuer = options.issuer === undefined ? undefined : requireHttpUrl(options.issuer, 'issuer', where);
+  const allowInsecureHttp = optionalBoolean(options.allowInsecureHttp, 'allowInsecureHttp', where, false);
+  const urls = { allowInsecureHttp };
+  const issuer = options.issuer === undefined ? undefined : requireHttpUrl(options.issuer, 'issuer', where, urls);
   const tokenEndpoint =
-    options.tokenEndpoint === undefined ? undefined : requireHttpUrl(options.tokenEndpoint, 'tokenEndpoint', where);
+    options.tokenEndpoint === undefined
+      ? undefined
+      : requireHttpUrl(options.tokenEndpoint, 'tokenEndpoint', where, urls);
   if (issuer === undefined && tokenEndpoint === undefined) {
     throw new TypeError(`${where}: \`issuer\` is required unless \`tokenEndpoint\` is given`);
   }
@@ -270,6 +328,7 @@ function validateOptions(options: AuthClientOptions) {
     clientId,
     issuer,
     tokenEndpoint,
+    allowInsecureHttp,
     clientAuth,
     dpop: validateDpopOption(options.dpop),
     refreshSkewSeconds: optionalPositiveNumber(options.refreshSkewSeconds, 'refreshSkewSeconds', where, 30, {
@@ -291,6 +350,7 @@ function resolveRefreshAhead(value: AuthClientOptions['refreshAhead']): number |
   if (value === undefined || value === false) return undefined;
   if (value === true) return 30_000;
   if (typeof value === 'object' && value !== null) {
+    rejectUnknownOptions(value, REFRESH_AHEAD_OPTION_KEYS, where, 'refreshAhead');
     return optionalPositiveNumber(value.refreshAheadSeconds, 'refreshAhead.refreshAheadSeconds', where, 30) * 1000;
   }
   throw new TypeError(`${where}: \`refreshAhead\` must be a boolean or { refreshAheadSeconds }`);
@@ -537,6 +597,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   function getToken(options: GetTokenOptions = {}): Promise<AccessToken> {
     let target: TokenTarget;
     try {
+      rejectUnknownOptions(options, GET_TOKEN_OPTION_KEYS, 'getToken');
       target =
         options.scope === undefined && options.resource === undefined
           ? defaults
@@ -562,6 +623,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   }
 
   async function buildDpopProof(proofOptions: DpopProofOptions): Promise<string> {
+    rejectUnknownOptions(proofOptions, DPOP_PROOF_OPTION_KEYS, 'buildDpopProof');
     if (!signer) throw new TypeError('buildDpopProof: DPoP is off for this client (set `dpop`)');
     return signer.proof(proofOptions);
   }

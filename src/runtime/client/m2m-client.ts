@@ -1,6 +1,11 @@
 import { applyAliases } from '../shared/aliases.js';
-import type { FetchLike } from '../shared/options.js';
-import { createAuthClient, type AuthClient, type AuthClientOptions } from './auth-client.js';
+import { rejectUnknownOptions, type FetchLike } from '../shared/options.js';
+import {
+  AUTH_CLIENT_OPTION_KEYS,
+  createAuthClient,
+  type AuthClient,
+  type AuthClientOptions,
+} from './auth-client.js';
 
 /**
  * {@link createAuthClient}'s options under the names of the products s2s-auth grew from:
@@ -16,6 +21,11 @@ export type M2MClientOptions = AuthClientOptions & {
 
 /** The option names {@link createM2MClient} also takes, and the options they stand for. */
 export const AUTH_CLIENT_ALIASES = { defaultScope: 'scope', fetchImpl: 'fetch' } as const;
+
+const M2M_CLIENT_OPTION_KEYS: readonly string[] = Object.freeze([
+  ...AUTH_CLIENT_OPTION_KEYS,
+  ...Object.keys(AUTH_CLIENT_ALIASES),
+]);
 
 /**
  * {@link createAuthClient} under the name a team migrating from an `M2MClient` knows, with
@@ -36,5 +46,6 @@ export const AUTH_CLIENT_ALIASES = { defaultScope: 'scope', fetchImpl: 'fetch' }
  * ```
  */
 export function createM2MClient(options: M2MClientOptions): AuthClient {
+  rejectUnknownOptions(options, M2M_CLIENT_OPTION_KEYS, 'createM2MClient');
   return createAuthClient(applyAliases(options, AUTH_CLIENT_ALIASES, 'createM2MClient'));
 }

@@ -1,11 +1,20 @@
-import { resolveClock, type Clock } from '../shared/options.js';
-import { createDpopSigner, validateDpopOption, type DpopKeyPair, type DpopProofOptions } from './proof.js';
+import { optionKeys, rejectUnknownOptions, resolveClock, type Clock } from '../shared/options.js';
+import {
+  createDpopSigner,
+  DPOP_PROOF_OPTION_KEYS,
+  validateDpopOption,
+  type DpopKeyPair,
+  type DpopProofOptions,
+} from './proof.js';
 
 /** Options of {@link createDpopKey}. */
 export interface DpopKeyOptions {
   /** The clock for the proofs' `iat`. Default `() => new Date()`. */
-  now?: Clock;
+  now?: Clock | undefined;
 }
+
+/** Every option of {@link DpopKeyOptions}; the compiler keeps the list complete. */
+const DPOP_KEY_OPTION_KEYS = optionKeys<DpopKeyOptions>()(['now']);
 
 /**
  * A DPoP key and the proofs of possession it signs (RFC 9449), without a token client: for a
@@ -50,13 +59,17 @@ export function createDpopKey(
   key: true | DpopKeyPair = true,
   options: DpopKeyOptions = {},
 ): DpopKey {
+  rejectUnknownOptions(options, DPOP_KEY_OPTION_KEYS, 'createDpopKey');
   const source = validateDpopOption(key, 'createDpopKey', 'key');
   if (source === undefined) {
     throw new TypeError('createDpopKey: `key` must be true or { privateKey, publicKey }');
   }
   const signer = createDpopSigner(source, resolveClock(options.now, 'createDpopKey'));
   return {
-    buildDpopProof: (proofOptions) => signer.proof(proofOptions),
+    buildDpopProof: async (proofOptions) => {
+      rejectUnknownOptions(proofOptions, DPOP_PROOF_OPTION_KEYS, 'buildDpopProof');
+      return signer.proof(proofOptions);
+    },
     thumbprint: () => signer.thumbprint(),
   };
 }

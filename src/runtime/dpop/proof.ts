@@ -13,7 +13,8 @@ import {
   type KeyInput,
   type PublicJwk,
 } from '../shared/keys.js';
-import { epochSeconds, type Clock } from '../shared/options.js';
+import { epochSeconds, optionKeys, rejectUnknownOptions, type Clock } from '../shared/options.js';
+import { parseHttpUrl } from '../shared/url.js';
 
 /**
  * A DPoP key pair supplied by the caller: WebCrypto keys or JWKs. The algorithm comes from the
@@ -22,8 +23,11 @@ import { epochSeconds, type Clock } from '../shared/options.js';
 export interface DpopKeyPair {
   privateKey: KeyInput;
   publicKey: KeyInput;
-  alg?: AsymmetricAlgorithm;
+  alg?: AsymmetricAlgorithm | undefined;
 }
+
+/** Every member of {@link DpopKeyPair}; the compiler keeps the list complete. */
+const DPOP_KEY_PAIR_KEYS = optionKeys<DpopKeyPair>()(['privateKey', 'publicKey', 'alg']);
 
 /** What a DPoP proof is for: one request (RFC 9449 §4.2). See {@link AuthClient.buildDpopProof}. */
 export interface DpopProofOptions {
@@ -32,10 +36,18 @@ export interface DpopProofOptions {
   /** The request URL; query and fragment are dropped. */
   htu: string;
   /** The access token the request carries: adds `ath`. */
-  accessToken?: string;
+  accessToken?: string | undefined;
   /** A nonce the server handed out with `DPoP-Nonce`. */
-  nonce?: string;
+  nonce?: string | undefined;
 }
+
+/** Every option of {@link DpopProofOptions}; the compiler keeps the list complete. */
+export const DPOP_PROOF_OPTION_KEYS = optionKeys<DpopProofOptions>()([
+  'htm',
+  'htu',
+  'accessToken',
+  'nonce',
+]);
 
 /** Signs DPoP proofs with one key. The key is made or imported on first use. */
 export interface DpopSigner {
@@ -63,15 +75,8 @@ const methodToken = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** The `htu` of a proof: the absolute http(s) URL without query and fragment (RFC 9449 §4.2). */
 export function proofTargetUri(htu: string): string {
-  let url: URL;
-  try {
-    url = new URL(htu);
-  } catch {
-    throw new TypeError('buildDpopProof: `htu` must be an absolute http(s) URL');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new TypeError('buildDpopProof: `htu` must be an absolute http(s) URL');
-  }
+  const url = typeof htu === 'string' ? parseHttpUrl(htu) : undefined;
+  if (url === undefined) throw new TypeError('buildDpopProof: `htu` must be an absolute http(s) URL');
   url.search = '';
   url.hash = '';
   return url.href;
@@ -126,6 +131,7 @@ export function validateDpopOption(
   if (value === undefined || value === false) return undefined;
   if (value === true) return true;
   if (typeof value === 'object' && value !== null) {
+    rejectUnknownOptions(value, DPOP_KEY_PAIR_KEYS, where, name);
     const { privateKey, publicKey } = value as Partial<DpopKeyPair>;
     const isKey = (key: unknown) => isCryptoKey(key) || (typeof key === 'object' && key !== null && 'kty' in key);
     if (isKey(privateKey) && isKey(publicKey)) {

@@ -1,11 +1,14 @@
 import * as schemas from '../../generated/schemas.js';
 import {
+  optionalBoolean,
   optionalPositiveNumber,
-  requireHttpUrl,
+  optionKeys,
+  rejectUnknownOptions,
   requireString,
   resolveFetch,
   type FetchLike,
 } from '../shared/options.js';
+import { requireHttpUrl } from '../shared/url.js';
 import { discover, type AuthorizationServerMetadata, type EndpointName } from '../transport/discovery.js';
 import { basicCredentials } from '../transport/form.js';
 import {
@@ -23,36 +26,71 @@ export type TokenEndpointClientAuth = 'client_secret_basic' | 'client_secret_pos
 
 interface CallerOptions {
   /** The issuer; its discovery document names the endpoint. */
-  issuer?: string;
+  issuer?: string | undefined;
   /** The caller's client id. */
   clientId: string;
   /** The caller's client secret. */
   clientSecret: string;
   /** How to send the credentials. Default `'client_secret_basic'`. */
-  clientAuth?: TokenEndpointClientAuth;
+  clientAuth?: TokenEndpointClientAuth | undefined;
   /** The token in question. */
   token: string;
   /** `'access_token'` or `'refresh_token'`: a hint to the server, nothing more. */
-  tokenTypeHint?: string;
+  tokenTypeHint?: string | undefined;
   /** The fetch to use. Default `globalThis.fetch`. */
-  fetch?: FetchLike;
+  fetch?: FetchLike | undefined;
   /** Timeout of the request (and of discovery), in ms. Default 10 000. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Aborts the request: the call rejects with a `NetworkError`. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
+  /**
+   * Accept plain `http:` for `issuer` and the endpoint (given or discovered) on hosts that are
+   * not loopback. Dangerous: the client secret and the token travel in the clear. Loopback
+   * (`localhost`, `127.0.0.0/8`, `[::1]`) is allowed without it. Default `false`.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.1
+   * @see https://www.rfc-editor.org/rfc/rfc8414#section-2
+   */
+  allowInsecureHttp?: boolean | undefined;
 }
+
+/** Every option of the caller part; the compiler keeps the list complete. */
+const CALLER_OPTION_KEYS = optionKeys<CallerOptions>()([
+  'issuer',
+  'clientId',
+  'clientSecret',
+  'clientAuth',
+  'token',
+  'tokenTypeHint',
+  'fetch',
+  'timeoutMs',
+  'signal',
+  'allowInsecureHttp',
+]);
 
 /** Options of {@link introspectToken}. */
 export interface IntrospectTokenOptions extends CallerOptions {
   /** The introspection endpoint; skips discovery. */
-  introspectionEndpoint?: string;
+  introspectionEndpoint?: string | undefined;
 }
+
+/** Every option of {@link IntrospectTokenOptions}; the compiler keeps the list complete. */
+const INTROSPECT_TOKEN_OPTION_KEYS = optionKeys<IntrospectTokenOptions>()([
+  ...CALLER_OPTION_KEYS,
+  'introspectionEndpoint',
+]);
 
 /** Options of {@link revokeToken}. */
 export interface RevokeTokenOptions extends CallerOptions {
   /** The revocation endpoint; skips discovery. */
-  revocationEndpoint?: string;
+  revocationEndpoint?: string | undefined;
 }
+
+/** Every option of {@link RevokeTokenOptions}; the compiler keeps the list complete. */
+const REVOKE_TOKEN_OPTION_KEYS = optionKeys<RevokeTokenOptions>()([
+  ...CALLER_OPTION_KEYS,
+  'revocationEndpoint',
+]);
 
 /**
  * An RFC 7662 §2.2 introspection response: `active`, and for an active token its claims
@@ -121,34 +159,89 @@ interface Prepared {
   body: { token: string; token_type_hint?: string; client_id?: string; client_secret?: string };
 }
 
-async function prepare(
-  options: CallerOptions,
+/** The caller's options, checked, with defaults filled in. */
+interface ResolvedCallerOptions {
+  clientId: string;
+  clientSecret: string;
+  token: string;
+  clientAuth: TokenEndpointClientAuth;
+  tokenTypeHint: string | undefined;
+  timeoutMs: number;
+  fetch: FetchLike;
+  signal: AbortSignal | undefined;
+  issuer: string | undefined;
+  /** The endpoint option, when given: discovery is skipped. */
+  endpoint: string | undefined;
+  /** Plain `http:` to hosts other than loopback is accepted (for discovered endpoints too). */
+  allowInsecureHttp: boolean;
+}
+
+function resolveCallerOptions(
+  options: unknown,
   where: string,
-  endpoint: EndpointName,
-  explicit: string | undefined,
-  label: string,
-): Promise<Prepared> {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options are required`);
-  const clientId = requireString(options.clientId, 'clientId', where);
-  const clientSecret = requireString(options.clientSecret, 'clientSecret', where);
-  const token = requireString(options.token, 'token', where);
-  const clientAuth = options.clientAuth ?? 'client_secret_basic';
+  known: readonly string[],
+  endpointOption: 'introspectionEndpoint' | 'revocationEndpoint',
+): ResolvedCallerOptions {
+  rejectUnknownOptions(options, known, where);
+  const o = options as Partial<Record<keyof IntrospectTokenOptions | keyof RevokeTokenOptions, unknown>>;
+  const clientId = requireString(o.clientId, 'clientId', where);
+  const clientSecret = requireString(o.clientSecret, 'clientSecret', where);
+  const token = requireString(o.token, 'token', where);
+  const clientAuth = o.clientAuth ?? 'client_secret_basic';
   if (clientAuth !== 'client_secret_basic' && clientAuth !== 'client_secret_post') {
     throw new TypeError(`${where}: \`clientAuth\` must be client_secret_basic or client_secret_post`);
   }
-  if (options.tokenTypeHint !== undefined) requireString(options.tokenTypeHint, 'tokenTypeHint', where);
-  const timeoutMs = optionalPositiveNumber(options.timeoutMs, 'timeoutMs', where, 10_000);
-  const fetch = resolveFetch(options.fetch, where);
+  const tokenTypeHint = o.tokenTypeHint === undefined ? undefined : requireString(o.tokenTypeHint, 'tokenTypeHint', where);
+  const timeoutMs = optionalPositiveNumber(o.timeoutMs, 'timeoutMs', where, 10_000);
+  const fetch = resolveFetch(o.fetch as FetchLike | undefined, where);
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    throw new TypeError(`${where}: \`signal\` must be an AbortSignal`);
+  }
+  const allowInsecureHttp = optionalBoolean(o.allowInsecureHttp, 'allowInsecureHttp', where, false);
+  const urls = { allowInsecureHttp };
+  const explicit = o[endpointOption];
+  const endpoint = explicit === undefined ? undefined : requireHttpUrl(explicit, endpointOption, where, urls);
+  const issuer = o.issuer === undefined ? undefined : requireHttpUrl(o.issuer, 'issuer', where, urls);
+  if (endpoint === undefined && issuer === undefined) {
+    throw new TypeError(`${where}: \`issuer\` or the endpoint URL is required`);
+  }
+  return {
+    clientId,
+    clientSecret,
+    token,
+    clientAuth,
+    tokenTypeHint,
+    timeoutMs,
+    fetch,
+    signal: o.signal,
+    issuer,
+    endpoint,
+    allowInsecureHttp,
+  };
+}
+
+async function prepare(
+  options: unknown,
+  where: string,
+  known: readonly string[],
+  endpoint: EndpointName,
+  label: string,
+): Promise<Prepared> {
+  const resolved = resolveCallerOptions(
+    options,
+    where,
+    known,
+    endpoint === 'introspection_endpoint' ? 'introspectionEndpoint' : 'revocationEndpoint',
+  );
+  const { clientId, clientSecret, token, clientAuth, timeoutMs, fetch } = resolved;
   const client = createIdpClient(fetch);
 
   let url: string;
-  if (explicit !== undefined) {
-    url = requireHttpUrl(explicit, endpoint === 'introspection_endpoint' ? 'introspectionEndpoint' : 'revocationEndpoint', where);
+  if (resolved.endpoint !== undefined) {
+    url = resolved.endpoint;
   } else {
-    if (options.issuer === undefined) {
-      throw new TypeError(`${where}: \`issuer\` or the endpoint URL is required`);
-    }
-    const issuer = requireHttpUrl(options.issuer, 'issuer', where);
+    // resolveCallerOptions makes sure one of the two is given.
+    const issuer = resolved.issuer as string;
     const metadata = await discoverShared(fetch, client, issuer, timeoutMs);
     const published = metadata[endpoint];
     if (typeof published !== 'string') {
@@ -164,15 +257,12 @@ async function prepare(
     Accept: 'application/json',
   };
   const body: Prepared['body'] = { token };
-  if (options.tokenTypeHint !== undefined) body.token_type_hint = options.tokenTypeHint;
+  if (resolved.tokenTypeHint !== undefined) body.token_type_hint = resolved.tokenTypeHint;
   if (clientAuth === 'client_secret_basic') headers.Authorization = basicCredentials(clientId, clientSecret);
   else Object.assign(body, { client_id: clientId, client_secret: clientSecret });
 
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw new TypeError(`${where}: \`signal\` must be an AbortSignal`);
-  }
   return {
-    call: { client, url, endpoint: label, timeoutMs, secrets: [clientSecret, token], signal: options.signal },
+    call: { client, url, endpoint: label, timeoutMs, secrets: [clientSecret, token], signal: resolved.signal },
     headers,
     body,
   };
@@ -204,8 +294,8 @@ export async function introspectToken(options: IntrospectTokenOptions): Promise<
   const { call, headers, body } = await prepare(
     options,
     'introspectToken',
+    INTROSPECT_TOKEN_OPTION_KEYS,
     'introspection_endpoint',
-    options?.introspectionEndpoint,
     'introspection endpoint',
   );
   const answer = await exchange(call, (middleware) =>
@@ -238,8 +328,8 @@ export async function revokeToken(options: RevokeTokenOptions): Promise<void> {
   const { call, headers, body } = await prepare(
     options,
     'revokeToken',
+    REVOKE_TOKEN_OPTION_KEYS,
     'revocation_endpoint',
-    options?.revocationEndpoint,
     'revocation endpoint',
   );
   const answer = await exchange(call, (middleware) =>

@@ -1,5 +1,7 @@
 import { validateAudience, validateScopes } from '../server/options.js';
 import type { ResourceServer } from '../server/resource-server.js';
+import { optionKeys, rejectUnknownOptions } from '../shared/options.js';
+import { parseHttpUrl } from '../shared/url.js';
 
 /**
  * Options of `requireServiceAuth` in `s2s-auth/hono`, `s2s-auth/express` and
@@ -34,23 +36,32 @@ export interface ServiceAuthOptions {
    * left out, the resource server's own apply. A token without one of them is answered 403
    * `insufficient_scope`.
    */
-  scopes?: string | readonly string[];
+  scopes?: string | readonly string[] | undefined;
   /** Expected `aud` on these routes; replaces the resource server's `audience` when given. */
-  audience?: string | readonly string[];
+  audience?: string | readonly string[] | undefined;
   /**
    * The origin clients call, such as `https://api.example.com` (scheme, host and port only):
    * DPoP proofs are checked against it instead of the scheme and `Host` of the request that
    * reached this process. Takes precedence over `trustProxy`.
    */
-  publicOrigin?: string;
+  publicOrigin?: string | undefined;
   /**
    * Read the public scheme and host from `X-Forwarded-Proto` and `X-Forwarded-Host` (the first
    * value of each, falling back to the connection's scheme and `Host` for a header that is
    * absent). Only enable it when a proxy you run sets these headers and strips any the client
    * sent. The framework's own proxy settings are not consulted. Default `false`.
    */
-  trustProxy?: boolean;
+  trustProxy?: boolean | undefined;
 }
+
+/** Every option of {@link ServiceAuthOptions}; the compiler keeps the list complete. */
+const SERVICE_AUTH_OPTION_KEYS = optionKeys<ServiceAuthOptions>()([
+  'resourceServer',
+  'scopes',
+  'audience',
+  'publicOrigin',
+  'trustProxy',
+]);
 
 /** The options, checked once when the middleware is made. */
 export interface ResolvedServiceAuthOptions {
@@ -68,14 +79,9 @@ function validatePublicOrigin(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   const problem = `${WHERE}: \`publicOrigin\` must be an http(s) origin such as 'https://api.example.com' (no path, query or credentials)`;
   if (typeof value !== 'string') throw new TypeError(problem);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new TypeError(problem);
-  }
+  const url = parseHttpUrl(value);
   if (
-    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+    url === undefined ||
     url.username !== '' ||
     url.password !== '' ||
     url.pathname !== '/' ||
@@ -94,6 +100,7 @@ export function resolveServiceAuthOptions(options: unknown): ResolvedServiceAuth
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError(`${WHERE}: options must be an object with at least \`resourceServer\``);
   }
+  rejectUnknownOptions(options, SERVICE_AUTH_OPTION_KEYS, WHERE);
   const o = options as Partial<Record<keyof ServiceAuthOptions, unknown>>;
   const server = o.resourceServer as { verifyRequest?: unknown } | undefined;
   if (typeof server !== 'object' || server === null || typeof server.verifyRequest !== 'function') {

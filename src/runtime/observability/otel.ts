@@ -1,14 +1,18 @@
 import { metrics, trace, type Attributes, type Meter, type Tracer } from '@opentelemetry/api';
 import type { AuthClientEvent } from '../client/auth-client.js';
 import type { ResourceServerEvent } from '../server/events.js';
+import { optionKeys, rejectUnknownOptions } from '../shared/options.js';
 
 /** Options of {@link createOpenTelemetryObserver}. */
 export interface OpenTelemetryObserverOptions {
   /** The meter to record on. Default: `metrics.getMeter('s2s-auth')`. */
-  meter?: Meter;
+  meter?: Meter | undefined;
   /** The tracer for token-request spans. Default: `trace.getTracer('s2s-auth')`. */
-  tracer?: Tracer;
+  tracer?: Tracer | undefined;
 }
+
+/** Every option of {@link OpenTelemetryObserverOptions}; the compiler keeps the list complete. */
+const OBSERVER_OPTION_KEYS = optionKeys<OpenTelemetryObserverOptions>()(['meter', 'tracer']);
 
 /** An `onEvent` listener for both `createAuthClient` and `createResourceServer`. */
 export interface OpenTelemetryObserver {
@@ -40,6 +44,7 @@ export interface OpenTelemetryObserver {
  * ```
  */
 export function createOpenTelemetryObserver(options: OpenTelemetryObserverOptions = {}): OpenTelemetryObserver {
+  rejectUnknownOptions(options, OBSERVER_OPTION_KEYS, 'createOpenTelemetryObserver');
   const meter = options.meter ?? metrics.getMeter('s2s-auth');
   const tracer = options.tracer ?? trace.getTracer('s2s-auth');
   const cache = meter.createCounter('s2s_auth.client.cache', { description: 'getToken calls by cache result' });

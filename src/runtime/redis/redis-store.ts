@@ -1,4 +1,5 @@
 import type { ReplayStore } from '../server/replay-store.js';
+import { optionKeys, rejectUnknownOptions } from '../shared/options.js';
 import type { TokenStore } from '../shared/store.js';
 import { createValueCipher, type ValueCipher } from './value-cipher.js';
 
@@ -62,7 +63,7 @@ export interface RedisClientLike {
  */
 export interface RedisStoreOptions {
   /** Put before every key and the notification channel. Default `'s2s-auth:'`. */
-  prefix?: string;
+  prefix?: string | undefined;
   /**
    * Encrypts the values of `set` and `setIfAbsent` (the cached tokens) with AES-256-GCM: 32
    * random bytes, or an AES-GCM `CryptoKey` that may encrypt and decrypt. Each value gets a
@@ -73,13 +74,20 @@ export interface RedisStoreOptions {
    * a backup, `MONITOR`, a leaked password) can use them until they expire, and anyone who can
    * write it can hand the fleet a token of their choosing.
    */
-  encryptionKey?: Uint8Array | CryptoKey;
+  encryptionKey?: Uint8Array | CryptoKey | undefined;
   /**
    * Hears about problems the store handles itself: a value that did not decrypt (a wrong key,
    * a value moved or tampered with), and errors of the notification connection.
    */
-  onError?: (error: Error) => void;
+  onError?: ((error: Error) => void) | undefined;
 }
+
+/** Every option of {@link RedisStoreOptions}; the compiler keeps the list complete. */
+const REDIS_STORE_OPTION_KEYS = optionKeys<RedisStoreOptions>()([
+  'prefix',
+  'encryptionKey',
+  'onError',
+]);
 
 /**
  * A {@link TokenStore} and `ReplayStore` on Redis, made by {@link createRedisStore}.
@@ -160,8 +168,7 @@ export function createRedisStore(
   ) {
     throw new TypeError(`${where}: \`redis\` must be an ioredis client (Redis or Cluster)`);
   }
-  if (typeof options !== 'object' || options === null)
-    throw new TypeError(`${where}: options must be an object`);
+  rejectUnknownOptions(options, REDIS_STORE_OPTION_KEYS, where);
   const prefix = options.prefix ?? 's2s-auth:';
   if (typeof prefix !== 'string') throw new TypeError(`${where}: \`prefix\` must be a string`);
   const { onError } = options;

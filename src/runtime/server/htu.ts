@@ -1,3 +1,5 @@
+import { parseHttpUrl } from '../shared/url.js';
+
 const unreserved = /[A-Za-z0-9\-._~]/;
 
 /** RFC 3986 §6.2.2.1–2: percent-encodings in upper case, and unreserved characters decoded. */
@@ -19,13 +21,7 @@ export function normaliseHtu(value: string): string | undefined {
   // The URL parser would quietly strip whitespace and control characters; a proof carrying
   // them is refused instead.
   if (/[\u0000-\u0020\u007f]/.test(value)) return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
-  if (url.username !== '' || url.password !== '') return undefined;
+  const url = parseHttpUrl(value);
+  if (url === undefined || url.username !== '' || url.password !== '') return undefined;
   return `${url.protocol}//${url.host}${normalisePercentEncoding(url.pathname)}`;
 }

@@ -1,13 +1,16 @@
 import { emitter } from '../shared/events.js';
 import type { ResourceServerEvent } from './events.js';
 import {
+  optionalBoolean,
   optionalPositiveNumber,
-  requireHttpUrl,
+  optionKeys,
+  rejectUnknownOptions,
   resolveClock,
   resolveFetch,
   type Clock,
   type FetchLike,
 } from '../shared/options.js';
+import { requireHttpUrl } from '../shared/url.js';
 import {
   ASYMMETRIC_ALGORITHMS,
   validateAlgorithms,
@@ -32,21 +35,33 @@ import { createMemoryReplayStore, type ReplayStore } from './replay-store.js';
  */
 export interface ResourceServerDpopOptions {
   /** Refuse Bearer tokens: every request must be DPoP-bound. Default `false`. */
-  required?: boolean;
+  required?: boolean | undefined;
   /** Algorithms a proof may use; asymmetric only. Default: every supported one. */
-  algorithms?: readonly AsymmetricAlgorithm[];
+  algorithms?: readonly AsymmetricAlgorithm[] | undefined;
   /**
    * How old a proof's `iat` may be, in seconds (RFC 9449 §11.1). Default `60`. A proof may be
    * at most `clockToleranceSeconds` in the future.
    */
-  iatWindowSeconds?: number;
+  iatWindowSeconds?: number | undefined;
   /**
    * Require server-issued nonces (RFC 9449 §9). `true` keeps a random nonce in memory and
    * rotates it every 300 s; `{ lifetimeSeconds }` sets the rotation; a {@link DpopNonceProvider}
    * brings your own (needed when several instances must agree). Default: no nonce.
    */
-  nonce?: boolean | { lifetimeSeconds?: number } | DpopNonceProvider;
+  nonce?: boolean | { lifetimeSeconds?: number | undefined } | DpopNonceProvider | undefined;
 }
+
+/** Every option of {@link ResourceServerDpopOptions}; the compiler keeps the list complete. */
+const DPOP_OPTION_KEYS = optionKeys<ResourceServerDpopOptions>()([
+  'required',
+  'algorithms',
+  'iatWindowSeconds',
+  'nonce',
+]);
+
+const NONCE_OPTION_KEYS = optionKeys<{ lifetimeSeconds?: number | undefined }>()([
+  'lifetimeSeconds',
+]);
 
 /**
  * Options of {@link createResourceServer}. Only `issuer` is required; setting `audience` is
@@ -67,60 +82,93 @@ export interface ResourceServerOptions {
   /** The issuer identifier; tokens' `iss` must equal it exactly. Endpoints are discovered from it. */
   issuer: string;
   /** Expected `aud`: the token must name at least one of these. Default: `aud` is not checked. */
-  audience?: string | readonly string[];
+  audience?: string | readonly string[] | undefined;
   /** Leeway for `exp`, `nbf` and `iat`, in seconds. Default `30`. */
-  clockToleranceSeconds?: number;
+  clockToleranceSeconds?: number | undefined;
   /**
    * Algorithms an access token may be signed with. Asymmetric only: `none` and `HS*` are a
    * `TypeError` here and never accepted. Default: RS256–512, PS256–512, ES256–512, EdDSA, Ed25519.
    */
-  algorithms?: readonly AsymmetricAlgorithm[];
+  algorithms?: readonly AsymmetricAlgorithm[] | undefined;
   /** The JWKS URL; skips discovery. Default: `jwks_uri` from discovery. */
-  jwksUri?: string;
+  jwksUri?: string | undefined;
   /**
    * Scopes every token must grant (space-separated string or array). A call's own
    * `requiredScopes` replaces these. Default: none.
    */
-  requiredScopes?: string | readonly string[];
+  requiredScopes?: string | readonly string[] | undefined;
   /**
    * Required JWS `typ` (RFC 9068 §4: `at+jwt`; `application/at+jwt` is the same). `false` skips
    * the check for issuers that do not follow RFC 9068; then set `audience`, or an ID token from
    * the same issuer would pass. Default `'at+jwt'`.
    */
-  typ?: string | false;
+  typ?: string | false | undefined;
   /** Used for discovery and the key set. Default: `globalThis.fetch`. */
-  fetch?: FetchLike;
+  fetch?: FetchLike | undefined;
   /** The clock of every time decision. Default: `() => new Date()`. */
-  now?: Clock;
+  now?: Clock | undefined;
   /** Where DPoP proof `jti`s are remembered. Default: {@link createMemoryReplayStore} on `now`. */
-  replayStore?: ReplayStore;
+  replayStore?: ReplayStore | undefined;
   /**
    * Observability: told about key-set fetches and refused tokens (with the reason, never the
    * token). A listener that throws is ignored.
    */
-  onEvent?: (event: ResourceServerEvent) => void;
+  onEvent?: ((event: ResourceServerEvent) => void) | undefined;
   /** DPoP settings. */
-  dpop?: ResourceServerDpopOptions;
+  dpop?: ResourceServerDpopOptions | undefined;
   /** A key set this old (seconds) is fetched again before use. Default `600`. */
-  jwksCacheMaxAgeSeconds?: number;
+  jwksCacheMaxAgeSeconds?: number | undefined;
   /**
    * At most one key-set fetch per this many seconds, whatever prompts it (an unknown `kid`, age,
    * a failed fetch). Default `30`.
    */
-  jwksCooldownSeconds?: number;
+  jwksCooldownSeconds?: number | undefined;
   /**
    * While the key set cannot be fetched, the last good one is used until it is this old
    * (seconds since it was fetched), then every token is refused with reason `jwks`. At least
    * `jwksCacheMaxAgeSeconds`. Default `3600`, or `jwksCacheMaxAgeSeconds` when that is larger.
    */
-  jwksMaxStaleSeconds?: number;
+  jwksMaxStaleSeconds?: number | undefined;
   /** Timeout of each request to the authorization server, in milliseconds. Default `5000`. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Longer tokens are refused before any parsing. Default `16384` characters. */
-  maxTokenLength?: number;
+  maxTokenLength?: number | undefined;
   /** A `realm` for the `WWW-Authenticate` challenges (RFC 6750 §3). Default: none. */
-  realm?: string;
+  realm?: string | undefined;
+  /**
+   * Accept plain `http:` for `issuer` and `jwksUri` (and the endpoints discovery finds) on hosts
+   * that are not loopback. Dangerous: anyone on the path can hand this server a key set of their
+   * own and so mint tokens it accepts. Loopback (`localhost`, `127.0.0.0/8`, `[::1]`) is allowed
+   * without it, for tests and local IdPs. Default `false`.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.1
+   * @see https://www.rfc-editor.org/rfc/rfc8414#section-2
+   */
+  allowInsecureHttp?: boolean | undefined;
 }
+
+/** Every option of {@link ResourceServerOptions}; the compiler keeps the list complete. */
+const RESOURCE_SERVER_OPTION_KEYS = optionKeys<ResourceServerOptions>()([
+  'issuer',
+  'audience',
+  'clockToleranceSeconds',
+  'algorithms',
+  'jwksUri',
+  'requiredScopes',
+  'typ',
+  'fetch',
+  'now',
+  'replayStore',
+  'onEvent',
+  'dpop',
+  'jwksCacheMaxAgeSeconds',
+  'jwksCooldownSeconds',
+  'jwksMaxStaleSeconds',
+  'timeoutMs',
+  'maxTokenLength',
+  'realm',
+  'allowInsecureHttp',
+]);
 
 /** The options, checked and with defaults filled in. */
 export interface ResolvedOptions {
@@ -145,6 +193,8 @@ export interface ResolvedOptions {
   maxTokenLength: number;
   realm: string | undefined;
   emit: ((event: ResourceServerEvent) => void) | undefined;
+  /** Plain `http:` to hosts other than loopback is accepted (for discovered endpoints too). */
+  allowInsecureHttp: boolean;
 }
 
 const WHERE = 'createResourceServer';
@@ -221,6 +271,7 @@ function validateNonce(value: unknown, now: Clock): DpopNonceProvider | undefine
     return value as unknown as DpopNonceProvider;
   }
   if (isObject(value) && !('current' in value) && !('isValid' in value)) {
+    rejectUnknownOptions(value, NONCE_OPTION_KEYS, WHERE, 'dpop.nonce');
     const lifetime = optionalPositiveNumber(
       value['lifetimeSeconds'],
       'dpop.nonce.lifetimeSeconds',
@@ -247,13 +298,16 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (!isObject(options)) {
     throw new TypeError(`${WHERE}: options must be an object with at least \`issuer\``);
   }
+  rejectUnknownOptions(options, RESOURCE_SERVER_OPTION_KEYS, WHERE);
   const o = options as Partial<Record<keyof ResourceServerOptions, unknown>>;
-  const issuer = requireHttpUrl(o.issuer, 'issuer', WHERE);
+  const allowInsecureHttp = optionalBoolean(o.allowInsecureHttp, 'allowInsecureHttp', WHERE, false);
+  const issuer = requireHttpUrl(o.issuer, 'issuer', WHERE, { allowInsecureHttp });
   const now = resolveClock(o.now as Clock | undefined, WHERE);
   const fetch = resolveFetch(o.fetch as FetchLike | undefined, WHERE);
 
   const dpop = o.dpop ?? {};
   if (!isObject(dpop)) throw new TypeError(`${WHERE}: \`dpop\` must be an object`);
+  rejectUnknownOptions(dpop, DPOP_OPTION_KEYS, WHERE, 'dpop');
   if (dpop['required'] !== undefined && typeof dpop['required'] !== 'boolean') {
     throw new TypeError(`${WHERE}: \`dpop.required\` must be a boolean`);
   }
@@ -293,7 +347,10 @@ export function resolveOptions(options: unknown): ResolvedOptions {
       },
     ),
     algorithms: validateAlgorithms(o.algorithms, 'algorithms', WHERE, ASYMMETRIC_ALGORITHMS),
-    jwksUri: o.jwksUri === undefined ? undefined : requireHttpUrl(o.jwksUri, 'jwksUri', WHERE),
+    jwksUri:
+      o.jwksUri === undefined
+        ? undefined
+        : requireHttpUrl(o.jwksUri, 'jwksUri', WHERE, { allowInsecureHttp }),
     requiredScopes: validateScopes(o.requiredScopes, WHERE),
     typ: validateTyp(o.typ),
     fetch,
@@ -328,5 +385,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     timeoutMs: optionalPositiveNumber(o.timeoutMs, 'timeoutMs', WHERE, 5000),
     maxTokenLength,
     realm: validateRealm(o.realm),
+    allowInsecureHttp,
   };
 }

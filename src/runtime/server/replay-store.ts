@@ -1,4 +1,4 @@
-import { defaultClock, type Clock } from '../shared/options.js';
+import { defaultClock, optionKeys, rejectUnknownOptions, type Clock } from '../shared/options.js';
 
 /**
  * Where a resource server remembers the DPoP proofs (`jti`s) it has accepted, so a captured
@@ -40,10 +40,16 @@ export interface ReplayStore {
  */
 export interface MemoryReplayStoreOptions {
   /** How many keys it holds at most; the oldest are forgotten first. Default `100000`. */
-  maxEntries?: number;
+  maxEntries?: number | undefined;
   /** The clock that expires entries. Default: the system clock. */
-  now?: Clock;
+  now?: Clock | undefined;
 }
+
+/** Every option of {@link MemoryReplayStoreOptions}; the compiler keeps the list complete. */
+const MEMORY_REPLAY_STORE_OPTION_KEYS = optionKeys<MemoryReplayStoreOptions>()([
+  'maxEntries',
+  'now',
+]);
 
 /**
  * The default {@link ReplayStore}: a bounded map in this process. Expired keys are dropped as
@@ -61,6 +67,7 @@ export interface MemoryReplayStoreOptions {
  * ```
  */
 export function createMemoryReplayStore(options: MemoryReplayStoreOptions = {}): ReplayStore {
+  rejectUnknownOptions(options, MEMORY_REPLAY_STORE_OPTION_KEYS, 'createMemoryReplayStore');
   const maxEntries = options.maxEntries ?? 100_000;
   if (!Number.isInteger(maxEntries) || maxEntries < 1) {
     throw new TypeError('createMemoryReplayStore: `maxEntries` must be a positive integer');

@@ -1,5 +1,6 @@
 import type { TokenError } from '../errors.js';
 import { sha256base64url } from '../shared/base64url.js';
+import { optionKeys, rejectUnknownOptions } from '../shared/options.js';
 import { createEndpointResolver } from '../transport/discovery.js';
 import { createIdpClient } from '../transport/idp-client.js';
 import { createProofKeyCache, verifyDpopProof, type DpopRules } from './dpop-verify.js';
@@ -36,10 +37,13 @@ import type { ChallengeScheme } from './www-authenticate.js';
  */
 export interface VerifyOptions {
   /** Expected `aud` for this call. */
-  audience?: string | readonly string[];
+  audience?: string | readonly string[] | undefined;
   /** Scopes the token must grant for this call (space-separated string or array). */
-  requiredScopes?: string | readonly string[];
+  requiredScopes?: string | readonly string[] | undefined;
 }
+
+/** Every option of {@link VerifyOptions}; the compiler keeps the list complete. */
+const VERIFY_OPTION_KEYS = optionKeys<VerifyOptions>()(['audience', 'requiredScopes']);
 
 /**
  * Verifies access tokens and DPoP proofs for one issuer. Every rejection is a
@@ -90,8 +94,6 @@ export interface ResourceServer {
     options?: VerifyOptions,
   ): Promise<AccessTokenClaims>;
 }
-
-const WHERE = 'verify';
 
 /**
  * Creates a resource server: verifies JWT access tokens (RFC 9068) from one issuer, with the
@@ -172,18 +174,16 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   };
   const defaults = { audience: resolved.audience, requiredScopes: resolved.requiredScopes };
 
-  function callOptions(call: VerifyOptions | undefined) {
+  function callOptions(call: VerifyOptions | undefined, where: string) {
     if (call === undefined) return defaults;
-    if (typeof call !== 'object' || call === null) {
-      throw new TypeError(`${WHERE}: options must be an object`);
-    }
+    rejectUnknownOptions(call, VERIFY_OPTION_KEYS, where);
     return {
       audience:
-        call.audience === undefined ? resolved.audience : validateAudience(call.audience, WHERE),
+        call.audience === undefined ? resolved.audience : validateAudience(call.audience, where),
       requiredScopes:
         call.requiredScopes === undefined
           ? resolved.requiredScopes
-          : validateScopes(call.requiredScopes, WHERE),
+          : validateScopes(call.requiredScopes, where),
     };
   }
 
@@ -194,7 +194,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   }
 
   async function verifyToken(token: string, options?: VerifyOptions): Promise<AccessTokenClaims> {
-    const call = callOptions(options);
+    const call = callOptions(options, 'verifyToken');
     try {
       const claims = await verifyAccessToken(token, tokenRules, call.audience, nowSeconds);
       checkScopes(claims, call.requiredScopes);
@@ -208,7 +208,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     request: Request | RequestLike,
     options?: VerifyOptions,
   ): Promise<AccessTokenClaims> {
-    const call = callOptions(options);
+    const call = callOptions(options, 'verifyRequest');
     const context: ChallengeContext = {
       scheme: undefined,
       offered,

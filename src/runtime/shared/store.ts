@@ -1,4 +1,4 @@
-import { defaultClock, type Clock } from './options.js';
+import { defaultClock, optionKeys, rejectUnknownOptions, type Clock } from './options.js';
 
 /**
  * A key-value store with expiry that several instances of a service can share: the token
@@ -57,10 +57,13 @@ export interface TokenStore {
  */
 export interface MemoryStoreOptions {
   /** How many keys it holds at most; the oldest are forgotten first. Default `100000`. */
-  maxEntries?: number;
+  maxEntries?: number | undefined;
   /** The clock that expires entries. Default: the system clock. */
-  now?: Clock;
+  now?: Clock | undefined;
 }
+
+/** Every option of {@link MemoryStoreOptions}; the compiler keeps the list complete. */
+const MEMORY_STORE_OPTION_KEYS = optionKeys<MemoryStoreOptions>()(['maxEntries', 'now']);
 
 /**
  * The in-process store of {@link createMemoryStore}: a {@link TokenStore} for the client's
@@ -123,6 +126,7 @@ function ttlMs(ttlSeconds: number, where: string): number {
  */
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const where = 'createMemoryStore';
+  rejectUnknownOptions(options, MEMORY_STORE_OPTION_KEYS, where);
   const maxEntries = options.maxEntries ?? 100_000;
   if (!Number.isInteger(maxEntries) || maxEntries < 1) {
     throw new TypeError(`${where}: \`maxEntries\` must be a positive integer`);

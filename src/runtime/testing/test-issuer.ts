@@ -4,7 +4,14 @@ import { createDpopKey, type DpopKey } from '../dpop/dpop-key.js';
 import type { DpopProofOptions } from '../dpop/proof.js';
 import { base64url, randomId } from '../shared/base64url.js';
 import { publicJwkOf, thumbprintOf, type PublicJwk } from '../shared/keys.js';
-import { epochSeconds, resolveClock, type Clock, type FetchLike } from '../shared/options.js';
+import {
+  epochSeconds,
+  optionKeys,
+  rejectUnknownOptions,
+  resolveClock,
+  type Clock,
+  type FetchLike,
+} from '../shared/options.js';
 
 /** Algorithms a test issuer can sign with. */
 export type TestIssuerAlgorithm = Extract<
@@ -23,6 +30,14 @@ export interface TestIssuerOptions {
   /** The clock of `iat`, `exp` and DPoP proofs' `iat`. Default `() => new Date()`. */
   now?: Clock | undefined;
 }
+
+const TEST_ISSUER_OPTION_KEYS = optionKeys<TestIssuerOptions>()([
+  'issuer',
+  'audience',
+  'alg',
+  'now',
+]);
+const MINT_OPTION_KEYS = optionKeys<MintOptions>()(['dpop', 'expiresInSeconds', 'typ', 'header']);
 
 /** How {@link TestIssuer.mintAccessToken} shapes the token, beyond its claims. */
 export interface MintOptions {
@@ -140,10 +155,7 @@ function json(body: unknown, status = 200): Response {
  * ```
  */
 export async function createTestIssuer(options: TestIssuerOptions = {}): Promise<TestIssuer> {
-  const known = new Set(['issuer', 'audience', 'alg', 'now']);
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) throw new TypeError(`createTestIssuer: unknown option \`${key}\``);
-  }
+  rejectUnknownOptions(options, TEST_ISSUER_OPTION_KEYS, 'createTestIssuer');
   const issuer = options.issuer ?? 'https://issuer.test';
   let base: URL;
   try {
@@ -191,6 +203,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     claims: Readonly<Record<string, unknown>> = {},
     mint: MintOptions = {},
   ): Promise<string> {
+    rejectUnknownOptions(mint, MINT_OPTION_KEYS, 'mintAccessToken');
     const iat = epochSeconds(now);
     const defaults: Record<string, unknown> = {
       iss: issuer,

@@ -1,5 +1,5 @@
 import { NetworkError } from '../errors.js';
-import type { Clock } from '../shared/options.js';
+import { optionKeys, rejectUnknownOptions, type Clock } from '../shared/options.js';
 
 /**
  * How requests to the authorization server are retried: exponential backoff with full jitter
@@ -7,12 +7,15 @@ import type { Clock } from '../shared/options.js';
  */
 export interface RetryOptions {
   /** Attempts in all, the first included. Default 3; 1 turns retries off. */
-  maxAttempts?: number;
+  maxAttempts?: number | undefined;
   /** The backoff base: attempt n waits a random time in [0, min(maxDelayMs, baseDelayMs · 2ⁿ)). Default 100. */
-  baseDelayMs?: number;
+  baseDelayMs?: number | undefined;
   /** No single wait is longer; a `Retry-After` asking for more is not waited for. Default 5 000. */
-  maxDelayMs?: number;
+  maxDelayMs?: number | undefined;
 }
+
+/** Every option of {@link RetryOptions}; the compiler keeps the list complete. */
+const RETRY_OPTION_KEYS = optionKeys<RetryOptions>()(['maxAttempts', 'baseDelayMs', 'maxDelayMs']);
 
 /**
  * The circuit breaker per endpoint: after `failureThreshold` failed requests in a row the
@@ -20,10 +23,13 @@ export interface RetryOptions {
  */
 export interface CircuitBreakerOptions {
   /** Consecutive failures that open the circuit. Default 5. */
-  failureThreshold?: number;
+  failureThreshold?: number | undefined;
   /** How long an open circuit refuses requests before one probe, in ms. Default 30 000. */
-  resetTimeoutMs?: number;
+  resetTimeoutMs?: number | undefined;
 }
+
+/** Every option of {@link CircuitBreakerOptions}; the compiler keeps the list complete. */
+const CIRCUIT_BREAKER_OPTION_KEYS = optionKeys<CircuitBreakerOptions>()(['failureThreshold', 'resetTimeoutMs']);
 
 export interface ResolvedRetry {
   maxAttempts: number;
@@ -49,6 +55,7 @@ export function resolveRetry(value: RetryOptions | false | undefined, where: str
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
     throw new TypeError(`${where}: \`retry\` must be false or { maxAttempts?, baseDelayMs?, maxDelayMs? }`);
   }
+  if (value !== undefined) rejectUnknownOptions(value, RETRY_OPTION_KEYS, where, 'retry');
   return {
     maxAttempts: positiveInteger(value?.maxAttempts, 'retry.maxAttempts', where, 3),
     baseDelayMs: positiveInteger(value?.baseDelayMs, 'retry.baseDelayMs', where, 100, 0),
@@ -64,6 +71,7 @@ export function resolveBreaker(
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
     throw new TypeError(`${where}: \`circuitBreaker\` must be false or { failureThreshold?, resetTimeoutMs? }`);
   }
+  if (value !== undefined) rejectUnknownOptions(value, CIRCUIT_BREAKER_OPTION_KEYS, where, 'circuitBreaker');
   return {
     failureThreshold: positiveInteger(value?.failureThreshold, 'circuitBreaker.failureThreshold', where, 5),
     resetTimeoutMs: positiveInteger(value?.resetTimeoutMs, 'circuitBreaker.resetTimeoutMs', where, 30_000, 0),

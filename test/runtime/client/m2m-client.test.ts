@@ -47,6 +47,17 @@ describe('createM2MClient', () => {
     expect(await client.getAccessToken()).toBe('token-3');
   });
 
+  it('refuses a misspelt alias, suggesting it', () => {
+    expect(() =>
+      createM2MClient({
+        tokenEndpoint: 'https://idp.example.com/token',
+        clientId: 'billing',
+        clientSecret: 's3cret',
+        defaultScopes: 'a',
+      } as never),
+    ).toThrow(/createM2MClient: .*defaultScopes.*defaultScope/);
+  });
+
   it('refuses an alias given with the option it stands for', () => {
     expect(() =>
       createM2MClient({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createResourceServer, type ResourceServerOptions } from '../../../src/server.js';
+import { resolveOptions } from '../../../src/runtime/server/options.js';
 import { ISSUER } from './helpers.js';
 
 const base: ResourceServerOptions = { issuer: ISSUER, fetch: async () => new Response('{}') };
@@ -138,5 +139,90 @@ describe('createResourceServer options', () => {
       }),
     ).not.toThrow();
     expect(attempt({ typ: false, dpop: { nonce: false } })).not.toThrow();
+  });
+
+  describe('misspelt options', () => {
+    it.each([
+      ['audiences', 'audience', 'https://api.example.test'],
+      ['Audience', 'audience', 'https://api.example.test'],
+      ['requiredScope', 'requiredScopes', 'orders:read'],
+      ['scopes', 'requiredScopes', ['orders:read']],
+      ['scope', 'requiredScopes', 'orders:read'],
+      ['jwksUrl', 'jwksUri', `${ISSUER}/jwks`],
+      ['jwks_uri', 'jwksUri', `${ISSUER}/jwks`],
+      ['clockTolerance', 'clockToleranceSeconds', 5],
+      ['algorithm', 'algorithms', ['ES256']],
+      ['DPoP', 'dpop', { required: true }],
+      ['replayStorage', 'replayStore', { checkAndSet: () => true }],
+    ])('refuses %s and suggests %s', (name, suggestion, value) => {
+      expect(attempt({ [name]: value })).toThrow(TypeError);
+      expect(attempt({ [name]: value })).toThrow(
+        `createResourceServer: unknown option \`${name}\`; did you mean \`${suggestion}\`?`,
+      );
+    });
+
+    it.each([
+      [{ require: true }, 'dpop.require', 'dpop.required'],
+      [{ iatWindow: 30 }, 'dpop.iatWindow', 'dpop.iatWindowSeconds'],
+      [{ algorithm: ['ES256'] }, 'dpop.algorithm', 'dpop.algorithms'],
+      [{ nonce: { lifetime: 60 } }, 'dpop.nonce.lifetime', 'dpop.nonce.lifetimeSeconds'],
+    ])('refuses the DPoP option %j, naming %s', (dpop, option, suggestion) => {
+      expect(attempt({ dpop })).toThrow(
+        expect.objectContaining({
+          name: 'TypeError',
+          code: 'ERR_UNKNOWN_OPTION',
+          option,
+          suggestion,
+        }),
+      );
+    });
+
+    it('leaves a nonce provider of the caller alone, whatever else it has', () => {
+      const provider = { current: () => 'n', isValid: () => true, rotate: () => undefined };
+      expect(attempt({ dpop: { nonce: provider } })).not.toThrow();
+    });
+
+    it.each([
+      ['audiences', 'audience'],
+      ['scopes', 'requiredScopes'],
+    ])('refuses %s in the options of one verification', async (name, suggestion) => {
+      const server = createResourceServer(base);
+      await expect(server.verifyToken('a.b.c', { [name]: 'x' } as never)).rejects.toThrow(
+        `verifyToken: unknown option \`${name}\`; did you mean \`${suggestion}\`?`,
+      );
+      const request = { method: 'GET', url: 'https://api.example.test/', headers: {} };
+      await expect(server.verifyRequest(request, { [name]: 'x' } as never)).rejects.toThrow(
+        `verifyRequest: unknown option \`${name}\`; did you mean \`${suggestion}\`?`,
+      );
+    });
+  });
+
+  describe('plain HTTP', () => {
+    it.each(['issuer', 'jwksUri'])('refuses an http: %s to a host that is not loopback', (name) => {
+      expect(attempt({ [name]: 'http://idp.example.com' })).toThrow(
+        expect.objectContaining({ name: 'TypeError', code: 'ERR_INSECURE_HTTP', option: name }),
+      );
+    });
+
+    it.each(['http://127.0.0.1:4000', 'http://localhost:4000', 'http://[::1]:4000'])(
+      'accepts the loopback issuer %s',
+      (issuer) => {
+        expect(attempt({ issuer, jwksUri: `${issuer}/jwks` })).not.toThrow();
+        expect(resolveOptions({ issuer }).allowInsecureHttp).toBe(false);
+      },
+    );
+
+    it('accepts a public http: issuer with allowInsecureHttp: true, and passes the choice on', () => {
+      const resolved = resolveOptions({
+        issuer: 'http://idp.example.com',
+        jwksUri: 'http://idp.example.com/jwks',
+        allowInsecureHttp: true,
+      });
+      expect(resolved).toMatchObject({
+        issuer: 'http://idp.example.com',
+        jwksUri: 'http://idp.example.com/jwks',
+        allowInsecureHttp: true,
+      });
+    });
   });
 });
