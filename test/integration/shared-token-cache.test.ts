@@ -1,8 +1,9 @@
 /**
  * The client's shared cache (`createAuthClient({ cache })`) in one process against the real
  * test IdP: clients sharing a store share tokens, one token request per key, the key covers
- * client, scopes, resources and DPoP key, waiting instead of asking, and every store failure
- * turning into a direct token request.
+ * client, scopes, resources and DPoP key, waiting instead of asking, a lock released by its
+ * owner only, time measured on the injected clock, timers that survive month-long locks, and
+ * every store failure turning into a direct token request.
  */
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,8 +12,10 @@ import {
   createMemoryStore,
   type AuthClientEvent,
   type AuthClientOptions,
+  type FetchLike,
   type MemoryStore,
   type TokenStore,
+  NetworkError,
 } from '../../src/client.js';
 import { manualClock } from '../support/clock.js';
 import { CLIENTS, RESOURCES, SCOPES, startIdp, type TestIdp } from '../support/idp.js';
@@ -42,17 +45,28 @@ function client(overrides: Partial<AuthClientOptions> = {}, events: AuthClientEv
 }
 
 /** A store that records every call by method and key, around a memory store. */
-function recording(inner: MemoryStore = createMemoryStore(), { withWait = true } = {}) {
+function recording(
+  inner: MemoryStore = createMemoryStore(),
+  { withWait = true, withCompareAndDelete = true } = {},
+) {
   const calls: string[] = [];
+  const lockValues: string[] = [];
   const store: TokenStore = {
     get: (key) => (calls.push(`get ${key}`), inner.get(key)),
     set: (key, value, ttl) => (calls.push(`set ${key}`), inner.set(key, value, ttl)),
     setIfAbsent: (key, value, ttl) => (
       calls.push(`setIfAbsent ${key}`),
+      lockValues.push(value),
       inner.setIfAbsent(key, value, ttl)
     ),
     delete: (key) => (calls.push(`delete ${key}`), inner.delete(key)),
   };
+  if (withCompareAndDelete) {
+    store.compareAndDelete = (key, value) => (
+      calls.push(`compareAndDelete ${key}`),
+      inner.compareAndDelete(key, value)
+    );
+  }
   if (withWait) {
     store.waitUntilAbsent = (key, ms) => (
       calls.push(`waitUntilAbsent ${key}`),
@@ -68,12 +82,48 @@ function recording(inner: MemoryStore = createMemoryStore(), { withWait = true }
     store,
     inner,
     calls,
+    lockValues,
     tokenKey: () => keyOf('token:'),
     lockKey: () => keyOf('token-lock:'),
   };
 }
 
 const types = (events: AuthClientEvent[]) => events.map((event) => event.type);
+
+/** Resolves once `condition` holds, checking every 10 ms; fails after `ms`. */
+async function until(condition: () => boolean, ms = 5_000): Promise<void> {
+  for (let waited = 0; waited < ms; waited += 10) {
+    if (condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`a condition did not hold within ${ms} ms`);
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The real fetch, with token answers held back: `hang` never hands one over (the request ends
+ * when the client's own timeout aborts it), `hold` hands it over on `release()`. The request
+ * itself reaches the IdP either way, and is counted there.
+ */
+function slowTokenAnswers(mode: 'hang' | 'hold') {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const fetch: FetchLike = async (request, init) => {
+    const response = await globalThis.fetch(request, init);
+    if (request.method !== 'POST' || !request.url.endsWith('/token')) return response;
+    if (mode === 'hold') {
+      await released;
+      return response;
+    }
+    await response.body?.cancel();
+    return new Promise<Response>((_, reject) => {
+      if (request.signal.aborted) reject(request.signal.reason);
+      request.signal.addEventListener('abort', () => reject(request.signal.reason), { once: true });
+    });
+  };
+  return { fetch, release };
+}
 
 async function ed25519Pair(): Promise<{ privateKey: JWK; publicKey: JWK }> {
   const { privateKey, publicKey } = await generateKeyPair('Ed25519', { extractable: true });
@@ -248,6 +298,160 @@ describe('token lifetimes in a shared store', () => {
     } finally {
       await short.close();
     }
+  });
+});
+
+describe('the lock of a shared store', () => {
+  /**
+   * A holder with a 1 s lock whose token request hangs for 1.5 s; the next holder takes the
+   * lock once it ran out, its answer held back; then the slow holder gives up and releases,
+   * and a late instance comes. How many token requests reach the IdP?
+   */
+  async function slowHolderScenario(store: TokenStore, inner: MemoryStore, lockKey: () => string) {
+    const before = tokenRequests();
+    const slowEvents: AuthClientEvent[] = [];
+    const slow = client(
+      {
+        cache: store,
+        fetch: slowTokenAnswers('hang').fetch,
+        timeoutMs: 1_500,
+        retry: false,
+        cacheLockSeconds: 1,
+      },
+      slowEvents,
+    );
+    const slowCall = slow.getToken().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await until(() => tokenRequests() === before + 1);
+    await until(() => inner.get(lockKey()) === undefined);
+
+    const held = slowTokenAnswers('hold');
+    const nextCall = client({ cache: store, fetch: held.fetch }).getAccessToken();
+    await until(() => tokenRequests() === before + 2);
+    const nextOwner = inner.get(lockKey());
+    expect(nextOwner).toBeDefined();
+
+    expect(await slowCall).toBeInstanceOf(NetworkError);
+    const lockAfterSlowRelease = inner.get(lockKey());
+
+    const lateEvents: AuthClientEvent[] = [];
+    const lateCall = client({ cache: store }, lateEvents).getAccessToken();
+    // Time for the late instance to ask the IdP, were the lock gone.
+    await pause(200);
+    const requestsWhileHeld = tokenRequests() - before;
+    held.release();
+    const [fromNext, fromLate] = await Promise.all([nextCall, lateCall]);
+    return {
+      nextOwner,
+      lockAfterSlowRelease,
+      requestsWhileHeld,
+      requests: tokenRequests() - before,
+      sameToken: fromLate === fromNext,
+      lateEvents: types(lateEvents),
+    };
+  }
+
+  it('stays with the next holder when a holder outlives its own: 2 token requests, not 3', async () => {
+    const { store, inner, calls, lockKey } = recording();
+    const result = await slowHolderScenario(store, inner, lockKey);
+    console.info(
+      `shared cache: a holder outliving its 1 s lock, the next holder, a late instance → ${result.requests} token requests at the IdP`,
+    );
+    expect(result.lockAfterSlowRelease).toBe(result.nextOwner);
+    expect(result.requestsWhileHeld).toBe(2);
+    expect(result.requests).toBe(2);
+    expect(result.sameToken).toBe(true);
+    expect(result.lateEvents).toContain('shared_cache_hit');
+    // Released by compare-and-delete, never by a plain delete.
+    expect(calls.filter((call) => call.startsWith('delete '))).toEqual([]);
+    expect(inner.get(lockKey())).toBeUndefined();
+  });
+
+  it('stays with the next holder on a store without compareAndDelete too: a late release is left to expire', async () => {
+    const { store, inner, lockKey } = recording(createMemoryStore(), {
+      withCompareAndDelete: false,
+    });
+    const result = await slowHolderScenario(store, inner, lockKey);
+    expect(result.lockAfterSlowRelease).toBe(result.nextOwner);
+    expect(result.requests).toBe(2);
+    expect(result.sameToken).toBe(true);
+  });
+
+  it('is still released at once on a store without compareAndDelete, by reading its own owner token back', async () => {
+    const { store, calls, lockKey } = recording(createMemoryStore(), {
+      withCompareAndDelete: false,
+    });
+    const before = tokenRequests();
+    const started = Date.now();
+    const tokens = await Promise.all(
+      Array.from({ length: 6 }, () => client({ cache: store }).getAccessToken()),
+    );
+    expect(tokenRequests() - before).toBe(1);
+    expect(new Set(tokens).size).toBe(1);
+    // Waiters woke when the lock went, not when its 15 s ran out.
+    expect(Date.now() - started).toBeLessThan(3_000);
+    const read = calls.indexOf(`get ${lockKey()}`);
+    expect(read).toBeGreaterThanOrEqual(0);
+    expect(calls.indexOf(`delete ${lockKey()}`)).toBeGreaterThan(read);
+  });
+
+  it('holds a fresh random owner token for every acquisition: 128 bits, never a token', async () => {
+    const { store, inner, tokenKey, lockValues } = recording();
+    const first = await client({ cache: store }).getAccessToken();
+    inner.delete(tokenKey());
+    const second = await client({ cache: store }).getAccessToken();
+    expect(lockValues).toHaveLength(2);
+    for (const value of lockValues) {
+      expect(value).toMatch(/^[\w-]{22}$/);
+      expect(value).not.toContain(first.slice(0, 22));
+      expect(value).not.toContain(second.slice(0, 22));
+    }
+    expect(lockValues[0]).not.toBe(lockValues[1]);
+  });
+
+  it('measures the wait for a stuck lock on the injected clock, not the system clock', async () => {
+    const { store, inner, tokenKey } = recording();
+    await client({ cache: store }).getToken();
+    const token = tokenKey();
+    inner.delete(token);
+    inner.setIfAbsent(lockKeyFor(token), 'stuck', 3600);
+    const clock = manualClock();
+    const before = tokenRequests();
+    const started = Date.now();
+    const call = client({ cache: store, cacheLockSeconds: 1, now: clock.now }).getToken();
+    await pause(100);
+    // Two lock times pass on the client's clock while one 1 s wait is under way.
+    clock.advance(3);
+    await call;
+    const tookMs = Date.now() - started;
+    expect(tokenRequests() - before).toBe(1);
+    expect(tookMs).toBeGreaterThanOrEqual(900);
+    expect(tookMs).toBeLessThan(1_700);
+  });
+
+  it('waits for a lock that lives 30 days without spinning or asking the IdP', async () => {
+    const days = 24 * 60 * 60;
+    const { store, inner, calls, tokenKey } = recording();
+    await client({ cache: store }).getToken();
+    const token = tokenKey();
+    inner.delete(token);
+    inner.setIfAbsent(lockKeyFor(token), 'month-long-holder', 30 * days);
+    calls.length = 0;
+    const events: AuthClientEvent[] = [];
+    const before = tokenRequests();
+    const call = client({ cache: store, cacheLockSeconds: 30 * days }, events).getAccessToken();
+    await pause(300);
+    // One read, one lock attempt, one wait: a timer that overflowed would have woken at once.
+    expect(tokenRequests() - before).toBe(0);
+    expect(calls.filter((entry) => entry.startsWith('get '))).toHaveLength(1);
+    expect(calls.filter((entry) => entry.startsWith('waitUntilAbsent '))).toHaveLength(1);
+    expect(types(events)).not.toContain('store_error');
+    // The holder is done without a token: the waiter takes over and asks once.
+    inner.compareAndDelete(lockKeyFor(token), 'month-long-holder');
+    expect(await call).toBeTruthy();
+    expect(tokenRequests() - before).toBe(1);
   });
 });
 

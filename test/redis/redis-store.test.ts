@@ -1,14 +1,22 @@
 /**
  * createRedisStore against a real redis-server on 127.0.0.1: the TokenStore and ReplayStore
- * methods, expiry, the wake-up on delete, and encryption at rest, read back with a plain
- * ioredis client.
+ * methods, expiry, lock release by its owner only, the wake-up on delete, timers for keys that
+ * live for weeks, encryption at rest, and errors that hold no stored value, read back with a
+ * plain ioredis client.
  */
-import { Redis } from 'ioredis';
+import { inspect } from 'node:util';
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { createRedisStore, type RedisClientLike, type RedisStore } from '../../src/redis.js';
+import {
+  AuthError,
+  createRedisStore,
+  RedisStoreError,
+  type RedisClientLike,
+  type RedisStore,
+} from '../../src/redis.js';
 import type { ReplayStore } from '../../src/server.js';
 import type { TokenStore } from '../../src/client.js';
-import { startRedis, type TestRedis } from './support/redis-server.js';
+import { freePort, startRedis, type TestRedis } from './support/redis-server.js';
 
 let server: TestRedis;
 let redis: Redis;
@@ -36,8 +44,9 @@ afterAll(async () => {
 });
 
 describe('createRedisStore as a TokenStore', () => {
-  it('takes an ioredis client as it is, and is both a TokenStore and a ReplayStore', () => {
+  it('takes an ioredis client as it is, Redis or Cluster, and is both a TokenStore and a ReplayStore', () => {
     expectTypeOf<Redis>().toExtend<RedisClientLike>();
+    expectTypeOf<Cluster>().toExtend<RedisClientLike>();
     expectTypeOf<RedisStore>().toExtend<TokenStore>();
     expectTypeOf<RedisStore>().toExtend<ReplayStore>();
   });
@@ -103,6 +112,50 @@ describe('createRedisStore as a TokenStore', () => {
   });
 });
 
+describe('createRedisStore releasing a lock', () => {
+  it('compare-and-deletes in one script: removes the key only while it holds the value given', async () => {
+    const p = prefix();
+    const s = createRedisStore(redis, { prefix: p });
+    await s.setIfAbsent('lock', 'owner-a', 30);
+    expect(await s.compareAndDelete('lock', 'owner-b')).toBe(false);
+    expect(await redis.get(`${p}lock`)).toBe('owner-a');
+    expect(await s.compareAndDelete('lock', 'owner-a')).toBe(true);
+    expect(await redis.exists(`${p}lock`)).toBe(0);
+    expect(await s.compareAndDelete('lock', 'owner-a')).toBe(false);
+  });
+
+  it('leaves the lock another holder took after the first one ran out', async () => {
+    const p = prefix();
+    const slow = createRedisStore(server.client(), { prefix: p });
+    const next = createRedisStore(server.client(), { prefix: p });
+    await redis.set(`${p}lock`, 'slow-owner', 'PX', 150);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await next.setIfAbsent('lock', 'next-owner', 30)).toBe(true);
+    expect(await slow.compareAndDelete('lock', 'slow-owner')).toBe(false);
+    expect(await redis.get(`${p}lock`)).toBe('next-owner');
+  });
+
+  it('wakes a waiter on another connection when the owner releases, and not when someone else tries', async () => {
+    const p = prefix();
+    const holder = createRedisStore(server.client(), { prefix: p });
+    const waiter = createRedisStore(server.client(), { prefix: p });
+    stores.push(holder, waiter);
+    await holder.setIfAbsent('lock', 'owner', 30);
+    const waited = waiter.waitUntilAbsent('lock', 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await holder.compareAndDelete('lock', 'not-the-owner')).toBe(false);
+    const early = await Promise.race([
+      waited,
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 150)),
+    ]);
+    expect(early).toBe('still waiting');
+    const started = Date.now();
+    expect(await holder.compareAndDelete('lock', 'owner')).toBe(true);
+    expect(await waited).toBe(true);
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+});
+
 describe('createRedisStore waiting for a key to go', () => {
   it('answers at once for a key that is not there', async () => {
     const started = Date.now();
@@ -143,6 +196,80 @@ describe('createRedisStore waiting for a key to go', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
   });
 
+  it('announces a delete only once Redis has removed the key, however slow the reply', async () => {
+    const p = prefix();
+    const connection = server.client();
+    // The delete's reply is slow to come back, as from a busy node of a cluster: the
+    // announcement travels on its own and must not overtake it.
+    const slowDelete = new Proxy(connection, {
+      get(target, property, receiver) {
+        if (property === 'del') {
+          return (key: string) =>
+            new Promise((resolve) => setTimeout(resolve, 200)).then(() => target.del(key));
+        }
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const holder = createRedisStore(slowDelete, { prefix: p });
+    const waiter = createRedisStore(server.client(), { prefix: p });
+    stores.push(holder, waiter);
+    await holder.set('lock', 'x', 30);
+    const waited = waiter.waitUntilAbsent('lock', 10_000).then(async (absent) => ({
+      absent,
+      exists: await redis.exists(`${p}lock`),
+    }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await holder.delete('lock');
+    expect(await waited).toEqual({ absent: true, exists: 0 });
+  });
+
+  it('looks again on its own, so a lost announcement costs a second, not the whole wait', async () => {
+    const p = prefix();
+    const waiter = createRedisStore(server.client(), { prefix: p });
+    stores.push(waiter);
+    await redis.set(`${p}lock`, 'x', 'EX', 60);
+    const waited = waiter.waitUntilAbsent('lock', 4_000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Removed behind the store's back: nobody announces it.
+    const started = Date.now();
+    await redis.del(`${p}lock`);
+    expect(await waited).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('reads the key again after an announcement: a key taken again meanwhile is still waited for', async () => {
+    const p = prefix();
+    const waiter = createRedisStore(server.client(), { prefix: p });
+    stores.push(waiter);
+    await redis.set(`${p}lock`, 'first', 'EX', 60);
+    const waited = waiter.waitUntilAbsent('lock', 600);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // An announcement that is stale by the time it arrives: the key is there.
+    await redis.publish(`${p}deleted`, `${p}lock`);
+    expect(await waited).toBe(false);
+  });
+
+  it('sleeps through a wait on a key that lives 30 days, past the longest setTimeout', async () => {
+    const p = prefix();
+    const s = createRedisStore(server.client(), { prefix: p });
+    stores.push(s);
+    const days = 24 * 60 * 60;
+    await redis.set(`${p}lock`, 'x', 'EX', 30 * days);
+    const pttlBefore = await commandCalls('pttl');
+    const waitedLong = s.waitUntilAbsent('lock', 40 * days * 1000);
+    const waitedLonger = s.waitUntilAbsent('lock', 31 * days * 1000);
+    const after = await Promise.race([
+      Promise.all([waitedLong, waitedLonger]),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 300)),
+    ]);
+    expect(after).toBe('still waiting');
+    // One look each when the wait began, nothing since; the recheck comes after a second.
+    expect((await commandCalls('pttl')) - pttlBefore).toBe(2);
+    await s.delete('lock');
+    expect(await Promise.all([waitedLong, waitedLonger])).toEqual([true, true]);
+  });
+
   it('releases its waiters with false when closed', async () => {
     const s = createRedisStore(redis, { prefix: prefix() });
     await s.set('lock', 'x', 60);
@@ -173,17 +300,14 @@ describe('createRedisStore as a ReplayStore', () => {
   });
 
   it('rejects when Redis refuses the write, so the verifier refuses the proof', async () => {
-    const admin = server.client();
-    const [, maxmemory] = (await admin.config('GET', 'maxmemory')) as [string, string];
-    const [, policy] = (await admin.config('GET', 'maxmemory-policy')) as [string, string];
-    await admin.config('SET', 'maxmemory-policy', 'noeviction');
-    await admin.config('SET', 'maxmemory', '1');
-    try {
-      await expect(store().checkAndSet('jkt.jti', 60)).rejects.toThrow(/OOM/);
-    } finally {
-      await admin.config('SET', 'maxmemory', maxmemory);
-      await admin.config('SET', 'maxmemory-policy', policy);
-    }
+    await withoutMemory(async () => {
+      const error = await store()
+        .checkAndSet('jkt.jti', 60)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RedisStoreError);
+      expect(error).toMatchObject({ operation: 'checkAndSet', code: 'OOM' });
+      expect((error as Error).message).toMatch(/checkAndSet failed on Redis \(OOM\)/);
+    });
   });
 });
 
@@ -210,12 +334,17 @@ describe('createRedisStore encryption at rest', () => {
     expect(a!.split('.')[2]).not.toBe(b!.split('.')[2]);
   });
 
-  it('encrypts setIfAbsent values too', async () => {
+  it('stores setIfAbsent values (lock owner tokens) as given, so the server can compare them', async () => {
     const p = prefix();
     const s = createRedisStore(redis, { prefix: p, encryptionKey: key32() });
-    expect(await s.setIfAbsent('a', 'secret-value', 60)).toBe(true);
-    expect(await redis.get(`${p}a`)).not.toContain('secret-value');
-    expect(await s.get('a')).toBe('secret-value');
+    expect(await s.setIfAbsent('lock', 'owner-3f9a', 60)).toBe(true);
+    expect(await redis.get(`${p}lock`)).toBe('owner-3f9a');
+    expect(await s.compareAndDelete('lock', 'owner-3f9a')).toBe(true);
+    // What `set` writes is sealed all the same, and only sealed values read back.
+    await s.set('token', token, 60);
+    expect(await redis.get(`${p}token`)).toMatch(/^s2s1\./);
+    await s.setIfAbsent('plain', token, 60);
+    expect(await s.get('plain')).toBeUndefined();
   });
 
   it('takes an AES-GCM CryptoKey as well as 32 bytes', async () => {
@@ -283,6 +412,81 @@ describe('createRedisStore encryption at rest', () => {
     const sealed = createRedisStore(redis, { prefix: p, encryptionKey: key32() });
     await sealed.checkAndSet('jkt.jti', 60);
     expect(await redis.get(`${p}dpop-jti:jkt.jti`)).toBe('1');
+  });
+});
+
+/** Runs `call` while Redis refuses every write (maxmemory 1, no eviction). */
+async function withoutMemory(call: () => Promise<void>): Promise<void> {
+  const admin = server.client();
+  const [, maxmemory] = (await admin.config('GET', 'maxmemory')) as [string, string];
+  const [, policy] = (await admin.config('GET', 'maxmemory-policy')) as [string, string];
+  await admin.config('SET', 'maxmemory-policy', 'noeviction');
+  await admin.config('SET', 'maxmemory', '1');
+  try {
+    await call();
+  } finally {
+    await admin.config('SET', 'maxmemory', maxmemory);
+    await admin.config('SET', 'maxmemory-policy', policy);
+  }
+}
+
+async function commandCalls(command: string): Promise<number> {
+  const info = await redis.info('commandstats');
+  return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+}
+
+describe('createRedisStore keeping secrets', () => {
+  it('rejects a refused write with a RedisStoreError that holds neither the token nor the command', async () => {
+    await withoutMemory(async () => {
+      for (const s of [store(), store({ encryptionKey: key32() })]) {
+        const error = await s.set('token:a', token, 60).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(RedisStoreError);
+        expect(error).toBeInstanceOf(AuthError);
+        expect(error).toMatchObject({ name: 'RedisStoreError', operation: 'set', code: 'OOM' });
+        const shown = inspect(error, { depth: 10, showHidden: true });
+        expect(shown).toContain('OOM');
+        expect(shown).not.toContain(token);
+        expect(shown).not.toContain('s2s1.');
+        expect(shown).not.toMatch(/args|command:/);
+        expect(JSON.stringify(error)).not.toContain(token);
+      }
+      const lock = await store()
+        .setIfAbsent('lock', 'owner-7c1d', 60)
+        .catch((e: unknown) => e);
+      expect(lock).toMatchObject({ operation: 'setIfAbsent', code: 'OOM' });
+      expect(inspect(lock, { depth: 10, showHidden: true })).not.toContain('owner-7c1d');
+    });
+  });
+
+  it('says unavailable, not a Redis error code, when Redis does not answer', async () => {
+    const nobody = new Redis({
+      host: '127.0.0.1',
+      port: await freePort(),
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    nobody.on('error', () => undefined);
+    try {
+      const error = await createRedisStore(nobody)
+        .set('token:a', token, 60)
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RedisStoreError);
+      expect(error).toMatchObject({ operation: 'set', code: 'unavailable' });
+      expect(inspect(error, { depth: 10, showHidden: true })).not.toContain(token);
+    } finally {
+      nobody.disconnect();
+    }
+  });
+
+  it('shows no key material when inspected, in any encoding', () => {
+    const key = key32();
+    const s = createRedisStore(redis, { prefix: prefix(), encryptionKey: key });
+    const shown = inspect(s, { depth: Infinity, showHidden: true, getters: true });
+    const bytes = Buffer.from(key);
+    for (const encoding of ['hex', 'base64', 'base64url'] as const)
+      expect(shown).not.toContain(bytes.toString(encoding));
+    expect(shown).not.toContain([...key].join(', '));
+    expect(shown).not.toMatch(/Uint8Array|CryptoKey|ArrayBuffer/);
   });
 });
 

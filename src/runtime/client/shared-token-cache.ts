@@ -3,6 +3,7 @@ import { randomId, sha256base64url } from '../shared/base64url.js';
 import { optionalPositiveNumber, type Clock } from '../shared/options.js';
 import { redact } from '../shared/redact.js';
 import type { TokenStore } from '../shared/store.js';
+import { scheduleTimeout, sleep } from '../shared/timers.js';
 import { validate, type Schema } from '../shared/validate.js';
 import type { AccessToken, AuthClientEvent, TokenSlot } from './auth-client.js';
 import type { TokenTarget } from './cache-key.js';
@@ -24,7 +25,7 @@ import type { CacheEntry } from './token-cache.js';
  * ```
  */
 export type StoreOperation =
-  'get' | 'set' | 'setIfAbsent' | 'delete' | 'waitUntilAbsent' | 'decode';
+  'get' | 'set' | 'setIfAbsent' | 'delete' | 'compareAndDelete' | 'waitUntilAbsent' | 'decode';
 
 /** The shared-cache options of `createAuthClient`, checked. */
 export interface SharedCacheSettings {
@@ -114,6 +115,8 @@ type Failed = typeof failed;
 const unknownLifetimeSeconds = 300;
 /** Rounds of read, lock, wait before a caller stops waiting for others and asks the IdP itself. */
 const maxRounds = 64;
+/** Bytes of CSPRNG output in a lock's owner token: 128 bits, never guessed, never repeated. */
+const ownerBytes = 16;
 
 /** A token entry as stored: the token as the client hands it out, and when to stop serving it. */
 type StoredEntry = AccessToken & { v: 1; refresh_at_ms: number | null };
@@ -167,30 +170,30 @@ function bounded<T>(call: () => T | Promise<T>, ms: number, operation: StoreOper
     return Promise.resolve(result);
   const pending = Promise.resolve(result);
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
+    const timer = scheduleTimeout(
       () => reject(new Error(`the token store did not answer ${operation} within ${ms} ms`)),
       ms,
     );
     pending.then(
       (value) => {
-        clearTimeout(timer);
+        timer.cancel();
         resolve(value);
       },
       (error: unknown) => {
-        clearTimeout(timer);
+        timer.cancel();
         reject(error);
       },
     );
   });
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * The second level of the token cache: a store shared by a fleet. An instance that misses its
  * own cache reads the store; on a miss, one instance takes a lock (`setIfAbsent` with a time to
- * live) and asks the IdP while the others wait for the lock to go, then read what it stored.
- * Every store call has a deadline, and every store failure ends in a direct token request.
+ * live and a random owner token) and asks the IdP while the others wait for the lock to go,
+ * then read what it stored. The holder releases only its own lock (`compareAndDelete`), so one
+ * that outlived its lock leaves the next holder's alone. Every store call has a deadline, every
+ * store failure ends in a direct token request, and every time decision is taken on `now`.
  */
 export function createSharedTokenCache(
   settings: SharedCacheSettings,
@@ -214,7 +217,8 @@ export function createSharedTokenCache(
         jkt,
       ]),
     );
-    return { value: `token:${hash}`, lock: `token-lock:${hash}` };
+    // One hash tag for both: on Redis Cluster the token and its lock live in one slot.
+    return { value: `token:{${hash}}`, lock: `token-lock:{${hash}}` };
   }
 
   async function attempt<T>(
@@ -297,6 +301,24 @@ export function createSharedTokenCache(
     return true;
   }
 
+  /**
+   * Gives the lock back if it is still this holder's. With `compareAndDelete` the store checks
+   * and deletes in one step. Without it, the lock is read back and deleted only while it holds
+   * this holder's owner token and less than half its time has passed on `now`; otherwise it is
+   * left to run out, which costs the waiters at most the rest of the lock time.
+   */
+  async function release(lock: string, owner: string, takenAtMs: number, slot: TokenSlot) {
+    if (typeof store.compareAndDelete === 'function') {
+      await attempt('compareAndDelete', slot, () => store.compareAndDelete!(lock, owner));
+      return;
+    }
+    const stillOurs = () => now().getTime() - takenAtMs < lockMs / 2;
+    if (!stillOurs()) return;
+    const held = await attempt('get', slot, () => store.get(lock));
+    if (held !== owner || !stillOurs()) return;
+    await attempt('delete', slot, () => store.delete(lock));
+  }
+
   async function load(
     target: TokenTarget,
     refresh: 'none' | 'expiring' | 'forced' | 'ahead',
@@ -317,13 +339,17 @@ export function createSharedTokenCache(
     }
     // A refresh ahead of time wants a token that will not itself be due for one.
     const freshAt = () => now().getTime() + (refresh === 'ahead' ? (refreshAheadMs ?? 0) : 0);
-    const startedMs = Date.now();
+    // Waiting for others ends after twice the lock time, measured on the client's clock.
+    const deadlineMs = now().getTime() + 2 * lockMs;
     for (let round = 0; round < maxRounds; round++) {
       const found = await read(key.value, slot, freshAt());
       if (found === failed) return fetch();
       if (found) return found;
+      // A new owner token for every acquisition: random, in the clear, carrying no token.
+      const owner = randomId(ownerBytes);
+      const takenAtMs = now().getTime();
       const locked = await attempt('setIfAbsent', slot, () =>
-        store.setIfAbsent(key.lock, randomId(12), lockSeconds),
+        store.setIfAbsent(key.lock, owner, lockSeconds),
       );
       if (locked === failed) return fetch();
       if (locked) {
@@ -335,10 +361,10 @@ export function createSharedTokenCache(
           await write(key.value, entry, slot);
           return entry;
         } finally {
-          await attempt('delete', slot, () => store.delete(key.lock));
+          await release(key.lock, owner, takenAtMs, slot);
         }
       }
-      const remainingMs = 2 * lockMs - (Date.now() - startedMs);
+      const remainingMs = deadlineMs - now().getTime();
       if (remainingMs <= 0) break;
       if ((await waitForLock(key.lock, slot, remainingMs, round)) === failed) return fetch();
     }

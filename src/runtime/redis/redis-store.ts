@@ -1,6 +1,9 @@
+import { AuthError } from '../errors.js';
 import type { ReplayStore } from '../server/replay-store.js';
 import { optionKeys, rejectUnknownOptions } from '../shared/options.js';
+import { redact } from '../shared/redact.js';
 import type { TokenStore } from '../shared/store.js';
+import { scheduleTimeout, type Timer } from '../shared/timers.js';
 import { createValueCipher, type ValueCipher } from './value-cipher.js';
 
 /**
@@ -45,6 +48,8 @@ export interface RedisClientLike {
   ): Promise<'OK' | null>;
   del(key: string): Promise<number>;
   pttl(key: string): Promise<number>;
+  /** Runs the compare-and-delete script; on a Cluster it goes to the node of its one key. */
+  eval(script: string, numkeys: number, ...args: (string | number)[]): Promise<unknown>;
   publish(channel: string, message: string): Promise<number>;
   duplicate(): RedisSubscriberLike;
 }
@@ -65,10 +70,12 @@ export interface RedisStoreOptions {
   /** Put before every key and the notification channel. Default `'s2s-auth:'`. */
   prefix?: string | undefined;
   /**
-   * Encrypts the values of `set` and `setIfAbsent` (the cached tokens) with AES-256-GCM: 32
-   * random bytes, or an AES-GCM `CryptoKey` that may encrypt and decrypt. Each value gets a
-   * random 96-bit IV and is bound to its key name, so it cannot be moved to another key. Every
-   * instance sharing the store needs the same key; a value that does not decrypt is a miss.
+   * Encrypts the values of `set` (the cached tokens) with AES-256-GCM: 32 random bytes, or an
+   * AES-GCM `CryptoKey` that may encrypt and decrypt. Each value gets a random 96-bit IV and is
+   * bound to its key name, so it cannot be moved to another key. Every instance sharing the
+   * store needs the same key; a value that does not decrypt is a miss, and so is one that was
+   * not sealed. Lock values (`setIfAbsent`) are random owner tokens, no secret: they are stored
+   * as given, so `compareAndDelete` can compare them on the server.
    *
    * Without it, tokens sit in Redis in the clear: anyone who can read the database (a replica,
    * a backup, `MONITOR`, a leaked password) can use them until they expire, and anyone who can
@@ -100,10 +107,16 @@ const REDIS_STORE_OPTION_KEYS = optionKeys<RedisStoreOptions>()([
  * ```
  */
 export interface RedisStore extends TokenStore, ReplayStore {
+  /** The value `set` stored (opened, with `encryptionKey`), or `undefined`. */
   get(key: string): Promise<string | undefined>;
+  /** `SET key value EX ttl`, the value sealed with `encryptionKey`. */
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** `SET key value EX ttl NX`, the value as given: the client's lock owner token. */
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /** `DEL key`, then a notification to the waiters of every store on the same prefix. */
   delete(key: string): Promise<void>;
+  /** One Lua script: deletes `key` only while it holds `value`, then notifies the waiters. */
+  compareAndDelete(key: string, value: string): Promise<boolean>;
   checkAndSet(key: string, ttlSeconds: number): Promise<boolean>;
   waitUntilAbsent(key: string, timeoutMs: number): Promise<boolean>;
   /**
@@ -113,8 +126,67 @@ export interface RedisStore extends TokenStore, ReplayStore {
   close(): Promise<void>;
 }
 
+/**
+ * A store method that failed on Redis, in {@link RedisStoreError}.
+ *
+ * @see https://redis.io/docs/latest/develop/reference/protocol-spec/#simple-errors
+ * @example
+ * ```ts
+ * const operation: RedisStoreOperation = 'setIfAbsent';
+ * ```
+ */
+export type RedisStoreOperation =
+  'get' | 'set' | 'setIfAbsent' | 'delete' | 'compareAndDelete' | 'checkAndSet' | 'waitUntilAbsent';
+
+/**
+ * A Redis command of {@link createRedisStore} failed: Redis answered with an error (`code` is
+ * its error prefix: `OOM`, `READONLY`, `CLUSTERDOWN`, `ERR`, …) or did not answer at all
+ * (`code` `unavailable`: connection closed, retries used up, command timed out).
+ *
+ * The `ioredis` error it replaces carries the command's arguments, the stored value among them;
+ * this one does not: `cause` keeps only the original's name and message, with the values sent
+ * removed. The token client reports it as a `store_error` event and asks the IdP directly.
+ *
+ * @see https://redis.io/docs/latest/develop/reference/protocol-spec/#simple-errors
+ * @example
+ * ```ts
+ * try {
+ *   await store.set('greeting', 'hello', 60);
+ * } catch (error) {
+ *   if (error instanceof RedisStoreError && error.code === 'READONLY') failover();
+ * }
+ * ```
+ */
+export class RedisStoreError extends AuthError {
+  /** The store method that failed. */
+  readonly operation: RedisStoreOperation;
+  /** Redis's error prefix (`OOM`, `READONLY`, …), or `unavailable` when Redis did not answer. */
+  readonly code: string;
+  /** The `ioredis` error's name and message, scrubbed of the values sent; nothing else of it. */
+  declare readonly cause: Error;
+
+  constructor(operation: RedisStoreOperation, code: string, cause: Error) {
+    super(`${where}: ${operation} failed on Redis (${code}): ${cause.message}`, { cause });
+    this.operation = operation;
+    this.code = code;
+  }
+}
+
 const where = 'createRedisStore';
-const commands = ['get', 'set', 'del', 'pttl', 'publish', 'duplicate'] as const;
+const commands = ['get', 'set', 'del', 'pttl', 'eval', 'publish', 'duplicate'] as const;
+
+/**
+ * Deletes KEYS[1] only while it holds ARGV[1], in one step on the server: a lock is released by
+ * its owner only, never after it ran out and another instance took it.
+ */
+const compareAndDeleteScript =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+/**
+ * How often a waiter looks at the key again on its own: a notification can be lost (the
+ * subscriber reconnecting, a cluster failover), and a lost one must cost a second, not the lock.
+ */
+const recheckMs = 1_000;
 
 function wholeSeconds(ttlSeconds: number): number {
   if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
@@ -123,24 +195,48 @@ function wholeSeconds(ttlSeconds: number): number {
   return Math.max(1, Math.ceil(ttlSeconds));
 }
 
+/** The store's own error for a failed command: no arguments, the values sent cut out. */
+function storeError(
+  operation: RedisStoreOperation,
+  error: unknown,
+  values: ReadonlyArray<string | undefined>,
+): RedisStoreError {
+  const original = error instanceof Error ? error : new Error(String(error));
+  const message = redact(original.message, values);
+  const replied = original.name === 'ReplyError' || /^[A-Z]{2,}\b/.test(original.message);
+  const code = replied ? (/^([A-Z][A-Z_]+)\b/.exec(original.message)?.[1] ?? 'ERR') : 'unavailable';
+  const cause = new Error(message);
+  cause.name = original.name;
+  return new RedisStoreError(operation, code, cause);
+}
+
 /**
  * A store on Redis through the caller's `ioredis` client, for a fleet: as `cache` of
  * `createAuthClient` it shares tokens between instances, so the fleet asks the IdP once per
  * token; as `replayStore` of `createResourceServer` it remembers DPoP proofs for every instance,
  * so a proof accepted by one is refused as a replay by the others.
  *
- * `setIfAbsent` and `checkAndSet` are one `SET key value NX EX ttl` each, atomic on the server.
- * `delete` also publishes the key name on `<prefix>deleted`, and `waitUntilAbsent` listens
- * there on a second connection (`redis.duplicate()`, opened on first use; {@link
- * RedisStore.close} closes it), so instances waiting for another's token request wake when it
- * is done instead of polling.
+ * `setIfAbsent` and `checkAndSet` are one `SET key value NX EX ttl` each, atomic on the server;
+ * `compareAndDelete` is one Lua script, so the token client releases only a lock it still
+ * holds. `delete` and `compareAndDelete` announce a removed key on `<prefix>deleted` once Redis
+ * has removed it, and `waitUntilAbsent` listens there on a second connection
+ * (`redis.duplicate()`, opened on first use; {@link RedisStore.close} closes it), so instances
+ * waiting for another's token request wake when it is done instead of polling. A waiter
+ * trusts no announcement on its own: it reads the key's time to live after each one, and
+ * every second in case one was lost.
+ *
+ * A `Cluster` client works as a `Redis` one: each command names one key, the token client's
+ * keys for one token share a hash tag (`token:{…}` and `token-lock:{…}` land in one slot), and
+ * announcements use classic pub/sub, which a cluster delivers on every node.
  *
  * Pass `encryptionKey` to keep tokens encrypted at rest (AES-256-GCM through WebCrypto); without
  * it they are stored in the clear. Bound the client's commands (`commandTimeout` in ioredis):
  * the token client gives up on slow calls itself, a resource server waits for its replay checks.
+ * A failed command rejects with a {@link RedisStoreError}, which holds no stored value.
  *
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-11.1
  * @see https://redis.io/docs/latest/commands/set/
+ * @see https://redis.io/docs/latest/operate/oss_and_stack/reference/cluster-spec/#hash-tags
  * @example
  * ```ts
  * import { Redis } from 'ioredis';
@@ -149,6 +245,7 @@ function wholeSeconds(ttlSeconds: number): number {
  * import { createResourceServer } from 's2s-auth/server';
  *
  * const redis = new Redis(process.env.REDIS_URL!, { commandTimeout: 500 });
+ * // or: new Redis.Cluster([{ host: 'redis-0', port: 6379 }], { redisOptions: { commandTimeout: 500 } })
  * const store = createRedisStore(redis, {
  *   encryptionKey: Uint8Array.from(Buffer.from(process.env.TOKEN_CACHE_KEY!, 'base64')), // 32 bytes
  * });
@@ -166,7 +263,9 @@ export function createRedisStore(
     redis === null ||
     commands.some((name) => typeof redis[name] !== 'function')
   ) {
-    throw new TypeError(`${where}: \`redis\` must be an ioredis client (Redis or Cluster)`);
+    throw new TypeError(
+      `${where}: \`redis\` must be an ioredis client (Redis or Cluster) with ${commands.join(', ')}`,
+    );
   }
   rejectUnknownOptions(options, REDIS_STORE_OPTION_KEYS, where);
   const prefix = options.prefix ?? 's2s-auth:';
@@ -180,7 +279,13 @@ export function createRedisStore(
       ? undefined
       : createValueCipher(options.encryptionKey, where);
   const channel = `${prefix}deleted`;
-  const waiting = new Map<string, Set<(absent: boolean) => void>>();
+
+  /** Someone waiting for a key to go: `heard` when its name is announced, `stop` on close. */
+  interface Waiter {
+    heard(): void;
+    stop(): void;
+  }
+  const waiting = new Map<string, Set<Waiter>>();
   let subscriber: RedisSubscriberLike | undefined;
   let subscribed: Promise<unknown> | undefined;
 
@@ -192,6 +297,18 @@ export function createRedisStore(
     }
   };
 
+  async function run<T>(
+    operation: RedisStoreOperation,
+    values: ReadonlyArray<string | undefined>,
+    call: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw storeError(operation, error, values);
+    }
+  }
+
   function subscribe(): Promise<unknown> {
     if (subscribed) return subscribed;
     subscriber ??= (() => {
@@ -199,9 +316,9 @@ export function createRedisStore(
       connection.on('message', (from, name) => {
         if (from !== channel) return;
         const listeners = waiting.get(name);
-        if (listeners) for (const wake of [...listeners]) wake(true);
+        if (listeners) for (const waiter of [...listeners]) waiter.heard();
       });
-      connection.on('error', report);
+      connection.on('error', (error) => report(storeError('waitUntilAbsent', error, [])));
       return connection;
     })();
     const pending = subscriber.subscribe(channel);
@@ -212,12 +329,20 @@ export function createRedisStore(
     return pending;
   }
 
-  const seal = (name: string, value: string) => (cipher ? cipher.seal(name, value) : value);
+  /** Tells every waiter on the prefix that `name` is gone. Sent only after Redis removed it. */
+  async function announce(operation: RedisStoreOperation, name: string): Promise<void> {
+    try {
+      await redis.publish(channel, name);
+    } catch (error) {
+      // The key is gone all the same; waiters find out at their next look.
+      report(storeError(operation, error, []));
+    }
+  }
 
   return {
     async get(key) {
       const name = prefix + key;
-      const stored = await redis.get(name);
+      const stored = await run('get', [], () => redis.get(name));
       if (stored === null || stored === undefined) return undefined;
       if (!cipher) return stored;
       try {
@@ -233,59 +358,103 @@ export function createRedisStore(
     },
     async set(key, value, ttlSeconds) {
       const name = prefix + key;
-      await redis.set(name, await seal(name, value), 'EX', wholeSeconds(ttlSeconds));
+      const seconds = wholeSeconds(ttlSeconds);
+      const stored = cipher ? await cipher.seal(name, value) : value;
+      await run('set', [value, stored], () => redis.set(name, stored, 'EX', seconds));
     },
     async setIfAbsent(key, value, ttlSeconds) {
       const name = prefix + key;
-      return (
-        (await redis.set(name, await seal(name, value), 'EX', wholeSeconds(ttlSeconds), 'NX')) ===
-        'OK'
+      const seconds = wholeSeconds(ttlSeconds);
+      const answer = await run('setIfAbsent', [value], () =>
+        redis.set(name, value, 'EX', seconds, 'NX'),
       );
+      return answer === 'OK';
     },
     async delete(key) {
       const name = prefix + key;
-      // One connection keeps order: the key is gone before anyone hears that it is.
-      await Promise.all([redis.del(name), redis.publish(channel, name)]);
+      // Announced after the reply, not beside it: on a cluster the announcement may travel
+      // through another node than the key's, and nobody may hear of a delete before it happened.
+      if ((await run('delete', [], () => redis.del(name))) > 0) await announce('delete', name);
+    },
+    async compareAndDelete(key, value) {
+      const name = prefix + key;
+      const deleted = await run('compareAndDelete', [value], () =>
+        redis.eval(compareAndDeleteScript, 1, name, value),
+      );
+      if (deleted !== 1) return false;
+      await announce('compareAndDelete', name);
+      return true;
     },
     async checkAndSet(key, ttlSeconds) {
+      const name = `${prefix}dpop-jti:${key}`;
+      const seconds = wholeSeconds(ttlSeconds);
       return (
-        (await redis.set(`${prefix}dpop-jti:${key}`, '1', 'EX', wholeSeconds(ttlSeconds), 'NX')) ===
-        'OK'
+        (await run('checkAndSet', [], () => redis.set(name, '1', 'EX', seconds, 'NX'))) === 'OK'
       );
     },
     waitUntilAbsent(key, timeoutMs) {
       const name = prefix + key;
       return new Promise<boolean>((resolve, reject) => {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const listeners = waiting.get(name) ?? new Set<(absent: boolean) => void>();
+        const listeners = waiting.get(name) ?? new Set<Waiter>();
         waiting.set(name, listeners);
+        let timesUp = false;
+        let looking = false;
+        let lookAgain = false;
+        let recheck: Timer | undefined;
         const settle = (finish: () => void) => {
-          if (!listeners.delete(listener)) return;
+          if (!listeners.delete(waiter)) return;
           if (listeners.size === 0 && waiting.get(name) === listeners) waiting.delete(name);
-          clearTimeout(timer);
+          deadline.cancel();
+          recheck?.cancel();
           finish();
         };
-        const listener = (absent: boolean) => settle(() => resolve(absent));
-        listeners.add(listener);
-        timer = setTimeout(listener, Math.max(0, timeoutMs), false);
-        // Listen first, then look: a delete between the two is heard, not missed.
-        subscribe()
-          .then(() => redis.pttl(name))
-          .then(
+        // Every wake-up (announcement, expiry, recheck, deadline) reads the key's time to live:
+        // an announcement proves nothing on its own, and the key may have been taken again.
+        const look = () => {
+          if (looking) {
+            lookAgain = true;
+            return;
+          }
+          looking = true;
+          recheck?.cancel();
+          run('waitUntilAbsent', [], () => redis.pttl(name)).then(
             (ttlMs) => {
-              if (ttlMs === -2) listener(true);
-              else if (ttlMs >= 0 && ttlMs < timeoutMs) {
-                // Expiry is not announced: wake when it happens.
-                clearTimeout(timer);
-                timer = setTimeout(listener, ttlMs + 1, true);
+              looking = false;
+              if (!listeners.has(waiter)) return;
+              if (ttlMs === -2) return settle(() => resolve(true));
+              if (lookAgain) {
+                lookAgain = false;
+                return look();
               }
+              if (timesUp) return settle(() => resolve(false));
+              // Expiry is not announced: look when it is due, and at least every recheckMs.
+              const nextMs = ttlMs >= 0 ? Math.min(recheckMs, ttlMs + 1) : recheckMs;
+              recheck = scheduleTimeout(look, nextMs);
             },
-            (error: unknown) => settle(() => reject(error)),
+            (error: unknown) => {
+              looking = false;
+              settle(() => reject(error));
+            },
           );
+        };
+        const waiter: Waiter = { heard: look, stop: () => settle(() => resolve(false)) };
+        listeners.add(waiter);
+        const deadline = scheduleTimeout(
+          () => {
+            timesUp = true;
+            look();
+          },
+          Number.isNaN(timeoutMs) ? 0 : Math.max(0, timeoutMs),
+        );
+        // Listen first, then look: a delete between the two is heard, not missed.
+        run('waitUntilAbsent', [], subscribe).then(look, (error: unknown) =>
+          settle(() => reject(error)),
+        );
       });
     },
     async close() {
-      for (const listeners of waiting.values()) for (const wake of [...listeners]) wake(false);
+      for (const listeners of [...waiting.values()])
+        for (const waiter of [...listeners]) waiter.stop();
       waiting.clear();
       const connection = subscriber;
       subscriber = undefined;

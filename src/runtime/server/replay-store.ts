@@ -1,4 +1,5 @@
-import { defaultClock, optionKeys, rejectUnknownOptions, type Clock } from '../shared/options.js';
+import type { Clock } from '../shared/options.js';
+import { createTtlMap } from '../shared/store.js';
 
 /**
  * Where a resource server remembers the DPoP proofs (`jti`s) it has accepted, so a captured
@@ -45,15 +46,11 @@ export interface MemoryReplayStoreOptions {
   now?: Clock | undefined;
 }
 
-/** Every option of {@link MemoryReplayStoreOptions}; the compiler keeps the list complete. */
-const MEMORY_REPLAY_STORE_OPTION_KEYS = optionKeys<MemoryReplayStoreOptions>()([
-  'maxEntries',
-  'now',
-]);
-
 /**
- * The default {@link ReplayStore}: a bounded map in this process. Expired keys are dropped as
- * new ones arrive; when it is full, the oldest key is forgotten. Since keys are written in
+ * The default {@link ReplayStore}: a bounded map in this process, the same one that serves
+ * `createMemoryStore`. Expired keys are dropped as new ones arrive; when it is full, the oldest
+ * key is forgotten. A time to live that is not a positive number is refused with a `TypeError`,
+ * which the verifier turns into a refused proof. Since keys are written in
  * roughly the order they expire, the oldest one is the nearest its end, so forgetting it opens
  * the smallest replay window. A service on several instances should pass a shared store.
  *
@@ -67,30 +64,6 @@ const MEMORY_REPLAY_STORE_OPTION_KEYS = optionKeys<MemoryReplayStoreOptions>()([
  * ```
  */
 export function createMemoryReplayStore(options: MemoryReplayStoreOptions = {}): ReplayStore {
-  rejectUnknownOptions(options, MEMORY_REPLAY_STORE_OPTION_KEYS, 'createMemoryReplayStore');
-  const maxEntries = options.maxEntries ?? 100_000;
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-    throw new TypeError('createMemoryReplayStore: `maxEntries` must be a positive integer');
-  }
-  if (options.now !== undefined && typeof options.now !== 'function') {
-    throw new TypeError('createMemoryReplayStore: `now` must be a function returning a Date');
-  }
-  const now = options.now ?? defaultClock;
-  /** Key → expiry in epoch milliseconds; insertion order is (nearly) expiry order. */
-  const entries = new Map<string, number>();
-
-  return {
-    checkAndSet(key, ttlSeconds) {
-      const at = now().getTime();
-      const expiry = entries.get(key);
-      if (expiry !== undefined && expiry > at) return false;
-      if (expiry !== undefined) entries.delete(key);
-      for (const [oldest, until] of entries) {
-        if (until > at && entries.size < maxEntries) break;
-        entries.delete(oldest);
-      }
-      entries.set(key, at + Math.max(1, ttlSeconds) * 1000);
-      return true;
-    },
-  };
+  const map = createTtlMap(options, 'createMemoryReplayStore');
+  return { checkAndSet: (key, ttlSeconds) => map.setIfAbsent(key, '1', ttlSeconds) };
 }

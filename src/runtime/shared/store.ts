@@ -1,4 +1,5 @@
 import { defaultClock, optionKeys, rejectUnknownOptions, type Clock } from './options.js';
+import { scheduleTimeout, type Timer } from './timers.js';
 
 /**
  * A key-value store with expiry that several instances of a service can share: the token
@@ -7,9 +8,15 @@ import { defaultClock, optionKeys, rejectUnknownOptions, type Clock } from './op
  * answer at once or with a promise.
  *
  * `setIfAbsent` must be atomic across everyone sharing the store: the client builds its
- * distributed single flight (a lock with a time to live) on it. A store that can also wake a
+ * distributed single flight (a lock with a time to live) on it. The lock's value is a random
+ * owner token drawn for each acquisition, never a token or a secret, and the client releases
+ * the lock with {@link TokenStore.compareAndDelete}, so an instance that outlived its lock
+ * cannot release the lock another instance has taken since. A store that can also wake a
  * waiter when a key goes away implements {@link TokenStore.waitUntilAbsent}; without it,
  * waiters poll with a bounded backoff.
+ *
+ * Keys the client writes for one token (the token and its lock) share a Redis Cluster hash
+ * tag (`token:{…}`, `token-lock:{…}`), so a store on a cluster keeps them in one hash slot.
  *
  * The client never fails because its store did: a store that throws, rejects, answers late
  * or holds garbage only costs a direct token request, reported through `onEvent`.
@@ -38,10 +45,28 @@ export interface TokenStore {
   /** Removes `key`; removing a missing key is not an error. */
   delete(key: string): void | Promise<void>;
   /**
+   * Optional, and recommended for any store shared between processes: atomically removes
+   * `key` only if it holds `value` now (a compare-and-delete; on Redis, one Lua script:
+   * `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end`).
+   * The client releases its lock with it, so a lock that ran out and was taken by another
+   * instance stays with that instance.
+   *
+   * A store without it still works: the client then reads the lock back and deletes it only
+   * while it holds its own value and less than half of the lock's time has passed on the
+   * client's clock; otherwise it leaves the lock to expire. That read-then-delete is two calls,
+   * not one atomic step.
+   *
+   * @returns `true` if this call removed the key, `false` if it held another value or none.
+   * @see https://redis.io/docs/latest/develop/use/patterns/distributed-locks/
+   */
+  compareAndDelete?(key: string, value: string): boolean | Promise<boolean>;
+  /**
    * Optional: resolves once `key` holds no value — at once if it holds none now, when a
-   * `delete` through any store on the same backend removes it, or when it expires — with
-   * `true`; or with `false` after `timeoutMs`. Lets the client sleep until another instance's
-   * token request is over instead of polling the store.
+   * `delete` or `compareAndDelete` through any store on the same backend removes it, or when it
+   * expires — with `true`; or with `false` after `timeoutMs`. Lets the client sleep until
+   * another instance's token request is over instead of polling the store. `timeoutMs` and the
+   * key's time to live may exceed what one `setTimeout` can wait (2³¹−1 ms, about 24.8 days):
+   * wait in steps no longer than that, or a longer timer fires after 1 ms.
    */
   waitUntilAbsent?(key: string, timeoutMs: number): Promise<boolean>;
 }
@@ -81,6 +106,8 @@ export interface MemoryStore extends TokenStore {
   set(key: string, value: string, ttlSeconds: number): void;
   setIfAbsent(key: string, value: string, ttlSeconds: number): boolean;
   delete(key: string): void;
+  /** Removes `key` only while it holds `value`, waking its waiters; `true` if it did. */
+  compareAndDelete(key: string, value: string): boolean;
   waitUntilAbsent(key: string, timeoutMs: number): Promise<boolean>;
   /**
    * The `ReplayStore` method: records `key` for `ttlSeconds` unless it is recorded already.
@@ -97,19 +124,89 @@ interface Entry {
   expiresAtMs: number;
 }
 
-type Waiter = (absent: boolean) => void;
-
-function ttlMs(ttlSeconds: number, where: string): number {
-  if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
-    throw new TypeError(`${where}: \`ttlSeconds\` must be a positive number`);
-  }
-  return Math.max(1, Math.ceil(ttlSeconds)) * 1000;
+/**
+ * The bounded map with expiry that both in-process stores are made of: the token client's
+ * `createMemoryStore` and the resource server's default replay store.
+ *
+ * @internal
+ */
+export interface TtlMap {
+  readonly now: Clock;
+  readonly entries: Map<string, Entry>;
+  /** The entry under `key` if it lives at `atMs`; an expired one is dropped. */
+  live(key: string, atMs: number): Entry | undefined;
+  /** Stores `value` under `key` from `atMs`, forgetting expired keys and, past the bound, the oldest. */
+  store(key: string, value: string, ttlSeconds: number, atMs: number): void;
+  /** Stores `value` under `key` now unless a live value is there; `true` if it did. */
+  setIfAbsent(key: string, value: string, ttlSeconds: number): boolean;
 }
+
+/**
+ * Checks the options and makes a {@link TtlMap}; `forgotten` hears of every key that still
+ * lived when the bound pushed it out. `where` names the factory in errors.
+ *
+ * @internal
+ */
+export function createTtlMap(
+  options: MemoryStoreOptions,
+  where: string,
+  forgotten?: (key: string) => void,
+): TtlMap {
+  rejectUnknownOptions(options, MEMORY_STORE_OPTION_KEYS, where);
+  const maxEntries = options.maxEntries ?? 100_000;
+  if (!Number.isInteger(maxEntries) || maxEntries < 1) {
+    throw new TypeError(`${where}: \`maxEntries\` must be a positive integer`);
+  }
+  if (options.now !== undefined && typeof options.now !== 'function') {
+    throw new TypeError(`${where}: \`now\` must be a function returning a Date`);
+  }
+  const now = options.now ?? defaultClock;
+  const entries = new Map<string, Entry>();
+
+  function live(key: string, atMs: number): Entry | undefined {
+    const entry = entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAtMs > atMs) return entry;
+    entries.delete(key);
+    return undefined;
+  }
+
+  function store(key: string, value: string, ttlSeconds: number, atMs: number): void {
+    if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
+      throw new TypeError(`${where}: \`ttlSeconds\` must be a positive number`);
+    }
+    const expiresAtMs = atMs + Math.ceil(ttlSeconds) * 1000;
+    entries.delete(key);
+    for (const [oldest, entry] of entries) {
+      if (entry.expiresAtMs > atMs && entries.size < maxEntries) break;
+      entries.delete(oldest);
+      if (entry.expiresAtMs > atMs) forgotten?.(oldest);
+    }
+    entries.set(key, { value, expiresAtMs });
+  }
+
+  return {
+    now,
+    entries,
+    live,
+    store,
+    setIfAbsent(key, value, ttlSeconds) {
+      const atMs = now().getTime();
+      if (live(key, atMs) !== undefined) return false;
+      store(key, value, ttlSeconds, atMs);
+      return true;
+    },
+  };
+}
+
+type Waiter = (absent: boolean) => void;
 
 /**
  * A bounded store in this process, for the token client's `cache` and a resource server's
  * `replayStore`: every key expires, and past `maxEntries` the oldest key is forgotten. Keys
  * are written in roughly the order they expire, so the oldest one is the nearest its end.
+ * Expiry is read on `now`; a waiter sleeps until the entry it waits on would expire, however
+ * far away, with timers that never overflow.
  *
  * It shares nothing between processes: a fleet passes a shared store such as
  * `createRedisStore` from `s2s-auth/redis` instead.
@@ -125,51 +222,18 @@ function ttlMs(ttlSeconds: number, where: string): number {
  * ```
  */
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
-  const where = 'createMemoryStore';
-  rejectUnknownOptions(options, MEMORY_STORE_OPTION_KEYS, where);
-  const maxEntries = options.maxEntries ?? 100_000;
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-    throw new TypeError(`${where}: \`maxEntries\` must be a positive integer`);
-  }
-  if (options.now !== undefined && typeof options.now !== 'function') {
-    throw new TypeError(`${where}: \`now\` must be a function returning a Date`);
-  }
-  const now = options.now ?? defaultClock;
-  const entries = new Map<string, Entry>();
   const waiters = new Map<string, Set<Waiter>>();
-
-  function live(key: string, atMs: number): Entry | undefined {
-    const entry = entries.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAtMs > atMs) return entry;
-    entries.delete(key);
-    return undefined;
-  }
-
-  function store(key: string, value: string, ttlSeconds: number, atMs: number): void {
-    const expiresAtMs = atMs + ttlMs(ttlSeconds, where);
-    entries.delete(key);
-    for (const [oldest, entry] of entries) {
-      if (entry.expiresAtMs > atMs && entries.size < maxEntries) break;
-      entries.delete(oldest);
-      if (entry.expiresAtMs > atMs) wake(oldest);
-    }
-    entries.set(key, { value, expiresAtMs });
-  }
-
-  function wake(key: string): void {
+  const wake = (key: string) => {
     const set = waiters.get(key);
     if (set === undefined) return;
     waiters.delete(key);
     for (const waiter of set) waiter(true);
-  }
-
-  function setIfAbsent(key: string, value: string, ttlSeconds: number): boolean {
-    const atMs = now().getTime();
-    if (live(key, atMs) !== undefined) return false;
-    store(key, value, ttlSeconds, atMs);
-    return true;
-  }
+  };
+  const { now, entries, live, store, setIfAbsent } = createTtlMap(
+    options,
+    'createMemoryStore',
+    wake,
+  );
 
   return {
     get(key) {
@@ -183,28 +247,44 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       entries.delete(key);
       wake(key);
     },
+    compareAndDelete(key, value) {
+      if (live(key, now().getTime())?.value !== value) return false;
+      entries.delete(key);
+      wake(key);
+      return true;
+    },
     checkAndSet(key, ttlSeconds) {
       return setIfAbsent(key, '1', ttlSeconds);
     },
     waitUntilAbsent(key, timeoutMs) {
-      const entry = live(key, now().getTime());
-      if (entry === undefined) return Promise.resolve(true);
+      if (live(key, now().getTime()) === undefined) return Promise.resolve(true);
       return new Promise<boolean>((resolve) => {
         const set = waiters.get(key) ?? new Set<Waiter>();
         waiters.set(key, set);
+        let timer: Timer | undefined;
         const finish: Waiter = (absent) => {
-          clearTimeout(timer);
+          timer?.cancel();
           set.delete(finish);
           if (set.size === 0 && waiters.get(key) === set) waiters.delete(key);
           resolve(absent);
         };
-        // Expiry sends no signal: look again when the entry would have expired.
-        const untilExpiryMs = Math.max(0, entry.expiresAtMs - now().getTime());
-        const timer = setTimeout(
-          () => finish(live(key, now().getTime()) === undefined),
-          Math.min(Math.max(0, timeoutMs), untilExpiryMs),
-        );
+        // What is left of the wait, charged with each step slept: timers never fire early.
+        let remainingMs = Number.isNaN(timeoutMs) ? 0 : Math.max(0, timeoutMs);
+        // Expiry sends no signal: look again when the entry would expire on the store's clock,
+        // or when the wait is over, whichever is first. The timers are clamped and re-armed, so a
+        // time to live of days or months is slept through, not polled.
+        const arm = () => {
+          const entry = live(key, now().getTime());
+          if (entry === undefined) return finish(true);
+          if (remainingMs <= 0) return finish(false);
+          const stepMs = Math.min(remainingMs, Math.max(1, entry.expiresAtMs - now().getTime()));
+          timer = scheduleTimeout(() => {
+            remainingMs -= stepMs;
+            arm();
+          }, stepMs);
+        };
         set.add(finish);
+        arm();
       });
     },
     get size() {

@@ -25,7 +25,8 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A port of 127.0.0.1 that was free a moment ago. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -37,10 +38,21 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
-function launch(port: number): Promise<ChildProcess> {
+/** Runs redis-server on `port` of 127.0.0.1 without persistence; resolves once it accepts connections. */
+export function launch(port: number, extraArguments: string[] = []): Promise<ChildProcess> {
   const child = spawn(
     'redis-server',
-    ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'],
+    [
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      ...extraArguments,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   return new Promise<ChildProcess>((resolve, reject) => {
@@ -75,7 +87,8 @@ function launch(port: number): Promise<ChildProcess> {
   });
 }
 
-function exited(child: ChildProcess): Promise<void> {
+/** Stops `child` (SIGTERM, then SIGKILL after 5 s) and resolves once it has exited. */
+export function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise<void>((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);

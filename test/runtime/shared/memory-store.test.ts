@@ -131,3 +131,86 @@ describe('createMemoryStore waiting for a key to go', () => {
     expect(await store.waitUntilAbsent('lock', 30)).toBe(false);
   });
 });
+
+describe('createMemoryStore releasing a lock', () => {
+  it('compare-and-deletes: removes a key only while it holds the value given', () => {
+    const store = createMemoryStore();
+    store.setIfAbsent('lock', 'owner-a', 60);
+    expect(store.compareAndDelete('lock', 'owner-b')).toBe(false);
+    expect(store.get('lock')).toBe('owner-a');
+    expect(store.compareAndDelete('lock', 'owner-a')).toBe(true);
+    expect(store.get('lock')).toBeUndefined();
+    expect(store.compareAndDelete('lock', 'owner-a')).toBe(false);
+  });
+
+  it('leaves the lock another owner took after the first one ran out', () => {
+    const clock = manualClock();
+    const store = createMemoryStore({ now: clock.now });
+    store.setIfAbsent('lock', 'slow-owner', 1);
+    clock.advance(1);
+    expect(store.setIfAbsent('lock', 'next-owner', 30)).toBe(true);
+    expect(store.compareAndDelete('lock', 'slow-owner')).toBe(false);
+    expect(store.get('lock')).toBe('next-owner');
+  });
+
+  it('wakes waiters when it deletes, and only then', async () => {
+    const store = createMemoryStore();
+    store.setIfAbsent('lock', 'owner', 60);
+    const waited = store.waitUntilAbsent('lock', 10_000);
+    store.compareAndDelete('lock', 'someone-else');
+    const early = await Promise.race([
+      waited,
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 50)),
+    ]);
+    expect(early).toBe('still waiting');
+    store.compareAndDelete('lock', 'owner');
+    expect(await waited).toBe(true);
+  });
+});
+
+describe('createMemoryStore timers', () => {
+  const days = 24 * 60 * 60;
+
+  it('sleeps through a wait on an entry that lives 30 days, past the longest setTimeout', async () => {
+    let clockReads = 0;
+    const store = createMemoryStore({ now: () => (clockReads++, new Date()) });
+    store.set('lock', 'holder', 30 * days);
+    const waited = store.waitUntilAbsent('lock', 40 * days * 1000);
+    const readsAtStart = clockReads;
+    const after300ms = await Promise.race([
+      waited,
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 300)),
+    ]);
+    // A 30-day delay handed to setTimeout as it is fires after 1 ms: a waiter that woke, looked
+    // and answered (or looked again) would have read the clock.
+    expect(after300ms).toBe('still waiting');
+    expect(clockReads - readsAtStart).toBe(0);
+    store.delete('lock');
+    expect(await waited).toBe(true);
+  });
+
+  it('ends a 30-day wait on time, not at once, when the timeout is the nearer end', async () => {
+    const store = createMemoryStore();
+    store.set('lock', 'holder', 60 * days);
+    const waited = store.waitUntilAbsent('lock', 30 * days * 1000);
+    const after200ms = await Promise.race([
+      waited,
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 200)),
+    ]);
+    expect(after200ms).toBe('still waiting');
+    store.delete('lock');
+    expect(await waited).toBe(true);
+  });
+});
+
+describe('the default replay store', () => {
+  it('is the same bounded map: a time to live that is not a positive number is refused, not a key forgotten at once', async () => {
+    const { createMemoryReplayStore } = await import('../../../src/server.js');
+    const store = createMemoryReplayStore();
+    expect(() => store.checkAndSet('jkt.jti', Number.NaN)).toThrow(
+      /createMemoryReplayStore: `ttlSeconds` must be a positive number/,
+    );
+    expect(await store.checkAndSet('jkt.jti', 60)).toBe(true);
+    expect(await store.checkAndSet('jkt.jti', 60)).toBe(false);
+  });
+});

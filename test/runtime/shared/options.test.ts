@@ -63,7 +63,7 @@ const server = () => createResourceServer({ issuer: ISSUER, fetch: tokens() });
 
 /** The commands createRedisStore needs, none of them called by the factory. */
 const redis = Object.fromEntries(
-  ['get', 'set', 'del', 'pttl', 'publish', 'duplicate'].map((name) => [
+  ['get', 'set', 'del', 'pttl', 'eval', 'publish', 'duplicate'].map((name) => [
     name,
     () => {
       throw new Error(`${name} was called`);
