@@ -116,7 +116,7 @@ const WHERE = 'verify';
  */
 export function createResourceServer(options: ResourceServerOptions): ResourceServer {
   const resolved = resolveOptions(options);
-  const client = createIdpClient(resolved.fetch);
+  const client = createIdpClient(resolved.fetch, { maxResponseBytes: resolved.maxResponseBytes });
   const resolver = createEndpointResolver({
     client,
     issuer: resolved.issuer,
