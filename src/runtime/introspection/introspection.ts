@@ -6,17 +6,22 @@ import {
   resolveFetch,
   type FetchLike,
 } from '../shared/options.js';
-import { discover, type AuthorizationServerMetadata, type EndpointName } from '../transport/discovery.js';
+import {
+  discover,
+  publishedEndpoint,
+  type AuthorizationServerMetadata,
+  type EndpointName,
+} from '../transport/discovery.js';
 import { basicCredentials } from '../transport/form.js';
 import {
   createIdpClient,
+  DEFAULT_MAX_RESPONSE_BYTES,
   exchange,
   parseBody,
   toOAuthError,
   type IdpCall,
   type IdpClient,
 } from '../transport/idp-client.js';
-import { ProtocolError } from '../errors.js';
 
 /** How the caller authenticates to the introspection and revocation endpoints. */
 export type TokenEndpointClientAuth = 'client_secret_basic' | 'client_secret_post';
@@ -40,6 +45,12 @@ interface CallerOptions {
   timeoutMs?: number;
   /** Aborts the request: the call rejects with a `NetworkError`. */
   signal?: AbortSignal;
+  /**
+   * The most bytes of an answer's body (discovery document, introspection answer, error) that
+   * are read; a longer one is cancelled and the call rejects with a `ProtocolError` whose code
+   * is `too_large`. Default 1 MiB (1 048 576).
+   */
+  maxResponseBytes?: number;
 }
 
 /** Options of {@link introspectToken}. */
@@ -128,35 +139,43 @@ async function prepare(
   explicit: string | undefined,
   label: string,
 ): Promise<Prepared> {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options are required`);
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError(`${where}: options are required`);
   const clientId = requireString(options.clientId, 'clientId', where);
   const clientSecret = requireString(options.clientSecret, 'clientSecret', where);
   const token = requireString(options.token, 'token', where);
   const clientAuth = options.clientAuth ?? 'client_secret_basic';
   if (clientAuth !== 'client_secret_basic' && clientAuth !== 'client_secret_post') {
-    throw new TypeError(`${where}: \`clientAuth\` must be client_secret_basic or client_secret_post`);
+    throw new TypeError(
+      `${where}: \`clientAuth\` must be client_secret_basic or client_secret_post`,
+    );
   }
-  if (options.tokenTypeHint !== undefined) requireString(options.tokenTypeHint, 'tokenTypeHint', where);
+  if (options.tokenTypeHint !== undefined)
+    requireString(options.tokenTypeHint, 'tokenTypeHint', where);
   const timeoutMs = optionalPositiveNumber(options.timeoutMs, 'timeoutMs', where, 10_000);
   const fetch = resolveFetch(options.fetch, where);
-  const client = createIdpClient(fetch);
+  const maxResponseBytes = optionalPositiveNumber(
+    options.maxResponseBytes,
+    'maxResponseBytes',
+    where,
+    DEFAULT_MAX_RESPONSE_BYTES,
+  );
+  const client = createIdpClient(fetch, { maxResponseBytes });
 
   let url: string;
   if (explicit !== undefined) {
-    url = requireHttpUrl(explicit, endpoint === 'introspection_endpoint' ? 'introspectionEndpoint' : 'revocationEndpoint', where);
+    url = requireHttpUrl(
+      explicit,
+      endpoint === 'introspection_endpoint' ? 'introspectionEndpoint' : 'revocationEndpoint',
+      where,
+    );
   } else {
     if (options.issuer === undefined) {
       throw new TypeError(`${where}: \`issuer\` or the endpoint URL is required`);
     }
     const issuer = requireHttpUrl(options.issuer, 'issuer', where);
     const metadata = await discoverShared(fetch, client, issuer, timeoutMs);
-    const published = metadata[endpoint];
-    if (typeof published !== 'string') {
-      throw new ProtocolError(`the authorization server does not publish a ${label}`, [
-        { path: endpoint, code: 'missing', message: `${endpoint} is not published` },
-      ]);
-    }
-    url = published;
+    url = publishedEndpoint(metadata, endpoint, false);
   }
 
   const headers: Record<string, string> = {
@@ -165,14 +184,22 @@ async function prepare(
   };
   const body: Prepared['body'] = { token };
   if (options.tokenTypeHint !== undefined) body.token_type_hint = options.tokenTypeHint;
-  if (clientAuth === 'client_secret_basic') headers.Authorization = basicCredentials(clientId, clientSecret);
+  if (clientAuth === 'client_secret_basic')
+    headers.Authorization = basicCredentials(clientId, clientSecret);
   else Object.assign(body, { client_id: clientId, client_secret: clientSecret });
 
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new TypeError(`${where}: \`signal\` must be an AbortSignal`);
   }
   return {
-    call: { client, url, endpoint: label, timeoutMs, secrets: [clientSecret, token], signal: options.signal },
+    call: {
+      client,
+      url,
+      endpoint: label,
+      timeoutMs,
+      secrets: [clientSecret, token],
+      signal: options.signal,
+    },
     headers,
     body,
   };
@@ -200,7 +227,9 @@ async function prepare(
  * if (!result.active) return new Response(null, { status: 401 });
  * ```
  */
-export async function introspectToken(options: IntrospectTokenOptions): Promise<IntrospectionResult> {
+export async function introspectToken(
+  options: IntrospectTokenOptions,
+): Promise<IntrospectionResult> {
   const { call, headers, body } = await prepare(
     options,
     'introspectToken',
