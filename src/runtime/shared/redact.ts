@@ -63,12 +63,21 @@ function jsonForms(value: string): string[] {
   ];
 }
 
-/** Every textual form of one value: raw, form- and URI-encoded, JSON-escaped, base64(url). */
+/** A compact JWS (a client assertion, a DPoP proof, a JWT access token). */
+const compactJws = /^[\w-]+\.[\w-]+\.([\w-]+)$/;
+
+/**
+ * Every textual form of one value: raw, form- and URI-encoded, JSON-escaped, base64(url). For
+ * a JWT also its signature alone: header and payload are no secret, so the signature would
+ * rebuild the whole token.
+ */
 function formsOf(value: string): string[] {
   const form = formEncodeComponent(value);
   const uri = encodeURIComponent(value);
   const out = [value, form, lowerHex(form), uri, lowerHex(uri), ...jsonForms(value)];
   for (const encoded of [value, form, uri]) out.push(...base64Forms(encoded));
+  const signature = compactJws.exec(value)?.[1];
+  if (signature !== undefined && signature.length >= 16) out.push(...formsOf(signature));
   return out;
 }
 

@@ -57,6 +57,12 @@ describe('redact', () => {
     }
   });
 
+  it('removes the signature of a JWT on its own, which would rebuild the token', () => {
+    const jwt = 'eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJzdmMifQ.c2lnbmF0dXJlLW9mLXRoZS1hc3NlcnRpb24';
+    const out = redact('signature c2lnbmF0dXJlLW9mLXRoZS1hc3NlcnRpb24 does not verify', [jwt]);
+    expect(out).toBe('signature [redacted] does not verify');
+  });
+
   it('takes a plain list of secrets as well as derived forms, and gives the same text', () => {
     const text = `x ${formEncodeComponent(secret)} y ${b64url(secret)}`;
     expect(redact(text, [secret])).toBe(redact(text, secretForms([secret])));
