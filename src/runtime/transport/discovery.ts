@@ -1,6 +1,11 @@
 import type { components } from '../../generated/openapi.js';
 import * as schemas from '../../generated/schemas.js';
-import { DiscoveryError, ProtocolError, type DiscoveryAttempt } from '../errors.js';
+import {
+  DiscoveryError,
+  ProtocolError,
+  type DiscoveryAttempt,
+  type ProtocolErrorCode,
+} from '../errors.js';
 import { redact } from '../shared/redact.js';
 import { isRefusedInsecureHttp } from '../shared/url.js';
 import type { Schema } from '../shared/validate.js';
@@ -141,12 +146,14 @@ export function publishedEndpoint(
   allowInsecureHttp: boolean,
 ): string {
   const value = metadata[name];
-  if (typeof value !== 'string') {
-    throw new ProtocolError(
-      `the authorization server's discovery document has no ${name}; configure it explicitly`,
-      [{ path: name, code: 'missing', message: `${name} is not published` }],
-      'missing_endpoint',
+  const refuse = (code: ProtocolErrorCode, problem: string) =>
+    new ProtocolError(
+      `the authorization server's discovery document ${problem}`,
+      [{ path: name, code, message: problem }],
+      code,
     );
+  if (typeof value !== 'string') {
+    throw refuse('missing_endpoint', `has no ${name}; configure the endpoint explicitly`);
   }
   let url: URL | undefined;
   try {
@@ -154,24 +161,16 @@ export function publishedEndpoint(
   } catch {
     url = undefined;
   }
-  if (
-    !url ||
-    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
-    url.username ||
-    url.password
-  ) {
-    throw new ProtocolError(
-      `the authorization server's discovery document publishes a ${name} that is not an absolute http(s) URL without credentials`,
-      [{ path: name, code: 'invalid_url', message: 'expected an absolute https: URL' }],
+  if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password) {
+    throw refuse(
       'invalid_url',
+      `publishes a ${name} that is not an http(s) URL without credentials`,
     );
   }
   if (isRefusedInsecureHttp(url, allowInsecureHttp)) {
-    throw new ProtocolError(
-      `the authorization server's discovery document publishes a plain-HTTP ${name} (${url.origin}${url.pathname}) ` +
-        'on a host that is not loopback; refused unless `allowInsecureHttp: true` (RFC 8414 §2)',
-      [{ path: name, code: 'insecure_url', message: 'expected an https: URL' }],
+    throw refuse(
       'insecure_url',
+      `publishes a plain-HTTP ${name} to a host that is not loopback (${url.origin}); set \`allowInsecureHttp: true\` to allow it`,
     );
   }
   return value;
