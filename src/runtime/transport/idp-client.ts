@@ -178,7 +178,7 @@ function refuseRedirect(response: Response, call: IdpCall): void {
   const target = followed
     ? ` and the fetch followed it to ${safeUrl(response.url)}`
     : location
-      ? ` to ${safeUrl(new URL(location, asked).href)}`
+      ? ` to ${safeUrl(location, asked.href)}`
       : '';
   const status =
     response.type === 'opaqueredirect'
@@ -319,9 +319,9 @@ function where(call: IdpCall): string {
 }
 
 /** The URL without query or fragment: enough to find the endpoint, nothing that could be a secret. */
-function safeUrl(url: string): string {
+function safeUrl(url: string, base?: string): string {
   try {
-    const { origin, pathname } = new URL(url);
+    const { origin, pathname } = new URL(url, base);
     return `${origin}${pathname}`;
   } catch {
     return '(invalid URL)';

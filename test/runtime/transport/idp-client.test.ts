@@ -89,6 +89,21 @@ describe('redirects', () => {
     },
   );
 
+  it('refuses a redirect whose Location is relative, or not a URL at all', async () => {
+    const cases: [string, string][] = [
+      ['/elsewhere?secret=1', 'https://idp.example.test/elsewhere'],
+      ['http://[not-a-host', '(invalid URL)'],
+    ];
+    for (const [location, shown] of cases) {
+      const fetch = fakeFetch(() => new Response(null, { status: 302, headers: { location } }));
+      const error = await failure(get(call(fetch)));
+      expect(error).toBeInstanceOf(ProtocolError);
+      expect(error).toMatchObject({ code: 'redirect' });
+      expect((error as Error).message).toContain(`to ${shown};`);
+      expect((error as Error).message).not.toContain('secret=1');
+    }
+  });
+
   it('asks fetch not to follow redirects, on GET and POST alike', async () => {
     const modes: RequestRedirect[] = [];
     const fetch: FetchLike = async (request) => {
