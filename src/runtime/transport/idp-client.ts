@@ -153,7 +153,7 @@ function transportMiddleware(call: IdpCall, signal: AbortSignal, state: Exchange
       });
     },
     async onResponse({ response }) {
-      refuseRedirect(response, call);
+      refuseRedirect(response, call, state.secrets);
       state.text = await readBody(response, call, signal);
       // openapi-fetch reads this empty copy; the text read under the limit is in `state`.
       return new Response(null, {
@@ -165,7 +165,8 @@ function transportMiddleware(call: IdpCall, signal: AbortSignal, state: Exchange
   };
 }
 
-function refuseRedirect(response: Response, call: IdpCall): void {
+/** The redirect target is the server's text: its path is scrubbed like an error description. */
+function refuseRedirect(response: Response, call: IdpCall, secrets: Secret[]): void {
   const asked = new URL(call.url);
   asked.hash = '';
   const followed =
@@ -176,9 +177,9 @@ function refuseRedirect(response: Response, call: IdpCall): void {
   void response.body?.cancel().catch(() => undefined);
   const location = response.headers.get('location');
   const target = followed
-    ? ` and the fetch followed it to ${safeUrl(response.url)}`
+    ? ` and the fetch followed it to ${redact(safeUrl(response.url), secrets)}`
     : location
-      ? ` to ${safeUrl(location, asked.href)}`
+      ? ` to ${redact(safeUrl(location, asked.href), secrets)}`
       : '';
   const status =
     response.type === 'opaqueredirect'
@@ -408,13 +409,13 @@ const statusCodes: Record<number, string> = {
  */
 export function toOAuthError(answer: IdpAnswer, call: IdpCall): OAuthError {
   const { status } = answer.response;
+  const forms = secretForms(answer.secrets);
   let code: string | undefined;
   let description: string | undefined;
   try {
     const body: unknown = JSON.parse(answer.text);
     if (body && typeof body === 'object') {
       const { error, error_description } = body as Record<string, unknown>;
-      const forms = secretForms(answer.secrets);
       if (typeof error === 'string' && error.length > 0) code = redact(error, forms, 64);
       if (typeof error_description === 'string') description = redact(error_description, forms);
     }
@@ -428,7 +429,7 @@ export function toOAuthError(answer: IdpAnswer, call: IdpCall): OAuthError {
   return new OAuthError({
     status,
     code,
-    endpoint: `${call.endpoint} ${safeUrl(call.url)}`,
+    endpoint: `${call.endpoint} ${redact(safeUrl(call.url), forms, 500)}`,
     ...(description === undefined ? {} : { description }),
   });
 }

@@ -104,6 +104,25 @@ describe('redirects', () => {
     }
   });
 
+  it('scrubs the credentials of the request from the Location it names', async () => {
+    const secret = 'client-secret-value';
+    const fetch = fakeFetch(
+      () =>
+        new Response(null, {
+          status: 302,
+          headers: { location: `https://evil.example.test/echo/${secret}/${btoa(`id:${secret}`)}` },
+        }),
+    );
+    const idp = call(fetch, { url: 'https://idp.example.test/token', endpoint: 'token endpoint' });
+    const error = await failure(
+      post(idp, { grant_type: 'client_credentials', client_id: 'id', client_secret: secret }),
+    );
+    expect(error).toMatchObject({ code: 'redirect' });
+    expect((error as Error).message).toContain('https://evil.example.test/echo/[redacted]/');
+    expect((error as Error).message).not.toContain(secret);
+    expect((error as Error).message).not.toContain(btoa(`id:${secret}`));
+  });
+
   it('asks fetch not to follow redirects, on GET and POST alike', async () => {
     const modes: RequestRedirect[] = [];
     const fetch: FetchLike = async (request) => {
