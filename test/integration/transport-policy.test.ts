@@ -220,6 +220,40 @@ describe('redirects are never followed', () => {
   });
 });
 
+describe('endpoints from discovery', () => {
+  it('posts no client secret to a plain-HTTP token endpoint on a host that is not loopback', async () => {
+    // 0.0.0.0 reaches this machine, but it is not a loopback name: the policy refuses it.
+    const published = `http://0.0.0.0:${attacker.port}/token`;
+    issuerServer.handle((_q, r) =>
+      sendJson(r, 200, { issuer: issuerServer.origin, token_endpoint: published }),
+    );
+    const client = createAuthClient({
+      issuer: issuerServer.origin,
+      clientId,
+      clientSecret,
+      retry: false,
+    });
+    const error = await failure(client.getToken());
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error).toMatchObject({ code: 'insecure_url' });
+    expect(attacker.requests).toEqual([]);
+  });
+
+  it('fetches no keys from a plain-HTTP jwks_uri on a host that is not loopback', async () => {
+    issuerServer.handle((_q, r) =>
+      sendJson(r, 200, {
+        issuer: issuerServer.origin,
+        jwks_uri: `http://0.0.0.0:${attacker.port}/jwks`,
+      }),
+    );
+    const server = createResourceServer({ issuer: issuerServer.origin, audience });
+    expect(await refusedForKeys(server.verifyToken(await forgedToken()))).toMatchObject({
+      code: 'insecure_url',
+    });
+    expect(attacker.requests).toEqual([]);
+  });
+});
+
 const MiB = 1024 * 1024;
 
 /** What a streaming answer managed to send before the client hung up. */
