@@ -5,14 +5,21 @@
 import * as z from 'zod';
 
 /**
+ * A `format: uri` member: an absolute URL, kept exactly as sent. White space around it and
+ * control characters in it are refused, not cleaned up (RFC 8414 §3.3 compares issuers
+ * exactly).
+ */
+const zUri = z.string().regex(/^(?!\s)(?![\s\S]*\s$)[^\u0000-\u001f\u007f]*$/, 'Invalid URL').pipe(z.url());
+
+/**
  * Authorization server metadata (RFC 8414 §2). Unknown members are kept.
  */
 export const zAuthorizationServerMetadata = z.looseObject({
-    issuer: z.url(),
-    token_endpoint: z.url().optional(),
-    jwks_uri: z.url().optional(),
-    introspection_endpoint: z.url().optional(),
-    revocation_endpoint: z.url().optional(),
+    issuer: zUri,
+    token_endpoint: zUri.optional(),
+    jwks_uri: zUri.optional(),
+    introspection_endpoint: zUri.optional(),
+    revocation_endpoint: zUri.optional(),
     scopes_supported: z.array(z.string()).optional(),
     grant_types_supported: z.array(z.string()).optional(),
     token_endpoint_auth_methods_supported: z.array(z.string()).optional(),
@@ -26,7 +33,7 @@ export const zAuthorizationServerMetadata = z.looseObject({
  * OpenID Provider metadata (OpenID Connect Discovery 1.0 §3), a superset of RFC 8414.
  */
 export const zOpenIdProviderMetadata = zAuthorizationServerMetadata.and(z.object({
-    userinfo_endpoint: z.url().optional(),
+    userinfo_endpoint: zUri.optional(),
     subject_types_supported: z.array(z.string()).optional(),
     id_token_signing_alg_values_supported: z.array(z.string()).optional()
 }));
@@ -37,7 +44,7 @@ export const zOpenIdProviderMetadata = zAuthorizationServerMetadata.and(z.object
 export const zClientCredentialsTokenRequest = z.object({
     grant_type: z.literal('client_credentials'),
     scope: z.string().optional(),
-    resource: z.array(z.url()).optional(),
+    resource: z.array(zUri).optional(),
     client_id: z.string().optional(),
     client_secret: z.string().optional(),
     client_assertion_type: z.literal('urn:ietf:params:oauth:client-assertion-type:jwt-bearer').optional(),
@@ -62,7 +69,7 @@ export const zTokenResponse = z.looseObject({
 export const zOAuthErrorResponse = z.looseObject({
     error: z.string().min(1),
     error_description: z.string().optional(),
-    error_uri: z.url().optional()
+    error_uri: zUri.optional()
 });
 
 /**

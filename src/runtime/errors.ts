@@ -1,7 +1,7 @@
 /**
  * The errors s2s-auth throws on purpose. Every one extends {@link AuthError}, carries a
- * machine-readable field to branch on (`code` for the IdP's OAuth errors, `reason` for token
- * verification) and never holds a client secret, a private key or a whole token in its
+ * machine-readable field to branch on (`code` for the IdP's OAuth errors, for transport and
+ * protocol failures; `reason` for token verification) and never holds a client secret, a private key or a whole token in its
  * message, fields or `cause`.
  *
  * @packageDocumentation
@@ -66,46 +66,150 @@ export class OAuthError extends AuthError {
 }
 
 /**
+ * Why the authorization server could not be reached, for branching and metrics:
+ *
+ * - `timeout`: no complete answer within `timeoutMs` (or the connection attempt timed out).
+ * - `aborted`: the caller's `signal` aborted the request.
+ * - `refused`: nothing listens on that host and port (`ECONNREFUSED`).
+ * - `dns`: the host name could not be resolved: not found (`ENOTFOUND`) or the DNS lookup
+ *   itself failed (`EAI_AGAIN`, usually temporary).
+ * - `reset`: the server or something in between closed the connection mid-request.
+ * - `tls`: the TLS handshake failed: an untrusted or expired certificate, a name mismatch, or
+ *   TLS spoken to a plain-HTTP port.
+ * - `unreachable`: no route to the host or network.
+ * - `circuit_open`: the endpoint failed repeatedly and the circuit breaker holds calls back.
+ * - `failed`: any other failure of `fetch`; `cause` has the details.
+ */
+export type NetworkErrorCode =
+  | 'timeout'
+  | 'aborted'
+  | 'refused'
+  | 'dns'
+  | 'reset'
+  | 'tls'
+  | 'unreachable'
+  | 'circuit_open'
+  | 'failed';
+
+/**
  * The authorization server could not be reached: the connection failed or was refused, the
- * request timed out (`timeoutMs`) or it was aborted. `cause` holds the underlying error.
+ * request timed out (`timeoutMs`) or it was aborted. `code` says which; `cause` holds the
+ * underlying error.
+ *
+ * A server that answered, but in a way the SDK refuses (a redirect, a body over
+ * `maxResponseBytes`), is a {@link ProtocolError}, not a `NetworkError`: retrying does not help.
  *
  * @example
  * ```ts
  * try {
  *   await client.getToken();
  * } catch (error) {
- *   if (error instanceof NetworkError) metrics.increment('idp.unreachable');
+ *   if (error instanceof NetworkError) metrics.increment(`idp.unreachable.${error.code}`);
  * }
  * ```
  */
 export class NetworkError extends AuthError {
+  /** The kind of failure, for branching; the message says it in words. */
+  readonly code: NetworkErrorCode;
   /** The underlying failure: the `fetch` error (its own `cause` has the socket code), or the timeout or abort. */
   declare readonly cause: unknown;
 
-  constructor(message: string, cause: unknown) {
+  constructor(message: string, cause: unknown, code: NetworkErrorCode = 'failed') {
     super(message, { cause });
+    this.code = code;
   }
 }
 
 /**
- * The authorization server answered 2xx with a body that breaks the spec: not JSON, a missing
- * `access_token`, members of the wrong type, or a discovery document for another issuer.
- * `cause` lists the problems found (never the offending values).
+ * What was wrong with an answer of the authorization server, for branching:
+ *
+ * - `redirect`: it answered with a redirect (3xx), which the SDK never follows: a redirect
+ *   from the issuer's metadata URL or the key set would let another origin choose the keys
+ *   tokens are verified with, or receive the client's credentials (RFC 8414 §6.2).
+ * - `too_large`: the body exceeded `maxResponseBytes` and was not read further.
+ * - `not_json`: the body is not JSON.
+ * - `schema`: the JSON breaks the spec (a missing `access_token`, a member of the wrong type);
+ *   `cause` lists the problems.
+ * - `issuer_mismatch`: the discovery document names another issuer (RFC 8414 §3.3).
+ * - `discovery_not_found`: neither discovery URL had a document ({@link DiscoveryError}).
+ * - `missing_endpoint`: the discovery document does not publish the endpoint needed.
+ * - `invalid_url`: a published endpoint is not an absolute `https:` or `http:` URL.
+ * - `insecure_url`: a published endpoint is plain `http:` to a host that is not loopback, and
+ *   `allowInsecureHttp` is off (RFC 8414 §2).
+ * - `token_type`: the token endpoint issued a token of a type this client cannot use.
+ */
+export type ProtocolErrorCode =
+  | 'redirect'
+  | 'too_large'
+  | 'not_json'
+  | 'schema'
+  | 'issuer_mismatch'
+  | 'discovery_not_found'
+  | 'missing_endpoint'
+  | 'invalid_url'
+  | 'insecure_url'
+  | 'token_type';
+
+/**
+ * The authorization server answered in a way that breaks the spec or the SDK's policy: a 2xx
+ * body that is not JSON, a missing `access_token`, members of the wrong type, a discovery
+ * document for another issuer, a redirect, or a body over `maxResponseBytes`. `code` says
+ * which; `cause` lists the problems found (never the offending values).
  *
  * @example
  * ```ts
- * if (error instanceof ProtocolError) console.error(error.message, error.cause);
+ * if (error instanceof ProtocolError && error.code === 'redirect') {
+ *   // configure the URL the server redirects to, after checking it is the right one
+ * }
  * ```
  */
 export class ProtocolError extends AuthError {
+  /** What kind of problem, for branching; the message says it in words. */
+  readonly code: ProtocolErrorCode;
   /**
    * What was wrong, never the values: a list of `{ path, code, message }` for members that
-   * break the spec, or `{ contentType, length }` for a body that is not JSON.
+   * break the spec, `{ contentType, length }` for a body that is not JSON, or
+   * `{ status, url }` for a redirect.
    */
   declare readonly cause: unknown;
 
-  constructor(message: string, cause: unknown) {
+  constructor(message: string, cause: unknown, code: ProtocolErrorCode = 'schema') {
     super(message, { cause });
+    this.code = code;
+  }
+}
+
+/** One discovery URL asked and the HTTP status it answered. */
+export interface DiscoveryAttempt {
+  /** The metadata URL: the RFC 8414 one first, then the OpenID Connect one. */
+  readonly url: string;
+  readonly status: number;
+}
+
+/**
+ * Neither discovery URL of the issuer has a document: the RFC 8414 URL
+ * (`/.well-known/oauth-authorization-server` inserted before the issuer's path) and the
+ * OpenID Connect one (`/.well-known/openid-configuration` appended) both answered 4xx. Most
+ * often the `issuer` is not the server's issuer identifier: a wrong path or tenant, or a
+ * missing or extra trailing slash. `tried` lists each URL and its status. `code` is
+ * `discovery_not_found`.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc8414#section-3.1
+ * @see https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderConfig
+ * @example
+ * ```ts
+ * if (error instanceof DiscoveryError) {
+ *   for (const { url, status } of error.tried) console.error(`${url}: HTTP ${status}`);
+ * }
+ * ```
+ */
+export class DiscoveryError extends ProtocolError {
+  /** The URLs asked, in order, and what each answered. */
+  readonly tried: readonly DiscoveryAttempt[];
+
+  constructor(message: string, tried: readonly DiscoveryAttempt[]) {
+    super(message, { tried }, 'discovery_not_found');
+    this.tried = tried;
   }
 }
 

@@ -4,7 +4,14 @@
  * from the same spec (`s2s-auth/schemas`) agree on what is valid, and on what a valid value
  * parses to. Values come from two sources: junk of every kind, and documents shaped by the
  * schema with mutations (wrong types, missing required members, empty strings, negative and
- * fractional numbers, strings that are not URLs or have white space around them, extra members).
+ * fractional numbers, strings that are not URLs or have white space around them or control
+ * characters in them, extra members).
+ *
+ * Both sides keep a URL exactly as sent, or refuse it: zod's own `z.url()` trims the value and
+ * deletes tabs and line breaks inside it, so the generated zod schemas wrap it (`zUri` in
+ * src/generated/zod.ts, written by scripts/generate.mjs) to refuse what the URL parser would
+ * silently drop, as the runtime validator does. An `issuer` is then compared as sent (RFC 8414
+ * §3.3) by applications that use `s2s-auth/schemas` too.
  *
  * The default run is sized to take a few seconds. Set FUZZ_RUNS to run each property that many
  * times instead (`npm run fuzz`).
@@ -37,9 +44,12 @@ const junk: fc.Arbitrary<unknown> = fc.oneof(
   fc.anything({ maxDepth: 2 }),
 );
 
-/** Strings a `format: uri` member may hold: URLs, URLs wrapped in white space, and non-URLs. */
+/**
+ * Strings a `format: uri` member may hold: URLs, URLs wrapped in white space or with tabs, line
+ * breaks or other control characters inside, and non-URLs.
+ */
 const uriText: fc.Arbitrary<string> = fc.oneof(
-  { weight: 12, arbitrary: fc.webUrl({ withQueryParameters: true, withFragments: true }) },
+  { weight: 30, arbitrary: fc.webUrl({ withQueryParameters: true, withFragments: true }) },
   fc
     .tuple(
       fc.constantFrom('', ' ', '\t', '\n', '\u00a0', '\ufeff', '\u0001'),
@@ -47,7 +57,11 @@ const uriText: fc.Arbitrary<string> = fc.oneof(
       fc.constantFrom('', ' ', '\r\n', '\u2028'),
     )
     .map(([before, url, after]) => `${before}${url}${after}`),
-  fc.webUrl().map((url) => `${url.slice(0, 10)}\t${url.slice(10)}`),
+  fc
+    .tuple(fc.webUrl(), fc.constantFrom('\t', '\n', '\r', '\u0000', '\u001f', '\u007f'), fc.nat())
+    .map(
+      ([url, noise, at]) => `${url.slice(0, at % url.length)}${noise}${url.slice(at % url.length)}`,
+    ),
   fc.constantFrom(
     'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
     'mailto:ops@example.com',
@@ -139,21 +153,6 @@ function shapedObject(node: SchemaNode): fc.Arbitrary<unknown> {
     });
 }
 
-/**
- * zod's verdict, or `undefined` where zod throws instead of answering: its intersection
- * (`allOf`) throws "Unmergable intersection" when one branch passes a member through as sent
- * and the other trims it as a URL. The runtime validator keeps the trimmed one there.
- */
-function zodParse(schema: NonNullable<(typeof pairs)[number]['zod']>, value: unknown) {
-  try {
-    return schema.safeParse(value);
-  } catch (error) {
-    if (error instanceof Error && error.message.startsWith('Unmergable intersection'))
-      return undefined;
-    throw error;
-  }
-}
-
 describe('the runtime validator and the zod schemas of openapi.yaml', () => {
   it('has a zod schema for every generated descriptor', () => {
     expect(pairs.length).toBeGreaterThanOrEqual(10);
@@ -165,8 +164,7 @@ describe('the runtime validator and the zod schemas of openapi.yaml', () => {
     fc.assert(
       fc.property(fc.oneof({ weight: 4, arbitrary: shaped(descriptor) }, junk), (value) => {
         const ours = validate(descriptor, value);
-        const theirs = zodParse(zod!, value);
-        if (theirs === undefined) return;
+        const theirs = zod!.safeParse(value);
         expect(ours.ok, JSON.stringify(ours.ok ? ours.value : ours.issues)).toBe(theirs.success);
         // Undefined members aside (JSON has none): zod keeps an optional one that is undefined.
         if (ours.ok && theirs.success) expect(ours.value).toEqual(theirs.data);

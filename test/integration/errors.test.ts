@@ -9,6 +9,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import {
   AuthError,
   createAuthClient,
+  DiscoveryError,
   introspectToken,
   NetworkError,
   OAuthError,
@@ -163,6 +164,8 @@ describe('unreachable and silent servers', () => {
     );
     expect(error).toBeInstanceOf(NetworkError);
     expect(error).toBeInstanceOf(AuthError);
+    expect(error).toMatchObject({ code: 'refused' });
+    expect((error as NetworkError).message).toMatch(/connection refused/);
     expect((error as NetworkError).cause).toBeDefined();
   });
 
@@ -172,7 +175,21 @@ describe('unreachable and silent servers', () => {
       createAuthClient(basic({ issuer: `http://127.0.0.1:${port}` })).getToken(),
     );
     expect(error).toBeInstanceOf(NetworkError);
+    expect(error).toMatchObject({ code: 'refused' });
     expect((error as NetworkError).cause).toBeDefined();
+  });
+
+  it('says so, with code tls, when TLS is spoken to a plain-HTTP port', async () => {
+    const error = await failure(
+      createAuthClient(
+        basic({ issuer: undefined, tokenEndpoint: `https://127.0.0.1:${stub.port}/token` }),
+      ).getToken(),
+    );
+    expect(error).toBeInstanceOf(NetworkError);
+    expect(error).toMatchObject({ code: 'tls' });
+    expect((error as NetworkError).message).toMatch(
+      /TLS handshake failed: the server answered in plain HTTP, not TLS/,
+    );
   });
 
   it('gives a NetworkError after timeoutMs when the server never answers', async () => {
@@ -183,6 +200,7 @@ describe('unreachable and silent servers', () => {
     const error = await settleWithin(stubClient({ timeoutMs: 200 }).getToken(), 3_000);
     const elapsed = Date.now() - started;
     expect(error).toBeInstanceOf(NetworkError);
+    expect(error).toMatchObject({ code: 'timeout' });
     expect(elapsed).toBeGreaterThanOrEqual(150);
   });
 
@@ -193,6 +211,7 @@ describe('unreachable and silent servers', () => {
     });
     const error = await settleWithin(stubClient({ timeoutMs: 200 }).getToken(), 3_000);
     expect(error).toBeInstanceOf(NetworkError);
+    expect(error).toMatchObject({ code: 'timeout' });
   });
 
   it('still times out when the garbage collector runs while the request waits', async () => {
@@ -227,24 +246,29 @@ describe('unreachable and silent servers', () => {
     });
     const error = await failure(stubClient().getToken());
     expect(error).toBeInstanceOf(NetworkError);
+    expect(error).toMatchObject({ code: 'reset' });
   });
 });
 
 describe('answers that break the spec', () => {
   const cases: {
     name: string;
+    code?: 'not_json' | 'schema';
     answer: (request: ReceivedRequest, response: import('node:http').ServerResponse) => void;
   }[] = [
     {
       name: 'a 200 that is not JSON',
+      code: 'not_json',
       answer: (_q, r) => sendText(r, 200, 'access_token=abc&token_type=bearer'),
     },
     {
       name: 'a 200 with an HTML page',
+      code: 'not_json',
       answer: (_q, r) => sendText(r, 200, '<html>login</html>', 'text/html'),
     },
     {
       name: 'a 200 with an empty body',
+      code: 'not_json',
       answer: (_q, r) => sendText(r, 200, '', 'application/json'),
     },
     {
@@ -282,11 +306,12 @@ describe('answers that break the spec', () => {
 
   it.each(cases)(
     'rejects $name with a ProtocolError whose cause describes the problem',
-    async ({ answer }) => {
+    async ({ answer, code = 'schema' }) => {
       stub.handle(answer);
       const error = await failure(stubClient().getToken());
       expect(error).toBeInstanceOf(ProtocolError);
       expect(error).toBeInstanceOf(AuthError);
+      expect(error).toMatchObject({ code });
       expect((error as ProtocolError).cause).toBeDefined();
     },
   );
@@ -304,6 +329,7 @@ describe('answers that break the spec', () => {
       createAuthClient({ issuer: stub.origin, clientId: 'x', clientSecret: 'y' }).getToken(),
     );
     expect(error).toBeInstanceOf(ProtocolError);
+    expect(error).toMatchObject({ code: 'not_json' });
   });
 
   it('rejects a discovery document without a token_endpoint with a ProtocolError', async () => {
@@ -314,7 +340,28 @@ describe('answers that break the spec', () => {
       createAuthClient({ issuer: stub.origin, clientId: 'x', clientSecret: 'y' }).getToken(),
     );
     expect(error).toBeInstanceOf(ProtocolError);
+    expect(error).toMatchObject({ code: 'missing_endpoint' });
     expect(stub.requests.at(-1)?.path).not.toBe('/token');
+  });
+
+  it('says which discovery URLs it tried when the issuer path is wrong (a real IdP)', async () => {
+    const wrong = `${idp.issuer}/tenant-a`;
+    const error = await failure(
+      createAuthClient({ issuer: wrong, clientId: 'x', clientSecret: 'y' }).getToken(),
+    );
+    expect(error).toBeInstanceOf(DiscoveryError);
+    expect(error).toBeInstanceOf(ProtocolError);
+    const origin = new URL(idp.issuer).origin;
+    const oauthUrl = `${origin}/.well-known/oauth-authorization-server${new URL(wrong).pathname}`;
+    const openIdUrl = `${wrong}/.well-known/openid-configuration`;
+    expect(error).toMatchObject({
+      code: 'discovery_not_found',
+      tried: [
+        { url: oauthUrl, status: 404 },
+        { url: openIdUrl, status: 404 },
+      ],
+    });
+    expect((error as Error).message).toContain(`tried ${oauthUrl} (404) and ${openIdUrl} (404)`);
   });
 });
 
@@ -614,4 +661,217 @@ describe('no secret, private key or token in any error', () => {
       }
     }
   });
+});
+
+describe('an IdP that echoes the whole request into its error answer', () => {
+  /** Secrets with every character that encodes differently somewhere: + / = % space, non-ASCII. */
+  const trickySecret = 'Sé cret+/=%25 ü€😀"x';
+  const trickyId = 'svc one+é';
+
+  const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+  const b64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+  const form = (text: string) => new URLSearchParams({ v: text }).toString().slice(2);
+
+  /** Every form a value takes on the way out and back that must not appear in an error. */
+  function encodings(value: string, id?: string): string[] {
+    const out = [
+      value,
+      form(value),
+      form(value).toLowerCase(),
+      encodeURIComponent(value),
+      b64(value),
+      b64url(value),
+      b64(form(value)),
+      JSON.stringify(value).slice(1, -1),
+    ];
+    if (id !== undefined) {
+      out.push(
+        b64(`${form(id)}:${form(value)}`),
+        b64(`${id}:${value}`),
+        b64url(`${id}:${value}`),
+        `${form(id)}:${form(value)}`,
+      );
+    }
+    return out;
+  }
+
+  /** The members of a form body that carry credentials or tokens, as the server decoded them. */
+  const credentialMembers = (q: ReceivedRequest) => {
+    const params = new URLSearchParams(q.body);
+    return ['client_secret', 'client_assertion', 'token'].flatMap((name) => params.getAll(name));
+  };
+
+  /** How the echoing server writes the request back: one echo per answer, so none is cut short. */
+  const echoes: [string, (request: ReceivedRequest) => string][] = [
+    ['the raw headers', (q) => JSON.stringify(q.headers)],
+    ['the raw body', (q) => q.body],
+    ['the credential members of the body', (q) => credentialMembers(q).join(' ')],
+    [
+      'the credential members of the body base64-encoded',
+      (q) => credentialMembers(q).map(b64).join(' '),
+    ],
+    ['the body form-decoded', (q) => [...new URLSearchParams(q.body).values()].join(' ')],
+    ['the body as JSON', (q) => JSON.stringify(Object.fromEntries(new URLSearchParams(q.body)))],
+    [
+      'the body URI-encoded',
+      (q) => [...new URLSearchParams(q.body).values()].map(encodeURIComponent).join(' '),
+    ],
+    [
+      'the body values base64url-encoded',
+      (q) => [...new URLSearchParams(q.body).values()].map(b64url).join(' '),
+    ],
+    [
+      'the Basic credential decoded',
+      (q) => Buffer.from(String(q.headers.authorization ?? '').slice(6), 'base64').toString(),
+    ],
+    [
+      'the Basic credential decoded and form-decoded',
+      (q) =>
+        Buffer.from(String(q.headers.authorization ?? '').slice(6), 'base64')
+          .toString()
+          .split(':')
+          .map((part) => new URLSearchParams(`v=${part}`).get('v'))
+          .join(':'),
+    ],
+    [
+      'the Basic pair re-encoded without form encoding',
+      (q) => {
+        const [id = '', secret = ''] = Buffer.from(
+          String(q.headers.authorization ?? '').slice(6),
+          'base64',
+        )
+          .toString()
+          .split(':')
+          .map((part) => new URLSearchParams(`v=${part}`).get('v') ?? '');
+        return b64(`${id}:${secret}`);
+      },
+    ],
+    ['the DPoP proof', (q) => String(q.headers.dpop ?? '')],
+    [
+      'the signatures of the JWTs it received',
+      (q) =>
+        [new URLSearchParams(q.body).get('client_assertion'), q.headers.dpop]
+          .map((jwt) => String(jwt ?? '').split('.')[2] ?? '')
+          .join(' '),
+    ],
+  ];
+
+  function echoWith(echo: (request: ReceivedRequest) => string, status = 401) {
+    stub.handle((request, response) =>
+      sendJson(response, status, {
+        error: `invalid_client ${echo(request).slice(0, 40)}`,
+        error_description: `we saw ${echo(request)}`,
+        error_uri: `https://idp.example.test/errors?seen=${encodeURIComponent(echo(request))}`,
+      }),
+    );
+  }
+
+  function renderings(error: Error): string[] {
+    const out = [
+      String(error),
+      error.message,
+      error.stack ?? '',
+      inspect(error, { depth: Number.POSITIVE_INFINITY }),
+      inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
+      JSON.stringify(error),
+      JSON.stringify(error.cause ?? null),
+      JSON.stringify({ ...error }),
+    ];
+    if (error instanceof OAuthError) out.push(error.code, String(error.description));
+    return out;
+  }
+
+  function expectNone(error: unknown, forbidden: string[]) {
+    expect(error).toBeInstanceOf(OAuthError);
+    for (const rendering of renderings(error as Error)) {
+      for (const value of forbidden) expect(rendering).not.toContain(value);
+    }
+  }
+
+  /** The last request the stub received, as the form the SDK posted. */
+  const lastForm = () => new URLSearchParams(stub.requests.at(-1)?.body ?? '');
+
+  it.each(echoes)(
+    'keeps a client_secret_basic secret out when it echoes %s',
+    async (_name, echo) => {
+      echoWith(echo);
+      const error = await failure(
+        stubClient({ clientId: trickyId, clientSecret: trickySecret, retry: false }).getToken(),
+      );
+      expectNone(error, encodings(trickySecret, trickyId));
+    },
+  );
+
+  it.each(echoes)(
+    'keeps a client_secret_post secret out when it echoes %s',
+    async (_name, echo) => {
+      echoWith(echo);
+      const error = await failure(
+        stubClient({
+          clientId: trickyId,
+          clientSecret: trickySecret,
+          clientAuth: 'client_secret_post',
+          retry: false,
+        }).getToken(),
+      );
+      expectNone(error, encodings(trickySecret));
+    },
+  );
+
+  it.each(echoes)(
+    'keeps the private_key_jwt assertion out when it echoes %s',
+    async (_name, echo) => {
+      echoWith(echo, 400);
+      const error = await failure(
+        createAuthClient({
+          tokenEndpoint: `${stub.origin}/token`,
+          clientId: CLIENTS.privateKeyJwt.clientId,
+          clientAuth: 'private_key_jwt',
+          privateKey: CLIENTS.privateKeyJwt.privateJwk,
+          retry: false,
+        }).getToken(),
+      );
+      const assertion = lastForm().get('client_assertion') ?? '';
+      expect(assertion.split('.')).toHaveLength(3);
+      expectNone(error, [
+        ...encodings(assertion),
+        ...encodings(assertion.split('.')[2] ?? ''),
+        String(CLIENTS.privateKeyJwt.privateJwk.d),
+      ]);
+    },
+  );
+
+  it.each(echoes)('keeps the DPoP proof out when it echoes %s', async (_name, echo) => {
+    echoWith(echo, 400);
+    const error = await failure(
+      stubClient({ clientSecret: trickySecret, dpop: true, retry: false }).getToken(),
+    );
+    const proof = String(stub.requests.at(-1)?.headers.dpop ?? '');
+    expect(proof.split('.')).toHaveLength(3);
+    expectNone(error, [
+      ...encodings(proof),
+      ...encodings(proof.split('.')[2] ?? ''),
+      ...encodings(trickySecret),
+    ]);
+  });
+
+  it.each(echoes)(
+    'keeps the caller secret and the token out of introspection and revocation errors when it echoes %s',
+    async (_name, echo) => {
+      echoWith(echo, 400);
+      const token = `opaque+token/${'é'.repeat(3)}=value`;
+      for (const clientAuth of ['client_secret_basic', 'client_secret_post'] as const) {
+        const caller = { clientId: trickyId, clientSecret: trickySecret, token, clientAuth };
+        const forbidden = [...encodings(trickySecret, trickyId), ...encodings(token)];
+        expectNone(
+          await failure(introspectToken({ ...caller, introspectionEndpoint: `${stub.origin}/i` })),
+          forbidden,
+        );
+        expectNone(
+          await failure(revokeToken({ ...caller, revocationEndpoint: `${stub.origin}/r` })),
+          forbidden,
+        );
+      }
+    },
+  );
 });

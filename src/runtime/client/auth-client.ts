@@ -16,7 +16,14 @@ import {
 } from '../shared/options.js';
 import { requireHttpUrl } from '../shared/url.js';
 import { createEndpointResolver } from '../transport/discovery.js';
-import { createIdpClient, exchange, parseBody, toOAuthError, type IdpCall } from '../transport/idp-client.js';
+import {
+  createIdpClient,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  exchange,
+  parseBody,
+  toOAuthError,
+  type IdpCall,
+} from '../transport/idp-client.js';
 import {
   resolveBreaker,
   resolveRetry,
@@ -93,6 +100,12 @@ export interface AuthClientOptions {
   refreshSkewSeconds?: number | undefined;
   /** Timeout of each request to the authorization server, in ms. Default 10 000. */
   timeoutMs?: number | undefined;
+  /**
+   * The most bytes of an answer of the authorization server (discovery document, token
+   * answer, error) that are read; a longer one is cancelled and the call fails with a
+   * `ProtocolError` whose code is `too_large`. Default 1 MiB (1 048 576).
+   */
+  maxResponseBytes?: number | undefined;
   /** The fetch to use. Default `globalThis.fetch`. */
   fetch?: FetchLike | undefined;
   /** The clock every expiry decision is made on. Default `() => new Date()`. */
@@ -181,6 +194,7 @@ export const AUTH_CLIENT_OPTION_KEYS = optionKeys<AuthClientOptions>()([
   'cacheLockSeconds',
   'onEvent',
   'allowInsecureHttp',
+  'maxResponseBytes',
 ]);
 
 const REFRESH_AHEAD_OPTION_KEYS = optionKeys<
@@ -335,6 +349,12 @@ function validateOptions(options: AuthClientOptions) {
       allowZero: true,
     }),
     timeoutMs: optionalPositiveNumber(options.timeoutMs, 'timeoutMs', where, 10_000),
+    maxResponseBytes: optionalPositiveNumber(
+      options.maxResponseBytes,
+      'maxResponseBytes',
+      where,
+      DEFAULT_MAX_RESPONSE_BYTES,
+    ),
     fetch: resolveFetch(options.fetch, where),
     now: resolveClock(options.now, where),
     defaults: tokenTarget(options.scope, options.resource, where),
@@ -359,7 +379,7 @@ function resolveRefreshAhead(value: AuthClientOptions['refreshAhead']): number |
 /** Settles with `promise`, or rejects with a NetworkError as soon as `signal` aborts. */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
-  const aborted = () => new NetworkError('getToken was aborted by its signal', signal.reason);
+  const aborted = () => new NetworkError('getToken was aborted by its signal', signal.reason, 'aborted');
   if (signal.aborted) return Promise.reject(aborted());
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(aborted());
@@ -413,13 +433,14 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   const { clientId, issuer, now, timeoutMs, defaults, emit, refreshAheadMs } = config;
   const fetchImpl = config.fetch;
   const secret = options.clientSecret;
-  const idp = createIdpClient(fetchImpl);
+  const idp = createIdpClient(fetchImpl, { maxResponseBytes: config.maxResponseBytes });
   const resilience = new Resilience(config.retry, config.circuitBreaker, now);
   const endpoints = createEndpointResolver({
     client: idp,
     issuer,
     overrides: { token_endpoint: config.tokenEndpoint },
     timeoutMs,
+    allowInsecureHttp: config.allowInsecureHttp,
   });
   const authenticator = createClientAuthenticator({
     method: config.clientAuth,
@@ -514,6 +535,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       throw new ProtocolError(
         `the token endpoint issued a token of type "${body.token_type.slice(0, 32)}", which this client cannot use`,
         [{ path: 'token_type', code: 'unsupported', message: 'expected Bearer, or DPoP when DPoP is on' }],
+        'token_type',
       );
     }
     const token: AccessToken = {

@@ -9,17 +9,22 @@ import {
   type FetchLike,
 } from '../shared/options.js';
 import { requireHttpUrl } from '../shared/url.js';
-import { discover, type AuthorizationServerMetadata, type EndpointName } from '../transport/discovery.js';
+import {
+  discover,
+  publishedEndpoint,
+  type AuthorizationServerMetadata,
+  type EndpointName,
+} from '../transport/discovery.js';
 import { basicCredentials } from '../transport/form.js';
 import {
   createIdpClient,
+  DEFAULT_MAX_RESPONSE_BYTES,
   exchange,
   parseBody,
   toOAuthError,
   type IdpCall,
   type IdpClient,
 } from '../transport/idp-client.js';
-import { ProtocolError } from '../errors.js';
 
 /** How the caller authenticates to the introspection and revocation endpoints. */
 export type TokenEndpointClientAuth = 'client_secret_basic' | 'client_secret_post';
@@ -52,6 +57,12 @@ interface CallerOptions {
    * @see https://www.rfc-editor.org/rfc/rfc8414#section-2
    */
   allowInsecureHttp?: boolean | undefined;
+  /**
+   * The most bytes of an answer's body (discovery document, introspection answer, error) that
+   * are read; a longer one is cancelled and the call rejects with a `ProtocolError` whose code
+   * is `too_large`. Default 1 MiB (1 048 576).
+   */
+  maxResponseBytes?: number | undefined;
 }
 
 /** Every option of the caller part; the compiler keeps the list complete. */
@@ -66,6 +77,7 @@ const CALLER_OPTION_KEYS = optionKeys<CallerOptions>()([
   'timeoutMs',
   'signal',
   'allowInsecureHttp',
+  'maxResponseBytes',
 ]);
 
 /** Options of {@link introspectToken}. */
@@ -174,6 +186,7 @@ interface ResolvedCallerOptions {
   endpoint: string | undefined;
   /** Plain `http:` to hosts other than loopback is accepted (for discovered endpoints too). */
   allowInsecureHttp: boolean;
+  maxResponseBytes: number;
 }
 
 function resolveCallerOptions(
@@ -189,7 +202,9 @@ function resolveCallerOptions(
   const token = requireString(o.token, 'token', where);
   const clientAuth = o.clientAuth ?? 'client_secret_basic';
   if (clientAuth !== 'client_secret_basic' && clientAuth !== 'client_secret_post') {
-    throw new TypeError(`${where}: \`clientAuth\` must be client_secret_basic or client_secret_post`);
+    throw new TypeError(
+      `${where}: \`clientAuth\` must be client_secret_basic or client_secret_post`,
+    );
   }
   const tokenTypeHint = o.tokenTypeHint === undefined ? undefined : requireString(o.tokenTypeHint, 'tokenTypeHint', where);
   const timeoutMs = optionalPositiveNumber(o.timeoutMs, 'timeoutMs', where, 10_000);
@@ -197,6 +212,12 @@ function resolveCallerOptions(
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
     throw new TypeError(`${where}: \`signal\` must be an AbortSignal`);
   }
+  const maxResponseBytes = optionalPositiveNumber(
+    o.maxResponseBytes,
+    'maxResponseBytes',
+    where,
+    DEFAULT_MAX_RESPONSE_BYTES,
+  );
   const allowInsecureHttp = optionalBoolean(o.allowInsecureHttp, 'allowInsecureHttp', where, false);
   const urls = { allowInsecureHttp };
   const explicit = o[endpointOption];
@@ -217,6 +238,7 @@ function resolveCallerOptions(
     issuer,
     endpoint,
     allowInsecureHttp,
+    maxResponseBytes,
   };
 }
 
@@ -233,8 +255,8 @@ async function prepare(
     known,
     endpoint === 'introspection_endpoint' ? 'introspectionEndpoint' : 'revocationEndpoint',
   );
-  const { clientId, clientSecret, token, clientAuth, timeoutMs, fetch } = resolved;
-  const client = createIdpClient(fetch);
+  const { clientId, clientSecret, token, clientAuth, timeoutMs, fetch, maxResponseBytes } = resolved;
+  const client = createIdpClient(fetch, { maxResponseBytes });
 
   let url: string;
   if (resolved.endpoint !== undefined) {
@@ -243,13 +265,7 @@ async function prepare(
     // resolveCallerOptions makes sure one of the two is given.
     const issuer = resolved.issuer as string;
     const metadata = await discoverShared(fetch, client, issuer, timeoutMs);
-    const published = metadata[endpoint];
-    if (typeof published !== 'string') {
-      throw new ProtocolError(`the authorization server does not publish a ${label}`, [
-        { path: endpoint, code: 'missing', message: `${endpoint} is not published` },
-      ]);
-    }
-    url = published;
+    url = publishedEndpoint(metadata, endpoint, resolved.allowInsecureHttp);
   }
 
   const headers: Record<string, string> = {
@@ -290,7 +306,9 @@ async function prepare(
  * if (!result.active) return new Response(null, { status: 401 });
  * ```
  */
-export async function introspectToken(options: IntrospectTokenOptions): Promise<IntrospectionResult> {
+export async function introspectToken(
+  options: IntrospectTokenOptions,
+): Promise<IntrospectionResult> {
   const { call, headers, body } = await prepare(
     options,
     'introspectToken',

@@ -23,7 +23,8 @@ export interface JwksFetchOptions {
  * Makes the function that reads the issuer's key set: resolve `jwks_uri` (discovery, cached by
  * the resolver), `GET` it through the transport, validate it against the generated schema.
  * Failures are the transport's: `NetworkError`, `OAuthError` for a non-2xx answer,
- * `ProtocolError` for a body that is not a key set.
+ * `ProtocolError` for a body that is not a key set, for a redirect (never followed: another
+ * origin must not choose the keys, RFC 8414 §6.2) or for a body over `maxResponseBytes`.
  */
 export function createJwksFetcher(options: JwksFetchOptions): () => Promise<JsonWebKeySet> {
   const { client, resolver, timeoutMs } = options;

@@ -19,6 +19,7 @@ import {
 import { normaliseMediaType } from './compact-jws.js';
 import { createRotatingNonceProvider, type DpopNonceProvider } from './dpop-nonce.js';
 import { createMemoryReplayStore, type ReplayStore } from './replay-store.js';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/idp-client.js';
 
 /**
  * DPoP settings of a resource server (RFC 9449). DPoP is always accepted; these tune it.
@@ -131,6 +132,13 @@ export interface ResourceServerOptions {
   jwksMaxStaleSeconds?: number | undefined;
   /** Timeout of each request to the authorization server, in milliseconds. Default `5000`. */
   timeoutMs?: number | undefined;
+  /**
+   * The most bytes of an answer of the authorization server (discovery document, key set,
+   * error) that are read; a longer one is cancelled and the key set counts as unavailable
+   * (`TokenError` reason `jwks`, `cause` a `ProtocolError` with code `too_large`).
+   * Default 1 MiB (1 048 576).
+   */
+  maxResponseBytes?: number | undefined;
   /** Longer tokens are refused before any parsing. Default `16384` characters. */
   maxTokenLength?: number | undefined;
   /** A `realm` for the `WWW-Authenticate` challenges (RFC 6750 §3). Default: none. */
@@ -168,6 +176,7 @@ const RESOURCE_SERVER_OPTION_KEYS = optionKeys<ResourceServerOptions>()([
   'maxTokenLength',
   'realm',
   'allowInsecureHttp',
+  'maxResponseBytes',
 ]);
 
 /** The options, checked and with defaults filled in. */
@@ -190,6 +199,7 @@ export interface ResolvedOptions {
   jwksCooldownSeconds: number;
   jwksMaxStaleSeconds: number;
   timeoutMs: number;
+  maxResponseBytes: number;
   maxTokenLength: number;
   realm: string | undefined;
   emit: ((event: ResourceServerEvent) => void) | undefined;
@@ -383,6 +393,12 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     ),
     jwksMaxStaleSeconds,
     timeoutMs: optionalPositiveNumber(o.timeoutMs, 'timeoutMs', WHERE, 5000),
+    maxResponseBytes: optionalPositiveNumber(
+      o.maxResponseBytes,
+      'maxResponseBytes',
+      WHERE,
+      DEFAULT_MAX_RESPONSE_BYTES,
+    ),
     maxTokenLength,
     realm: validateRealm(o.realm),
     allowInsecureHttp,

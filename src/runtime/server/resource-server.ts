@@ -118,12 +118,13 @@ export interface ResourceServer {
  */
 export function createResourceServer(options: ResourceServerOptions): ResourceServer {
   const resolved = resolveOptions(options);
-  const client = createIdpClient(resolved.fetch);
+  const client = createIdpClient(resolved.fetch, { maxResponseBytes: resolved.maxResponseBytes });
   const resolver = createEndpointResolver({
     client,
     issuer: resolved.issuer,
     overrides: { jwks_uri: resolved.jwksUri },
     timeoutMs: resolved.timeoutMs,
+    allowInsecureHttp: resolved.allowInsecureHttp,
   });
   const jwks = createJwksCache({
     fetchKeySet: createJwksFetcher({ client, resolver, timeoutMs: resolved.timeoutMs }),

@@ -13,9 +13,11 @@ export type ValidationResult<T> = { ok: true; value: T } | { ok: false; issues: 
 
 /**
  * Checks `value` against a descriptor of src/generated/schemas.ts (or one written the same way).
- * The value it gives back has the unknown members of closed objects dropped and URLs trimmed,
- * exactly as `s2s-auth/schemas` parses the same document (test/fuzz/schemas.fuzz.test.ts holds
- * the two to that). Issue codes are the ones those schemas use.
+ * The value it gives back has the unknown members of closed objects dropped and nothing else
+ * changed: a URL is checked, never rewritten, so an `issuer` is compared exactly as the server
+ * sent it (RFC 8414 §3.3). `s2s-auth/schemas` parses the same documents to the same values
+ * (test/fuzz/schemas.fuzz.test.ts holds the two to that). Issue codes are the ones those
+ * schemas use.
  */
 export function validate<T>(schema: Schema<T>, value: unknown): ValidationResult<T> {
   const issues: ValidationIssue[] = [];
@@ -32,8 +34,8 @@ const isObject = (value: unknown): value is Record<string, unknown> => kindOf(va
 
 /**
  * Joins what two `allOf` branches made of the same `input`. A branch only ever drops members of
- * closed objects or cleans up URLs, so where the two differ, one of them passed the input
- * through unchanged: the other one's work wins.
+ * closed objects, so where the two differ, one of them passed the input through unchanged: the
+ * other one's work wins.
  */
 function merge(a: unknown, b: unknown, input: unknown): unknown {
   if (a === input) return b;
@@ -53,7 +55,17 @@ function merge(a: unknown, b: unknown, input: unknown): unknown {
   return a;
 }
 
+/**
+ * White space around the value, or a control character anywhere in it. The URL parser would
+ * drop these silently (surrounding white space and C0 controls, and every tab, CR and LF
+ * inside: `https://idp.exa\tmple` parses as `https://idp.example`), so a value that only parses
+ * once cleaned up is not the URL it looks like.
+ */
+const URL_NOISE = /^\s|\s$|[\u0000-\u001f\u007f]/;
+
+/** An absolute URL exactly as written: it parses, and the parser had nothing to drop. */
 function isUrl(text: string): boolean {
+  if (URL_NOISE.test(text)) return false;
   try {
     new URL(text);
     return true;
@@ -119,21 +131,14 @@ function check(node: SchemaNode, value: unknown, path: Path, issues: ValidationI
   }
 
   if (typeof value === 'string') {
-    let text = value;
-    if (node.format === 'uri') {
-      // Surrounding white space is ignored, and so are tabs and line breaks, which the URL
-      // parser drops too (as `s2s-auth/schemas` does).
-      text = value.trim();
-      if (!isUrl(text)) return problem('invalid_format', 'Invalid URL');
-      text = text.replace(/[\t\n\r]/g, '');
-    }
-    if (node.minLength !== undefined && text.length < node.minLength) {
+    if (node.format === 'uri' && !isUrl(value)) return problem('invalid_format', 'Invalid URL');
+    if (node.minLength !== undefined && value.length < node.minLength) {
       problem('too_small', `Too small: expected string to have >=${node.minLength} characters`);
     }
-    if (node.pattern !== undefined && !new RegExp(node.pattern).test(text)) {
+    if (node.pattern !== undefined && !new RegExp(node.pattern).test(value)) {
       problem('invalid_format', `Invalid string: must match pattern /${node.pattern}/`);
     }
-    return text;
+    return value;
   }
 
   if (typeof value === 'number' && node.minimum !== undefined && value < node.minimum) {

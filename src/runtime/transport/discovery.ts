@@ -1,11 +1,19 @@
 import type { components } from '../../generated/openapi.js';
 import * as schemas from '../../generated/schemas.js';
-import { ProtocolError } from '../errors.js';
+import {
+  DiscoveryError,
+  ProtocolError,
+  type DiscoveryAttempt,
+  type ProtocolErrorCode,
+} from '../errors.js';
+import { redact } from '../shared/redact.js';
+import { isRefusedInsecureHttp } from '../shared/url.js';
 import type { Schema } from '../shared/validate.js';
 import { exchange, parseBody, toOAuthError, type IdpCall, type IdpClient } from './idp-client.js';
 
 /** Endpoints the SDK resolves, named by their RFC 8414 metadata member. */
-export type EndpointName = 'token_endpoint' | 'jwks_uri' | 'introspection_endpoint' | 'revocation_endpoint';
+export type EndpointName =
+  'token_endpoint' | 'jwks_uri' | 'introspection_endpoint' | 'revocation_endpoint';
 
 export type AuthorizationServerMetadata = components['schemas']['AuthorizationServerMetadata'];
 
@@ -15,6 +23,11 @@ export interface EndpointResolverOptions {
   /** Explicit endpoints: each one given skips discovery for that endpoint. */
   overrides: Partial<Record<EndpointName, string | undefined>>;
   timeoutMs: number;
+  /**
+   * Accept plain-HTTP endpoints from the discovery document on hosts that are not loopback.
+   * Default `false`.
+   */
+  allowInsecureHttp?: boolean;
 }
 
 /** Resolves endpoint URLs, discovering them at most once per instance. */
@@ -50,16 +63,22 @@ export function endpointLabel(name: EndpointName): string {
   return endpointLabels[name];
 }
 
+/** What {@link discover} takes besides the client, the issuer and the timeout. */
+export interface DiscoverOptions {
+  signal?: AbortSignal | undefined;
+}
+
 /**
  * Discovery per RFC 8414, falling back to OpenID Connect Discovery when the server has no
- * RFC 8414 document (any 4xx). The document's `issuer` must equal the configured one exactly
- * (RFC 8414 §3.3): this is what stops a mix-up between authorization servers.
+ * RFC 8414 document (any 4xx); when neither URL has one, a {@link DiscoveryError} lists both
+ * URLs and their statuses. The document's `issuer` must equal the configured one exactly
+ * (RFC 8414 §3.3, no normalisation): this is what stops a mix-up between authorization servers.
  */
 export async function discover(
   client: IdpClient,
   issuer: string,
   timeoutMs: number,
-  signal?: AbortSignal,
+  { signal }: DiscoverOptions = {},
 ): Promise<AuthorizationServerMetadata> {
   const oauth: IdpCall = {
     client,
@@ -73,22 +92,88 @@ export async function discover(
   );
   let call = oauth;
   let schema: Schema<AuthorizationServerMetadata> = schemas.AuthorizationServerMetadata;
-  if (answer.response.status >= 400 && answer.response.status < 500) {
-    call = { ...oauth, url: openIdConfigurationUrl(issuer), endpoint: 'OpenID configuration endpoint' };
+  if (isClientError(answer.response.status)) {
+    const tried: DiscoveryAttempt[] = [{ url: oauth.url, status: answer.response.status }];
+    call = {
+      ...oauth,
+      url: openIdConfigurationUrl(issuer),
+      endpoint: 'OpenID configuration endpoint',
+    };
     answer = await exchange(call, (middleware) =>
       client.GET('/.well-known/openid-configuration', { parseAs: 'text', middleware }),
     );
     schema = schemas.OpenIdProviderMetadata;
+    if (isClientError(answer.response.status)) {
+      tried.push({ url: call.url, status: answer.response.status });
+      throw new DiscoveryError(
+        `no discovery document for issuer ${issuer}: tried ${tried
+          .map(({ url, status }) => `${url} (${status})`)
+          .join(' and ')}; is \`issuer\` the server's issuer identifier, exactly?`,
+        tried,
+      );
+    }
   }
   if (!answer.response.ok) throw toOAuthError(answer, call);
   const metadata = parseBody(answer, schema, call);
   if (metadata.issuer !== issuer) {
     throw new ProtocolError(
-      `the discovery document at ${call.url} is for issuer "${metadata.issuer}", not the configured "${issuer}"`,
-      [{ path: 'issuer', code: 'issuer_mismatch', message: 'issuer does not match the configured issuer' }],
+      `the discovery document at ${call.url} is for issuer ${JSON.stringify(redact(metadata.issuer, [], 200))}, ` +
+        `not the configured ${JSON.stringify(issuer)} (compared exactly, RFC 8414 §3.3)`,
+      [
+        {
+          path: 'issuer',
+          code: 'issuer_mismatch',
+          message: 'issuer does not match the configured issuer',
+        },
+      ],
+      'issuer_mismatch',
     );
   }
   return metadata;
+}
+
+const isClientError = (status: number) => status >= 400 && status < 500;
+
+/**
+ * The endpoint URL a discovery document publishes, checked before anything is sent to it: an
+ * absolute `https:` URL, or `http:` to a loopback host, or to any host with `allowInsecureHttp`
+ * (RFC 8414 §2 and RFC 6749 §3.1 require TLS). Checked per endpoint, when it is first needed, so
+ * an odd member the caller never uses does not break it.
+ */
+export function publishedEndpoint(
+  metadata: AuthorizationServerMetadata,
+  name: EndpointName,
+  allowInsecureHttp: boolean,
+): string {
+  const value = metadata[name];
+  const refuse = (code: ProtocolErrorCode, problem: string) =>
+    new ProtocolError(
+      `the authorization server's discovery document ${problem}`,
+      [{ path: name, code, message: problem }],
+      code,
+    );
+  if (typeof value !== 'string') {
+    throw refuse('missing_endpoint', `has no ${name}; configure the endpoint explicitly`);
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password) {
+    throw refuse(
+      'invalid_url',
+      `publishes a ${name} that is not an http(s) URL without credentials`,
+    );
+  }
+  if (isRefusedInsecureHttp(url, allowInsecureHttp)) {
+    throw refuse(
+      'insecure_url',
+      `publishes a plain-HTTP ${name} to a host that is not loopback (${url.origin}); set \`allowInsecureHttp: true\` to allow it`,
+    );
+  }
+  return value;
 }
 
 export function createEndpointResolver(options: EndpointResolverOptions): EndpointResolver {
@@ -120,15 +205,7 @@ export function createEndpointResolver(options: EndpointResolverOptions): Endpoi
   async function resolve(name: EndpointName): Promise<string> {
     const override = options.overrides[name];
     if (override !== undefined) return override;
-    const document = await metadata();
-    const url = document[name];
-    if (typeof url !== 'string') {
-      throw new ProtocolError(
-        `the authorization server's discovery document has no ${name}; configure it explicitly`,
-        [{ path: name, code: 'missing', message: `${name} is not published` }],
-      );
-    }
-    return url;
+    return publishedEndpoint(await metadata(), name, options.allowInsecureHttp ?? false);
   }
 
   return { resolve, metadata };

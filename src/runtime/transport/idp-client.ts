@@ -1,13 +1,32 @@
 import createClient, { type Client, type Middleware } from 'openapi-fetch';
 import type { paths } from '../../generated/openapi.js';
-import { NetworkError, OAuthError, ProtocolError } from '../errors.js';
-import { redact } from '../shared/redact.js';
+import {
+  AuthError,
+  NetworkError,
+  OAuthError,
+  ProtocolError,
+  type NetworkErrorCode,
+} from '../errors.js';
+import { redact, secretForms, type Secret } from '../shared/redact.js';
+import { scheduleTimeout } from '../shared/timers.js';
 import { validate, type Schema } from '../shared/validate.js';
 import type { FetchLike } from '../shared/options.js';
 import { formEncode, type FormValue } from './form.js';
 
-/** The typed openapi-fetch client over the generated paths of `openapi.yaml`. */
-export type IdpClient = Client<paths>;
+/**
+ * The typed openapi-fetch client over the generated paths of `openapi.yaml`, with the
+ * transport policy every call through it follows.
+ */
+export type IdpClient = Client<paths> & {
+  /** The most bytes of an answer's body the SDK reads; beyond it the call fails. */
+  readonly maxResponseBytes: number;
+};
+
+/**
+ * The default `maxResponseBytes`: 1 MiB. Discovery documents, key sets, token and
+ * introspection answers of real servers are a few KiB; a key set of 1 MiB holds hundreds of keys.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 1_048_576;
 
 /** What one call to the authorization server needs besides its path and body. */
 export interface IdpCall {
@@ -17,8 +36,12 @@ export interface IdpCall {
   /** Human name of the endpoint, for error messages ("token endpoint"). */
   endpoint: string;
   timeoutMs: number;
-  /** Values to scrub from anything the server echoes into an error message. */
-  secrets?: ReadonlyArray<string | undefined>;
+  /**
+   * Values to scrub from anything the server echoes into an error, besides those the request
+   * itself carries (its `Authorization` and `DPoP` headers, and the credentials and tokens of
+   * its form body, which are always scrubbed).
+   */
+  secrets?: ReadonlyArray<Secret>;
   signal?: AbortSignal | undefined;
 }
 
@@ -26,38 +49,193 @@ export interface IdpCall {
 export interface IdpAnswer {
   response: Response;
   text: string;
+  /** Every secret the request carried, for {@link toOAuthError} to scrub from the answer. */
+  secrets: ReadonlyArray<Secret>;
 }
 
 /**
- * Makes the openapi-fetch client. Paths in the spec are conventional; {@link endpointMiddleware}
+ * Makes the openapi-fetch client. Paths in the spec are conventional; the transport middleware
  * points each request at the URL the server actually published, so the base URL is a
  * placeholder that is never contacted.
  */
-export function createIdpClient(fetch: FetchLike): IdpClient {
-  return createClient<paths>({
+export function createIdpClient(
+  fetch: FetchLike,
+  { maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES }: { maxResponseBytes?: number } = {},
+): IdpClient {
+  const client = createClient<paths>({
     baseUrl: 'https://authorization-server.invalid',
     fetch: (request) => fetch(request),
     bodySerializer: (body: unknown) => formEncode(body as Record<string, FormValue>),
   });
+  return Object.assign(client, { maxResponseBytes });
+}
+
+/** Form members that carry credentials or tokens (RFC 6749 §2.3.1, RFC 7523, RFC 7662, RFC 8693). */
+const secretParameters = [
+  'client_secret',
+  'client_assertion',
+  'token',
+  'subject_token',
+  'actor_token',
+  'refresh_token',
+  'assertion',
+  'code_verifier',
+  'password',
+];
+
+function formDecode(value: string): string {
+  return new URLSearchParams(`v=${value}`).get('v') ?? value;
+}
+
+/** Every credential a request carries: its `Authorization` and `DPoP` headers and form members. */
+function requestSecrets(headers: Headers, body: string | undefined): Secret[] {
+  const out: Secret[] = [];
+  for (const name of ['authorization', 'dpop']) {
+    const value = headers.get(name);
+    if (!value) continue;
+    const space = value.indexOf(' ');
+    const credential = space < 0 ? value : value.slice(space + 1).trim();
+    out.push(value, credential);
+    if (name === 'authorization' && /^basic$/i.test(value.slice(0, space))) {
+      try {
+        const pair = new TextDecoder().decode(
+          Uint8Array.from(atob(credential), (c) => c.charCodeAt(0)),
+        );
+        const colon = pair.indexOf(':');
+        if (colon >= 0) {
+          out.push({
+            user: formDecode(pair.slice(0, colon)),
+            password: formDecode(pair.slice(colon + 1)),
+          });
+        }
+      } catch {
+        // Not base64: the header value itself is scrubbed.
+      }
+    }
+  }
+  if (body && /^application\/x-www-form-urlencoded/i.test(headers.get('content-type') ?? '')) {
+    const form = new URLSearchParams(body);
+    for (const name of secretParameters) out.push(...form.getAll(name));
+  }
+  return out;
+}
+
+/** What the transport middleware learnt of one exchange. */
+interface ExchangeState {
+  secrets: Secret[];
+  text: string;
 }
 
 /**
- * Points a request at its discovered URL with the call's abort signal. Credential-carrying
- * POSTs never follow redirects, so a secret cannot be replayed to another location.
+ * The transport policy of every request to the authorization server, in one place:
+ *
+ * - the request goes to its discovered URL, with the call's abort signal;
+ * - no redirect is ever followed (`redirect: 'manual'`, as jose and oauth4webapi do): a 3xx,
+ *   an opaque redirect (browsers) or a response a custom `fetch` followed anyway is refused
+ *   with a {@link ProtocolError} `redirect`. Following one would let another origin answer
+ *   discovery (and so choose the keys tokens are verified with, RFC 8414 §6.2) or receive the
+ *   client's credentials;
+ * - the body is read here, before openapi-fetch parses it, as a stream counted against
+ *   `maxResponseBytes`, and cancelled at the limit ({@link ProtocolError} `too_large`).
  */
-function endpointMiddleware(url: string, signal: AbortSignal): Middleware {
+function transportMiddleware(call: IdpCall, signal: AbortSignal, state: ExchangeState): Middleware {
   return {
     async onRequest({ request }) {
-      const body = request.method === 'GET' ? undefined : await request.text();
-      return new Request(url, {
+      const body =
+        request.method === 'GET' || request.method === 'HEAD' ? undefined : await request.text();
+      state.secrets = requestSecrets(request.headers, body);
+      return new Request(call.url, {
         method: request.method,
         headers: request.headers,
         body,
         signal,
-        redirect: request.method === 'GET' ? 'follow' : 'manual',
+        redirect: 'manual',
+      });
+    },
+    async onResponse({ response }) {
+      refuseRedirect(response, call, state.secrets);
+      state.text = await readBody(response, call, signal);
+      // openapi-fetch reads this empty copy; the text read under the limit is in `state`.
+      return new Response(null, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
       });
     },
   };
+}
+
+/** The redirect target is the server's text: its path is scrubbed like an error description. */
+function refuseRedirect(response: Response, call: IdpCall, secrets: Secret[]): void {
+  const asked = new URL(call.url);
+  asked.hash = '';
+  const followed =
+    response.redirected === true || (response.url !== '' && response.url !== asked.href);
+  const redirect =
+    response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400);
+  if (!redirect && !followed) return;
+  void response.body?.cancel().catch(() => undefined);
+  const location = response.headers.get('location');
+  const target = followed
+    ? ` and the fetch followed it to ${redact(safeUrl(response.url), secrets)}`
+    : location
+      ? ` to ${redact(safeUrl(location, asked.href), secrets)}`
+      : '';
+  const status =
+    response.type === 'opaqueredirect'
+      ? 'a redirect'
+      : `HTTP ${followed ? 'redirect' : response.status}`;
+  throw new ProtocolError(
+    `${where(call)} answered ${status}${target}; redirects are refused: configure the final URL if it is the right one`,
+    { status: response.status, url: safeUrl(call.url) },
+    'redirect',
+  );
+}
+
+function tooLarge(call: IdpCall, found: string): ProtocolError {
+  const limit = call.client.maxResponseBytes;
+  return new ProtocolError(
+    `${where(call)} sent ${found}, over maxResponseBytes (${limit}); not read further`,
+    { limit, url: safeUrl(call.url) },
+    'too_large',
+  );
+}
+
+/**
+ * Reads the body as a stream, counting bytes, and cancels it as soon as it passes the limit
+ * (or before reading, when `Content-Length` already says so). The deadline's signal cancels
+ * the read too, for a `fetch` that does not tie the body to the request's signal.
+ */
+async function readBody(response: Response, call: IdpCall, signal: AbortSignal): Promise<string> {
+  const { body } = response;
+  if (body === null) return '';
+  const limit = call.client.maxResponseBytes;
+  const declared = response.headers.get('content-length')?.trim();
+  if (declared && /^\d+$/.test(declared) && Number(declared) > limit) {
+    void body.cancel().catch(() => undefined);
+    throw tooLarge(call, `${declared} bytes (Content-Length)`);
+  }
+  const reader = body.getReader();
+  const cancel = () => void reader.cancel(signal.reason).catch(() => undefined);
+  signal.addEventListener('abort', cancel, { once: true });
+  const decoder = new TextDecoder();
+  let text = '';
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (signal.aborted) throw signal.reason;
+      if (done) return text + decoder.decode();
+      size += value.byteLength;
+      if (size > limit) {
+        void reader.cancel().catch(() => undefined);
+        throw tooLarge(call, `more than ${limit} bytes`);
+      }
+      text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    signal.removeEventListener('abort', cancel);
+  }
 }
 
 /**
@@ -68,8 +246,9 @@ function endpointMiddleware(url: string, signal: AbortSignal): Middleware {
  */
 function deadline(call: IdpCall): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
-  const timer = setTimeout(
-    () => controller.abort(new DOMException(`timed out after ${call.timeoutMs} ms`, 'TimeoutError')),
+  const timer = scheduleTimeout(
+    () =>
+      controller.abort(new DOMException(`timed out after ${call.timeoutMs} ms`, 'TimeoutError')),
     call.timeoutMs,
   );
   const outer = call.signal;
@@ -79,30 +258,51 @@ function deadline(call: IdpCall): { signal: AbortSignal; dispose: () => void } {
   return {
     signal: controller.signal,
     dispose() {
-      clearTimeout(timer);
+      timer.cancel();
       outer?.removeEventListener('abort', forward);
     },
   };
 }
 
+/** Socket and resolver codes (Node, undici, OpenSSL) and what they mean to a person. */
+const failures: Record<string, [NetworkErrorCode, string]> = {
+  ECONNREFUSED: ['refused', 'connection refused: is the server running and the port right?'],
+  ENOTFOUND: ['dns', 'host name not found'],
+  EAI_AGAIN: ['dns', 'DNS lookup failed: the resolver did not answer, usually for a while'],
+  ECONNRESET: ['reset', 'connection reset'],
+  EPIPE: ['reset', 'connection closed'],
+  UND_ERR_SOCKET: ['reset', 'connection closed by the server'],
+  ETIMEDOUT: ['timeout', 'connection timed out'],
+  UND_ERR_CONNECT_TIMEOUT: ['timeout', 'connection timed out'],
+  EHOSTUNREACH: ['unreachable', 'no route to the host'],
+  ENETUNREACH: ['unreachable', 'network unreachable'],
+  ERR_SSL_WRONG_VERSION_NUMBER: [
+    'tls',
+    'TLS handshake failed: the server answered in plain HTTP, not TLS; use an http:// URL or the TLS port',
+  ],
+};
+
 /** Describes a fetch failure in words a person can act on, without echoing the request. */
-function describeFailure(error: unknown, call: IdpCall): string {
-  const target = `the authorization server's ${call.endpoint} (${safeUrl(call.url)})`;
+function describeFailure(
+  error: unknown,
+  call: IdpCall,
+): { message: string; code: NetworkErrorCode } {
+  const target = where(call);
   const name = error instanceof Error || error instanceof DOMException ? error.name : '';
-  if (name === 'TimeoutError') return `${target} did not answer within ${call.timeoutMs} ms`;
-  if (name === 'AbortError') return `the request to ${target} was aborted`;
-  const code = errorCode(error);
-  const hint =
-    code === 'ECONNREFUSED'
-      ? 'connection refused: is the server running and the port right?'
-      : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
-        ? 'host name not found'
-        : code === 'ECONNRESET' || code === 'UND_ERR_SOCKET'
-          ? 'connection closed by the server'
-          : code
-            ? code
-            : 'request failed';
-  return `could not reach ${target}: ${hint}`;
+  if (name === 'TimeoutError') {
+    return { code: 'timeout', message: `${target} did not answer within ${call.timeoutMs} ms` };
+  }
+  if (name === 'AbortError') {
+    return { code: 'aborted', message: `the request to ${target} was aborted` };
+  }
+  const socketCode = errorCode(error);
+  if (socketCode === undefined) return { code: 'failed', message: `could not reach ${target}` };
+  const [code, hint] =
+    failures[socketCode] ??
+    (/^ERR_(SSL|TLS)_|CERT/.test(socketCode)
+      ? ['tls', 'TLS failed: the server certificate is not trusted or not valid']
+      : ['failed', 'request failed']);
+  return { code, message: `could not reach ${target}: ${hint} (${socketCode})` };
 }
 
 function errorCode(error: unknown): string | undefined {
@@ -114,33 +314,45 @@ function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** "the authorization server's token endpoint (https://idp.example/token)". */
+function where(call: IdpCall): string {
+  return `the authorization server's ${call.endpoint} (${safeUrl(call.url)})`;
+}
+
 /** The URL without query or fragment: enough to find the endpoint, nothing that could be a secret. */
-function safeUrl(url: string): string {
+function safeUrl(url: string, base?: string): string {
   try {
-    const { origin, pathname } = new URL(url);
+    const { origin, pathname } = new URL(url, base);
     return `${origin}${pathname}`;
   } catch {
     return '(invalid URL)';
   }
 }
 
-type Send = (middleware: Middleware[]) => Promise<{ response: Response; data?: unknown; error?: unknown }>;
+type Send = (middleware: Middleware[]) => Promise<{ response: Response }>;
 
 /**
- * Sends one request through openapi-fetch and reads the answer as text. Transport failures
- * (refused, reset, timed out, aborted, a body cut short) become {@link NetworkError}.
+ * Sends one request through openapi-fetch under the transport policy (no redirects, a byte
+ * limit on the body, a deadline) and reads the answer as text. Transport failures (refused,
+ * reset, timed out, aborted, a body cut short) become {@link NetworkError}; a redirect or an
+ * oversized body, {@link ProtocolError}.
  */
 export async function exchange(call: IdpCall, send: Send): Promise<IdpAnswer> {
   const { signal, dispose } = deadline(call);
+  const state: ExchangeState = { secrets: [], text: '' };
   try {
-    const { response, data, error } = await send([endpointMiddleware(call.url, signal)]);
-    const body = response.ok ? data : error;
-    const text = typeof body === 'string' ? body : body === undefined ? '' : JSON.stringify(body);
-    return { response, text };
+    const { response } = await send([transportMiddleware(call, signal, state)]);
+    return { response, text: state.text, secrets: [...(call.secrets ?? []), ...state.secrets] };
   } catch (error) {
+    if (error instanceof AuthError) throw error;
     const abortedByCaller = call.signal?.aborted === true;
-    const reason = abortedByCaller ? new DOMException('aborted', 'AbortError') : signal.aborted ? signal.reason : error;
-    throw new NetworkError(describeFailure(reason, call), error);
+    const reason = abortedByCaller
+      ? new DOMException('aborted', 'AbortError')
+      : signal.aborted
+        ? signal.reason
+        : error;
+    const { message, code } = describeFailure(reason, call);
+    throw new NetworkError(message, error, code);
   } finally {
     dispose();
   }
@@ -156,11 +368,15 @@ export function parseBody<T>(answer: IdpAnswer, schema: Schema<T>, call: IdpCall
   try {
     json = JSON.parse(answer.text);
   } catch {
-    const type = answer.response.headers.get('content-type') ?? 'no content type';
-    throw new ProtocolError(`${where} answered HTTP ${answer.response.status} with a body that is not JSON`, {
-      contentType: type,
-      length: answer.text.length,
-    });
+    const type = answer.response.headers.get('content-type');
+    throw new ProtocolError(
+      `${where} answered HTTP ${answer.response.status} with a body that is not JSON`,
+      {
+        contentType: type === null ? 'no content type' : redact(type, answer.secrets, 100),
+        length: answer.text.length,
+      },
+      'not_json',
+    );
   }
   const result = validate(schema, json);
   if (!result.ok) {
@@ -170,24 +386,38 @@ export function parseBody<T>(answer: IdpAnswer, schema: Schema<T>, call: IdpCall
       message: issue.message,
     }));
     const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
-    throw new ProtocolError(`${where} answered with a body that breaks the spec (${summary})`, issues);
+    throw new ProtocolError(
+      `${where} answered with a body that breaks the spec (${summary})`,
+      issues,
+      'schema',
+    );
   }
   return result.value;
 }
 
-const statusCodes: Record<number, string> = { 401: 'invalid_client', 429: 'temporarily_unavailable', 503: 'temporarily_unavailable' };
+const statusCodes: Record<number, string> = {
+  401: 'invalid_client',
+  429: 'temporarily_unavailable',
+  503: 'temporarily_unavailable',
+};
 
-/** Maps a non-2xx answer to an {@link OAuthError}, using the RFC 6749 §5.2 body when there is one. */
+/**
+ * Maps a non-2xx answer to an {@link OAuthError}, using the RFC 6749 §5.2 body when there is one.
+ * `error` and `error_description` are the only text of the answer it keeps, and both are
+ * scrubbed of every secret the request carried, in every encoding (a server may echo the
+ * request: its Basic credential, form body or client assertion).
+ */
 export function toOAuthError(answer: IdpAnswer, call: IdpCall): OAuthError {
   const { status } = answer.response;
+  const forms = secretForms(answer.secrets);
   let code: string | undefined;
   let description: string | undefined;
   try {
     const body: unknown = JSON.parse(answer.text);
     if (body && typeof body === 'object') {
       const { error, error_description } = body as Record<string, unknown>;
-      if (typeof error === 'string' && error.length > 0) code = redact(error, call.secrets ?? [], 64);
-      if (typeof error_description === 'string') description = redact(error_description, call.secrets ?? []);
+      if (typeof error === 'string' && error.length > 0) code = redact(error, forms, 64);
+      if (typeof error_description === 'string') description = redact(error_description, forms);
     }
   } catch {
     // Not an OAuth error body; the status speaks for itself below.
@@ -199,7 +429,7 @@ export function toOAuthError(answer: IdpAnswer, call: IdpCall): OAuthError {
   return new OAuthError({
     status,
     code,
-    endpoint: `${call.endpoint} ${safeUrl(call.url)}`,
+    endpoint: `${call.endpoint} ${redact(safeUrl(call.url), forms, 500)}`,
     ...(description === undefined ? {} : { description }),
   });
 }

@@ -228,6 +228,7 @@ export class Resilience {
             breaker.retryInMs() / 1000,
           )} s (circuit open)`,
           { circuit: 'open', endpoint },
+          'circuit_open',
         );
       }
       let answer: A | undefined;

@@ -104,13 +104,30 @@ describe('string keywords', () => {
     }
   });
 
-  it('trims a URI and drops the tabs and line breaks the URL parser would drop anyway', () => {
-    expect(valueOf({ type: 'string', format: 'uri' }, '  https://idp.example.com/\n')).toBe(
+  it('keeps a URI exactly as sent, never cleaned up (RFC 8414 §3.3 compares issuers as strings)', () => {
+    for (const url of [
       'https://idp.example.com/',
-    );
-    expect(valueOf({ type: 'string', format: 'uri' }, 'https://idp.exam\tple.com/to\r\nken')).toBe(
-      'https://idp.example.com/token',
-    );
+      'https://idp.example.com/tenant/',
+      'HTTPS://IDP.example.com:443/a/../b?x=1#f',
+      'urn:ietf:params:oauth:token-type:jwt',
+    ]) {
+      expect(valueOf({ type: 'string', format: 'uri' }, url)).toBe(url);
+    }
+  });
+
+  it.each([
+    ['white space before it', '  https://idp.example.com/'],
+    ['a line break after it', 'https://idp.example.com/\n'],
+    ['a no-break space after it', 'https://idp.example.com\u00a0'],
+    ['a byte-order mark before it', '\ufeffhttps://idp.example.com'],
+    ['a tab inside the host', 'https://idp.exam\tple.com/'],
+    ['CR LF inside the path', 'https://idp.example.com/to\r\nken'],
+    ['a control character before it', '\u0001https://idp.example.com'],
+    ['a NUL inside', 'https://idp.example.com/\u0000'],
+  ])('refuses a URI with %s, which the URL parser would silently drop', (_name, url) => {
+    expect(issuesOf({ type: 'string', format: 'uri' }, url)).toEqual([
+      { code: 'invalid_format', path: [], message: 'Invalid URL' },
+    ]);
   });
 });
 
@@ -233,10 +250,12 @@ describe('arrays', () => {
   });
 
   it('returns a new array of parsed items', () => {
-    const input = [' https://a.example ', 'https://b.example'];
-    const parsed = valueOf({ type: 'array', items: { type: 'string', format: 'uri' } }, input);
-    expect(parsed).toEqual(['https://a.example', 'https://b.example']);
-    expect(input[0]).toBe(' https://a.example ');
+    const closed: SchemaNode = { type: 'object', properties: { a: { type: 'string' } } };
+    const input = [{ a: 'x', extra: 1 }, { a: 'y' }];
+    const parsed = valueOf({ type: 'array', items: closed }, input);
+    expect(parsed).toEqual([{ a: 'x' }, { a: 'y' }]);
+    expect(parsed).not.toBe(input);
+    expect(input[0]).toEqual({ a: 'x', extra: 1 });
   });
 });
 
@@ -297,10 +316,13 @@ describe('unions', () => {
 
   it('takes the first anyOf branch that fits', () => {
     const schema: SchemaNode = {
-      anyOf: [{ type: 'string', format: 'uri' }, { type: 'string' }],
+      anyOf: [
+        { type: 'object', properties: { a: { type: 'string' } } },
+        { type: 'object', properties: { b: { type: 'string' } }, additionalProperties: true },
+      ],
     };
-    expect(valueOf(schema, ' https://a.example ')).toBe('https://a.example');
-    expect(valueOf(schema, ' plain ')).toBe(' plain ');
+    expect(valueOf(schema, { a: 'x', b: 'y' })).toStrictEqual({ a: 'x' });
+    expect(valueOf(schema, { a: 1, b: 'y' })).toStrictEqual({ a: 1, b: 'y' });
   });
 });
 
@@ -325,30 +347,46 @@ describe('intersections (allOf)', () => {
   });
 
   it('keeps what a branch parsed over what another branch passed through unchanged', () => {
-    // The open first branch passes userinfo_endpoint through as sent; the second trims it as a
-    // URI. The first trims revocation_endpoint, which the second passes through.
-    const parsed = valueOf(schemas.OpenIdProviderMetadata, {
-      ...metadata,
-      userinfo_endpoint: ' https://idp.example.com/me',
-      revocation_endpoint: 'https://idp.example.com/re\tvoke ',
-    });
-    expect(parsed).toStrictEqual({
-      ...metadata,
-      userinfo_endpoint: 'https://idp.example.com/me',
-      revocation_endpoint: 'https://idp.example.com/revoke',
-    });
+    // The open first branch passes `inner` through as sent; the second, closed one drops its
+    // unknown member `extra`. The first drops `other.extra`, which the second passes through.
+    const schema: SchemaNode = {
+      allOf: [
+        {
+          type: 'object',
+          properties: { other: { type: 'object', properties: { a: { type: 'string' } } } },
+          additionalProperties: true,
+        },
+        {
+          type: 'object',
+          properties: { inner: { type: 'object', properties: { a: { type: 'string' } } } },
+          additionalProperties: true,
+        },
+      ],
+    };
+    const parsed = valueOf(schema, { inner: { a: 'x', extra: 1 }, other: { a: 'y', extra: 2 } });
+    expect(parsed).toStrictEqual({ inner: { a: 'x' }, other: { a: 'y' } });
   });
 
   it('merges arrays item by item', () => {
+    const closed: SchemaNode = { type: 'object', properties: { a: { type: 'string' } } };
     const schema: SchemaNode = {
       allOf: [
-        { type: 'array', items: { type: 'string', format: 'uri' } },
-        { type: 'array', items: { type: 'string' } },
+        { type: 'array', items: closed },
+        { type: 'array', items: {} },
       ],
     };
-    expect(valueOf(schema, [' https://a.example', 'https://b.example'])).toEqual([
-      'https://a.example',
-      'https://b.example',
+    expect(valueOf(schema, [{ a: 'x', extra: 1 }, { a: 'y' }])).toEqual([{ a: 'x' }, { a: 'y' }]);
+  });
+
+  it('refuses a URL member with white space instead of passing it on trimmed', () => {
+    const issues = issuesOf(schemas.OpenIdProviderMetadata, {
+      ...metadata,
+      userinfo_endpoint: ' https://idp.example.com/me',
+      revocation_endpoint: 'https://idp.example.com/re\tvoke',
+    });
+    expect(issues.map((issue) => [issue.path, issue.code])).toEqual([
+      [['revocation_endpoint'], 'invalid_format'],
+      [['userinfo_endpoint'], 'invalid_format'],
     ]);
   });
 });
