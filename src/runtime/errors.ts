@@ -55,6 +55,11 @@ export class OAuthError extends AuthError {
   /** The server's `error_description`, when it sent one. */
   readonly description: string | undefined;
 
+  /** The OAuth `error` code, under the name the seed product used: the same as {@link code}. */
+  get errorCode(): string {
+    return this.code;
+  }
+
   constructor(init: { status: number; code: string; description?: string; endpoint?: string }) {
     const where = init.endpoint ? ` from ${init.endpoint}` : '';
     const detail = init.description ? `: ${init.description}` : '';
@@ -64,6 +69,14 @@ export class OAuthError extends AuthError {
     this.description = init.description;
   }
 }
+
+/**
+ * The client's OAuth error under the name the seed product used: the same class as
+ * {@link OAuthError}, so `instanceof` works with either name.
+ */
+export const AuthClientError = OAuthError;
+/** The client's OAuth error under the name the seed product used. */
+export type AuthClientError = OAuthError;
 
 /**
  * Why the authorization server could not be reached, for branching and metrics:

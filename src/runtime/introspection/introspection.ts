@@ -8,6 +8,7 @@ import {
   resolveFetch,
   type FetchLike,
 } from '../shared/options.js';
+import { applyAliases } from '../shared/aliases.js';
 import { requireHttpUrl } from '../shared/url.js';
 import {
   discover,
@@ -44,6 +45,8 @@ interface CallerOptions {
   tokenTypeHint?: string | undefined;
   /** The fetch to use. Default `globalThis.fetch`. */
   fetch?: FetchLike | undefined;
+  /** Another name for `fetch`, as the seed product spelt it; give one or the other. */
+  fetchImpl?: FetchLike | undefined;
   /** Timeout of the request (and of discovery), in ms. Default 10 000. */
   timeoutMs?: number | undefined;
   /** Aborts the request: the call rejects with a `NetworkError`. */
@@ -74,6 +77,7 @@ const CALLER_OPTION_KEYS = optionKeys<CallerOptions>()([
   'token',
   'tokenTypeHint',
   'fetch',
+  'fetchImpl',
   'timeoutMs',
   'signal',
   'allowInsecureHttp',
@@ -196,7 +200,7 @@ function resolveCallerOptions(
   endpointOption: 'introspectionEndpoint' | 'revocationEndpoint',
 ): ResolvedCallerOptions {
   rejectUnknownOptions(options, known, where);
-  const o = options as Partial<Record<keyof IntrospectTokenOptions | keyof RevokeTokenOptions, unknown>>;
+  const o = applyAliases(options, { fetchImpl: 'fetch' }, where) as Partial<Record<keyof IntrospectTokenOptions | keyof RevokeTokenOptions, unknown>>;
   const clientId = requireString(o.clientId, 'clientId', where);
   const clientSecret = requireString(o.clientSecret, 'clientSecret', where);
   const token = requireString(o.token, 'token', where);
