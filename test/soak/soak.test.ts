@@ -10,7 +10,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthClient, createResourceServer, TokenError, type AuthClient } from '../../src/index.js';
+import {
+  createAuthClient,
+  createResourceServer,
+  TokenError,
+  type AuthClient,
+} from '../../src/index.js';
 import { CLIENTS, generateSigningKeys, RESOURCES, startIdp, type TestIdp } from '../support/idp.js';
 import { collectGarbage, sleep } from '../support/timing.js';
 import { startFaultProxy, type Fault, type FaultProxy } from './fault-proxy.js';
@@ -83,7 +88,10 @@ function forge(token: string, n: number): string {
       return `${Buffer.from('{"alg":"none","typ":"at+jwt"}').toString('base64url')}.${payload}.`;
     case 2: {
       // claims changed under the genuine signature
-      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<
+        string,
+        unknown
+      >;
       claims.scope = 'orders:read orders:write orders:admin';
       return `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
     }
@@ -92,166 +100,176 @@ function forge(token: string, n: number): string {
   }
 }
 
-beforeAll(async () => {
-  idp = await startIdp({ accessTokenTTL: tokenTtlSeconds });
-  proxy = await startFaultProxy(idp.port, timeoutMs * 2);
-  const clients: AuthClient[] = Array.from({ length: clientCount }, () =>
-    createAuthClient({
-      issuer: idp.issuer,
-      tokenEndpoint: `${proxy.url}/token`,
-      clientId: CLIENTS.basic.clientId,
-      clientSecret: CLIENTS.basic.clientSecret,
-      scope: 'orders:read',
-      resource: RESOURCES.jwt,
-      refreshSkewSeconds,
-      timeoutMs,
-      circuitBreaker: { failureThreshold: 5, resetTimeoutMs: 2000 },
-    }),
-  );
-  const servers = Array.from({ length: verifierCount }, () =>
-    createResourceServer({
-      issuer: idp.issuer,
-      audience: RESOURCES.jwt,
-      jwksUri: `${proxy.url}/jwks`,
-      timeoutMs,
-      jwksCacheMaxAgeSeconds: 3,
-      jwksCooldownSeconds: 1,
-      jwksMaxStaleSeconds: 3600,
-    }),
-  );
+beforeAll(
+  async () => {
+    idp = await startIdp({ accessTokenTTL: tokenTtlSeconds });
+    proxy = await startFaultProxy(idp.port, timeoutMs * 2);
+    const clients: AuthClient[] = Array.from({ length: clientCount }, () =>
+      createAuthClient({
+        issuer: idp.issuer,
+        tokenEndpoint: `${proxy.url}/token`,
+        clientId: CLIENTS.basic.clientId,
+        clientSecret: CLIENTS.basic.clientSecret,
+        scope: 'orders:read',
+        resource: RESOURCES.jwt,
+        refreshSkewSeconds,
+        timeoutMs,
+        circuitBreaker: { failureThreshold: 5, resetTimeoutMs: 2000 },
+      }),
+    );
+    const servers = Array.from({ length: verifierCount }, () =>
+      createResourceServer({
+        issuer: idp.issuer,
+        audience: RESOURCES.jwt,
+        jwksUri: `${proxy.url}/jwks`,
+        timeoutMs,
+        jwksCacheMaxAgeSeconds: 3,
+        jwksCooldownSeconds: 1,
+        jwksMaxStaleSeconds: 3600,
+      }),
+    );
 
-  const latest: Array<{ token: string; expiresAtMs: number } | undefined> = clients.map(() => undefined);
-  const stats = {
-    tokenCalls: 0,
-    callerErrors: 0,
-    callerErrorsWithValidToken: 0,
-    verifications: 0,
-    verificationErrorsForValidTokens: 0,
-    forgedTried: 0,
-    forgedAccepted: 0,
-    rotations: 0,
-  };
-  const verificationErrorReasons: Record<string, number> = {};
-  const started = Date.now();
-  const deadline = started + seconds * 1000;
-  let stopped = false;
+    const latest: Array<{ token: string; expiresAtMs: number } | undefined> = clients.map(
+      () => undefined,
+    );
+    const stats = {
+      tokenCalls: 0,
+      callerErrors: 0,
+      callerErrorsWithValidToken: 0,
+      verifications: 0,
+      verificationErrorsForValidTokens: 0,
+      forgedTried: 0,
+      forgedAccepted: 0,
+      rotations: 0,
+    };
+    const verificationErrorReasons: Record<string, number> = {};
+    const started = Date.now();
+    const deadline = started + seconds * 1000;
+    let stopped = false;
 
-  // Warm up on a clean wire (a service that starts during an outage has nothing to serve
-  // from), then measure memory from here.
-  const first = await Promise.all(clients.map((client) => client.getToken()));
-  await Promise.all(servers.map((server) => server.verifyToken(first[0]!.access_token)));
-  collectGarbage();
-  const heapStart = process.memoryUsage().heapUsed;
+    // Warm up on a clean wire (a service that starts during an outage has nothing to serve
+    // from), then measure memory from here.
+    const first = await Promise.all(clients.map((client) => client.getToken()));
+    await Promise.all(servers.map((server) => server.verifyToken(first[0]!.access_token)));
+    collectGarbage();
+    const heapStart = process.memoryUsage().heapUsed;
 
-  const consumer = async (index: number) => {
-    const client = clients[index % clientCount]!;
-    const slot = index % clientCount;
-    while (!stopped) {
-      stats.tokenCalls++;
-      try {
-        const token = await client.getToken();
-        latest[slot] = { token: token.access_token, expiresAtMs: (token.expires_at ?? 0) * 1000 };
-      } catch {
-        stats.callerErrors++;
-        const known = latest[slot];
-        if (known && known.expiresAtMs > Date.now()) stats.callerErrorsWithValidToken++;
-      }
-      await sleep(20 + (index % 5) * 10);
-    }
-  };
-
-  const verifier = async (index: number) => {
-    const server = servers[index]!;
-    let n = index;
-    while (!stopped) {
-      const known = latest[n % clientCount];
-      n++;
-      if (known) {
-        const valid = decodeExp(known.token) * 1000 > Date.now() + 2000;
-        stats.verifications++;
+    const consumer = async (index: number) => {
+      const client = clients[index % clientCount]!;
+      const slot = index % clientCount;
+      while (!stopped) {
+        stats.tokenCalls++;
         try {
-          await server.verifyToken(known.token);
-        } catch (error) {
-          if (!(error instanceof TokenError)) throw error;
-          if (valid) {
-            stats.verificationErrorsForValidTokens++;
-            verificationErrorReasons[error.reason] = (verificationErrorReasons[error.reason] ?? 0) + 1;
+          const token = await client.getToken();
+          latest[slot] = { token: token.access_token, expiresAtMs: (token.expires_at ?? 0) * 1000 };
+        } catch {
+          stats.callerErrors++;
+          const known = latest[slot];
+          if (known && known.expiresAtMs > Date.now()) stats.callerErrorsWithValidToken++;
+        }
+        await sleep(20 + (index % 5) * 10);
+      }
+    };
+
+    const verifier = async (index: number) => {
+      const server = servers[index]!;
+      let n = index;
+      while (!stopped) {
+        const known = latest[n % clientCount];
+        n++;
+        if (known) {
+          const valid = decodeExp(known.token) * 1000 > Date.now() + 2000;
+          stats.verifications++;
+          try {
+            await server.verifyToken(known.token);
+          } catch (error) {
+            if (!(error instanceof TokenError)) throw error;
+            if (valid) {
+              stats.verificationErrorsForValidTokens++;
+              verificationErrorReasons[error.reason] =
+                (verificationErrorReasons[error.reason] ?? 0) + 1;
+            }
+          }
+          stats.forgedTried++;
+          try {
+            await server.verifyToken(forge(known.token, n));
+            stats.forgedAccepted++;
+          } catch (error) {
+            if (!(error instanceof TokenError)) throw error;
           }
         }
-        stats.forgedTried++;
-        try {
-          await server.verifyToken(forge(known.token, n));
-          stats.forgedAccepted++;
-        } catch (error) {
-          if (!(error instanceof TokenError)) throw error;
-        }
+        await sleep(15);
       }
-      await sleep(15);
-    }
-  };
-
-  const schedule = async () => {
-    let phase = 0;
-    let signing = idp.keys;
-    let next = signing;
-    const restart = async (keys: typeof signing) => {
-      await idp.close();
-      idp = await startIdp({ port: idp.port, keys, accessTokenTTL: tokenTtlSeconds });
     };
-    while (Date.now() < deadline) {
-      const fault = faults[phase % faults.length]!;
-      phase++;
-      if (fault === 'announce') {
-        // oidc-provider signs with the first key of each algorithm: the old ones stay first.
-        next = await generateSigningKeys();
-        await restart([...signing, ...next]);
-      } else if (fault === 'activate') {
-        await restart([...next, ...signing]);
-        signing = next;
-        stats.rotations++;
-      } else {
-        proxy.setFault(fault, ['/token', '/jwks']);
+
+    const schedule = async () => {
+      let phase = 0;
+      let signing = idp.keys;
+      let next = signing;
+      const restart = async (keys: typeof signing) => {
+        await idp.close();
+        idp = await startIdp({ port: idp.port, keys, accessTokenTTL: tokenTtlSeconds });
+      };
+      while (Date.now() < deadline) {
+        const fault = faults[phase % faults.length]!;
+        phase++;
+        if (fault === 'announce') {
+          // oidc-provider signs with the first key of each algorithm: the old ones stay first.
+          next = await generateSigningKeys();
+          await restart([...signing, ...next]);
+        } else if (fault === 'activate') {
+          await restart([...next, ...signing]);
+          signing = next;
+          stats.rotations++;
+        } else {
+          proxy.setFault(fault, ['/token', '/jwks']);
+        }
+        await sleep(Math.min(faultMs, Math.max(0, deadline - Date.now())));
+        proxy.setFault('none');
+        await sleep(Math.min(cleanMs, Math.max(0, deadline - Date.now())));
       }
-      await sleep(Math.min(faultMs, Math.max(0, deadline - Date.now())));
-      proxy.setFault('none');
-      await sleep(Math.min(cleanMs, Math.max(0, deadline - Date.now())));
-    }
-  };
+    };
 
-  const workers = [
-    ...Array.from({ length: clientCount * consumersPerClient }, (_, i) => consumer(i)),
-    ...Array.from({ length: verifierCount }, (_, i) => verifier(i)),
-  ];
-  await schedule();
-  stopped = true;
-  await Promise.all(workers);
-  for (const client of clients) client.close();
-  collectGarbage();
-  const heapEnd = process.memoryUsage().heapUsed;
+    const workers = [
+      ...Array.from({ length: clientCount * consumersPerClient }, (_, i) => consumer(i)),
+      ...Array.from({ length: verifierCount }, (_, i) => verifier(i)),
+    ];
+    await schedule();
+    stopped = true;
+    await Promise.all(workers);
+    for (const client of clients) client.close();
+    collectGarbage();
+    const heapEnd = process.memoryUsage().heapUsed;
 
-  const elapsedSeconds = (Date.now() - started) / 1000;
-  const refreshEverySeconds = tokenTtlSeconds - refreshSkewSeconds;
-  const tokenLifetimes = clientCount * (elapsedSeconds / refreshEverySeconds);
-  const idpTokenRequests = proxy.forwarded.get('/token') ?? 0;
-  figures = {
-    seconds: Math.round(elapsedSeconds),
-    tokenTtlSeconds,
-    clients: clientCount,
-    consumers: clientCount * consumersPerClient,
-    ...stats,
-    verificationErrorReasons,
-    idpTokenRequests,
-    proxyTokenAttempts: idpTokenRequests + [...proxy.injected.values()].reduce((a, b) => a + b, 0),
-    tokenLifetimes: Math.round(tokenLifetimes * 10) / 10,
-    idpRequestsPerLifetime: Math.round((idpTokenRequests / tokenLifetimes) * 100) / 100,
-    faultsInjected: Object.fromEntries(proxy.injected),
-    heapStartMb: Math.round((heapStart / 2 ** 20) * 10) / 10,
-    heapEndMb: Math.round((heapEnd / 2 ** 20) * 10) / 10,
-  };
-  mkdirSync(join(import.meta.dirname, '..', '..', 'artifacts'), { recursive: true });
-  writeFileSync(join(import.meta.dirname, '..', '..', 'artifacts', 'soak.json'), `${JSON.stringify(figures, null, 2)}\n`);
-  console.log(`soak figures (${figures.seconds} s):\n${JSON.stringify(figures, null, 2)}`);
-}, (seconds + 60) * 1000);
+    const elapsedSeconds = (Date.now() - started) / 1000;
+    const refreshEverySeconds = tokenTtlSeconds - refreshSkewSeconds;
+    const tokenLifetimes = clientCount * (elapsedSeconds / refreshEverySeconds);
+    const idpTokenRequests = proxy.forwarded.get('/token') ?? 0;
+    figures = {
+      seconds: Math.round(elapsedSeconds),
+      tokenTtlSeconds,
+      clients: clientCount,
+      consumers: clientCount * consumersPerClient,
+      ...stats,
+      verificationErrorReasons,
+      idpTokenRequests,
+      proxyTokenAttempts:
+        idpTokenRequests + [...proxy.injected.values()].reduce((a, b) => a + b, 0),
+      tokenLifetimes: Math.round(tokenLifetimes * 10) / 10,
+      idpRequestsPerLifetime: Math.round((idpTokenRequests / tokenLifetimes) * 100) / 100,
+      faultsInjected: Object.fromEntries(proxy.injected),
+      heapStartMb: Math.round((heapStart / 2 ** 20) * 10) / 10,
+      heapEndMb: Math.round((heapEnd / 2 ** 20) * 10) / 10,
+    };
+    mkdirSync(join(import.meta.dirname, '..', '..', 'artifacts'), { recursive: true });
+    writeFileSync(
+      join(import.meta.dirname, '..', '..', 'artifacts', 'soak.json'),
+      `${JSON.stringify(figures, null, 2)}\n`,
+    );
+    console.log(`soak figures (${figures.seconds} s):\n${JSON.stringify(figures, null, 2)}`);
+  },
+  (seconds + 60) * 1000,
+);
 
 afterAll(async () => {
   await proxy?.close();

@@ -1,5 +1,10 @@
 import * as schemas from '../../generated/schemas.js';
-import { createDpopSigner, validateDpopOption, type DpopKeyPair, type DpopProofOptions } from '../dpop/proof.js';
+import {
+  createDpopSigner,
+  validateDpopOption,
+  type DpopKeyPair,
+  type DpopProofOptions,
+} from '../dpop/proof.js';
 import { NetworkError, ProtocolError } from '../errors.js';
 import { emitter } from '../shared/events.js';
 import { isCryptoKey, type KeyInput } from '../shared/keys.js';
@@ -13,7 +18,13 @@ import {
   type FetchLike,
 } from '../shared/options.js';
 import { createEndpointResolver } from '../transport/discovery.js';
-import { createIdpClient, exchange, parseBody, toOAuthError, type IdpCall } from '../transport/idp-client.js';
+import {
+  createIdpClient,
+  exchange,
+  parseBody,
+  toOAuthError,
+  type IdpCall,
+} from '../transport/idp-client.js';
 import {
   resolveBreaker,
   resolveRetry,
@@ -23,8 +34,16 @@ import {
 } from '../transport/resilience.js';
 import type { TokenStore } from '../shared/store.js';
 import { tokenTarget, type ListInput, type TokenTarget } from './cache-key.js';
-import { clientAuthMethods, createClientAuthenticator, type ClientAuthMethod } from './client-auth.js';
-import { createSharedTokenCache, resolveSharedCache, type StoreOperation } from './shared-token-cache.js';
+import {
+  clientAuthMethods,
+  createClientAuthenticator,
+  type ClientAuthMethod,
+} from './client-auth.js';
+import {
+  createSharedTokenCache,
+  resolveSharedCache,
+  type StoreOperation,
+} from './shared-token-cache.js';
 import { TokenCache, type CacheEntry } from './token-cache.js';
 
 export type { ClientAuthMethod } from './client-auth.js';
@@ -216,11 +235,15 @@ function challengeError(header: string | null): string | undefined {
 }
 
 function validateOptions(options: AuthClientOptions) {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${where}: options are required`);
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError(`${where}: options are required`);
   const clientId = requireString(options.clientId, 'clientId', where);
-  const issuer = options.issuer === undefined ? undefined : requireHttpUrl(options.issuer, 'issuer', where);
+  const issuer =
+    options.issuer === undefined ? undefined : requireHttpUrl(options.issuer, 'issuer', where);
   const tokenEndpoint =
-    options.tokenEndpoint === undefined ? undefined : requireHttpUrl(options.tokenEndpoint, 'tokenEndpoint', where);
+    options.tokenEndpoint === undefined
+      ? undefined
+      : requireHttpUrl(options.tokenEndpoint, 'tokenEndpoint', where);
   if (issuer === undefined && tokenEndpoint === undefined) {
     throw new TypeError(`${where}: \`issuer\` is required unless \`tokenEndpoint\` is given`);
   }
@@ -231,7 +254,9 @@ function validateOptions(options: AuthClientOptions) {
   if (clientAuth === 'private_key_jwt') {
     const key = options.privateKey;
     if (!isCryptoKey(key) && !(typeof key === 'object' && key !== null && 'kty' in key)) {
-      throw new TypeError(`${where}: \`privateKey\` (a CryptoKey or private JWK) is required for private_key_jwt`);
+      throw new TypeError(
+        `${where}: \`privateKey\` (a CryptoKey or private JWK) is required for private_key_jwt`,
+      );
     }
   } else {
     requireString(options.clientSecret, 'clientSecret', where);
@@ -242,9 +267,15 @@ function validateOptions(options: AuthClientOptions) {
     tokenEndpoint,
     clientAuth,
     dpop: validateDpopOption(options.dpop),
-    refreshSkewSeconds: optionalPositiveNumber(options.refreshSkewSeconds, 'refreshSkewSeconds', where, 30, {
-      allowZero: true,
-    }),
+    refreshSkewSeconds: optionalPositiveNumber(
+      options.refreshSkewSeconds,
+      'refreshSkewSeconds',
+      where,
+      30,
+      {
+        allowZero: true,
+      },
+    ),
     timeoutMs: optionalPositiveNumber(options.timeoutMs, 'timeoutMs', where, 10_000),
     fetch: resolveFetch(options.fetch, where),
     now: resolveClock(options.now, where),
@@ -261,7 +292,14 @@ function resolveRefreshAhead(value: AuthClientOptions['refreshAhead']): number |
   if (value === undefined || value === false) return undefined;
   if (value === true) return 30_000;
   if (typeof value === 'object' && value !== null) {
-    return optionalPositiveNumber(value.refreshAheadSeconds, 'refreshAhead.refreshAheadSeconds', where, 30) * 1000;
+    return (
+      optionalPositiveNumber(
+        value.refreshAheadSeconds,
+        'refreshAhead.refreshAheadSeconds',
+        where,
+        30,
+      ) * 1000
+    );
   }
   throw new TypeError(`${where}: \`refreshAhead\` must be a boolean or { refreshAheadSeconds }`);
 }
@@ -355,7 +393,10 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   const nonces = new Map<string, string>();
   const skewMs = config.refreshSkewSeconds * 1000;
   /** Refresh-ahead bookkeeping per slot: its timer and when a caller last used the token. */
-  const ahead = new Map<string, { timer: ReturnType<typeof setTimeout> | undefined; usedAtMs: number }>();
+  const ahead = new Map<
+    string,
+    { timer: ReturnType<typeof setTimeout> | undefined; usedAtMs: number }
+  >();
 
   function rememberNonce(url: string, response: Response): void {
     const nonce = response.headers.get('dpop-nonce');
@@ -377,7 +418,11 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     };
     if (signer) {
       const nonce = nonces.get(new URL(url).origin);
-      headers.DPoP = await signer.proof({ htm: 'POST', htu: url, ...(nonce === undefined ? {} : { nonce }) });
+      headers.DPoP = await signer.proof({
+        htm: 'POST',
+        htu: url,
+        ...(nonce === undefined ? {} : { nonce }),
+      });
     }
     const answer = await exchange(call, (middleware) =>
       idp.POST('/token', {
@@ -398,19 +443,31 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
 
   async function requestToken(target: TokenTarget): Promise<CacheEntry<AccessToken>> {
     const url = await endpoints.resolve('token_endpoint');
-    const call: IdpCall = { client: idp, url, endpoint: 'token endpoint', timeoutMs, secrets: [secret] };
+    const call: IdpCall = {
+      client: idp,
+      url,
+      endpoint: 'token endpoint',
+      timeoutMs,
+      secrets: [secret],
+    };
     let sentAtMs = 0;
     // A 2xx body that breaks the spec throws inside the attempt, so it counts as a failure
     // for retries and the circuit breaker, like a 5xx.
     const attempt = async () => {
       sentAtMs = now().getTime();
       const answer = await sendTokenRequest(call, target);
-      return { ...answer, body: answer.response.ok ? parseBody(answer, schemas.TokenResponse, call) : undefined };
+      return {
+        ...answer,
+        body: answer.response.ok ? parseBody(answer, schemas.TokenResponse, call) : undefined,
+      };
     };
     let result = await resilience.run(url, call.endpoint, attempt);
     if (!result.response.ok && signer) {
       // RFC 9449 §8: the server wants a nonce; the new one came with this answer. One retry.
-      if (toOAuthError(result, call).code === 'use_dpop_nonce' && result.response.headers.has('dpop-nonce')) {
+      if (
+        toOAuthError(result, call).code === 'use_dpop_nonce' &&
+        result.response.headers.has('dpop-nonce')
+      ) {
         result = await resilience.run(url, call.endpoint, attempt);
       }
     }
@@ -420,7 +477,13 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     if (type !== 'bearer' && !(type === 'dpop' && signer)) {
       throw new ProtocolError(
         `the token endpoint issued a token of type "${body.token_type.slice(0, 32)}", which this client cannot use`,
-        [{ path: 'token_type', code: 'unsupported', message: 'expected Bearer, or DPoP when DPoP is on' }],
+        [
+          {
+            path: 'token_type',
+            code: 'unsupported',
+            message: 'expected Bearer, or DPoP when DPoP is on',
+          },
+        ],
       );
     }
     const token: AccessToken = {
@@ -455,11 +518,16 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
    * every waiter gets that token instead of the error (stale-while-error), and the next
    * attempt waits a moment; only an expired token turns into an error.
    */
-  function load(target: TokenTarget, refresh: 'none' | 'expiring' | 'forced' | 'ahead'): Promise<AccessToken> {
+  function load(
+    target: TokenTarget,
+    refresh: 'none' | 'expiring' | 'forced' | 'ahead',
+  ): Promise<AccessToken> {
     return cache.load(target.key, async () => {
       const startedMs = now().getTime();
       try {
-        const entry = shared ? await shared.load(target, refresh, () => requestToken(target)) : await requestToken(target);
+        const entry = shared
+          ? await shared.load(target, refresh, () => requestToken(target))
+          : await requestToken(target);
         if (!('shared' in entry)) {
           emit?.({
             type: 'token_fetched',
@@ -475,7 +543,8 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       } catch (error) {
         const previous = cache.peek(target.key);
         const nowMs = now().getTime();
-        const expiresAtMs = previous?.value.expires_at === undefined ? undefined : previous.value.expires_at * 1000;
+        const expiresAtMs =
+          previous?.value.expires_at === undefined ? undefined : previous.value.expires_at * 1000;
         const usable = previous !== undefined && expiresAtMs !== undefined && nowMs < expiresAtMs;
         emit?.({ type: 'token_failed', slot: slotOf(target), error, servedStale: usable });
         if (!usable) throw error;
@@ -490,7 +559,10 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     const previous = ahead.get(target.key);
     if (previous?.timer !== undefined) clearTimeout(previous.timer);
     const fetchedAtMs = now().getTime();
-    const state = { timer: undefined as ReturnType<typeof setTimeout> | undefined, usedAtMs: -Infinity };
+    const state = {
+      timer: undefined as ReturnType<typeof setTimeout> | undefined,
+      usedAtMs: -Infinity,
+    };
     const delay = Math.max(0, refreshAtMs - refreshAheadMs - fetchedAtMs);
     state.timer = setTimeout(() => {
       state.timer = undefined;
@@ -507,7 +579,11 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       target =
         options.scope === undefined && options.resource === undefined
           ? defaults
-          : tokenTarget(options.scope ?? defaults.scopes, options.resource ?? defaults.resources, 'getToken');
+          : tokenTarget(
+              options.scope ?? defaults.scopes,
+              options.resource ?? defaults.resources,
+              'getToken',
+            );
     } catch (error) {
       return Promise.reject(error);
     }
@@ -524,7 +600,8 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       }
       emit?.({ type: 'cache_miss', slot: slotOf(target) });
     }
-    const refresh = options.forceRefresh === true ? 'forced' : cache.peek(target.key) ? 'expiring' : 'none';
+    const refresh =
+      options.forceRefresh === true ? 'forced' : cache.peek(target.key) ? 'expiring' : 'none';
     return untilAborted(load(target, refresh), options.signal);
   }
 
@@ -559,7 +636,12 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       if (signer) rememberNonce(request.url, response);
       if (response.status !== 401) return response;
       const error = challengeError(response.headers.get('www-authenticate'));
-      if (error === 'use_dpop_nonce' && signer && !nonceRetried && response.headers.has('dpop-nonce')) {
+      if (
+        error === 'use_dpop_nonce' &&
+        signer &&
+        !nonceRetried &&
+        response.headers.has('dpop-nonce')
+      ) {
         nonceRetried = true;
       } else if (error === 'invalid_token' && !refreshed) {
         refreshed = true;

@@ -36,7 +36,13 @@ export interface ResolvedBreaker {
   resetTimeoutMs: number;
 }
 
-function positiveInteger(value: unknown, name: string, where: string, fallback: number, min = 1): number {
+function positiveInteger(
+  value: unknown,
+  name: string,
+  where: string,
+  fallback: number,
+  min = 1,
+): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
     throw new TypeError(`${where}: \`${name}\` must be an integer ≥ ${min}`);
@@ -44,10 +50,15 @@ function positiveInteger(value: unknown, name: string, where: string, fallback: 
   return value;
 }
 
-export function resolveRetry(value: RetryOptions | false | undefined, where: string): ResolvedRetry {
+export function resolveRetry(
+  value: RetryOptions | false | undefined,
+  where: string,
+): ResolvedRetry {
   if (value === false) return { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
-    throw new TypeError(`${where}: \`retry\` must be false or { maxAttempts?, baseDelayMs?, maxDelayMs? }`);
+    throw new TypeError(
+      `${where}: \`retry\` must be false or { maxAttempts?, baseDelayMs?, maxDelayMs? }`,
+    );
   }
   return {
     maxAttempts: positiveInteger(value?.maxAttempts, 'retry.maxAttempts', where, 3),
@@ -62,11 +73,24 @@ export function resolveBreaker(
 ): ResolvedBreaker | undefined {
   if (value === false) return undefined;
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
-    throw new TypeError(`${where}: \`circuitBreaker\` must be false or { failureThreshold?, resetTimeoutMs? }`);
+    throw new TypeError(
+      `${where}: \`circuitBreaker\` must be false or { failureThreshold?, resetTimeoutMs? }`,
+    );
   }
   return {
-    failureThreshold: positiveInteger(value?.failureThreshold, 'circuitBreaker.failureThreshold', where, 5),
-    resetTimeoutMs: positiveInteger(value?.resetTimeoutMs, 'circuitBreaker.resetTimeoutMs', where, 30_000, 0),
+    failureThreshold: positiveInteger(
+      value?.failureThreshold,
+      'circuitBreaker.failureThreshold',
+      where,
+      5,
+    ),
+    resetTimeoutMs: positiveInteger(
+      value?.resetTimeoutMs,
+      'circuitBreaker.resetTimeoutMs',
+      where,
+      30_000,
+      0,
+    ),
   };
 }
 
@@ -135,7 +159,8 @@ export class RetryBudget {
   }
 }
 
-type CircuitState = { kind: 'closed'; failures: number } | { kind: 'open'; until: number } | { kind: 'probing' };
+type CircuitState =
+  { kind: 'closed'; failures: number } | { kind: 'open'; until: number } | { kind: 'probing' };
 
 /** The breaker of one endpoint, on the injected clock. */
 export class CircuitBreaker {
@@ -195,7 +220,8 @@ export class Resilience {
   #breaker(endpoint: string): CircuitBreaker | undefined {
     if (!this.#breakerOptions) return undefined;
     let breaker = this.#breakers.get(endpoint);
-    if (!breaker) this.#breakers.set(endpoint, (breaker = new CircuitBreaker(this.#breakerOptions, this.#now)));
+    if (!breaker)
+      this.#breakers.set(endpoint, (breaker = new CircuitBreaker(this.#breakerOptions, this.#now)));
     return breaker;
   }
 
@@ -240,9 +266,16 @@ export class Resilience {
       const abortedByCaller = signal?.aborted === true;
       const lastAttempt = retry + 1 >= this.retry.maxAttempts;
       let wait = backoffMs(retry, this.retry);
-      const asked = answer ? retryAfterMs(answer.response.headers.get('retry-after'), this.#now().getTime()) : undefined;
+      const asked = answer
+        ? retryAfterMs(answer.response.headers.get('retry-after'), this.#now().getTime())
+        : undefined;
       if (asked !== undefined) wait = asked;
-      if (abortedByCaller || lastAttempt || !this.#budget.canRetry || wait > this.retry.maxDelayMs) {
+      if (
+        abortedByCaller ||
+        lastAttempt ||
+        !this.#budget.canRetry ||
+        wait > this.retry.maxDelayMs
+      ) {
         if (answer) return answer;
         throw failure;
       }

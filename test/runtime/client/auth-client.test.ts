@@ -7,17 +7,31 @@ const tokenEndpoint = 'https://idp.example.test/token';
 const secret = 'p@ss w:rd+%é';
 
 function tokenAnswer(n: number, expiresIn: number | undefined = 300) {
-  return json({ access_token: `token-${n}`, token_type: 'Bearer', ...(expiresIn === undefined ? {} : { expires_in: expiresIn }) });
+  return json({
+    access_token: `token-${n}`,
+    token_type: 'Bearer',
+    ...(expiresIn === undefined ? {} : { expires_in: expiresIn }),
+  });
 }
 
 function client(fetch: ReturnType<typeof fakeFetch>, clock = manualClock(), extra = {}) {
-  return createAuthClient({ tokenEndpoint, clientId: 'svc', clientSecret: secret, fetch, now: clock.now, ...extra });
+  return createAuthClient({
+    tokenEndpoint,
+    clientId: 'svc',
+    clientSecret: secret,
+    fetch,
+    now: clock.now,
+    ...extra,
+  });
 }
 
 describe('createAuthClient: the token request', () => {
   it('sends a client_credentials form with Basic credentials form-encoded before Base64 (RFC 6749 §2.3.1)', async () => {
     const fetch = fakeFetch((_, i) => tokenAnswer(i));
-    await client(fetch, manualClock(), { scope: 'b a', resource: ['https://y.example/', 'https://x.example/'] }).getToken();
+    await client(fetch, manualClock(), {
+      scope: 'b a',
+      resource: ['https://y.example/', 'https://x.example/'],
+    }).getToken();
     const [request] = fetch.seen;
     expect(request?.method).toBe('POST');
     expect(request?.url).toBe(tokenEndpoint);
@@ -87,7 +101,9 @@ describe('createAuthClient: caching', () => {
     const clock = manualClock();
     const exp = Math.floor(clock.now().getTime() / 1000) + 120;
     const payload = btoa(JSON.stringify({ exp })).replace(/=+$/, '');
-    const fetch = fakeFetch(() => json({ access_token: `e30.${payload}.c2ln`, token_type: 'Bearer' }));
+    const fetch = fakeFetch(() =>
+      json({ access_token: `e30.${payload}.c2ln`, token_type: 'Bearer' }),
+    );
     const auth = client(fetch, clock);
     const token = await auth.getToken();
     expect(token.expires_at).toBe(exp);
@@ -124,9 +140,15 @@ describe('createAuthClient: caching', () => {
   });
 
   it('does not cache a failure: the next call asks again', async () => {
-    const fetch = fakeFetch((_, i) => (i === 0 ? json({ error: 'temporarily_unavailable' }, 503) : tokenAnswer(i)));
+    const fetch = fakeFetch((_, i) =>
+      i === 0 ? json({ error: 'temporarily_unavailable' }, 503) : tokenAnswer(i),
+    );
     const auth = client(fetch, manualClock(), { retry: false });
-    await expect(auth.getToken()).rejects.toMatchObject({ name: 'OAuthError', code: 'temporarily_unavailable', status: 503 });
+    await expect(auth.getToken()).rejects.toMatchObject({
+      name: 'OAuthError',
+      code: 'temporarily_unavailable',
+      status: 503,
+    });
     expect((await auth.getToken()).access_token).toBe('token-1');
   });
 
@@ -153,24 +175,36 @@ describe('createAuthClient: caching', () => {
 
 describe('createAuthClient: answers that break the spec', () => {
   it('normalises token_type case (RFC 6749 §7.1 is case-insensitive)', async () => {
-    const fetch = fakeFetch(() => json({ access_token: 't', token_type: 'bearer', expires_in: 60 }));
+    const fetch = fakeFetch(() =>
+      json({ access_token: 't', token_type: 'bearer', expires_in: 60 }),
+    );
     expect((await client(fetch).getToken()).token_type).toBe('Bearer');
   });
 
   it.each([
     ['a body that is not JSON', () => new Response('<html>oops</html>', { status: 200 })],
     ['no access_token', () => json({ token_type: 'Bearer' })],
-    ['expires_in as a string', () => json({ access_token: 't', token_type: 'Bearer', expires_in: '3600' })],
+    [
+      'expires_in as a string',
+      () => json({ access_token: 't', token_type: 'Bearer', expires_in: '3600' }),
+    ],
     ['an unknown token_type', () => json({ access_token: 't', token_type: 'mac' })],
-    ['a DPoP token to a client without DPoP', () => json({ access_token: 't', token_type: 'DPoP' })],
+    [
+      'a DPoP token to a client without DPoP',
+      () => json({ access_token: 't', token_type: 'DPoP' }),
+    ],
   ])('turns %s into a ProtocolError', async (_, answer) => {
-    const error = await client(fakeFetch(answer)).getToken().catch((e: unknown) => e);
+    const error = await client(fakeFetch(answer))
+      .getToken()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProtocolError);
   });
 
   it('maps a 5xx without an OAuth body to OAuthError server_error', async () => {
     const fetch = fakeFetch(() => new Response('Bad gateway', { status: 502 }));
-    const error = await client(fetch).getToken().catch((e: unknown) => e);
+    const error = await client(fetch)
+      .getToken()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OAuthError);
     expect(error).toMatchObject({ status: 502, code: 'server_error' });
   });
@@ -180,15 +214,21 @@ describe('createAuthClient: answers that break the spec', () => {
     const fetch = fakeFetch(() => {
       throw cause;
     });
-    const error = await client(fetch).getToken().catch((e: unknown) => e);
+    const error = await client(fetch)
+      .getToken()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NetworkError);
     expect((error as NetworkError).cause).toBe(cause);
     expect((error as Error).message).toMatch(/connection refused/);
   });
 
   it('keeps the secret out of an error whose description echoes it', async () => {
-    const fetch = fakeFetch(() => json({ error: 'invalid_client', error_description: `bad secret ${secret}` }, 401));
-    const error = await client(fetch).getToken().catch((e: unknown) => e);
+    const fetch = fakeFetch(() =>
+      json({ error: 'invalid_client', error_description: `bad secret ${secret}` }, 401),
+    );
+    const error = await client(fetch)
+      .getToken()
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'invalid_client', status: 401 });
     expect(inspect(error, { depth: 10 })).not.toContain(secret);
     expect(String(error)).not.toContain(secret);
@@ -203,15 +243,29 @@ describe('createAuthClient: options', () => {
     ['neither issuer nor tokenEndpoint', { clientId: 'c', clientSecret: 's' }],
     ['no secret for client_secret_basic', { tokenEndpoint, clientId: 'c' }],
     ['no key for private_key_jwt', { tokenEndpoint, clientId: 'c', clientAuth: 'private_key_jwt' }],
-    ['an unknown clientAuth', { tokenEndpoint, clientId: 'c', clientSecret: 's', clientAuth: 'tls_client_auth' }],
+    [
+      'an unknown clientAuth',
+      { tokenEndpoint, clientId: 'c', clientSecret: 's', clientAuth: 'tls_client_auth' },
+    ],
     ['a relative issuer', { issuer: '/idp', clientId: 'c', clientSecret: 's' }],
-    ['a negative skew', { tokenEndpoint, clientId: 'c', clientSecret: 's', refreshSkewSeconds: -1 }],
+    [
+      'a negative skew',
+      { tokenEndpoint, clientId: 'c', clientSecret: 's', refreshSkewSeconds: -1 },
+    ],
     ['a zero timeout', { tokenEndpoint, clientId: 'c', clientSecret: 's', timeoutMs: 0 }],
     ['a bad scope', { tokenEndpoint, clientId: 'c', clientSecret: 's', scope: 'a"b' }],
-    ['a resource with a fragment', { tokenEndpoint, clientId: 'c', clientSecret: 's', resource: 'https://x/#f' }],
-    ['a dpop value that is no key pair', { tokenEndpoint, clientId: 'c', clientSecret: 's', dpop: 'yes' }],
+    [
+      'a resource with a fragment',
+      { tokenEndpoint, clientId: 'c', clientSecret: 's', resource: 'https://x/#f' },
+    ],
+    [
+      'a dpop value that is no key pair',
+      { tokenEndpoint, clientId: 'c', clientSecret: 's', dpop: 'yes' },
+    ],
   ])('throws TypeError for %s', (_, options) => {
-    expect(() => createAuthClient({ fetch, ...(options as { clientId: string }) })).toThrow(TypeError);
+    expect(() => createAuthClient({ fetch, ...(options as { clientId: string }) })).toThrow(
+      TypeError,
+    );
   });
 
   it('never shows the secret in inspect(client)', () => {

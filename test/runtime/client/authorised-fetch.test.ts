@@ -8,7 +8,10 @@ const tokenEndpoint = 'https://idp.example.test/token';
 const api = 'https://api.example.test/orders?page=2';
 
 /** One fake for both the IdP and the API: token requests get numbered tokens, the rest `api`. */
-function world(api: (request: { headers: Headers; method: string; url: string }, apiCall: number) => Response, tokenType = 'Bearer') {
+function world(
+  api: (request: { headers: Headers; method: string; url: string }, apiCall: number) => Response,
+  tokenType = 'Bearer',
+) {
   let tokens = 0;
   let apiCalls = 0;
   return fakeFetch((request) =>
@@ -19,18 +22,32 @@ function world(api: (request: { headers: Headers; method: string; url: string },
 }
 
 function clientFor(fetch: ReturnType<typeof fakeFetch>, dpop = false) {
-  return createAuthClient({ tokenEndpoint, clientId: 'c', clientSecret: 's', fetch, dpop, now: manualClock().now });
+  return createAuthClient({
+    tokenEndpoint,
+    clientId: 'c',
+    clientSecret: 's',
+    fetch,
+    dpop,
+    now: manualClock().now,
+  });
 }
 
 describe('AuthClient.fetch', () => {
   it('sends the cached token as Authorization: Bearer and passes the request through', async () => {
     const fetch = world(() => new Response('ok'));
     const auth = clientFor(fetch);
-    const response = await auth.fetch(api, { method: 'POST', body: 'hello', headers: { 'x-trace': '1' } });
+    const response = await auth.fetch(api, {
+      method: 'POST',
+      body: 'hello',
+      headers: { 'x-trace': '1' },
+    });
     await auth.fetch(api);
     expect(await response.text()).toBe('ok');
     const calls = fetch.seen.filter((r) => r.url === api);
-    expect(calls.map((r) => r.headers.get('authorization'))).toEqual(['Bearer token-0', 'Bearer token-0']);
+    expect(calls.map((r) => r.headers.get('authorization'))).toEqual([
+      'Bearer token-0',
+      'Bearer token-0',
+    ]);
     expect(calls[0]?.method).toBe('POST');
     expect(calls[0]?.headers.get('x-trace')).toBe('1');
     expect(fetch.seen.filter((r) => r.url === tokenEndpoint)).toHaveLength(1);
@@ -41,7 +58,9 @@ describe('AuthClient.fetch', () => {
     await clientFor(fetch, true).fetch(api, { method: 'DELETE' });
     const call = fetch.seen.find((r) => r.url === api);
     expect(call?.headers.get('authorization')).toBe('DPoP token-0');
-    const { payload } = await jwtVerify(call?.headers.get('dpop') ?? '', EmbeddedJWK, { typ: 'dpop+jwt' });
+    const { payload } = await jwtVerify(call?.headers.get('dpop') ?? '', EmbeddedJWK, {
+      typ: 'dpop+jwt',
+    });
     expect(payload).toMatchObject({
       htm: 'DELETE',
       htu: 'https://api.example.test/orders',
@@ -55,7 +74,10 @@ describe('AuthClient.fetch', () => {
         n === 0
           ? new Response(null, {
               status: 401,
-              headers: { 'WWW-Authenticate': 'DPoP error="use_dpop_nonce", algs="EdDSA ES256"', 'DPoP-Nonce': 'rs-nonce' },
+              headers: {
+                'WWW-Authenticate': 'DPoP error="use_dpop_nonce", algs="EdDSA ES256"',
+                'DPoP-Nonce': 'rs-nonce',
+              },
             })
           : new Response('ok'),
       'DPoP',
@@ -64,21 +86,37 @@ describe('AuthClient.fetch', () => {
     expect((await auth.fetch(api)).status).toBe(200);
     await auth.fetch(api);
     const proofs = fetch.seen.filter((r) => r.url === api).map((r) => r.headers.get('dpop') ?? '');
-    const nonces = await Promise.all(proofs.map(async (p) => (await jwtVerify(p, EmbeddedJWK)).payload.nonce));
+    const nonces = await Promise.all(
+      proofs.map(async (p) => (await jwtVerify(p, EmbeddedJWK)).payload.nonce),
+    );
     expect(nonces).toEqual([undefined, 'rs-nonce', 'rs-nonce']);
   });
 
   it('refreshes the token once on 401 invalid_token, then gives the caller the answer', async () => {
-    const fetch = world(() => new Response(null, { status: 401, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } }));
+    const fetch = world(
+      () =>
+        new Response(null, {
+          status: 401,
+          headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+        }),
+    );
     const response = await clientFor(fetch).fetch(api);
     expect(response.status).toBe(401);
-    const calls = fetch.seen.filter((r) => r.url === api).map((r) => r.headers.get('authorization'));
+    const calls = fetch.seen
+      .filter((r) => r.url === api)
+      .map((r) => r.headers.get('authorization'));
     expect(calls).toEqual(['Bearer token-0', 'Bearer token-1']);
   });
 
   it('does not retry a 401 without a challenge it understands, nor a 403', async () => {
     for (const status of [401, 403]) {
-      const fetch = world(() => new Response(null, { status, headers: { 'WWW-Authenticate': 'Bearer error="insufficient_scope"' } }));
+      const fetch = world(
+        () =>
+          new Response(null, {
+            status,
+            headers: { 'WWW-Authenticate': 'Bearer error="insufficient_scope"' },
+          }),
+      );
       expect((await clientFor(fetch).fetch(api)).status).toBe(status);
       expect(fetch.seen.filter((r) => r.url === api)).toHaveLength(1);
     }
@@ -86,7 +124,12 @@ describe('AuthClient.fetch', () => {
 
   it('replays the request body on a retry', async () => {
     const fetch = world((_, n) =>
-      n === 0 ? new Response(null, { status: 401, headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' } }) : new Response('ok'),
+      n === 0
+        ? new Response(null, {
+            status: 401,
+            headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+          })
+        : new Response('ok'),
     );
     await clientFor(fetch).fetch(api, { method: 'PUT', body: JSON.stringify({ qty: 3 }) });
     const bodies = fetch.seen.filter((r) => r.url === api).map((r) => r.form.toString());

@@ -13,7 +13,15 @@ import { manualClock } from '../fake-fetch.js';
 describe('retry policy', () => {
   it('retries 429 and 5xx only', () => {
     expect([400, 401, 403, 404, 428, 429, 500, 502, 503].map(isRetryableStatus)).toEqual([
-      false, false, false, false, false, true, true, true, true,
+      false,
+      false,
+      false,
+      false,
+      false,
+      true,
+      true,
+      true,
+      true,
     ]);
   });
 
@@ -83,7 +91,10 @@ describe('CircuitBreaker', () => {
   });
 
   it('forgets isolated failures after a success', () => {
-    const breaker = new CircuitBreaker({ failureThreshold: 2, resetTimeoutMs: 1000 }, manualClock().now);
+    const breaker = new CircuitBreaker(
+      { failureThreshold: 2, resetTimeoutMs: 1000 },
+      manualClock().now,
+    );
     breaker.recordFailure();
     breaker.recordSuccess();
     breaker.recordFailure();
