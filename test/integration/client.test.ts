@@ -968,3 +968,55 @@ describe('the authorised fetch', () => {
     expect(payload.ath).toBe(createHash('sha256').update(sentToken).digest('base64url'));
   });
 });
+
+describe('timers whose delay comes from the IdP', () => {
+  /** Calls getToken as fast as the event loop allows for `ms` of real time. */
+  async function hammer(client: ReturnType<typeof createAuthClient>, ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      await client.getToken();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  it('refreshes a 30-day token of the real IdP ahead once per life, not in a loop', async () => {
+    const longLived = await startIdp({ accessTokenTTL: 30 * 24 * 3600 });
+    try {
+      const client = createAuthClient({
+        issuer: longLived.issuer,
+        clientId: CLIENTS.basic.clientId,
+        clientSecret: CLIENTS.basic.clientSecret,
+        refreshAhead: true,
+      });
+      expect((await client.getToken()).expires_in).toBe(30 * 24 * 3600);
+      await hammer(client, 1000);
+      client.close();
+      expect(longLived.count('/token', 'POST')).toBe(1);
+    } finally {
+      await longLived.close();
+    }
+  });
+
+  it('refreshes ahead once for expires_in: 2592000 from a server on 127.0.0.1', async () => {
+    const stub = await startServer((_request, response) =>
+      sendJson(response, 200, {
+        access_token: 'long-lived',
+        token_type: 'Bearer',
+        expires_in: 2_592_000,
+      }),
+    );
+    try {
+      const client = createAuthClient({
+        tokenEndpoint: `${stub.origin}/token`,
+        clientId: CLIENTS.basic.clientId,
+        clientSecret: CLIENTS.basic.clientSecret,
+        refreshAhead: { refreshAheadSeconds: 60 },
+      });
+      await hammer(client, 1000);
+      client.close();
+      expect(stub.requests).toHaveLength(1);
+    } finally {
+      await stub.close();
+    }
+  });
+});

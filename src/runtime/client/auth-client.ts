@@ -33,6 +33,7 @@ import {
   type RetryOptions,
 } from '../transport/resilience.js';
 import type { TokenStore } from '../shared/store.js';
+import { scheduleTimeout, type Timer } from '../shared/timers.js';
 import { tokenTarget, type ListInput, type TokenTarget } from './cache-key.js';
 import {
   clientAuthMethods,
@@ -393,10 +394,8 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   const nonces = new Map<string, string>();
   const skewMs = config.refreshSkewSeconds * 1000;
   /** Refresh-ahead bookkeeping per slot: its timer and when a caller last used the token. */
-  const ahead = new Map<
-    string,
-    { timer: ReturnType<typeof setTimeout> | undefined; usedAtMs: number }
-  >();
+  type AheadState = { timer: Timer | undefined; usedAtMs: number };
+  const ahead = new Map<string, AheadState>();
 
   function rememberNonce(url: string, response: Response): void {
     const nonce = response.headers.get('dpop-nonce');
@@ -441,6 +440,19 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     return answer;
   }
 
+  /**
+   * Until when the slot's cached token can still be handed out (epoch ms): what callers fall
+   * back on while the IdP fails. `undefined` when there is none left; `Infinity` for a token
+   * whose expiry is unknown.
+   */
+  function fallbackUntil(target: TokenTarget): number | undefined {
+    const previous = cache.peek(target.key);
+    if (previous === undefined) return undefined;
+    const expiresAt = previous.value.expires_at;
+    if (expiresAt === undefined) return Number.POSITIVE_INFINITY;
+    return expiresAt * 1000 > now().getTime() ? expiresAt * 1000 : undefined;
+  }
+
   async function requestToken(target: TokenTarget): Promise<CacheEntry<AccessToken>> {
     const url = await endpoints.resolve('token_endpoint');
     const call: IdpCall = {
@@ -450,6 +462,8 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       timeoutMs,
       secrets: [secret],
     };
+    // The circuit breaker lets a probe through early enough for the token callers fall back on.
+    const run = { fallbackUntilMs: fallbackUntil(target) };
     let sentAtMs = 0;
     // A 2xx body that breaks the spec throws inside the attempt, so it counts as a failure
     // for retries and the circuit breaker, like a 5xx.
@@ -461,14 +475,14 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
         body: answer.response.ok ? parseBody(answer, schemas.TokenResponse, call) : undefined,
       };
     };
-    let result = await resilience.run(url, call.endpoint, attempt);
+    let result = await resilience.run(url, call.endpoint, attempt, run);
     if (!result.response.ok && signer) {
       // RFC 9449 §8: the server wants a nonce; the new one came with this answer. One retry.
       if (
         toOAuthError(result, call).code === 'use_dpop_nonce' &&
         result.response.headers.has('dpop-nonce')
       ) {
-        result = await resilience.run(url, call.endpoint, attempt);
+        result = await resilience.run(url, call.endpoint, attempt, run);
       }
     }
     const { body } = result;
@@ -553,23 +567,26 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     });
   }
 
-  /** Refresh-ahead: a timer per slot, refreshing only a token some caller used since it arrived. */
+  /**
+   * Refresh-ahead: a timer per slot, refreshing only a token some caller used since it arrived.
+   * The delay comes from the IdP's `expires_in`: `scheduleTimeout` waits out delays longer than
+   * `setTimeout` can hold (about 24.8 days) instead of firing at once.
+   */
   function scheduleAhead(target: TokenTarget, refreshAtMs: number): void {
     if (refreshAheadMs === undefined || !Number.isFinite(refreshAtMs)) return;
-    const previous = ahead.get(target.key);
-    if (previous?.timer !== undefined) clearTimeout(previous.timer);
+    ahead.get(target.key)?.timer?.cancel();
     const fetchedAtMs = now().getTime();
-    const state = {
-      timer: undefined as ReturnType<typeof setTimeout> | undefined,
-      usedAtMs: -Infinity,
-    };
+    const state: AheadState = { timer: undefined, usedAtMs: -Infinity };
     const delay = Math.max(0, refreshAtMs - refreshAheadMs - fetchedAtMs);
-    state.timer = setTimeout(() => {
-      state.timer = undefined;
-      if (state.usedAtMs >= fetchedAtMs) load(target, 'ahead').catch(() => undefined);
-      else ahead.delete(target.key);
-    }, delay);
-    (state.timer as { unref?: () => void }).unref?.();
+    state.timer = scheduleTimeout(
+      () => {
+        state.timer = undefined;
+        if (state.usedAtMs >= fetchedAtMs) load(target, 'ahead').catch(() => undefined);
+        else ahead.delete(target.key);
+      },
+      delay,
+      { unref: true },
+    );
     ahead.set(target.key, state);
   }
 
@@ -654,7 +671,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   }
 
   function close(): void {
-    for (const state of ahead.values()) if (state.timer !== undefined) clearTimeout(state.timer);
+    for (const state of ahead.values()) state.timer?.cancel();
     ahead.clear();
     cache.clear();
   }

@@ -1,5 +1,6 @@
 import { NetworkError } from '../errors.js';
 import type { Clock } from '../shared/options.js';
+import { sleep } from '../shared/timers.js';
 
 /**
  * How requests to the authorization server are retried: exponential backoff with full jitter
@@ -16,12 +17,19 @@ export interface RetryOptions {
 
 /**
  * The circuit breaker per endpoint: after `failureThreshold` failed requests in a row the
- * endpoint is left alone for `resetTimeoutMs`; then one probe decides whether it is back.
+ * endpoint is left alone for at most `resetTimeoutMs`; then one probe decides whether it is
+ * back. The open window never outlasts the cached token that callers fall back on: a caller
+ * whose token is due for renewal may probe halfway between the opening and the token's expiry,
+ * and a caller with no usable token once a second, so callers never go without a token for
+ * longer than it takes the IdP to answer again.
  */
 export interface CircuitBreakerOptions {
   /** Consecutive failures that open the circuit. Default 5. */
   failureThreshold?: number;
-  /** How long an open circuit refuses requests before one probe, in ms. Default 30 000. */
+  /**
+   * The longest an open circuit refuses requests before one probe, in ms, while callers hold a
+   * token with time to spare. Default 30 000.
+   */
   resetTimeoutMs?: number;
 }
 
@@ -114,24 +122,6 @@ export function backoffMs(retry: number, policy: ResolvedRetry, random = Math.ra
   return Math.floor(random() * cap);
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * A retry budget (as gRPC's retry throttling): every failure spends a token, every success
  * earns a tenth of one back, and retries stop while fewer than half the tokens are left. A
@@ -159,10 +149,22 @@ export class RetryBudget {
   }
 }
 
-type CircuitState =
-  { kind: 'closed'; failures: number } | { kind: 'open'; until: number } | { kind: 'probing' };
+/**
+ * While a caller has nothing usable to fall back on, an open circuit lets one probe through
+ * this often (or every `resetTimeoutMs`, when that is shorter).
+ */
+export const MIN_PROBE_INTERVAL_MS = 1000;
 
-/** The breaker of one endpoint, on the injected clock. */
+type CircuitState =
+  | { kind: 'closed'; failures: number }
+  | { kind: 'open'; openedAtMs: number; untilMs: number }
+  | { kind: 'probing' };
+
+/**
+ * The breaker of one endpoint, on the injected clock. Every decision takes `fallbackUntilMs`:
+ * until when the caller can do without an answer (the expiry of the token it holds; `undefined`
+ * when it holds none, `Infinity` for a token that does not expire).
+ */
 export class CircuitBreaker {
   #state: CircuitState = { kind: 'closed', failures: 0 };
   readonly #options: ResolvedBreaker;
@@ -173,12 +175,29 @@ export class CircuitBreaker {
     this.#now = now;
   }
 
-  /** Whether a request may go out now; an open circuit lets exactly one probe through after its timeout. */
-  tryAcquire(): boolean {
+  /**
+   * When an open circuit lets this caller's probe through: after `resetTimeoutMs`, but never
+   * later than halfway from the opening to the end of the caller's fallback (nor past that end),
+   * and no more than once per {@link MIN_PROBE_INTERVAL_MS} when the caller has no fallback.
+   */
+  #probeAtMs(
+    state: { openedAtMs: number; untilMs: number },
+    fallbackUntilMs: number | undefined,
+  ): number {
+    const gapMs = Math.min(this.#options.resetTimeoutMs, MIN_PROBE_INTERVAL_MS);
+    if (fallbackUntilMs === undefined || Number.isNaN(fallbackUntilMs)) {
+      return Math.min(state.untilMs, state.openedAtMs + gapMs);
+    }
+    const halfwayMs = state.openedAtMs + (fallbackUntilMs - state.openedAtMs) / 2;
+    return Math.min(state.untilMs, fallbackUntilMs, Math.max(state.openedAtMs + gapMs, halfwayMs));
+  }
+
+  /** Whether a request may go out now; an open circuit lets exactly one probe through at a time. */
+  tryAcquire(fallbackUntilMs?: number): boolean {
     const state = this.#state;
     if (state.kind === 'closed') return true;
     if (state.kind === 'probing') return false;
-    if (this.#now().getTime() < state.until) return false;
+    if (this.#now().getTime() < this.#probeAtMs(state, fallbackUntilMs)) return false;
     this.#state = { kind: 'probing' };
     return true;
   }
@@ -190,17 +209,31 @@ export class CircuitBreaker {
   recordFailure(): void {
     const state = this.#state;
     const failures = state.kind === 'closed' ? state.failures + 1 : this.#options.failureThreshold;
+    const nowMs = this.#now().getTime();
     this.#state =
       failures >= this.#options.failureThreshold
-        ? { kind: 'open', until: this.#now().getTime() + this.#options.resetTimeoutMs }
+        ? { kind: 'open', openedAtMs: nowMs, untilMs: nowMs + this.#options.resetTimeoutMs }
         : { kind: 'closed', failures };
   }
 
-  /** Milliseconds until an open circuit allows its probe (0 when closed or probing). */
-  retryInMs(): number {
+  /** Milliseconds until an open circuit allows this caller's probe (0 when closed or probing). */
+  retryInMs(fallbackUntilMs?: number): number {
     const state = this.#state;
-    return state.kind === 'open' ? Math.max(0, state.until - this.#now().getTime()) : 0;
+    if (state.kind !== 'open') return 0;
+    return Math.max(0, this.#probeAtMs(state, fallbackUntilMs) - this.#now().getTime());
   }
+}
+
+/** What a caller of {@link Resilience.run} tells it besides the attempt. */
+export interface RunOptions {
+  /** Stops retrying (the attempt in progress sees the signal through its own request). */
+  signal?: AbortSignal | undefined;
+  /**
+   * Until when (epoch ms, injected clock) the caller has a usable answer to fall back on, such
+   * as the expiry of its cached token; `undefined` when it has none. An open circuit lets a
+   * probe through early enough for it (see {@link CircuitBreaker}).
+   */
+  fallbackUntilMs?: number | undefined;
 }
 
 /** Per-instance state shared by every request of a client: budget and one breaker per endpoint. */
@@ -230,26 +263,34 @@ export class Resilience {
    * assertions are single-use) until it succeeds, fails for good, or retries run out. An
    * attempt fails when it throws (a `NetworkError`, or a `ProtocolError` for a 2xx body that
    * breaks the spec, such as a maintenance page) or answers 429 or 5xx. Returns the last
-   * answer; throws the last error.
+   * answer; throws the last error. A circuit that refuses the first attempt throws a
+   * `NetworkError` ("circuit open"); one that refuses a retry ends the run with the failure
+   * that opened it.
    */
   async run<A extends { response: Response }>(
     endpoint: string,
     label: string,
     attempt: () => Promise<A>,
-    signal?: AbortSignal,
+    { signal, fallbackUntilMs }: RunOptions = {},
   ): Promise<A> {
     const breaker = this.#breaker(endpoint);
+    let answer: A | undefined;
+    let failure: unknown;
     for (let retry = 0; ; retry++) {
-      if (breaker && !breaker.tryAcquire()) {
+      if (breaker && !breaker.tryAcquire(fallbackUntilMs)) {
+        if (retry > 0) {
+          if (answer) return answer;
+          throw failure;
+        }
         throw new NetworkError(
           `the authorization server's ${label} failed repeatedly; not calling it for another ${Math.ceil(
-            breaker.retryInMs() / 1000,
+            breaker.retryInMs(fallbackUntilMs) / 1000,
           )} s (circuit open)`,
           { circuit: 'open', endpoint },
         );
       }
-      let answer: A | undefined;
-      let failure: unknown;
+      answer = undefined;
+      failure = undefined;
       try {
         answer = await attempt();
       } catch (error) {

@@ -107,6 +107,100 @@ describe('circuit breaker', () => {
   });
 });
 
+/**
+ * An IdP that is down from `downFromS` to `downUntilS` (seconds after the first token), answering
+ * tokens of `lifetimeSeconds` otherwise; one `getToken` call every `stepMs` on the injected
+ * clock, with the client's default refresh skew, retries (without their waits) and breaker.
+ */
+async function outage({
+  lifetimeSeconds,
+  downFromS,
+  downUntilS,
+  untilS,
+  stepMs = 100,
+  failure = () => json({ error: 'temporarily_unavailable' }, 503),
+}: {
+  lifetimeSeconds: number;
+  downFromS: number;
+  downUntilS: number;
+  untilS: number;
+  stepMs?: number;
+  failure?: () => Response;
+}) {
+  const clock = manualClock();
+  const startMs = clock.now().getTime();
+  const at = () => (clock.now().getTime() - startMs) / 1000;
+  const down = () => at() >= downFromS && at() < downUntilS;
+  const fetch = fakeFetch((_, i) => (down() ? failure() : token(i, lifetimeSeconds)));
+  const auth = client(fetch, { retry: { baseDelayMs: 0, maxDelayMs: 0 } }, clock);
+  const figures = {
+    calls: 0,
+    errorsWithValidToken: 0,
+    errorsAfterRecovery: 0,
+    errorsWithoutToken: 0,
+    idpRequestsWhileDown: 0,
+  };
+  let validUntilMs = 0;
+  while (at() < untilS) {
+    figures.calls++;
+    const requestsBefore = fetch.seen.length;
+    try {
+      const { expires_at } = await auth.getToken();
+      validUntilMs = (expires_at ?? 0) * 1000;
+    } catch {
+      if (validUntilMs > clock.now().getTime()) figures.errorsWithValidToken++;
+      else if (at() >= downUntilS + 3) figures.errorsAfterRecovery++;
+      else figures.errorsWithoutToken++;
+    }
+    if (down()) figures.idpRequestsWhileDown += fetch.seen.length - requestsBefore;
+    clock.advance(stepMs / 1000);
+  }
+  return { ...figures, idpRequests: fetch.seen.length };
+}
+
+describe('the breaker, the cache and stale-while-error as one policy', () => {
+  it('probes before a 33 s token expires although the 30 s reset timeout has not passed, so no caller sees an error', async () => {
+    // The IdP is back at 20 s; a breaker open for its full 30 s would stay shut past the
+    // token's expiry at 33 s.
+    const figures = await outage({ lifetimeSeconds: 33, downFromS: 2, downUntilS: 20, untilS: 40 });
+    expect(figures).toMatchObject({
+      errorsWithValidToken: 0,
+      errorsWithoutToken: 0,
+      errorsAfterRecovery: 0,
+    });
+  });
+
+  it('hands the next caller a fresh token within a second of the IdP answering again, after its token expired', async () => {
+    const figures = await outage({ lifetimeSeconds: 33, downFromS: 2, downUntilS: 45, untilS: 60 });
+    expect(figures.errorsWithValidToken).toBe(0);
+    expect(figures.errorsAfterRecovery).toBe(0);
+    // Between the expiry (33 s) and the IdP's return (45 s) callers had nothing to be served.
+    expect(figures.errorsWithoutToken).toBeGreaterThan(100);
+    // ...and at most about one request a second went to the failing IdP.
+    expect(figures.idpRequestsWhileDown).toBeLessThanOrEqual(43 - 2 + 3 * 5);
+  });
+
+  it.each([10, 33, 120, 900])(
+    'keeps both promises for %i s tokens through an outage longer than their life',
+    async (lifetimeSeconds) => {
+      const downUntilS = 2 + lifetimeSeconds + 15;
+      const figures = await outage({
+        lifetimeSeconds,
+        downFromS: 2,
+        downUntilS,
+        untilS: downUntilS + 10,
+        stepMs: lifetimeSeconds > 100 ? 250 : 100,
+        failure: () => {
+          throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+        },
+      });
+      expect(figures.errorsWithValidToken).toBe(0);
+      expect(figures.errorsAfterRecovery).toBe(0);
+      expect(figures.idpRequestsWhileDown).toBeLessThanOrEqual(downUntilS - 2 + 25);
+    },
+  );
+});
+
 describe('stale-while-error', () => {
   it('keeps serving a token that has not expired when its refresh fails, and reports it', async () => {
     const clock = manualClock();
