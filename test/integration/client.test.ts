@@ -969,6 +969,88 @@ describe('the authorised fetch', () => {
   });
 });
 
+describe('token answers the client must not use', () => {
+  it('refuses a Bearer token that a hostile server on 127.0.0.1 answers to a DPoP token request', async () => {
+    const hostile = await startServer((_request, response) =>
+      sendJson(response, 200, {
+        access_token: 'plain-bearer-token',
+        token_type: 'Bearer',
+        expires_in: 300,
+      }),
+    );
+    try {
+      const client = createAuthClient({
+        tokenEndpoint: `${hostile.origin}/token`,
+        clientId: CLIENTS.basic.clientId,
+        clientSecret: CLIENTS.basic.clientSecret,
+        dpop: true,
+        retry: false,
+      });
+      const error = await client.getToken().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProtocolError);
+      expect((error as ProtocolError).cause).toEqual([
+        expect.objectContaining({ path: 'token_type', code: 'dpop_required' }),
+      ]);
+      expect(hostile.requests[0]?.headers.dpop).toEqual(expect.any(String));
+      // Nothing was cached, and the authorised fetch sends nothing to the API.
+      const apiRequests = api.requests.length;
+      await expect(client.fetch(`${api.origin}/orders`)).rejects.toBeInstanceOf(ProtocolError);
+      expect(api.requests.length).toBe(apiRequests);
+      expect(hostile.requests).toHaveLength(2);
+    } finally {
+      await hostile.close();
+    }
+  });
+
+  it("refuses the real IdP's DPoP-bound token when something on the way downgrades it to Bearer", async () => {
+    const downgrading: FetchLike = async (input, init) => {
+      const response = await fetch(input, init);
+      const body = (await response.json()) as Record<string, unknown>;
+      if (body.token_type === 'DPoP') body.token_type = 'bearer';
+      return new Response(JSON.stringify(body), {
+        status: response.status,
+        headers: response.headers,
+      });
+    };
+    const before = tokenRequests();
+    const client = createAuthClient(
+      basic({ tokenEndpoint: idp.endpoints.token, dpop: true, fetch: downgrading, retry: false }),
+    );
+    const error = await client.getToken().catch((e: unknown) => e);
+    expect(tokenRequests()).toBe(before + 1);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).cause).toEqual([
+      expect.objectContaining({ path: 'token_type', code: 'dpop_required' }),
+    ]);
+  });
+
+  it('refuses a token with a line break from a server on 127.0.0.1; auth.fetch sends nothing and leaks nothing', async () => {
+    const accessToken = 'eyJhbGciOiJub25lIn0.e30.\r\nX-Injected: 1';
+    const hostile = await startServer((_request, response) =>
+      sendJson(response, 200, { access_token: accessToken, token_type: 'Bearer', expires_in: 300 }),
+    );
+    try {
+      const client = createAuthClient({
+        tokenEndpoint: `${hostile.origin}/token`,
+        clientId: CLIENTS.basic.clientId,
+        clientSecret: CLIENTS.basic.clientSecret,
+        retry: false,
+      });
+      const apiRequests = api.requests.length;
+      const error = await client.fetch(`${api.origin}/orders`).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProtocolError);
+      expect((error as ProtocolError).cause).toEqual([
+        expect.objectContaining({ path: 'access_token', code: 'invalid_characters' }),
+      ]);
+      expect(JSON.stringify(error)).not.toContain('X-Injected');
+      expect(String((error as Error).message)).not.toContain('X-Injected');
+      expect(api.requests.length).toBe(apiRequests);
+    } finally {
+      await hostile.close();
+    }
+  });
+});
+
 describe('timers whose delay comes from the IdP', () => {
   /** Calls getToken as fast as the event loop allows for `ms` of real time. */
   async function hammer(client: ReturnType<typeof createAuthClient>, ms: number): Promise<void> {

@@ -5,7 +5,7 @@ import {
   type DpopKeyPair,
   type DpopProofOptions,
 } from '../dpop/proof.js';
-import { NetworkError, ProtocolError } from '../errors.js';
+import { NetworkError } from '../errors.js';
 import { emitter } from '../shared/events.js';
 import { isCryptoKey, type KeyInput } from '../shared/keys.js';
 import {
@@ -46,6 +46,7 @@ import {
   type StoreOperation,
 } from './shared-token-cache.js';
 import { TokenCache, type CacheEntry } from './token-cache.js';
+import { readTokenResponse } from './token-response.js';
 
 export type { ClientAuthMethod } from './client-auth.js';
 export type { DpopKeyPair, DpopProofOptions } from '../dpop/proof.js';
@@ -181,11 +182,14 @@ export interface GetTokenOptions {
 
 /** An access token as the client hands it out (RFC 6749 §5.1). */
 export interface AccessToken {
-  /** The token to send. A credential: never log it whole. */
+  /** The token to send: `1*VSCHAR` (RFC 6749 Appendix A.12). A credential: never log it whole. */
   access_token: string;
-  /** `'DPoP'` when the token is bound to the client's DPoP key. */
+  /**
+   * `'DPoP'` when the token is bound to the client's DPoP key (the only type a DPoP client
+   * accepts, RFC 9449 §5), `'Bearer'` otherwise; the server's spelling is normalised.
+   */
   token_type: 'Bearer' | 'DPoP';
-  /** Lifetime in seconds, as the server sent it. */
+  /** Lifetime in seconds, as the server sent it (positive, at most ten years). */
   expires_in?: number;
   /** Expiry in epoch seconds on the client's clock. */
   expires_at?: number;
@@ -216,18 +220,6 @@ export interface AuthClient {
 const where = 'createAuthClient';
 /** Nonces remembered per origin; servers rotate them, so a few dozen origins are plenty. */
 const maxRememberedNonces = 64;
-
-function decodeJwtExpiry(token: string): number | undefined {
-  const payload = token.split('.')[1];
-  if (payload === undefined) return undefined;
-  try {
-    const json: unknown = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/')));
-    const exp = (json as { exp?: unknown }).exp;
-    return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The `error` parameter of a `WWW-Authenticate` challenge (RFC 6750 §3, RFC 9449 §7.1). */
 function challengeError(header: string | null): string | undefined {
@@ -462,17 +454,20 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       timeoutMs,
       secrets: [secret],
     };
+    const where = `the authorization server's ${call.endpoint}`;
     // The circuit breaker lets a probe through early enough for the token callers fall back on.
     const run = { fallbackUntilMs: fallbackUntil(target) };
-    let sentAtMs = 0;
-    // A 2xx body that breaks the spec throws inside the attempt, so it counts as a failure
-    // for retries and the circuit breaker, like a 5xx.
+    // A 2xx body that breaks the spec, or a token this client must not use, throws inside the
+    // attempt, so it counts as a failure for retries and the circuit breaker, like a 5xx.
     const attempt = async () => {
-      sentAtMs = now().getTime();
+      const sentAtMs = now().getTime();
       const answer = await sendTokenRequest(call, target);
+      if (!answer.response.ok) return { ...answer, token: undefined, sentAtMs };
+      const body = parseBody(answer, schemas.TokenResponse, call);
       return {
         ...answer,
-        body: answer.response.ok ? parseBody(answer, schemas.TokenResponse, call) : undefined,
+        token: readTokenResponse(body, { dpop: signer !== undefined, sentAtMs, where }),
+        sentAtMs,
       };
     };
     let result = await resilience.run(url, call.endpoint, attempt, run);
@@ -485,34 +480,9 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
         result = await resilience.run(url, call.endpoint, attempt, run);
       }
     }
-    const { body } = result;
-    if (body === undefined) throw toOAuthError(result, call);
-    const type = body.token_type.toLowerCase();
-    if (type !== 'bearer' && !(type === 'dpop' && signer)) {
-      throw new ProtocolError(
-        `the token endpoint issued a token of type "${body.token_type.slice(0, 32)}", which this client cannot use`,
-        [
-          {
-            path: 'token_type',
-            code: 'unsupported',
-            message: 'expected Bearer, or DPoP when DPoP is on',
-          },
-        ],
-      );
-    }
-    const token: AccessToken = {
-      access_token: body.access_token,
-      token_type: type === 'dpop' ? 'DPoP' : 'Bearer',
-    };
-    // The token was issued no earlier than the request left: count its lifetime from there.
-    const expiresAt =
-      body.expires_in !== undefined
-        ? Math.floor(sentAtMs / 1000) + body.expires_in
-        : decodeJwtExpiry(body.access_token);
-    if (body.expires_in !== undefined) token.expires_in = body.expires_in;
-    if (expiresAt !== undefined) token.expires_at = expiresAt;
-    if (body.scope !== undefined) token.scope = body.scope;
-    return { value: Object.freeze(token), refreshAtMs: refreshAt(sentAtMs, expiresAt) };
+    const { token, sentAtMs } = result;
+    if (token === undefined) throw toOAuthError(result, call);
+    return { value: Object.freeze(token), refreshAtMs: refreshAt(sentAtMs, token.expires_at) };
   }
 
   /**

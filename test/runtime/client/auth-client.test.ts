@@ -236,6 +236,194 @@ describe('createAuthClient: answers that break the spec', () => {
   });
 });
 
+describe('createAuthClient: the token type (RFC 6749 §7.1, RFC 9449 §5)', () => {
+  it.each(['Bearer', 'bearer', 'BEARER'])(
+    'takes token_type %s from a client without DPoP and hands out "Bearer"',
+    async (type) => {
+      const fetch = fakeFetch(() =>
+        json({ access_token: 'opaque-1', token_type: type, expires_in: 60 }),
+      );
+      expect((await client(fetch).getToken()).token_type).toBe('Bearer');
+    },
+  );
+
+  it.each(['DPoP', 'dpop', 'DPOP'])(
+    'takes token_type %s from a DPoP client and hands out "DPoP"',
+    async (type) => {
+      const fetch = fakeFetch(() =>
+        json({ access_token: 'opaque-1', token_type: type, expires_in: 60 }),
+      );
+      expect((await client(fetch, manualClock(), { dpop: true }).getToken()).token_type).toBe(
+        'DPoP',
+      );
+    },
+  );
+
+  it.each(['Bearer', 'bearer'])(
+    'refuses a %s token answered to a request with a DPoP proof (a downgrade), and caches nothing',
+    async (type) => {
+      const fetch = fakeFetch(() =>
+        json({ access_token: 'downgraded-token', token_type: type, expires_in: 60 }),
+      );
+      const auth = client(fetch, manualClock(), { dpop: true, retry: false });
+      const error = await auth.getToken().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProtocolError);
+      expect((error as ProtocolError).cause).toEqual([
+        {
+          path: 'token_type',
+          code: 'dpop_required',
+          message: expect.stringContaining('expected "DPoP"'),
+        },
+      ]);
+      expect((error as Error).message).toContain(`found "${type}"`);
+      await expect(auth.getToken()).rejects.toBeInstanceOf(ProtocolError);
+      expect(fetch.seen).toHaveLength(2);
+    },
+  );
+
+  it.each(['DPoP', 'mac', 'N_A', 'Bearer2'])(
+    'refuses token_type %s from a client without DPoP',
+    async (type) => {
+      const fetch = fakeFetch(() =>
+        json({ access_token: 'opaque-1', token_type: type, expires_in: 60 }),
+      );
+      const error = await client(fetch, manualClock(), { retry: false })
+        .getToken()
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProtocolError);
+      expect((error as ProtocolError).cause).toEqual([
+        {
+          path: 'token_type',
+          code: 'unsupported_token_type',
+          message: expect.stringContaining('expected "Bearer"'),
+        },
+      ]);
+    },
+  );
+
+  it('describes a token_type with control characters instead of echoing it', async () => {
+    const fetch = fakeFetch(() =>
+      json({ access_token: 'opaque-1', token_type: 'Bearer\r\nX-Forged: 1' }),
+    );
+    const error = await client(fetch, manualClock(), { retry: false })
+      .getToken()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as Error).message).toContain('a value that is not a token type');
+    expect((error as Error).message).not.toMatch(/[\r\n]/);
+  });
+});
+
+describe('createAuthClient: the token itself (RFC 6749 §5.1, Appendix A)', () => {
+  const hostile: Array<[string, string]> = [
+    ['a CR LF pair', 'eyJ0b2tlbiI6MX0\r\nX-Injected: yes'],
+    ['a lone LF', 'abc.def\nghi'],
+    ['a NUL', 'abc\u0000def-ghijk'],
+    ['a TAB', 'abc\tdef-ghijk'],
+    ['a DEL', 'abc\u007fdef-ghijk'],
+    ['a terminal escape', '\u001b]0;owned\u0007\u001b[2Jtoken'],
+    ['non-ASCII letters', 'tökén-ünïcode-value'],
+    ['an emoji', 'token-\u{1F600}-value'],
+    ['a C1 control', 'token-\u009b31m-value'],
+  ];
+
+  it.each(hostile)(
+    'refuses an access_token with %s, never echoes it, and caches nothing',
+    async (_, accessToken) => {
+      const fetch = fakeFetch(() =>
+        json({ access_token: accessToken, token_type: 'Bearer', expires_in: 300 }),
+      );
+      const auth = client(fetch, manualClock(), { retry: false });
+      const error = await auth.getToken().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProtocolError);
+      expect((error as ProtocolError).cause).toEqual([
+        {
+          path: 'access_token',
+          code: 'invalid_characters',
+          message: expect.stringMatching(/found U\+[0-9A-F]{4}/),
+        },
+      ]);
+      expect(inspect(error, { depth: 10 })).not.toContain(accessToken);
+      expect(inspect(error, { depth: 10 })).not.toMatch(
+        /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/,
+      );
+      await expect(auth.getToken()).rejects.toBeInstanceOf(ProtocolError);
+      expect(fetch.seen).toHaveLength(2);
+    },
+  );
+
+  it('takes every printable ASCII character, space included (1*VSCHAR)', async () => {
+    const printable = Array.from({ length: 0x7f - 0x21 }, (_, i) =>
+      String.fromCharCode(0x21 + i),
+    ).join('');
+    const fetch = fakeFetch(() =>
+      json({ access_token: `${printable} x`, token_type: 'Bearer', expires_in: 60 }),
+    );
+    expect((await client(fetch).getToken()).access_token).toBe(`${printable} x`);
+  });
+
+  it.each([
+    ['zero', 0],
+    ['negative', -30],
+    ['more than ten years', 10 * 365 * 86400 + 1],
+    ['astronomically large', 1e300],
+    ['infinite (1e400 in JSON)', '1e400'],
+  ])('refuses an expires_in that is %s', async (_, expiresIn) => {
+    const body = `{"access_token":"opaque-1","token_type":"Bearer","expires_in":${String(expiresIn)}}`;
+    const fetch = fakeFetch(
+      () => new Response(body, { headers: { 'content-type': 'application/json' } }),
+    );
+    const error = await client(fetch, manualClock(), { retry: false })
+      .getToken()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).cause).toEqual([
+      expect.objectContaining({ path: 'expires_in' }),
+    ]);
+  });
+
+  it('takes an expires_in of ten years and a fractional one', async () => {
+    const long = fakeFetch(() =>
+      json({ access_token: 'opaque-1', token_type: 'Bearer', expires_in: 10 * 365 * 86400 }),
+    );
+    expect((await client(long).getToken()).expires_in).toBe(10 * 365 * 86400);
+    const fraction = fakeFetch(() =>
+      json({ access_token: 'opaque-1', token_type: 'Bearer', expires_in: 59.5 }),
+    );
+    expect((await client(fraction).getToken()).expires_in).toBe(59.5);
+  });
+
+  it.each([
+    ['a line break', 'orders:read\norders:write'],
+    ['a terminal escape', 'orders:read \u001b[31m'],
+    ['a double quote', 'orders:"read"'],
+    ['a backslash', 'orders\\read'],
+    ['non-ASCII letters', 'bestellungen:lesen:ä'],
+  ])('refuses a scope with %s', async (_, scope) => {
+    const fetch = fakeFetch(() =>
+      json({ access_token: 'opaque-1', token_type: 'Bearer', expires_in: 60, scope }),
+    );
+    const error = await client(fetch, manualClock(), { retry: false })
+      .getToken()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).cause).toEqual([
+      {
+        path: 'scope',
+        code: 'invalid_characters',
+        message: expect.stringMatching(/found U\+[0-9A-F]{4}/),
+      },
+    ]);
+  });
+
+  it('takes a scope as the server spaced it', async () => {
+    const fetch = fakeFetch(() =>
+      json({ access_token: 'opaque-1', token_type: 'Bearer', expires_in: 60, scope: 'a  b ' }),
+    );
+    expect((await client(fetch).getToken()).scope).toBe('a  b ');
+  });
+});
+
 describe('createAuthClient: options', () => {
   const fetch = fakeFetch(() => tokenAnswer(0));
   it.each([
