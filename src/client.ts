@@ -9,6 +9,7 @@ export type {
   AuthClient,
   AuthClientEvent,
   AuthClientOptions,
+  AuthorisedFetchInit,
   CircuitBreakerOptions,
   ClientAuthMethod,
   DpopKeyPair,

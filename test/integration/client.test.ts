@@ -1102,3 +1102,46 @@ describe('timers whose delay comes from the IdP', () => {
     }
   });
 });
+
+describe('the authorised fetch: per call, and without retry storms', () => {
+  it('gets the token for the scope and resource in init and keeps them out of the request', async () => {
+    api.handle((_request, response) => sendJson(response, 200, {}));
+    const recording = recordingFetch();
+    const client = createAuthClient(basic({ fetch: recording.fetch, scope: 'orders:read' }));
+    await client.fetch(`${api.origin}/stock`, {
+      method: 'POST',
+      body: 'sku=1',
+      scope: 'inventory:read',
+      resource: RESOURCES.es256,
+    });
+    const sent = api.requests.at(-1);
+    const claims = decodeJwt(String(sent?.headers.authorization).replace(/^Bearer /, ''));
+    expect(claims).toMatchObject({ aud: RESOURCES.es256, scope: 'inventory:read' });
+    expect(sent?.body).toBe('sku=1');
+    const form = recording.forms('/token').at(-1);
+    expect(form?.get('scope')).toBe('inventory:read');
+    expect(form?.getAll('resource')).toEqual([RESOURCES.es256]);
+    // The client's defaults are a slot of their own.
+    await client.fetch(`${api.origin}/orders`);
+    expect(
+      decodeJwt(String(api.requests.at(-1)?.headers.authorization).replace(/^Bearer /, '')),
+    ).toMatchObject({
+      aud: RESOURCES.jwt,
+      scope: 'orders:read',
+    });
+  });
+
+  it('makes at most 2 token requests for 5 calls to an API that refuses every token', async () => {
+    api.handle((_request, response) => {
+      response.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' });
+      response.end();
+    });
+    const client = createAuthClient(basic());
+    const tokensBefore = tokenRequests();
+    const requestsBefore = api.requests.length;
+    for (let i = 0; i < 5; i++)
+      expect((await client.fetch(`${api.origin}/orders`)).status).toBe(401);
+    expect(tokenRequests() - tokensBefore).toBe(2);
+    expect(api.requests.length - requestsBefore).toBe(6);
+  });
+});

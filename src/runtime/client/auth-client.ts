@@ -40,6 +40,7 @@ import {
   createClientAuthenticator,
   type ClientAuthMethod,
 } from './client-auth.js';
+import { scrubCredentials } from './scrub-error.js';
 import {
   createSharedTokenCache,
   resolveSharedCache,
@@ -180,6 +181,28 @@ export interface GetTokenOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Options of {@link AuthClient.fetch}: the `fetch` options, plus the scopes and resources of the
+ * token to send, as {@link AuthClient.getToken} takes them. `scope` and `resource` are taken
+ * out before the request is made.
+ *
+ * @example
+ * ```ts
+ * await auth.fetch('https://ledger.example.com/entries', {
+ *   method: 'POST',
+ *   body,
+ *   scope: 'ledger:write',
+ *   resource: 'https://ledger.example.com',
+ * });
+ * ```
+ */
+export interface AuthorisedFetchInit extends RequestInit {
+  /** Scopes of the token for this call instead of the client's defaults. */
+  scope?: ListInput;
+  /** RFC 8707 resource indicator(s) of the token for this call instead of the client's defaults. */
+  resource?: ListInput;
+}
+
 /** An access token as the client hands it out (RFC 6749 §5.1). */
 export interface AccessToken {
   /** The token to send: `1*VSCHAR` (RFC 6749 Appendix A.12). A credential: never log it whole. */
@@ -208,11 +231,14 @@ export interface AuthClient {
   /** An RFC 9449 proof signed with this client's DPoP key. Throws `TypeError` when DPoP is off. */
   buildDpopProof(options: DpopProofOptions): Promise<string>;
   /**
-   * `fetch` with this client's default token: sets `Authorization`, adds a DPoP proof when
-   * DPoP is on, retries once on a `use_dpop_nonce` challenge and once, with a new token, on a
-   * 401 `invalid_token`.
+   * `fetch` with this client's token (for its default scopes and resources, or those in
+   * `init`): sets `Authorization`, adds a DPoP proof when DPoP is on, retries once on a
+   * `use_dpop_nonce` challenge and once, with a new token, on a 401 `invalid_token`. A token
+   * causes at most one forced refresh, however many calls it fails; a new token the same
+   * server refuses as well is not refreshed again. An error raised on the way (by `Headers`
+   * or the underlying `fetch`) never carries the token or the DPoP proof.
    */
-  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  fetch(input: RequestInfo | URL, init?: AuthorisedFetchInit): Promise<Response>;
   /** Stops background refreshes and drops the cache. The client stays usable. */
   close(): void;
 }
@@ -220,6 +246,8 @@ export interface AuthClient {
 const where = 'createAuthClient';
 /** Nonces remembered per origin; servers rotate them, so a few dozen origins are plenty. */
 const maxRememberedNonces = 64;
+/** Refused tokens remembered (per origin and token) by the authorised fetch. */
+const maxRememberedRefusals = 256;
 
 /** The `error` parameter of a `WWW-Authenticate` challenge (RFC 6750 §3, RFC 9449 §7.1). */
 function challengeError(header: string | null): string | undefined {
@@ -597,32 +625,97 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     return signer.proof(proofOptions);
   }
 
-  async function authorisedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-    const original = new Request(input, init);
-    const { origin } = new URL(original.url);
-    const signal = init?.signal ?? undefined;
-    let token = await getToken(signal ? { signal } : {});
-    let nonceRetried = false;
-    let refreshed = false;
-    for (;;) {
-      const request = original.clone();
+  /**
+   * Tokens a server answered `401 invalid_token` to, by origin and token: the forced refresh
+   * that token caused (joined by every later call that presents it), or `'refused'` for a
+   * token that was itself the refresh and got refused too, which no further refresh will fix.
+   * Forgotten when that origin accepts the token; bounded.
+   */
+  const refusals = new Map<string, Promise<AccessToken> | 'refused'>();
+
+  function rememberRefusal(key: string, value: Promise<AccessToken> | 'refused'): void {
+    refusals.delete(key);
+    refusals.set(key, value);
+    if (refusals.size > maxRememberedRefusals)
+      refusals.delete(refusals.keys().next().value as string);
+  }
+
+  /**
+   * The token to try again with after `token` was refused with `401 invalid_token` by
+   * `origin`, or `undefined` when another try cannot help. One forced refresh per refused
+   * token, shared by every call that presents it.
+   */
+  async function replacementFor(
+    origin: string,
+    token: AccessToken,
+    options: GetTokenOptions,
+  ): Promise<AccessToken | undefined> {
+    const key = `${origin}\n${token.access_token}`;
+    let pending = refusals.get(key);
+    if (pending === 'refused') return undefined;
+    if (pending === undefined) {
+      const refresh = getToken({ ...options, forceRefresh: true });
+      pending = refresh;
+      rememberRefusal(key, refresh);
+      // A refresh that failed may be tried again by the next call.
+      refresh.catch(() => {
+        if (refusals.get(key) === refresh) refusals.delete(key);
+      });
+    }
+    const fresh = await pending;
+    if (fresh.access_token !== token.access_token) return fresh;
+    // The IdP could not be reached and the cached token came back: nothing new to try.
+    refusals.delete(key);
+    return undefined;
+  }
+
+  /** Sends `request` with `token`: no error that comes out of it holds the token or the proof. */
+  async function send(request: Request, token: AccessToken, origin: string): Promise<Response> {
+    const credentials: string[] = [token.access_token];
+    try {
       request.headers.set('Authorization', `${token.token_type} ${token.access_token}`);
       if (signer && token.token_type === 'DPoP') {
         const nonce = nonces.get(origin);
-        request.headers.set(
-          'DPoP',
-          await signer.proof({
-            htm: request.method,
-            htu: request.url,
-            accessToken: token.access_token,
-            ...(nonce === undefined ? {} : { nonce }),
-          }),
-        );
+        const proof = await signer.proof({
+          htm: request.method,
+          htu: request.url,
+          accessToken: token.access_token,
+          ...(nonce === undefined ? {} : { nonce }),
+        });
+        credentials.push(proof);
+        request.headers.set('DPoP', proof);
       }
-      const response = await fetchImpl(request);
-      if (signer) rememberNonce(request.url, response);
+      return await fetchImpl(request);
+    } catch (error) {
+      throw scrubCredentials(error, credentials);
+    }
+  }
+
+  async function authorisedFetch(
+    input: RequestInfo | URL,
+    init?: AuthorisedFetchInit,
+  ): Promise<Response> {
+    const { scope, resource, ...requestInit } = init ?? {};
+    const original = new Request(input, requestInit);
+    const { origin } = new URL(original.url);
+    const signal = requestInit.signal ?? undefined;
+    const tokenOptions: GetTokenOptions = {
+      ...(scope === undefined ? {} : { scope }),
+      ...(resource === undefined ? {} : { resource }),
+      ...(signal ? { signal } : {}),
+    };
+    let token = await getToken(tokenOptions);
+    let nonceRetried = false;
+    let refreshed = false;
+    for (;;) {
+      const response = await send(original.clone(), token, origin);
+      if (signer) rememberNonce(original.url, response);
+      const error =
+        response.status === 401
+          ? challengeError(response.headers.get('www-authenticate'))
+          : undefined;
+      if (error !== 'invalid_token') refusals.delete(`${origin}\n${token.access_token}`);
       if (response.status !== 401) return response;
-      const error = challengeError(response.headers.get('www-authenticate'));
       if (
         error === 'use_dpop_nonce' &&
         signer &&
@@ -630,9 +723,15 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
         response.headers.has('dpop-nonce')
       ) {
         nonceRetried = true;
-      } else if (error === 'invalid_token' && !refreshed) {
+      } else if (error === 'invalid_token' && refreshed) {
+        // A token fetched because of the last refusal was refused as well.
+        rememberRefusal(`${origin}\n${token.access_token}`, 'refused');
+        return response;
+      } else if (error === 'invalid_token') {
         refreshed = true;
-        token = await getToken(signal ? { forceRefresh: true, signal } : { forceRefresh: true });
+        const replacement = await replacementFor(origin, token, tokenOptions);
+        if (replacement === undefined) return response;
+        token = replacement;
       } else {
         return response;
       }
@@ -644,12 +743,16 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     for (const state of ahead.values()) state.timer?.cancel();
     ahead.clear();
     cache.clear();
+    refusals.clear();
   }
 
   return {
     getToken,
     getAccessToken: async (tokenOptions) => (await getToken(tokenOptions)).access_token,
-    clearCache: () => cache.clear(),
+    clearCache: () => {
+      cache.clear();
+      refusals.clear();
+    },
     buildDpopProof,
     fetch: authorisedFetch,
     close,
