@@ -54,71 +54,39 @@ function mentions(
   if (typeof value !== 'object' || value === null || depth > maxDepth || seen.has(value))
     return false;
   seen.add(value);
-  const keys = new Set<PropertyKey>([
-    'message',
-    'stack',
-    'name',
-    'cause',
-    'errors',
-    ...ownKeys(value),
-  ]);
-  for (const key of keys) {
-    const field = read(value, key);
-    if (Array.isArray(field)) {
-      if (field.some((item) => mentions(item, shapes, depth + 1, seen))) return true;
-    } else if (mentions(field, shapes, depth + 1, seen)) {
-      return true;
-    }
+  if (Array.isArray(value)) return value.some((item) => mentions(item, shapes, depth + 1, seen));
+  for (const key of new Set(['message', 'stack', 'name', 'cause', 'errors', ...ownKeys(value)])) {
+    if (mentions(read(value, key), shapes, depth + 1, seen)) return true;
   }
   return false;
 }
 
 function copyWithout(value: unknown, shapes: readonly string[], depth: number): unknown {
   if (typeof value === 'string') return scrubText(value, shapes);
-  if (typeof value !== 'object' || value === null) return value;
-  if (!mentions(value, shapes, 0, new Set())) return value;
-  if (depth >= maxDepth) return new Error('(an error that held a credential, withheld)');
-  if (typeof DOMException !== 'undefined' && value instanceof DOMException) {
+  if (typeof value !== 'object' || value === null || !mentions(value, shapes, 0, new Set()))
+    return value;
+  if (Array.isArray(value)) return value.map((item) => copyWithout(item, shapes, depth + 1));
+  if (depth < maxDepth && value instanceof DOMException) {
     return new DOMException(scrubText(value.message, shapes), value.name);
   }
-  if (!(value instanceof Error)) return new Error('(a value that held a credential, withheld)');
-  const cause = read(value, 'cause');
-  const copy = new Error(
-    scrubText(String(read(value, 'message') ?? ''), shapes),
-    cause === undefined ? undefined : { cause: copyWithout(cause, shapes, depth + 1) },
-  );
+  if (depth >= maxDepth || !(value instanceof Error)) {
+    return new Error('(withheld: it held a credential)');
+  }
+  const copy = new Error(scrubText(String(read(value, 'message')), shapes));
   // Same class for `instanceof` (TypeError stays TypeError), without running its constructor.
   Object.setPrototypeOf(copy, Object.getPrototypeOf(value) as object | null);
-  const name = read(value, 'name');
-  if (typeof name === 'string' && copy.name !== name) {
-    Object.defineProperty(copy, 'name', { value: name, configurable: true, writable: true });
-  }
-  const stack = read(value, 'stack');
-  if (typeof stack === 'string') {
-    Object.defineProperty(copy, 'stack', {
-      value: scrubText(stack, shapes),
-      configurable: true,
-      writable: true,
-    });
-  }
-  const errors = read(value, 'errors');
-  if (Array.isArray(errors)) {
-    Object.defineProperty(copy, 'errors', {
-      value: errors.map((item) => copyWithout(item, shapes, depth + 1)),
-      configurable: true,
-      writable: true,
-    });
-  }
-  for (const key of ownKeys(value)) {
-    if (key === 'message' || key === 'stack' || key === 'cause' || key === 'errors') continue;
+  for (const key of new Set(['name', 'stack', 'cause', 'errors', ...ownKeys(value)])) {
     const field = read(value, key);
-    const kept = Array.isArray(field)
-      ? field.map((item) => copyWithout(item, shapes, depth + 1))
-      : copyWithout(field, shapes, depth + 1);
+    if (key === 'message' || field === undefined) continue;
     try {
-      (copy as unknown as Record<string, unknown>)[key] = kept;
+      Object.defineProperty(copy, key, {
+        value: copyWithout(field, shapes, depth + 1),
+        configurable: true,
+        writable: true,
+        enumerable: Object.prototype.propertyIsEnumerable.call(value, key),
+      });
     } catch {
-      // A read-only field on the prototype: leave it out.
+      // A field the copy cannot hold: leave it out.
     }
   }
   return copy;
