@@ -94,8 +94,14 @@ export interface AuthClientOptions {
   retry?: RetryOptions | false;
   /**
    * The circuit breaker of the token endpoint: after `failureThreshold` failures in a row,
-   * one probe per `resetTimeoutMs` instead of one request per caller. `false` turns it off.
+   * one probe at a time instead of one request per caller. It works with the cache as one
+   * policy: while a cached token is valid callers get it; the probe goes out after
+   * `resetTimeoutMs`, but never later than halfway to the cached token's expiry, so a new
+   * token can arrive before the old one runs out; a caller with no valid token left may probe
+   * once a second; the first answer closes the circuit. `false` turns it off.
    * Default `{ failureThreshold: 5, resetTimeoutMs: 30000 }`.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
    */
   circuitBreaker?: CircuitBreakerOptions | false;
   /**
