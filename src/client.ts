@@ -9,6 +9,7 @@ export type {
   AuthClient,
   AuthClientEvent,
   AuthClientOptions,
+  AuthorisedFetchInit,
   CircuitBreakerOptions,
   ClientAssertionAudience,
   ClientAuthMethod,

@@ -149,7 +149,12 @@ export class NetworkError extends AuthError {
  * - `invalid_url`: a published endpoint is not an absolute `https:` or `http:` URL.
  * - `insecure_url`: a published endpoint is plain `http:` to a host that is not loopback, and
  *   `allowInsecureHttp` is off (RFC 8414 §2).
- * - `token_type`: the token endpoint issued a token of a type this client cannot use.
+ * - `token_type`: the token endpoint issued a token of a type this client cannot use: not
+ *   `DPoP` for a request with a DPoP proof (RFC 9449 §5), not `Bearer` otherwise.
+ * - `invalid_token`: the `access_token` has characters outside printable ASCII (RFC 6749
+ *   Appendix A.12), so it cannot be sent in a header.
+ * - `expires_in`: the `expires_in` is zero, negative, not finite or over ten years.
+ * - `scope`: the granted `scope` has characters outside RFC 6749 §3.3.
  */
 export type ProtocolErrorCode =
   | 'redirect'
@@ -161,7 +166,10 @@ export type ProtocolErrorCode =
   | 'missing_endpoint'
   | 'invalid_url'
   | 'insecure_url'
-  | 'token_type';
+  | 'token_type'
+  | 'invalid_token'
+  | 'expires_in'
+  | 'scope';
 
 /**
  * The authorization server answered in a way that breaks the spec or the SDK's policy: a 2xx

@@ -1,6 +1,7 @@
 import { decodeJwt, exportJWK, generateKeyPair, calculateJwkThumbprint } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confirmationThumbprint, verifyDpopProof } from '../support/dpop.js';
+import { sendJson, startServer } from '../support/http.js';
 import { CLIENTS, RESOURCES, SCOPES, startIdp, type TestIdp } from '../support/idp.js';
 import { assertBuilt, expectNoSecrets, runCli, tempDir } from './run-cli.js';
 
@@ -196,6 +197,38 @@ describe('s2s-auth token', () => {
     expect(result.code).toBe(3);
     expect(result.stderr).toContain('invalid_scope');
   });
+
+  it.each([
+    ['a terminal escape sequence', '\u001b]52;c;b3duZWQ=\u0007\u001b[2Jfake-token'],
+    ['a line break', 'fake-token\nexport PATH=/tmp'],
+    ['a C1 control and non-ASCII text', 'fake-\u009b31m-tökén'],
+  ])(
+    'prints no control character with --raw when a server answers a token with %s',
+    async (_, accessToken) => {
+      const hostile = await startServer((_request, response) =>
+        sendJson(response, 200, {
+          access_token: accessToken,
+          token_type: 'Bearer',
+          expires_in: 60,
+        }),
+      );
+      try {
+        const result = await runCli(
+          ['token', '--token-endpoint', `${hostile.origin}/token`, '--client-id', 'x', '--raw'],
+          { env: basicEnv() },
+        );
+        expect(result.code).toBe(4);
+        expect(result.stdout).toBe('');
+        expect(result.stderr).toContain('access_token: expected printable ASCII');
+        expect(`${result.stdout}${result.stderr}`).not.toMatch(
+          /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/,
+        );
+        expect(result.stderr).not.toContain(accessToken);
+      } finally {
+        await hostile.close();
+      }
+    },
+  );
 
   it('exits 4 when the authorization server cannot be reached', async () => {
     const closed = await startIdp();

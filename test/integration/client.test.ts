@@ -968,3 +968,180 @@ describe('the authorised fetch', () => {
     expect(payload.ath).toBe(createHash('sha256').update(sentToken).digest('base64url'));
   });
 });
+
+describe('token answers the client must not use', () => {
+  it('refuses a Bearer token that a hostile server on 127.0.0.1 answers to a DPoP token request', async () => {
+    const hostile = await startServer((_request, response) =>
+      sendJson(response, 200, {
+        access_token: 'plain-bearer-token',
+        token_type: 'Bearer',
+        expires_in: 300,
+      }),
+    );
+    try {
+      const client = createAuthClient({
+        tokenEndpoint: `${hostile.origin}/token`,
+        clientId: CLIENTS.basic.clientId,
+        clientSecret: CLIENTS.basic.clientSecret,
+        dpop: true,
+        retry: false,
+      });
+      const error = await client.getToken().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProtocolError);
+      expect((error as ProtocolError).cause).toEqual([
+        expect.objectContaining({ path: 'token_type', code: 'dpop_required' }),
+      ]);
+      expect(hostile.requests[0]?.headers.dpop).toEqual(expect.any(String));
+      // Nothing was cached, and the authorised fetch sends nothing to the API.
+      const apiRequests = api.requests.length;
+      await expect(client.fetch(`${api.origin}/orders`)).rejects.toBeInstanceOf(ProtocolError);
+      expect(api.requests.length).toBe(apiRequests);
+      expect(hostile.requests).toHaveLength(2);
+    } finally {
+      await hostile.close();
+    }
+  });
+
+  it("refuses the real IdP's DPoP-bound token when something on the way downgrades it to Bearer", async () => {
+    const downgrading: FetchLike = async (input, init) => {
+      const response = await fetch(input, init);
+      const body = (await response.json()) as Record<string, unknown>;
+      if (body.token_type === 'DPoP') body.token_type = 'bearer';
+      return new Response(JSON.stringify(body), {
+        status: response.status,
+        headers: response.headers,
+      });
+    };
+    const before = tokenRequests();
+    const client = createAuthClient(
+      basic({ tokenEndpoint: idp.endpoints.token, dpop: true, fetch: downgrading, retry: false }),
+    );
+    const error = await client.getToken().catch((e: unknown) => e);
+    expect(tokenRequests()).toBe(before + 1);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).cause).toEqual([
+      expect.objectContaining({ path: 'token_type', code: 'dpop_required' }),
+    ]);
+  });
+
+  it('refuses a token with a line break from a server on 127.0.0.1; auth.fetch sends nothing and leaks nothing', async () => {
+    const accessToken = 'eyJhbGciOiJub25lIn0.e30.\r\nX-Injected: 1';
+    const hostile = await startServer((_request, response) =>
+      sendJson(response, 200, { access_token: accessToken, token_type: 'Bearer', expires_in: 300 }),
+    );
+    try {
+      const client = createAuthClient({
+        tokenEndpoint: `${hostile.origin}/token`,
+        clientId: CLIENTS.basic.clientId,
+        clientSecret: CLIENTS.basic.clientSecret,
+        retry: false,
+      });
+      const apiRequests = api.requests.length;
+      const error = await client.fetch(`${api.origin}/orders`).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProtocolError);
+      expect((error as ProtocolError).cause).toEqual([
+        expect.objectContaining({ path: 'access_token', code: 'invalid_characters' }),
+      ]);
+      expect(JSON.stringify(error)).not.toContain('X-Injected');
+      expect(String((error as Error).message)).not.toContain('X-Injected');
+      expect(api.requests.length).toBe(apiRequests);
+    } finally {
+      await hostile.close();
+    }
+  });
+});
+
+describe('timers whose delay comes from the IdP', () => {
+  /** Calls getToken as fast as the event loop allows for `ms` of real time. */
+  async function hammer(client: ReturnType<typeof createAuthClient>, ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      await client.getToken();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  it('refreshes a 30-day token of the real IdP ahead once per life, not in a loop', async () => {
+    const longLived = await startIdp({ accessTokenTTL: 30 * 24 * 3600 });
+    try {
+      const client = createAuthClient({
+        issuer: longLived.issuer,
+        clientId: CLIENTS.basic.clientId,
+        clientSecret: CLIENTS.basic.clientSecret,
+        refreshAhead: true,
+      });
+      expect((await client.getToken()).expires_in).toBe(30 * 24 * 3600);
+      await hammer(client, 1000);
+      client.close();
+      expect(longLived.count('/token', 'POST')).toBe(1);
+    } finally {
+      await longLived.close();
+    }
+  });
+
+  it('refreshes ahead once for expires_in: 2592000 from a server on 127.0.0.1', async () => {
+    const stub = await startServer((_request, response) =>
+      sendJson(response, 200, {
+        access_token: 'long-lived',
+        token_type: 'Bearer',
+        expires_in: 2_592_000,
+      }),
+    );
+    try {
+      const client = createAuthClient({
+        tokenEndpoint: `${stub.origin}/token`,
+        clientId: CLIENTS.basic.clientId,
+        clientSecret: CLIENTS.basic.clientSecret,
+        refreshAhead: { refreshAheadSeconds: 60 },
+      });
+      await hammer(client, 1000);
+      client.close();
+      expect(stub.requests).toHaveLength(1);
+    } finally {
+      await stub.close();
+    }
+  });
+});
+
+describe('the authorised fetch: per call, and without retry storms', () => {
+  it('gets the token for the scope and resource in init and keeps them out of the request', async () => {
+    api.handle((_request, response) => sendJson(response, 200, {}));
+    const recording = recordingFetch();
+    const client = createAuthClient(basic({ fetch: recording.fetch, scope: 'orders:read' }));
+    await client.fetch(`${api.origin}/stock`, {
+      method: 'POST',
+      body: 'sku=1',
+      scope: 'inventory:read',
+      resource: RESOURCES.es256,
+    });
+    const sent = api.requests.at(-1);
+    const claims = decodeJwt(String(sent?.headers.authorization).replace(/^Bearer /, ''));
+    expect(claims).toMatchObject({ aud: RESOURCES.es256, scope: 'inventory:read' });
+    expect(sent?.body).toBe('sku=1');
+    const form = recording.forms('/token').at(-1);
+    expect(form?.get('scope')).toBe('inventory:read');
+    expect(form?.getAll('resource')).toEqual([RESOURCES.es256]);
+    // The client's defaults are a slot of their own.
+    await client.fetch(`${api.origin}/orders`);
+    expect(
+      decodeJwt(String(api.requests.at(-1)?.headers.authorization).replace(/^Bearer /, '')),
+    ).toMatchObject({
+      aud: RESOURCES.jwt,
+      scope: 'orders:read',
+    });
+  });
+
+  it('makes at most 2 token requests for 5 calls to an API that refuses every token', async () => {
+    api.handle((_request, response) => {
+      response.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' });
+      response.end();
+    });
+    const client = createAuthClient(basic());
+    const tokensBefore = tokenRequests();
+    const requestsBefore = api.requests.length;
+    for (let i = 0; i < 5; i++)
+      expect((await client.fetch(`${api.origin}/orders`)).status).toBe(401);
+    expect(tokenRequests() - tokensBefore).toBe(2);
+    expect(api.requests.length - requestsBefore).toBe(6);
+  });
+});

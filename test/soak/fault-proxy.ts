@@ -2,7 +2,12 @@
  * A fault-injecting HTTP proxy on 127.0.0.1, put between the SDK and a real authorization
  * server. Each request is forwarded, or answered with the fault currently in force.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** What the proxy does to a request while a fault is in force. */
@@ -60,7 +65,8 @@ export async function startFaultProxy(targetPort: number, delayMs: number): Prom
 
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const active = fault !== 'none' && (faultPaths.length === 0 || faultPaths.some((p) => path.startsWith(p)));
+    const active =
+      fault !== 'none' && (faultPaths.length === 0 || faultPaths.some((p) => path.startsWith(p)));
     if (!active) return forward(req, res, path);
     bump(injected, fault);
     switch (fault) {
@@ -71,10 +77,14 @@ export async function startFaultProxy(targetPort: number, delayMs: number): Prom
         setTimeout(() => forward(req, res, path), delayMs).unref();
         return;
       case 'error500':
-        res.writeHead(500, { 'content-type': 'text/html' }).end('<html><body>Internal error</body></html>');
+        res
+          .writeHead(500, { 'content-type': 'text/html' })
+          .end('<html><body>Internal error</body></html>');
         return;
       case 'rateLimit':
-        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":"slow_down"}');
+        res
+          .writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' })
+          .end('{"error":"slow_down"}');
         return;
       case 'truncate':
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': '400' });

@@ -1,6 +1,12 @@
 import * as schemas from '../../generated/schemas.js';
-import { createDpopSigner, DPOP_PROOF_OPTION_KEYS, validateDpopOption, type DpopKeyPair, type DpopProofOptions } from '../dpop/proof.js';
-import { NetworkError, ProtocolError } from '../errors.js';
+import {
+  createDpopSigner,
+  DPOP_PROOF_OPTION_KEYS,
+  validateDpopOption,
+  type DpopKeyPair,
+  type DpopProofOptions,
+} from '../dpop/proof.js';
+import { NetworkError } from '../errors.js';
 import { emitter } from '../shared/events.js';
 import { isCryptoKey, type KeyInput } from '../shared/keys.js';
 import {
@@ -32,6 +38,7 @@ import {
   type RetryOptions,
 } from '../transport/resilience.js';
 import type { TokenStore } from '../shared/store.js';
+import { scheduleTimeout, type Timer } from '../shared/timers.js';
 import { tokenTarget, type ListInput, type TokenTarget } from './cache-key.js';
 import {
   clientAuthMethods,
@@ -40,8 +47,14 @@ import {
   type ClientAuthMethod,
   type ClientSecretBasicEncoding,
 } from './client-auth.js';
-import { createSharedTokenCache, resolveSharedCache, type StoreOperation } from './shared-token-cache.js';
+import { scrubCredentials } from './scrub-error.js';
+import {
+  createSharedTokenCache,
+  resolveSharedCache,
+  type StoreOperation,
+} from './shared-token-cache.js';
 import { TokenCache, type CacheEntry } from './token-cache.js';
+import { readTokenResponse } from './token-response.js';
 
 export type { ClientAssertionAudience, ClientAuthMethod, ClientSecretBasicEncoding } from './client-auth.js';
 export type { DpopKeyPair, DpopProofOptions } from '../dpop/proof.js';
@@ -118,8 +131,14 @@ export interface AuthClientOptions {
   retry?: RetryOptions | false | undefined;
   /**
    * The circuit breaker of the token endpoint: after `failureThreshold` failures in a row,
-   * one probe per `resetTimeoutMs` instead of one request per caller. `false` turns it off.
+   * one probe at a time instead of one request per caller. It works with the cache as one
+   * policy: while a cached token is valid callers get it; the probe goes out after
+   * `resetTimeoutMs`, but never later than halfway to the cached token's expiry, so a new
+   * token can arrive before the old one runs out; a caller with no valid token left may probe
+   * once a second; the first answer closes the circuit. `false` turns it off.
    * Default `{ failureThreshold: 5, resetTimeoutMs: 30000 }`.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
    */
   circuitBreaker?: CircuitBreakerOptions | false | undefined;
   /**
@@ -257,13 +276,38 @@ const GET_TOKEN_OPTION_KEYS = optionKeys<GetTokenOptions>()([
   'signal',
 ]);
 
+/**
+ * Options of {@link AuthClient.fetch}: the `fetch` options, plus the scopes and resources of the
+ * token to send, as {@link AuthClient.getToken} takes them. `scope` and `resource` are taken
+ * out before the request is made.
+ *
+ * @example
+ * ```ts
+ * await auth.fetch('https://ledger.example.com/entries', {
+ *   method: 'POST',
+ *   body,
+ *   scope: 'ledger:write',
+ *   resource: 'https://ledger.example.com',
+ * });
+ * ```
+ */
+export interface AuthorisedFetchInit extends RequestInit {
+  /** Scopes of the token for this call instead of the client's defaults. */
+  scope?: ListInput | undefined;
+  /** RFC 8707 resource indicator(s) of the token for this call instead of the client's defaults. */
+  resource?: ListInput | undefined;
+}
+
 /** An access token as the client hands it out (RFC 6749 §5.1). */
 export interface AccessToken {
-  /** The token to send. A credential: never log it whole. */
+  /** The token to send: `1*VSCHAR` (RFC 6749 Appendix A.12). A credential: never log it whole. */
   access_token: string;
-  /** `'DPoP'` when the token is bound to the client's DPoP key. */
+  /**
+   * `'DPoP'` when the token is bound to the client's DPoP key (the only type a DPoP client
+   * accepts, RFC 9449 §5), `'Bearer'` otherwise; the server's spelling is normalised.
+   */
   token_type: 'Bearer' | 'DPoP';
-  /** Lifetime in seconds, as the server sent it. */
+  /** Lifetime in seconds, as the server sent it (positive, at most ten years). */
   expires_in?: number;
   /** Expiry in epoch seconds on the client's clock. */
   expires_at?: number;
@@ -282,11 +326,14 @@ export interface AuthClient {
   /** An RFC 9449 proof signed with this client's DPoP key. Throws `TypeError` when DPoP is off. */
   buildDpopProof(options: DpopProofOptions): Promise<string>;
   /**
-   * `fetch` with this client's default token: sets `Authorization`, adds a DPoP proof when
-   * DPoP is on, retries once on a `use_dpop_nonce` challenge and once, with a new token, on a
-   * 401 `invalid_token`.
+   * `fetch` with this client's token (for its default scopes and resources, or those in
+   * `init`): sets `Authorization`, adds a DPoP proof when DPoP is on, retries once on a
+   * `use_dpop_nonce` challenge and once, with a new token, on a 401 `invalid_token`. A token
+   * causes at most one forced refresh, however many calls it fails; a new token the same
+   * server refuses as well is not refreshed again. An error raised on the way (by `Headers`
+   * or the underlying `fetch`) never carries the token or the DPoP proof.
    */
-  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
+  fetch(input: RequestInfo | URL, init?: AuthorisedFetchInit): Promise<Response>;
   /** Stops background refreshes and drops the cache. The client stays usable. */
   close(): void;
 }
@@ -294,18 +341,8 @@ export interface AuthClient {
 const where = 'createAuthClient';
 /** Nonces remembered per origin; servers rotate them, so a few dozen origins are plenty. */
 const maxRememberedNonces = 64;
-
-function decodeJwtExpiry(token: string): number | undefined {
-  const payload = token.split('.')[1];
-  if (payload === undefined) return undefined;
-  try {
-    const json: unknown = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/')));
-    const exp = (json as { exp?: unknown }).exp;
-    return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** Refused tokens remembered (per origin and token) by the authorised fetch. */
+const maxRememberedRefusals = 256;
 
 /** The `error` parameter of a `WWW-Authenticate` challenge (RFC 6750 §3, RFC 9449 §7.1). */
 function challengeError(header: string | null): string | undefined {
@@ -333,7 +370,9 @@ function validateOptions(options: AuthClientOptions) {
   if (clientAuth === 'private_key_jwt') {
     const key = options.privateKey;
     if (!isCryptoKey(key) && !(typeof key === 'object' && key !== null && 'kty' in key)) {
-      throw new TypeError(`${where}: \`privateKey\` (a CryptoKey or private JWK) is required for private_key_jwt`);
+      throw new TypeError(
+        `${where}: \`privateKey\` (a CryptoKey or private JWK) is required for private_key_jwt`,
+      );
     }
   } else {
     requireString(options.clientSecret, 'clientSecret', where);
@@ -345,9 +384,15 @@ function validateOptions(options: AuthClientOptions) {
     allowInsecureHttp,
     clientAuth,
     dpop: validateDpopOption(options.dpop),
-    refreshSkewSeconds: optionalPositiveNumber(options.refreshSkewSeconds, 'refreshSkewSeconds', where, 30, {
-      allowZero: true,
-    }),
+    refreshSkewSeconds: optionalPositiveNumber(
+      options.refreshSkewSeconds,
+      'refreshSkewSeconds',
+      where,
+      30,
+      {
+        allowZero: true,
+      },
+    ),
     timeoutMs: optionalPositiveNumber(options.timeoutMs, 'timeoutMs', where, 10_000),
     maxResponseBytes: optionalPositiveNumber(
       options.maxResponseBytes,
@@ -469,7 +514,8 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   const nonces = new Map<string, string>();
   const skewMs = config.refreshSkewSeconds * 1000;
   /** Refresh-ahead bookkeeping per slot: its timer and when a caller last used the token. */
-  const ahead = new Map<string, { timer: ReturnType<typeof setTimeout> | undefined; usedAtMs: number }>();
+  type AheadState = { timer: Timer | undefined; usedAtMs: number };
+  const ahead = new Map<string, AheadState>();
 
   function rememberNonce(url: string, response: Response): void {
     const nonce = response.headers.get('dpop-nonce');
@@ -491,7 +537,11 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     };
     if (signer) {
       const nonce = nonces.get(new URL(url).origin);
-      headers.DPoP = await signer.proof({ htm: 'POST', htu: url, ...(nonce === undefined ? {} : { nonce }) });
+      headers.DPoP = await signer.proof({
+        htm: 'POST',
+        htu: url,
+        ...(nonce === undefined ? {} : { nonce }),
+      });
     }
     const answer = await exchange(call, (middleware) =>
       idp.POST('/token', {
@@ -510,47 +560,57 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     return answer;
   }
 
+  /**
+   * Until when the slot's cached token can still be handed out (epoch ms): what callers fall
+   * back on while the IdP fails. `undefined` when there is none left; `Infinity` for a token
+   * whose expiry is unknown.
+   */
+  function fallbackUntil(target: TokenTarget): number | undefined {
+    const previous = cache.peek(target.key);
+    if (previous === undefined) return undefined;
+    const expiresAt = previous.value.expires_at;
+    if (expiresAt === undefined) return Number.POSITIVE_INFINITY;
+    return expiresAt * 1000 > now().getTime() ? expiresAt * 1000 : undefined;
+  }
+
   async function requestToken(target: TokenTarget): Promise<CacheEntry<AccessToken>> {
     const url = await endpoints.resolve('token_endpoint');
-    const call: IdpCall = { client: idp, url, endpoint: 'token endpoint', timeoutMs, secrets: [secret] };
-    let sentAtMs = 0;
-    // A 2xx body that breaks the spec throws inside the attempt, so it counts as a failure
-    // for retries and the circuit breaker, like a 5xx.
-    const attempt = async () => {
-      sentAtMs = now().getTime();
-      const answer = await sendTokenRequest(call, target);
-      return { ...answer, body: answer.response.ok ? parseBody(answer, schemas.TokenResponse, call) : undefined };
+    const call: IdpCall = {
+      client: idp,
+      url,
+      endpoint: 'token endpoint',
+      timeoutMs,
+      secrets: [secret],
     };
-    let result = await resilience.run(url, call.endpoint, attempt);
+    const where = `the authorization server's ${call.endpoint}`;
+    // The circuit breaker lets a probe through early enough for the token callers fall back on.
+    const run = { fallbackUntilMs: fallbackUntil(target) };
+    // A 2xx body that breaks the spec, or a token this client must not use, throws inside the
+    // attempt, so it counts as a failure for retries and the circuit breaker, like a 5xx.
+    const attempt = async () => {
+      const sentAtMs = now().getTime();
+      const answer = await sendTokenRequest(call, target);
+      if (!answer.response.ok) return { ...answer, token: undefined, sentAtMs };
+      const body = parseBody(answer, schemas.TokenResponse, call);
+      return {
+        ...answer,
+        token: readTokenResponse(body, { dpop: signer !== undefined, sentAtMs, where }),
+        sentAtMs,
+      };
+    };
+    let result = await resilience.run(url, call.endpoint, attempt, run);
     if (!result.response.ok && signer) {
       // RFC 9449 §8: the server wants a nonce; the new one came with this answer. One retry.
-      if (toOAuthError(result, call).code === 'use_dpop_nonce' && result.response.headers.has('dpop-nonce')) {
-        result = await resilience.run(url, call.endpoint, attempt);
+      if (
+        toOAuthError(result, call).code === 'use_dpop_nonce' &&
+        result.response.headers.has('dpop-nonce')
+      ) {
+        result = await resilience.run(url, call.endpoint, attempt, run);
       }
     }
-    const { body } = result;
-    if (body === undefined) throw toOAuthError(result, call);
-    const type = body.token_type.toLowerCase();
-    if (type !== 'bearer' && !(type === 'dpop' && signer)) {
-      throw new ProtocolError(
-        `the token endpoint issued a token of type "${body.token_type.slice(0, 32)}", which this client cannot use`,
-        [{ path: 'token_type', code: 'unsupported', message: 'expected Bearer, or DPoP when DPoP is on' }],
-        'token_type',
-      );
-    }
-    const token: AccessToken = {
-      access_token: body.access_token,
-      token_type: type === 'dpop' ? 'DPoP' : 'Bearer',
-    };
-    // The token was issued no earlier than the request left: count its lifetime from there.
-    const expiresAt =
-      body.expires_in !== undefined
-        ? Math.floor(sentAtMs / 1000) + body.expires_in
-        : decodeJwtExpiry(body.access_token);
-    if (body.expires_in !== undefined) token.expires_in = body.expires_in;
-    if (expiresAt !== undefined) token.expires_at = expiresAt;
-    if (body.scope !== undefined) token.scope = body.scope;
-    return { value: Object.freeze(token), refreshAtMs: refreshAt(sentAtMs, expiresAt) };
+    const { token, sentAtMs } = result;
+    if (token === undefined) throw toOAuthError(result, call);
+    return { value: Object.freeze(token), refreshAtMs: refreshAt(sentAtMs, token.expires_at) };
   }
 
   /**
@@ -570,11 +630,16 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
    * every waiter gets that token instead of the error (stale-while-error), and the next
    * attempt waits a moment; only an expired token turns into an error.
    */
-  function load(target: TokenTarget, refresh: 'none' | 'expiring' | 'forced' | 'ahead'): Promise<AccessToken> {
+  function load(
+    target: TokenTarget,
+    refresh: 'none' | 'expiring' | 'forced' | 'ahead',
+  ): Promise<AccessToken> {
     return cache.load(target.key, async () => {
       const startedMs = now().getTime();
       try {
-        const entry = shared ? await shared.load(target, refresh, () => requestToken(target)) : await requestToken(target);
+        const entry = shared
+          ? await shared.load(target, refresh, () => requestToken(target))
+          : await requestToken(target);
         if (!('shared' in entry)) {
           emit?.({
             type: 'token_fetched',
@@ -590,7 +655,8 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       } catch (error) {
         const previous = cache.peek(target.key);
         const nowMs = now().getTime();
-        const expiresAtMs = previous?.value.expires_at === undefined ? undefined : previous.value.expires_at * 1000;
+        const expiresAtMs =
+          previous?.value.expires_at === undefined ? undefined : previous.value.expires_at * 1000;
         const usable = previous !== undefined && expiresAtMs !== undefined && nowMs < expiresAtMs;
         emit?.({ type: 'token_failed', slot: slotOf(target), error, servedStale: usable });
         if (!usable) throw error;
@@ -599,20 +665,26 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     });
   }
 
-  /** Refresh-ahead: a timer per slot, refreshing only a token some caller used since it arrived. */
+  /**
+   * Refresh-ahead: a timer per slot, refreshing only a token some caller used since it arrived.
+   * The delay comes from the IdP's `expires_in`: `scheduleTimeout` waits out delays longer than
+   * `setTimeout` can hold (about 24.8 days) instead of firing at once.
+   */
   function scheduleAhead(target: TokenTarget, refreshAtMs: number): void {
     if (refreshAheadMs === undefined || !Number.isFinite(refreshAtMs)) return;
-    const previous = ahead.get(target.key);
-    if (previous?.timer !== undefined) clearTimeout(previous.timer);
+    ahead.get(target.key)?.timer?.cancel();
     const fetchedAtMs = now().getTime();
-    const state = { timer: undefined as ReturnType<typeof setTimeout> | undefined, usedAtMs: -Infinity };
+    const state: AheadState = { timer: undefined, usedAtMs: -Infinity };
     const delay = Math.max(0, refreshAtMs - refreshAheadMs - fetchedAtMs);
-    state.timer = setTimeout(() => {
-      state.timer = undefined;
-      if (state.usedAtMs >= fetchedAtMs) load(target, 'ahead').catch(() => undefined);
-      else ahead.delete(target.key);
-    }, delay);
-    (state.timer as { unref?: () => void }).unref?.();
+    state.timer = scheduleTimeout(
+      () => {
+        state.timer = undefined;
+        if (state.usedAtMs >= fetchedAtMs) load(target, 'ahead').catch(() => undefined);
+        else ahead.delete(target.key);
+      },
+      delay,
+      { unref: true },
+    );
     ahead.set(target.key, state);
   }
 
@@ -623,7 +695,11 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       target =
         options.scope === undefined && options.resource === undefined
           ? defaults
-          : tokenTarget(options.scope ?? defaults.scopes, options.resource ?? defaults.resources, 'getToken');
+          : tokenTarget(
+              options.scope ?? defaults.scopes,
+              options.resource ?? defaults.resources,
+              'getToken',
+            );
     } catch (error) {
       return Promise.reject(error);
     }
@@ -640,7 +716,8 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       }
       emit?.({ type: 'cache_miss', slot: slotOf(target) });
     }
-    const refresh = options.forceRefresh === true ? 'forced' : cache.peek(target.key) ? 'expiring' : 'none';
+    const refresh =
+      options.forceRefresh === true ? 'forced' : cache.peek(target.key) ? 'expiring' : 'none';
     return untilAborted(load(target, refresh), options.signal);
   }
 
@@ -650,37 +727,113 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     return signer.proof(proofOptions);
   }
 
-  async function authorisedFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-    const original = new Request(input, init);
-    const { origin } = new URL(original.url);
-    const signal = init?.signal ?? undefined;
-    let token = await getToken(signal ? { signal } : {});
-    let nonceRetried = false;
-    let refreshed = false;
-    for (;;) {
-      const request = original.clone();
+  /**
+   * Tokens a server answered `401 invalid_token` to, by origin and token: the forced refresh
+   * that token caused (joined by every later call that presents it), or `'refused'` for a
+   * token that was itself the refresh and got refused too, which no further refresh will fix.
+   * Forgotten when that origin accepts the token; bounded.
+   */
+  const refusals = new Map<string, Promise<AccessToken> | 'refused'>();
+
+  function rememberRefusal(key: string, value: Promise<AccessToken> | 'refused'): void {
+    refusals.delete(key);
+    refusals.set(key, value);
+    if (refusals.size > maxRememberedRefusals)
+      refusals.delete(refusals.keys().next().value as string);
+  }
+
+  /**
+   * The token to try again with after `token` was refused with `401 invalid_token` by
+   * `origin`, or `undefined` when another try cannot help. One forced refresh per refused
+   * token, shared by every call that presents it.
+   */
+  async function replacementFor(
+    origin: string,
+    token: AccessToken,
+    options: GetTokenOptions,
+  ): Promise<AccessToken | undefined> {
+    const key = `${origin}\n${token.access_token}`;
+    let pending = refusals.get(key);
+    if (pending === 'refused') return undefined;
+    if (pending === undefined) {
+      const refresh = getToken({ ...options, forceRefresh: true });
+      pending = refresh;
+      rememberRefusal(key, refresh);
+      // A refresh that failed may be tried again by the next call.
+      refresh.catch(() => {
+        if (refusals.get(key) === refresh) refusals.delete(key);
+      });
+    }
+    const fresh = await pending;
+    if (fresh.access_token !== token.access_token) return fresh;
+    // The IdP could not be reached and the cached token came back: nothing new to try.
+    refusals.delete(key);
+    return undefined;
+  }
+
+  /** Sends `request` with `token`: no error that comes out of it holds the token or the proof. */
+  async function send(request: Request, token: AccessToken, origin: string): Promise<Response> {
+    const credentials: string[] = [token.access_token];
+    try {
       request.headers.set('Authorization', `${token.token_type} ${token.access_token}`);
       if (signer && token.token_type === 'DPoP') {
         const nonce = nonces.get(origin);
-        request.headers.set(
-          'DPoP',
-          await signer.proof({
-            htm: request.method,
-            htu: request.url,
-            accessToken: token.access_token,
-            ...(nonce === undefined ? {} : { nonce }),
-          }),
-        );
+        const proof = await signer.proof({
+          htm: request.method,
+          htu: request.url,
+          accessToken: token.access_token,
+          ...(nonce === undefined ? {} : { nonce }),
+        });
+        credentials.push(proof);
+        request.headers.set('DPoP', proof);
       }
-      const response = await fetchImpl(request);
-      if (signer) rememberNonce(request.url, response);
+      return await fetchImpl(request);
+    } catch (error) {
+      throw scrubCredentials(error, credentials);
+    }
+  }
+
+  async function authorisedFetch(
+    input: RequestInfo | URL,
+    init?: AuthorisedFetchInit,
+  ): Promise<Response> {
+    const { scope, resource, ...requestInit } = init ?? {};
+    const original = new Request(input, requestInit);
+    const { origin } = new URL(original.url);
+    const signal = requestInit.signal ?? undefined;
+    const tokenOptions: GetTokenOptions = {
+      ...(scope === undefined ? {} : { scope }),
+      ...(resource === undefined ? {} : { resource }),
+      ...(signal ? { signal } : {}),
+    };
+    let token = await getToken(tokenOptions);
+    let nonceRetried = false;
+    let refreshed = false;
+    for (;;) {
+      const response = await send(original.clone(), token, origin);
+      if (signer) rememberNonce(original.url, response);
+      const error =
+        response.status === 401
+          ? challengeError(response.headers.get('www-authenticate'))
+          : undefined;
+      if (error !== 'invalid_token') refusals.delete(`${origin}\n${token.access_token}`);
       if (response.status !== 401) return response;
-      const error = challengeError(response.headers.get('www-authenticate'));
-      if (error === 'use_dpop_nonce' && signer && !nonceRetried && response.headers.has('dpop-nonce')) {
+      if (
+        error === 'use_dpop_nonce' &&
+        signer &&
+        !nonceRetried &&
+        response.headers.has('dpop-nonce')
+      ) {
         nonceRetried = true;
-      } else if (error === 'invalid_token' && !refreshed) {
+      } else if (error === 'invalid_token' && refreshed) {
+        // A token fetched because of the last refusal was refused as well.
+        rememberRefusal(`${origin}\n${token.access_token}`, 'refused');
+        return response;
+      } else if (error === 'invalid_token') {
         refreshed = true;
-        token = await getToken(signal ? { forceRefresh: true, signal } : { forceRefresh: true });
+        const replacement = await replacementFor(origin, token, tokenOptions);
+        if (replacement === undefined) return response;
+        token = replacement;
       } else {
         return response;
       }
@@ -689,15 +842,19 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   }
 
   function close(): void {
-    for (const state of ahead.values()) if (state.timer !== undefined) clearTimeout(state.timer);
+    for (const state of ahead.values()) state.timer?.cancel();
     ahead.clear();
     cache.clear();
+    refusals.clear();
   }
 
   return {
     getToken,
     getAccessToken: async (tokenOptions) => (await getToken(tokenOptions)).access_token,
-    clearCache: () => cache.clear(),
+    clearCache: () => {
+      cache.clear();
+      refusals.clear();
+    },
     buildDpopProof,
     fetch: authorisedFetch,
     close,

@@ -1,5 +1,6 @@
 import { NetworkError } from '../errors.js';
 import { optionKeys, rejectUnknownOptions, type Clock } from '../shared/options.js';
+import { sleep } from '../shared/timers.js';
 
 /**
  * How requests to the authorization server are retried: exponential backoff with full jitter
@@ -19,12 +20,19 @@ const RETRY_OPTION_KEYS = optionKeys<RetryOptions>()(['maxAttempts', 'baseDelayM
 
 /**
  * The circuit breaker per endpoint: after `failureThreshold` failed requests in a row the
- * endpoint is left alone for `resetTimeoutMs`; then one probe decides whether it is back.
+ * endpoint is left alone for at most `resetTimeoutMs`; then one probe decides whether it is
+ * back. The open window never outlasts the cached token that callers fall back on: a caller
+ * whose token is due for renewal may probe halfway between the opening and the token's expiry,
+ * and a caller with no usable token once a second, so callers never go without a token for
+ * longer than it takes the IdP to answer again.
  */
 export interface CircuitBreakerOptions {
   /** Consecutive failures that open the circuit. Default 5. */
   failureThreshold?: number | undefined;
-  /** How long an open circuit refuses requests before one probe, in ms. Default 30 000. */
+  /**
+   * The longest an open circuit refuses requests before one probe, in ms, while callers hold a
+   * token with time to spare. Default 30 000.
+   */
   resetTimeoutMs?: number | undefined;
 }
 
@@ -42,7 +50,13 @@ export interface ResolvedBreaker {
   resetTimeoutMs: number;
 }
 
-function positiveInteger(value: unknown, name: string, where: string, fallback: number, min = 1): number {
+function positiveInteger(
+  value: unknown,
+  name: string,
+  where: string,
+  fallback: number,
+  min = 1,
+): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
     throw new TypeError(`${where}: \`${name}\` must be an integer ≥ ${min}`);
@@ -50,10 +64,15 @@ function positiveInteger(value: unknown, name: string, where: string, fallback: 
   return value;
 }
 
-export function resolveRetry(value: RetryOptions | false | undefined, where: string): ResolvedRetry {
+export function resolveRetry(
+  value: RetryOptions | false | undefined,
+  where: string,
+): ResolvedRetry {
   if (value === false) return { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
-    throw new TypeError(`${where}: \`retry\` must be false or { maxAttempts?, baseDelayMs?, maxDelayMs? }`);
+    throw new TypeError(
+      `${where}: \`retry\` must be false or { maxAttempts?, baseDelayMs?, maxDelayMs? }`,
+    );
   }
   if (value !== undefined) rejectUnknownOptions(value, RETRY_OPTION_KEYS, where, 'retry');
   return {
@@ -69,12 +88,25 @@ export function resolveBreaker(
 ): ResolvedBreaker | undefined {
   if (value === false) return undefined;
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
-    throw new TypeError(`${where}: \`circuitBreaker\` must be false or { failureThreshold?, resetTimeoutMs? }`);
+    throw new TypeError(
+      `${where}: \`circuitBreaker\` must be false or { failureThreshold?, resetTimeoutMs? }`,
+    );
   }
   if (value !== undefined) rejectUnknownOptions(value, CIRCUIT_BREAKER_OPTION_KEYS, where, 'circuitBreaker');
   return {
-    failureThreshold: positiveInteger(value?.failureThreshold, 'circuitBreaker.failureThreshold', where, 5),
-    resetTimeoutMs: positiveInteger(value?.resetTimeoutMs, 'circuitBreaker.resetTimeoutMs', where, 30_000, 0),
+    failureThreshold: positiveInteger(
+      value?.failureThreshold,
+      'circuitBreaker.failureThreshold',
+      where,
+      5,
+    ),
+    resetTimeoutMs: positiveInteger(
+      value?.resetTimeoutMs,
+      'circuitBreaker.resetTimeoutMs',
+      where,
+      30_000,
+      0,
+    ),
   };
 }
 
@@ -96,24 +128,6 @@ export function retryAfterMs(header: string | null, nowMs: number): number | und
 export function backoffMs(retry: number, policy: ResolvedRetry, random = Math.random): number {
   const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
   return Math.floor(random() * cap);
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /**
@@ -143,9 +157,22 @@ export class RetryBudget {
   }
 }
 
-type CircuitState = { kind: 'closed'; failures: number } | { kind: 'open'; until: number } | { kind: 'probing' };
+/**
+ * While a caller has nothing usable to fall back on, an open circuit lets one probe through
+ * this often (or every `resetTimeoutMs`, when that is shorter).
+ */
+export const MIN_PROBE_INTERVAL_MS = 1000;
 
-/** The breaker of one endpoint, on the injected clock. */
+type CircuitState =
+  | { kind: 'closed'; failures: number }
+  | { kind: 'open'; openedAtMs: number; untilMs: number }
+  | { kind: 'probing' };
+
+/**
+ * The breaker of one endpoint, on the injected clock. Every decision takes `fallbackUntilMs`:
+ * until when the caller can do without an answer (the expiry of the token it holds; `undefined`
+ * when it holds none, `Infinity` for a token that does not expire).
+ */
 export class CircuitBreaker {
   #state: CircuitState = { kind: 'closed', failures: 0 };
   readonly #options: ResolvedBreaker;
@@ -156,12 +183,29 @@ export class CircuitBreaker {
     this.#now = now;
   }
 
-  /** Whether a request may go out now; an open circuit lets exactly one probe through after its timeout. */
-  tryAcquire(): boolean {
+  /**
+   * When an open circuit lets this caller's probe through: after `resetTimeoutMs`, but never
+   * later than halfway from the opening to the end of the caller's fallback (nor past that end),
+   * and no more than once per {@link MIN_PROBE_INTERVAL_MS} when the caller has no fallback.
+   */
+  #probeAtMs(
+    state: { openedAtMs: number; untilMs: number },
+    fallbackUntilMs: number | undefined,
+  ): number {
+    const gapMs = Math.min(this.#options.resetTimeoutMs, MIN_PROBE_INTERVAL_MS);
+    if (fallbackUntilMs === undefined || Number.isNaN(fallbackUntilMs)) {
+      return Math.min(state.untilMs, state.openedAtMs + gapMs);
+    }
+    const halfwayMs = state.openedAtMs + (fallbackUntilMs - state.openedAtMs) / 2;
+    return Math.min(state.untilMs, fallbackUntilMs, Math.max(state.openedAtMs + gapMs, halfwayMs));
+  }
+
+  /** Whether a request may go out now; an open circuit lets exactly one probe through at a time. */
+  tryAcquire(fallbackUntilMs?: number): boolean {
     const state = this.#state;
     if (state.kind === 'closed') return true;
     if (state.kind === 'probing') return false;
-    if (this.#now().getTime() < state.until) return false;
+    if (this.#now().getTime() < this.#probeAtMs(state, fallbackUntilMs)) return false;
     this.#state = { kind: 'probing' };
     return true;
   }
@@ -173,17 +217,31 @@ export class CircuitBreaker {
   recordFailure(): void {
     const state = this.#state;
     const failures = state.kind === 'closed' ? state.failures + 1 : this.#options.failureThreshold;
+    const nowMs = this.#now().getTime();
     this.#state =
       failures >= this.#options.failureThreshold
-        ? { kind: 'open', until: this.#now().getTime() + this.#options.resetTimeoutMs }
+        ? { kind: 'open', openedAtMs: nowMs, untilMs: nowMs + this.#options.resetTimeoutMs }
         : { kind: 'closed', failures };
   }
 
-  /** Milliseconds until an open circuit allows its probe (0 when closed or probing). */
-  retryInMs(): number {
+  /** Milliseconds until an open circuit allows this caller's probe (0 when closed or probing). */
+  retryInMs(fallbackUntilMs?: number): number {
     const state = this.#state;
-    return state.kind === 'open' ? Math.max(0, state.until - this.#now().getTime()) : 0;
+    if (state.kind !== 'open') return 0;
+    return Math.max(0, this.#probeAtMs(state, fallbackUntilMs) - this.#now().getTime());
   }
+}
+
+/** What a caller of {@link Resilience.run} tells it besides the attempt. */
+export interface RunOptions {
+  /** Stops retrying (the attempt in progress sees the signal through its own request). */
+  signal?: AbortSignal | undefined;
+  /**
+   * Until when (epoch ms, injected clock) the caller has a usable answer to fall back on, such
+   * as the expiry of its cached token; `undefined` when it has none. An open circuit lets a
+   * probe through early enough for it (see {@link CircuitBreaker}).
+   */
+  fallbackUntilMs?: number | undefined;
 }
 
 /** Per-instance state shared by every request of a client: budget and one breaker per endpoint. */
@@ -203,7 +261,8 @@ export class Resilience {
   #breaker(endpoint: string): CircuitBreaker | undefined {
     if (!this.#breakerOptions) return undefined;
     let breaker = this.#breakers.get(endpoint);
-    if (!breaker) this.#breakers.set(endpoint, (breaker = new CircuitBreaker(this.#breakerOptions, this.#now)));
+    if (!breaker)
+      this.#breakers.set(endpoint, (breaker = new CircuitBreaker(this.#breakerOptions, this.#now)));
     return breaker;
   }
 
@@ -212,27 +271,35 @@ export class Resilience {
    * assertions are single-use) until it succeeds, fails for good, or retries run out. An
    * attempt fails when it throws (a `NetworkError`, or a `ProtocolError` for a 2xx body that
    * breaks the spec, such as a maintenance page) or answers 429 or 5xx. Returns the last
-   * answer; throws the last error.
+   * answer; throws the last error. A circuit that refuses the first attempt throws a
+   * `NetworkError` ("circuit open"); one that refuses a retry ends the run with the failure
+   * that opened it.
    */
   async run<A extends { response: Response }>(
     endpoint: string,
     label: string,
     attempt: () => Promise<A>,
-    signal?: AbortSignal,
+    { signal, fallbackUntilMs }: RunOptions = {},
   ): Promise<A> {
     const breaker = this.#breaker(endpoint);
+    let answer: A | undefined;
+    let failure: unknown;
     for (let retry = 0; ; retry++) {
-      if (breaker && !breaker.tryAcquire()) {
+      if (breaker && !breaker.tryAcquire(fallbackUntilMs)) {
+        if (retry > 0) {
+          if (answer) return answer;
+          throw failure;
+        }
         throw new NetworkError(
           `the authorization server's ${label} failed repeatedly; not calling it for another ${Math.ceil(
-            breaker.retryInMs() / 1000,
+            breaker.retryInMs(fallbackUntilMs) / 1000,
           )} s (circuit open)`,
           { circuit: 'open', endpoint },
           'circuit_open',
         );
       }
-      let answer: A | undefined;
-      let failure: unknown;
+      answer = undefined;
+      failure = undefined;
       try {
         answer = await attempt();
       } catch (error) {
@@ -249,9 +316,16 @@ export class Resilience {
       const abortedByCaller = signal?.aborted === true;
       const lastAttempt = retry + 1 >= this.retry.maxAttempts;
       let wait = backoffMs(retry, this.retry);
-      const asked = answer ? retryAfterMs(answer.response.headers.get('retry-after'), this.#now().getTime()) : undefined;
+      const asked = answer
+        ? retryAfterMs(answer.response.headers.get('retry-after'), this.#now().getTime())
+        : undefined;
       if (asked !== undefined) wait = asked;
-      if (abortedByCaller || lastAttempt || !this.#budget.canRetry || wait > this.retry.maxDelayMs) {
+      if (
+        abortedByCaller ||
+        lastAttempt ||
+        !this.#budget.canRetry ||
+        wait > this.retry.maxDelayMs
+      ) {
         if (answer) return answer;
         throw failure;
       }

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { NetworkError } from '../../../src/runtime/errors.js';
 import {
   backoffMs,
   CircuitBreaker,
   isRetryableStatus,
+  MIN_PROBE_INTERVAL_MS,
   resolveBreaker,
   resolveRetry,
+  Resilience,
   retryAfterMs,
   RetryBudget,
 } from '../../../src/runtime/transport/resilience.js';
@@ -13,7 +16,15 @@ import { manualClock } from '../fake-fetch.js';
 describe('retry policy', () => {
   it('retries 429 and 5xx only', () => {
     expect([400, 401, 403, 404, 428, 429, 500, 502, 503].map(isRetryableStatus)).toEqual([
-      false, false, false, false, false, true, true, true, true,
+      false,
+      false,
+      false,
+      false,
+      false,
+      true,
+      true,
+      true,
+      true,
     ]);
   });
 
@@ -59,16 +70,16 @@ describe('CircuitBreaker', () => {
     const clock = manualClock();
     const breaker = new CircuitBreaker({ failureThreshold: 3, resetTimeoutMs: 10_000 }, clock.now);
     for (let i = 0; i < 3; i++) {
-      expect(breaker.tryAcquire()).toBe(true);
+      expect(breaker.tryAcquire(Infinity)).toBe(true);
       breaker.recordFailure();
     }
-    expect(breaker.tryAcquire()).toBe(false);
-    expect(breaker.retryInMs()).toBe(10_000);
+    expect(breaker.tryAcquire(Infinity)).toBe(false);
+    expect(breaker.retryInMs(Infinity)).toBe(10_000);
     clock.advance(10);
-    expect(breaker.tryAcquire()).toBe(true);
-    expect(breaker.tryAcquire()).toBe(false);
+    expect(breaker.tryAcquire(Infinity)).toBe(true);
+    expect(breaker.tryAcquire(Infinity)).toBe(false);
     breaker.recordSuccess();
-    expect(breaker.tryAcquire()).toBe(true);
+    expect(breaker.tryAcquire(Infinity)).toBe(true);
   });
 
   it('opens again at once when the probe fails', () => {
@@ -83,10 +94,110 @@ describe('CircuitBreaker', () => {
   });
 
   it('forgets isolated failures after a success', () => {
-    const breaker = new CircuitBreaker({ failureThreshold: 2, resetTimeoutMs: 1000 }, manualClock().now);
+    const breaker = new CircuitBreaker(
+      { failureThreshold: 2, resetTimeoutMs: 1000 },
+      manualClock().now,
+    );
     breaker.recordFailure();
     breaker.recordSuccess();
     breaker.recordFailure();
     expect(breaker.tryAcquire()).toBe(true);
+  });
+
+  it("lets a probe through halfway to the expiry of the caller's token, long before resetTimeoutMs", () => {
+    const clock = manualClock();
+    const openedAt = clock.now().getTime();
+    const expiresAt = openedAt + 20_000;
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeoutMs: 30_000 }, clock.now);
+    breaker.recordFailure();
+    expect(breaker.retryInMs(expiresAt)).toBe(10_000);
+    clock.advance(9.9);
+    expect(breaker.tryAcquire(expiresAt)).toBe(false);
+    clock.advance(0.1);
+    expect(breaker.tryAcquire(expiresAt)).toBe(true);
+    // The probe failed: the next one goes halfway to the expiry again, still before it.
+    breaker.recordFailure();
+    expect(breaker.retryInMs(expiresAt)).toBe(5_000);
+  });
+
+  it('probes at most once a second while closing in on the expiry, and never after it', () => {
+    const clock = manualClock();
+    const expiresAt = clock.now().getTime() + 10_000;
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeoutMs: 30_000 }, clock.now);
+    breaker.recordFailure();
+    const probes: number[] = [];
+    for (let ms = 0; ms < 10_000; ms += 50) {
+      if (breaker.tryAcquire(expiresAt)) {
+        probes.push(clock.now().getTime() - (expiresAt - 10_000));
+        breaker.recordFailure();
+      }
+      clock.advance(0.05);
+    }
+    expect(probes[0]).toBe(5000);
+    expect(probes.length).toBeGreaterThan(3);
+    expect(probes.length).toBeLessThan(10);
+    for (let i = 1; i < probes.length; i++)
+      expect(probes[i]! - probes[i - 1]!).toBeGreaterThanOrEqual(1000);
+    expect(Math.max(...probes)).toBeLessThan(10_000);
+  });
+
+  it('lets a caller that holds no usable token probe once a second (or every resetTimeoutMs when shorter)', () => {
+    const clock = manualClock();
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeoutMs: 30_000 }, clock.now);
+    breaker.recordFailure();
+    expect(breaker.retryInMs()).toBe(MIN_PROBE_INTERVAL_MS);
+    clock.advance(0.999);
+    expect(breaker.tryAcquire()).toBe(false);
+    clock.advance(0.001);
+    expect(breaker.tryAcquire()).toBe(true);
+    const quick = new CircuitBreaker({ failureThreshold: 1, resetTimeoutMs: 200 }, clock.now);
+    quick.recordFailure();
+    expect(quick.retryInMs()).toBe(200);
+  });
+
+  it('never lets a second probe out while one is in flight, whatever the caller holds', () => {
+    const clock = manualClock();
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeoutMs: 1000 }, clock.now);
+    breaker.recordFailure();
+    clock.advance(1);
+    expect(breaker.tryAcquire()).toBe(true);
+    expect(breaker.tryAcquire()).toBe(false);
+    expect(breaker.tryAcquire(clock.now().getTime() + 1)).toBe(false);
+    clock.advance(60);
+    expect(breaker.tryAcquire()).toBe(false);
+  });
+});
+
+describe('Resilience.run', () => {
+  const failing = () => Promise.resolve({ response: new Response('down', { status: 503 }) });
+
+  it('ends a run whose retry the circuit refuses with the answer that opened it, not "circuit open"', async () => {
+    const resilience = new Resilience(
+      resolveRetry({ maxAttempts: 3, baseDelayMs: 0 }, 't'),
+      resolveBreaker({ failureThreshold: 1, resetTimeoutMs: 30_000 }, 't'),
+      manualClock().now,
+    );
+    const answer = await resilience.run(
+      'https://idp.example.test/token',
+      'token endpoint',
+      failing,
+    );
+    expect(answer.response.status).toBe(503);
+  });
+
+  it('refuses the first attempt of a run while open with a NetworkError that says how long', async () => {
+    const clock = manualClock();
+    const resilience = new Resilience(
+      resolveRetry(false, 't'),
+      resolveBreaker({ failureThreshold: 1, resetTimeoutMs: 30_000 }, 't'),
+      clock.now,
+    );
+    await resilience.run('u', 'token endpoint', failing);
+    const error = await resilience
+      .run('u', 'token endpoint', failing, { fallbackUntilMs: clock.now().getTime() + 8000 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NetworkError);
+    expect((error as NetworkError).cause).toEqual({ circuit: 'open', endpoint: 'u' });
+    expect((error as NetworkError).message).toMatch(/another 4 s \(circuit open\)/);
   });
 });
