@@ -5,12 +5,13 @@
  *
  * @module s2s-auth/express
  */
-import type { Request, RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
 import { authenticate, type AuthenticationOutcome } from './runtime/middleware/authenticate.js';
 import {
   resolveServiceAuthOptions,
   type ServiceAuthOptions,
 } from './runtime/middleware/options.js';
+import { firstNodeHeader, isEncrypted, nodeHeaders } from './runtime/middleware/node-request.js';
 import { publicRequestUrl } from './runtime/middleware/request-url.js';
 import type { AccessTokenClaims } from './runtime/server/jwt-verify.js';
 
@@ -29,11 +30,6 @@ declare global {
       auth?: AccessTokenClaims;
     }
   }
-}
-
-function firstHeader(req: Request, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /**
@@ -78,14 +74,15 @@ export function requireServiceAuth(options: ServiceAuthOptions): RequestHandler 
         method: req.method,
         url: publicRequestUrl(
           {
-            secure: (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true,
+            secure: isEncrypted(req),
             host: req.headers.host,
             target: req.originalUrl ?? req.url,
-            header: (name) => firstHeader(req, name),
+            header: (name) => firstNodeHeader(req, name),
           },
           resolved,
         ),
-        headers: req.headers,
+        // Every line of each header: `req.headers` keeps only the first `Authorization`.
+        headers: nodeHeaders(req),
       });
     } catch (error) {
       next(error);

@@ -5,12 +5,13 @@
  *
  * @module s2s-auth/fastify
  */
-import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { preHandlerAsyncHookHandler } from 'fastify';
 import { authenticate } from './runtime/middleware/authenticate.js';
 import {
   resolveServiceAuthOptions,
   type ServiceAuthOptions,
 } from './runtime/middleware/options.js';
+import { firstNodeHeader, isEncrypted, nodeHeaders } from './runtime/middleware/node-request.js';
 import { publicRequestUrl } from './runtime/middleware/request-url.js';
 import type { AccessTokenClaims } from './runtime/server/jwt-verify.js';
 
@@ -26,11 +27,6 @@ declare module 'fastify' {
      */
     auth?: AccessTokenClaims;
   }
-}
-
-function firstHeader(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /**
@@ -74,19 +70,20 @@ function firstHeader(request: FastifyRequest, name: string): string | undefined 
 export function requireServiceAuth(options: ServiceAuthOptions): preHandlerAsyncHookHandler {
   const resolved = resolveServiceAuthOptions(options);
   return async (request, reply) => {
-    const { raw, headers } = request;
+    const { raw } = request;
     const outcome = await authenticate(resolved, {
       method: request.method,
       url: publicRequestUrl(
         {
-          secure: (raw.socket as { encrypted?: boolean } | undefined)?.encrypted === true,
-          host: headers.host ?? firstHeader(request, ':authority'),
+          secure: isEncrypted(raw),
+          host: firstNodeHeader(raw, 'host') ?? firstNodeHeader(raw, ':authority'),
           target: (request as { originalUrl?: string }).originalUrl ?? raw.url ?? request.url,
-          header: (name) => firstHeader(request, name),
+          header: (name) => firstNodeHeader(raw, name),
         },
         resolved,
       ),
-      headers,
+      // Every line of each header: `request.headers` keeps only the first `Authorization`.
+      headers: nodeHeaders(raw),
     });
     if (outcome.rejection !== undefined) {
       const { status, headers: answer, body } = outcome.rejection;

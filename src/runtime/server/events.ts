@@ -1,4 +1,4 @@
-import type { TokenErrorReason } from '../errors.js';
+import type { TokenErrorReason, TokenErrorStatus } from '../errors.js';
 import type { JwksFetchReason } from './jwks-cache.js';
 
 /**
@@ -12,4 +12,4 @@ import type { JwksFetchReason } from './jwks-cache.js';
  */
 export type ResourceServerEvent =
   | { type: 'jwks_fetched'; reason: JwksFetchReason; ok: boolean; keys?: number; error?: unknown }
-  | { type: 'verification_failed'; reason: TokenErrorReason; status: 401 | 403 };
+  | { type: 'verification_failed'; reason: TokenErrorReason; status: TokenErrorStatus };
