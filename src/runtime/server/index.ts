@@ -8,4 +8,5 @@ export type { ReplayStore, MemoryReplayStoreOptions } from './replay-store.js';
 export type { DpopNonceProvider } from './dpop-nonce.js';
 export type { AsymmetricAlgorithm } from './algorithms.js';
 export type { ResourceServerEvent } from './events.js';
-export type { JwksFetchReason } from './jwks-cache.js';
+export type { JwksFetchReason, JwksSkipReason, JwksSkipCounts } from './jwks-cache.js';
+export { MAX_KEY_SET_SIZE } from './jwks-cache.js';

@@ -101,7 +101,6 @@ function checkClaimTypes(
   optional(claims, 'client_id', isString);
   optional(claims, 'jti', isString);
   optional(claims, 'scope', isString);
-  optional(claims, 'scp', isStringOrStringArray);
   optional(claims, 'cnf', isConfirmation);
 }
 
@@ -290,19 +289,14 @@ export async function verifyAccessToken(
 }
 
 /**
- * The scopes a token grants: its `scope` claim (RFC 9068 §2.2.3), or, when it has none, an
- * `scp` claim as some issuers write it (a space-separated string or an array of strings).
+ * The scopes a token grants: its `scope` claim, space-separated (RFC 9068 §2.2.3). No other
+ * claim counts: an `scp` or `roles` claim means what its issuer says, which may not be scopes.
  */
 export function grantedScopes(claims: AccessTokenClaims): Set<string> {
-  const source = claims.scope ?? claims['scp'];
-  const list =
-    typeof source === 'string'
-      ? source.split(' ')
-      : Array.isArray(source)
-        ? (source as string[])
-        : [];
   const granted = new Set<string>();
-  for (const scope of list) if (scope !== '') granted.add(scope);
+  const { scope } = claims;
+  if (typeof scope !== 'string') return granted;
+  for (const item of scope.split(' ')) if (item !== '') granted.add(item);
   return granted;
 }
 

@@ -21,7 +21,7 @@ describe('resource server events', () => {
     await server.verifyToken(`${token.slice(0, -8)}AAAAAAAA`).catch(() => undefined);
     await server.verifyToken(token, { requiredScopes: ['nope'] }).catch(() => undefined);
     expect(events).toEqual([
-      { type: 'jwks_fetched', reason: 'initial', ok: true, keys: 1 },
+      { type: 'jwks_fetched', reason: 'initial', ok: true, keys: 1, published: 1 },
       { type: 'verification_failed', reason: 'signature', status: 401 },
       { type: 'verification_failed', reason: 'scope', status: 403 },
     ]);
@@ -41,6 +41,8 @@ describe('resource server events', () => {
         throw new Error('listener bug');
       },
     });
-    await expect(server.verifyToken(await accessToken(key, clock.seconds()))).resolves.toMatchObject({ iss: ISSUER });
+    await expect(
+      server.verifyToken(await accessToken(key, clock.seconds())),
+    ).resolves.toMatchObject({ iss: ISSUER });
   });
 });
