@@ -1,6 +1,7 @@
 export { createResourceServer } from './resource-server.js';
 export type { ResourceServer, VerifyOptions } from './resource-server.js';
 export type { ResourceServerOptions, ResourceServerDpopOptions } from './options.js';
+export { RFC9068_REQUIRED_CLAIMS } from './options.js';
 export type { AccessTokenClaims } from './jwt-verify.js';
 export type { RequestLike, HeadersLike } from './request.js';
 export { createMemoryReplayStore } from './replay-store.js';

@@ -46,6 +46,8 @@ export interface AccessTokenRules {
   algorithms: ReadonlySet<AsymmetricAlgorithm>;
   /** The normalised media type `typ` must have, or `false` to skip the check. */
   typ: string | false;
+  /** Claims every token must carry, besides `iss` and `exp` (always required). */
+  requiredClaims: readonly string[];
   clockToleranceSeconds: number;
   maxTokenLength: number;
   jwks: JwksCache;
@@ -68,7 +70,9 @@ function optional(
   test: (value: unknown) => boolean,
 ): void {
   const value = claims[name];
-  if (value !== undefined && !test(value)) reject('claims', `the ${name} claim has the wrong type`);
+  if (value !== undefined && !test(value)) {
+    reject('claims', `the ${name} claim has the wrong type`, { claim: name });
+  }
 }
 
 function isString(value: unknown): boolean {
@@ -91,9 +95,10 @@ function checkClaimTypes(
 ): asserts claims is AccessTokenClaims {
   const { iss, exp } = claims;
   if (iss === undefined) reject('issuer', 'the token names no issuer');
-  if (typeof iss !== 'string') reject('claims', 'the iss claim has the wrong type');
-  if (exp === undefined) reject('claims', 'the token has no exp claim');
-  if (!isFiniteNumber(exp)) reject('claims', 'the exp claim has the wrong type');
+  if (typeof iss !== 'string')
+    reject('claims', 'the iss claim has the wrong type', { claim: 'iss' });
+  if (exp === undefined) reject('claims', 'the token has no exp claim', { claim: 'exp' });
+  if (!isFiniteNumber(exp)) reject('claims', 'the exp claim has the wrong type', { claim: 'exp' });
   optional(claims, 'nbf', isFiniteNumber);
   optional(claims, 'iat', isFiniteNumber);
   optional(claims, 'aud', isStringOrStringArray);
@@ -102,6 +107,17 @@ function checkClaimTypes(
   optional(claims, 'jti', isString);
   optional(claims, 'scope', isString);
   optional(claims, 'cnf', isConfirmation);
+}
+
+/** Every required claim must be present (RFC 9068 §2.2 lists those of an `at+jwt` token). */
+function checkRequiredClaims(claims: AccessTokenClaims, required: readonly string[]): void {
+  for (const name of required) {
+    // Own members only: `constructor` or `toString` must not count as present.
+    const value = Object.hasOwn(claims, name) ? claims[name] : undefined;
+    if (value === undefined || value === null) {
+      reject('claims', 'the token lacks a required claim', { claim: name });
+    }
+  }
 }
 
 function audienceMatches(
@@ -248,6 +264,8 @@ export async function verifyAccessToken(
   if (claims.iss !== rules.issuer) {
     reject('issuer', 'the token was not issued by the expected issuer');
   }
+  // Which claim is missing is told in the error's `claim`, never in the challenge.
+  checkRequiredClaims(claims, rules.requiredClaims);
   const now = nowSeconds();
   checkTimesAndAudience(
     claims.exp,

@@ -135,6 +135,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     issuer: resolved.issuer,
     algorithms: resolved.algorithms,
     typ: resolved.typ,
+    requiredClaims: resolved.requiredClaims,
     clockToleranceSeconds: resolved.clockToleranceSeconds,
     maxTokenLength: resolved.maxTokenLength,
     jwks,

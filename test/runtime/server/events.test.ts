@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createResourceServer, type ResourceServerEvent } from '../../../src/server.js';
-import { accessToken, fakeIdp, ISSUER, makeKey, START } from './helpers.js';
+import { accessToken, AUDIENCE, fakeIdp, ISSUER, makeKey, START } from './helpers.js';
 import { manualClock } from '../../support/clock.js';
 
 describe('resource server events', () => {
@@ -11,6 +11,7 @@ describe('resource server events', () => {
     const events: ResourceServerEvent[] = [];
     const server = createResourceServer({
       issuer: ISSUER,
+      audience: AUDIENCE,
       jwksUri: `${ISSUER}/jwks`,
       fetch: idp.fetch,
       now: clock.now,
@@ -34,6 +35,7 @@ describe('resource server events', () => {
     const clock = manualClock(START);
     const server = createResourceServer({
       issuer: ISSUER,
+      audience: AUDIENCE,
       jwksUri: `${ISSUER}/jwks`,
       fetch: idp.fetch,
       now: clock.now,

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createResourceServer, type ResourceServerOptions } from '../../../src/server.js';
-import { ISSUER } from './helpers.js';
+import { AUDIENCE, ISSUER } from './helpers.js';
 
-const base: ResourceServerOptions = { issuer: ISSUER, fetch: async () => new Response('{}') };
+const base: ResourceServerOptions = {
+  issuer: ISSUER,
+  audience: AUDIENCE,
+  fetch: async () => new Response('{}'),
+};
 
 function attempt(options: Record<string, unknown>): () => unknown {
   return () => createResourceServer({ ...base, ...options } as unknown as ResourceServerOptions);
@@ -105,6 +109,44 @@ describe('createResourceServer options', () => {
     expect(attempt({ [name]: value })).toThrow(TypeError);
   });
 
+  describe('audience', () => {
+    it('is required: leaving it out is a TypeError naming the option and the null opt-out', () => {
+      for (const options of [{ issuer: ISSUER }, { issuer: ISSUER, audience: undefined }]) {
+        expect(() => createResourceServer(options as unknown as ResourceServerOptions)).toThrow(
+          new TypeError(
+            'createResourceServer: `audience` is required: the `aud` this resource server accepts (a string or an array of them). Pass `audience: null` to accept tokens meant for any audience, which RFC 9068 §4 forbids',
+          ),
+        );
+      }
+    });
+
+    it('takes null as the explicit opt-out', () => {
+      expect(attempt({ audience: null })).not.toThrow();
+    });
+
+    it.each([[''], [[]], [['ok', '']], [42], [{}]])('refuses %j with a TypeError', (audience) => {
+      expect(attempt({ audience })).toThrow(/`audience` must be a non-empty string/);
+    });
+
+    it('has a type that requires it', () => {
+      // @ts-expect-error audience is required
+      const options: ResourceServerOptions = { issuer: ISSUER };
+      expect(options.issuer).toBe(ISSUER);
+    });
+  });
+
+  describe('requiredClaims', () => {
+    it.each([['sub'], [[1]], [['']], [{}]])('refuses %j with a TypeError', (requiredClaims) => {
+      expect(attempt({ requiredClaims })).toThrow(
+        /`requiredClaims` must be an array of claim names/,
+      );
+    });
+
+    it('takes an empty list, which still requires iss and exp', () => {
+      expect(attempt({ requiredClaims: [] })).not.toThrow();
+    });
+  });
+
   it('requires jwksMaxStaleSeconds to be at least jwksCacheMaxAgeSeconds', () => {
     expect(attempt({ jwksCacheMaxAgeSeconds: 600, jwksMaxStaleSeconds: 599 })).toThrow(
       /jwksMaxStaleSeconds/,
@@ -121,6 +163,7 @@ describe('createResourceServer options', () => {
         jwksUri: `${ISSUER}/jwks`,
         requiredScopes: 'orders:read orders:write',
         typ: 'application/at+jwt',
+        requiredClaims: ['iss', 'exp', 'aud', 'client_id', 'iat', 'jti'],
         now: () => new Date(),
         replayStore: { checkAndSet: () => true },
         dpop: {
