@@ -255,7 +255,10 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
 
   function usableSet(at: number): IndexedKeySet {
     if (keySet === undefined || at - keySet.fetchedAt >= maxStaleMs) {
+      // The next fetch may start once the cooldown window of the last one has passed.
+      const retryAfter = Math.max(1, Math.ceil((lastAttempt + cooldownMs - at) / 1000));
       reject('jwks', 'the signing keys of the issuer are unavailable', {
+        retryAfter,
         ...(lastError === undefined ? {} : { cause: lastError }),
       });
     }

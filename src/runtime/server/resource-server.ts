@@ -43,13 +43,15 @@ export interface VerifyOptions {
 
 /**
  * Verifies access tokens and DPoP proofs for one issuer. Every rejection is a
- * {@link TokenError} with a `reason`, a `status` (401, or 403 for missing scopes) and a
- * `wwwAuthenticate` value to send back; nothing else is ever thrown for any token or request.
+ * {@link TokenError} with a `reason`, a `status` (401; 403 for missing scopes; 400 for a
+ * request with several credentials) and a `wwwAuthenticate` value to send back; nothing else is
+ * ever thrown for any token or request.
  *
  * When the issuer's key set cannot be fetched and no cached one is young enough to use, tokens
- * are refused with a `TokenError` whose `reason` is `jwks` (status 401, `cause` the
- * `NetworkError`, `OAuthError` or `ProtocolError` of the last attempt): callers handle one
- * error type, and the reason tells an outage from a bad token in logs and metrics.
+ * cannot be checked: the `TokenError` has `reason` `jwks`, status 503 and `retryAfter` (the
+ * seconds until the key set is tried again), and its `cause` is the `NetworkError`,
+ * `OAuthError` or `ProtocolError` of the last attempt. Answer it with 503 and `Retry-After`,
+ * not 401: a client told `invalid_token` would fetch a new token that fares no better.
  *
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-7
@@ -60,7 +62,9 @@ export interface VerifyOptions {
  *   const claims = await server.verifyRequest(request, { requiredScopes: ['orders:read'] });
  * } catch (error) {
  *   if (!(error instanceof TokenError)) throw error;
- *   const headers = new Headers({ 'WWW-Authenticate': error.wwwAuthenticate });
+ *   const headers = new Headers();
+ *   if (error.status === 503) headers.set('Retry-After', String(error.retryAfter));
+ *   else headers.set('WWW-Authenticate', error.wwwAuthenticate);
  *   if (error.dpopNonce) headers.set('DPoP-Nonce', error.dpopNonce);
  *   return new Response(null, { status: error.status, headers });
  * }
@@ -81,7 +85,9 @@ export interface ResourceServer {
    * Verifies the credentials of a request: `Authorization: Bearer <token>` or
    * `Authorization: DPoP <token>` plus its `DPoP` proof (RFC 9449 §4.3, §7.1). A token bound to
    * a DPoP key (`cnf.jkt`) is only accepted with the DPoP scheme and a valid proof for this
-   * method and URL; a DPoP-scheme token must be bound.
+   * method and URL; a DPoP-scheme token must be bound. A request with more than one
+   * `Authorization` credential is refused with 400 `invalid_request`, one with more than one
+   * `DPoP` proof with 401 `invalid_dpop_proof`.
    *
    * Rejects with a `TokenError`; with a `TypeError` only for invalid per-call options.
    */
@@ -129,7 +135,9 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     maxAgeSeconds: resolved.jwksCacheMaxAgeSeconds,
     cooldownSeconds: resolved.jwksCooldownSeconds,
     maxStaleSeconds: resolved.jwksMaxStaleSeconds,
-    ...(resolved.emit ? { onFetch: (outcome) => resolved.emit?.({ type: 'jwks_fetched', ...outcome }) } : {}),
+    ...(resolved.emit
+      ? { onFetch: (outcome) => resolved.emit?.({ type: 'jwks_fetched', ...outcome }) }
+      : {}),
   });
   const tokenRules: AccessTokenRules = {
     issuer: resolved.issuer,

@@ -153,9 +153,41 @@ describe('the key set cache', () => {
 
     clock.advance(1);
     const error = await rejection(server.verifyToken(await accessToken(key, now())));
-    expect(error.reason).toBe('jwks');
-    expect(error.status).toBe(401);
+    // The refresh at 3599 s failed: the next one may start 30 s after it.
+    expect(error).toMatchObject({ reason: 'jwks', status: 503, retryAfter: 29 });
     expect(error.cause).toBeInstanceOf(NetworkError);
+  });
+
+  it('answers 503, not 401, while it has no key set, with Retry-After counting down to the next fetch', async () => {
+    const { server, idp, key, now, clock } = await setup({ jwksCooldownSeconds: 30 });
+    idp.failWith('down');
+    const token = await accessToken(key, now());
+    const first = await rejection(server.verifyToken(token));
+    expect(first).toMatchObject({
+      reason: 'jwks',
+      status: 503,
+      retryAfter: 30,
+      error: 'temporarily_unavailable',
+      errorDescription: 'the signing keys of the issuer are unavailable',
+      // No error code in the challenge: `invalid_token` would send the client for a new token.
+      wwwAuthenticate: expect.not.stringContaining('error=') as unknown,
+    });
+    expect(first.message).toBe(
+      'access token not checked (jwks): the signing keys of the issuer are unavailable',
+    );
+    clock.advance(12.5);
+    expect((await rejection(server.verifyToken(token))).retryAfter).toBe(18);
+    clock.advance(17.6);
+    // The window has passed: this call tries again, fails again, and a new window starts.
+    expect((await rejection(server.verifyToken(token))).retryAfter).toBe(30);
+    expect(idp.jwksRequests()).toBe(2);
+  });
+
+  it('says at least one second when the cooldown is zero', async () => {
+    const { server, idp, key, now } = await setup({ jwksCooldownSeconds: 0 });
+    idp.failWith(502);
+    const error = await rejection(server.verifyToken(await accessToken(key, now())));
+    expect(error).toMatchObject({ reason: 'jwks', status: 503, retryAfter: 1 });
   });
 
   it('picks up again when the endpoint comes back', async () => {
@@ -362,7 +394,7 @@ describe('key set members the cache cannot use (RFC 7517 §5)', () => {
       { key, published: members as never },
     );
     const error = await rejection(server.verifyToken(await accessToken(key, now())));
-    expect(error).toMatchObject({ reason: 'jwks', status: 401 });
+    expect(error).toMatchObject({ reason: 'jwks', status: 503 });
     expect(error.cause).toBeInstanceOf(ProtocolError);
     const cause = error.cause as ProtocolError;
     expect(cause.message).toMatch(
@@ -381,7 +413,7 @@ describe('key set members the cache cannot use (RFC 7517 §5)', () => {
   it('refuses an empty key set as reason jwks', async () => {
     const { server, key, now } = await setup({}, { published: [] });
     const error = await rejection(server.verifyToken(await accessToken(key, now())));
-    expect(error).toMatchObject({ reason: 'jwks', status: 401 });
+    expect(error).toMatchObject({ reason: 'jwks', status: 503 });
     expect((error.cause as ProtocolError).message).toMatch(/No usable key: 0 members/);
   });
 });
@@ -406,7 +438,7 @@ describe(`the bound of ${MAX_KEY_SET_SIZE} members on a key set`, () => {
       { key, published: [...(await fillers(100)), key.jwk] },
     );
     const error = await rejection(server.verifyToken(await accessToken(key, now())));
-    expect(error).toMatchObject({ reason: 'jwks', status: 401 });
+    expect(error).toMatchObject({ reason: 'jwks', status: 503 });
     const cause = error.cause as ProtocolError;
     expect(cause).toBeInstanceOf(ProtocolError);
     expect(cause.message).toBe(
