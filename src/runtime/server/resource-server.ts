@@ -89,6 +89,9 @@ export interface ResourceServer {
    * `Authorization` credential is refused with 400 `invalid_request`, one with more than one
    * `DPoP` proof with 401 `invalid_dpop_proof`.
    *
+   * The same request (the same headers object, with the same token and proof) may be verified
+   * again, say with other scopes: its proof is then not taken for a replay of itself.
+   *
    * Rejects with a `TokenError`; with a `TypeError` only for invalid per-call options.
    */
   verifyRequest(
@@ -98,6 +101,14 @@ export interface ResourceServer {
 }
 
 const WHERE = 'verify';
+
+/** A DPoP proof accepted for one request, with what it was checked against. */
+interface AcceptedProof {
+  readonly proof: string;
+  readonly token: string;
+  readonly method: string;
+  readonly htu: string;
+}
 
 /**
  * Creates a resource server: verifies JWT access tokens (RFC 9068) from one issuer, with the
@@ -159,6 +170,13 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     verifySignature,
     keys: createProofKeyCache(),
   };
+  /**
+   * The DPoP proof each request's headers carried when it was verified. A second check of the
+   * same request (a global guard, then a per-route one) is not a replay: the proof it carries
+   * was recorded once and is not checked against the replay store again. Keyed by the headers
+   * object, which belongs to one incoming request; the values must match too.
+   */
+  const acceptedProofs = new WeakMap<object, AcceptedProof>();
   const dpopAlgs = [...resolved.dpopAlgorithms].join(' ');
   const offered: readonly ChallengeScheme[] = resolved.dpopRequired ? ['DPoP'] : ['Bearer', 'DPoP'];
   const nowSeconds = (): number => resolved.now().getTime() / 1000;
@@ -257,10 +275,21 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
             error: 'invalid_dpop_proof',
           });
         }
-        await verifyDpopProof(
-          { proof: proof.trim(), method, htu, tokenHash: () => tokenHash(token), jkt, nowSeconds },
-          dpopRules,
-        );
+        const text = proof.trim();
+        const accepted = acceptedProofs.get(headers);
+        if (
+          accepted === undefined ||
+          accepted.proof !== text ||
+          accepted.token !== token ||
+          accepted.method !== method ||
+          accepted.htu !== htu
+        ) {
+          await verifyDpopProof(
+            { proof: text, method, htu, tokenHash: () => tokenHash(token), jkt, nowSeconds },
+            dpopRules,
+          );
+          acceptedProofs.set(headers, { proof: text, token, method, htu });
+        }
       }
       checkScopes(claims, call.requiredScopes);
       return claims;

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { TokenError, type ReplayStore } from '../../../src/index.js';
 import {
   AUDIENCE,
+  ISSUER,
   RESOURCE_URL,
   accessToken,
   dpopProof,
@@ -316,6 +317,54 @@ describe('verifyRequest with DPoP', () => {
   });
 
   describe('replay', () => {
+    it('verifies the same request again, with other scopes, without taking its proof for a replay', async () => {
+      let recorded = 0;
+      const replayStore: ReplayStore = {
+        checkAndSet: () => {
+          recorded += 1;
+          return recorded === 1;
+        },
+      };
+      const s = await setup({ replayStore });
+      const { req } = await boundRequest(s);
+      await expect(s.server.verifyRequest(req)).resolves.toMatchObject({ iss: ISSUER });
+      await expect(
+        s.server.verifyRequest(req, { requiredScopes: 'orders:write' }),
+      ).resolves.toMatchObject({ iss: ISSUER });
+      expect(
+        await rejection(s.server.verifyRequest(req, { requiredScopes: 'orders:admin' })),
+      ).toMatchObject({ reason: 'scope', status: 403 });
+      expect(recorded).toBe(1);
+    });
+
+    it('takes the same proof in a new request for a replay', async () => {
+      const s = await setup();
+      const { token, proof, req } = await boundRequest(s);
+      await s.server.verifyRequest(req);
+      const again = request({ authorization: `DPoP ${token}`, dpop: proof });
+      expect(await rejection(s.server.verifyRequest(again))).toMatchObject({
+        reason: 'dpop_replay',
+        status: 401,
+      });
+    });
+
+    it('checks in full a request whose headers were changed after it was verified', async () => {
+      const s = await setup();
+      const { token, proof, dpopKey } = await boundRequest(s);
+      const headers: Record<string, string> = { authorization: `DPoP ${token}`, dpop: proof };
+      const req = { method: 'GET', url: RESOURCE_URL, headers };
+      await s.server.verifyRequest(req);
+      headers['dpop'] = await dpopProof(dpopKey, s.now(), {
+        accessToken: token,
+        htu: 'https://elsewhere.example.test/',
+      });
+      expect(await rejection(s.server.verifyRequest(req))).toMatchObject({ reason: 'dpop' });
+      headers['dpop'] = proof;
+      await expect(
+        s.server.verifyRequest({ ...req, url: 'https://api.example.test/orders/43' }),
+      ).rejects.toMatchObject({ reason: 'dpop' });
+    });
+
     it('records each proof in the replay store until it would be too old anyway', async () => {
       const calls: Array<[string, number]> = [];
       const replayStore: ReplayStore = {
