@@ -115,6 +115,8 @@ interface IndexedKeySet {
  */
 export const MAX_KEY_SET_SIZE = 100;
 
+const KEY_SET_HAS = "the authorization server's key set has ";
+
 const curvesOf: Readonly<Record<string, readonly string[]>> = {
   EC: ['P-256', 'P-384', 'P-521'],
   OKP: ['Ed25519'],
@@ -148,8 +150,8 @@ function unusable(key: unknown): JwksSkipReason | undefined {
  */
 function indexKeySet(members: readonly unknown[], fetchedAt: number): IndexedKeySet {
   if (members.length > MAX_KEY_SET_SIZE) {
-    const message = `Too big: the key set has ${members.length} members, more than the ${MAX_KEY_SET_SIZE} a resource server reads`;
-    throw new ProtocolError(`the authorization server's key set is too large (${message})`, [
+    const message = `${members.length} members, more than the ${MAX_KEY_SET_SIZE} read`;
+    throw new ProtocolError(`${KEY_SET_HAS}${message}`, [
       { path: 'keys', code: 'too_big', message },
     ]);
   }
@@ -183,11 +185,10 @@ function indexKeySet(members: readonly unknown[], fetchedAt: number): IndexedKey
     const reasons = Object.entries(skipped)
       .map(([why, count]) => `${why} ${count}`)
       .join(', ');
-    const message = `No usable key: ${members.length} members${reasons ? `, skipped for ${reasons}` : ''}`;
-    throw new ProtocolError(
-      `the authorization server's key set holds no usable signing key (${message})`,
-      [{ path: 'keys', code: 'no_usable_key', message, skipped }],
-    );
+    const message = `no usable key among ${members.length} members${reasons ? ` (skipped: ${reasons})` : ''}`;
+    throw new ProtocolError(`${KEY_SET_HAS}${message}`, [
+      { path: 'keys', code: 'no_usable_key', message, skipped },
+    ]);
   }
   return { entries, byKid, fetchedAt, skipped };
 }

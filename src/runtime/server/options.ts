@@ -245,8 +245,7 @@ function validateRequiredClaims(value: unknown, typ: string | false): readonly s
 function requireAudience(value: unknown): readonly string[] | undefined {
   if (value === undefined) {
     throw new TypeError(
-      `${WHERE}: \`audience\` is required: the \`aud\` this resource server accepts (a string or an array of them). ` +
-        'Pass `audience: null` to accept tokens meant for any audience, which RFC 9068 §4 forbids',
+      `${WHERE}: \`audience\` is required: the \`aud\` to accept, or \`null\` to accept any (which RFC 9068 §4 forbids)`,
     );
   }
   return value === null ? undefined : validateAudience(value, WHERE);

@@ -397,8 +397,8 @@ describe('key set members the cache cannot use (RFC 7517 §5)', () => {
     expect(error).toMatchObject({ reason: 'jwks', status: 503 });
     expect(error.cause).toBeInstanceOf(ProtocolError);
     const cause = error.cause as ProtocolError;
-    expect(cause.message).toMatch(
-      /holds no usable signing key \(No usable key: 16 members, skipped for /,
+    expect(cause.message).toBe(
+      "the authorization server's key set has no usable key among 16 members (skipped: not_object 2, kty 4, crv 2, alg 2, use 1, key_ops 1, kid 1, private 1, members 2)",
     );
     expect(cause.cause).toEqual([
       { path: 'keys', code: 'no_usable_key', message: expect.any(String) as unknown, skipped },
@@ -414,7 +414,9 @@ describe('key set members the cache cannot use (RFC 7517 §5)', () => {
     const { server, key, now } = await setup({}, { published: [] });
     const error = await rejection(server.verifyToken(await accessToken(key, now())));
     expect(error).toMatchObject({ reason: 'jwks', status: 503 });
-    expect((error.cause as ProtocolError).message).toMatch(/No usable key: 0 members/);
+    expect((error.cause as ProtocolError).message).toBe(
+      "the authorization server's key set has no usable key among 0 members",
+    );
   });
 });
 
@@ -442,14 +444,10 @@ describe(`the bound of ${MAX_KEY_SET_SIZE} members on a key set`, () => {
     const cause = error.cause as ProtocolError;
     expect(cause).toBeInstanceOf(ProtocolError);
     expect(cause.message).toBe(
-      "the authorization server's key set is too large (Too big: the key set has 101 members, more than the 100 a resource server reads)",
+      "the authorization server's key set has 101 members, more than the 100 read",
     );
     expect(cause.cause).toEqual([
-      {
-        path: 'keys',
-        code: 'too_big',
-        message: 'Too big: the key set has 101 members, more than the 100 a resource server reads',
-      },
+      { path: 'keys', code: 'too_big', message: '101 members, more than the 100 read' },
     ]);
     expect(events[0]).toEqual({
       type: 'jwks_fetched',

@@ -114,7 +114,7 @@ describe('createResourceServer options', () => {
       for (const options of [{ issuer: ISSUER }, { issuer: ISSUER, audience: undefined }]) {
         expect(() => createResourceServer(options as unknown as ResourceServerOptions)).toThrow(
           new TypeError(
-            'createResourceServer: `audience` is required: the `aud` this resource server accepts (a string or an array of them). Pass `audience: null` to accept tokens meant for any audience, which RFC 9068 §4 forbids',
+            'createResourceServer: `audience` is required: the `aud` to accept, or `null` to accept any (which RFC 9068 §4 forbids)',
           ),
         );
       }
