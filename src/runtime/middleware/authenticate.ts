@@ -43,9 +43,9 @@ export function resolveGuardScopes(scopes: unknown): readonly string[] {
 
 /**
  * The check of a `requireScopes` guard: the request an earlier `requireServiceAuth` verified,
- * verified again by the same resource server with these scopes. Nothing is fetched or checked
- * twice that need not be: the token is known to the resource server's cache, and the DPoP proof
- * of this very request is not taken for a replay. Without an earlier `requireServiceAuth` it is
+ * asked about again, with these scopes, of the same resource server. For a DPoP request it
+ * checks only the time, audience and scopes again, so the proof of this very request is not
+ * taken for a replay. Without an earlier `requireServiceAuth` it is
  * a configuration error, thrown to the framework's error handling (a 500), not a 401: the
  * client did nothing wrong, and a route that answers 401 to everyone hides the mistake.
  */

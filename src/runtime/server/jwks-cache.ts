@@ -50,6 +50,12 @@ export type JwksFetchReason = 'initial' | 'max_age' | 'ahead' | 'unknown_kid';
  * - `kid`: a `kid` that is not a non-empty string.
  * - `private`: private or symmetric key members (`d`, `p`, `k`, …): never imported.
  * - `members`: the public members of the key type (`n`, `e`, `x`, `y`) missing or not strings.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7517#section-5
+ * @example
+ * ```ts
+ * const skipped: JwksSkipCounts = { kty: 1, use: 2 }; // as the jwks_fetched event reports them
+ * ```
  */
 export type JwksSkipReason =
   'not_object' | 'kty' | 'crv' | 'alg' | 'use' | 'key_ops' | 'kid' | 'private' | 'members';
@@ -112,6 +118,14 @@ interface IndexedKeySet {
  * would then be refused as forged with nothing to say why. A refused set leaves the last good
  * one in use (up to `jwksMaxStaleSeconds`), and the error and the `jwks_fetched` event name the
  * bound and the count.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7517#section-5
+ * @example
+ * ```ts
+ * onEvent: (event) => {
+ *   if (event.type === 'jwks_fetched' && (event.published ?? 0) > MAX_KEY_SET_SIZE) alert(event);
+ * },
+ * ```
  */
 export const MAX_KEY_SET_SIZE = 100;
 

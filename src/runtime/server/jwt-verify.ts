@@ -189,6 +189,25 @@ async function confirmVerified(
   return copyJson(known.claims) as AccessTokenClaims;
 }
 
+/**
+ * The checks a verified token needs when it is asked about again: the time, and the audience of
+ * this call. The rest cannot change for the same token.
+ */
+export function recheckClaims(
+  claims: AccessTokenClaims,
+  rules: Pick<AccessTokenRules, 'clockToleranceSeconds'>,
+  audience: readonly string[] | undefined,
+  nowSeconds: () => number,
+): void {
+  const { exp, nbf, iat, aud } = claims;
+  checkTimesAndAudience(exp, nbf, iat, aud, audience, nowSeconds(), rules.clockToleranceSeconds);
+}
+
+/** A deep copy of verified claims, for a caller that may change the copy it is handed. */
+export function copyClaims(claims: AccessTokenClaims): AccessTokenClaims {
+  return copyJson(claims) as AccessTokenClaims;
+}
+
 /** A deep copy of a parsed JSON value, as `JSON.parse` of its text would give, only faster. */
 function copyJson(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;

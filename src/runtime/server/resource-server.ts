@@ -8,6 +8,8 @@ import { createJwksCache } from './jwks-cache.js';
 import { createJwksFetcher } from './jwks-fetch.js';
 import {
   checkScopes,
+  copyClaims,
+  recheckClaims,
   verifyAccessToken,
   type AccessTokenClaims,
   type AccessTokenRules,
@@ -89,8 +91,9 @@ export interface ResourceServer {
    * `Authorization` credential is refused with 400 `invalid_request`, one with more than one
    * `DPoP` proof with 401 `invalid_dpop_proof`.
    *
-   * The same request (the same headers object, with the same token and proof) may be verified
-   * again, say with other scopes: its proof is then not taken for a replay of itself.
+   * A DPoP request verified once (the same headers object, with the same token and proof) may
+   * be asked about again, say with other scopes: the time, audience and scopes are checked
+   * again, the token and proof are not, so the proof is not taken for a replay of itself.
    *
    * Rejects with a `TokenError`; with a `TypeError` only for invalid per-call options.
    */
@@ -102,12 +105,15 @@ export interface ResourceServer {
 
 const WHERE = 'verify';
 
-/** A DPoP proof accepted for one request, with what it was checked against. */
-interface AcceptedProof {
-  readonly proof: string;
+/** A DPoP request that was verified, with what it carried and the claims it proved. */
+interface VerifiedRequest {
   readonly token: string;
+  /** The `DPoP` header as it was read. */
+  readonly proof: string;
   readonly method: string;
-  readonly htu: string;
+  readonly url: string;
+  /** A private copy: the caller may change the claims it was handed. */
+  readonly claims: AccessTokenClaims;
 }
 
 /**
@@ -171,12 +177,13 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     keys: createProofKeyCache(),
   };
   /**
-   * The DPoP proof each request's headers carried when it was verified. A second check of the
-   * same request (a global guard, then a per-route one) is not a replay: the proof it carries
-   * was recorded once and is not checked against the replay store again. Keyed by the headers
-   * object, which belongs to one incoming request; the values must match too.
+   * DPoP requests verified so far. A second check of the same request (a global guard, then a
+   * per-route one) is not a replay: it re-checks only what may differ between the two calls
+   * (time, audience, scopes), and the proof is not checked against the replay store again.
+   * Keyed by the headers object, which belongs to one incoming request; the token, proof,
+   * method and URL must be the same too.
    */
-  const acceptedProofs = new WeakMap<object, AcceptedProof>();
+  const verifiedRequests = new WeakMap<object, VerifiedRequest>();
   const dpopAlgs = [...resolved.dpopAlgorithms].join(' ');
   const offered: readonly ChallengeScheme[] = resolved.dpopRequired ? ['DPoP'] : ['Bearer', 'DPoP'];
   const nowSeconds = (): number => resolved.now().getTime() / 1000;
@@ -249,6 +256,18 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
       if (scheme === 'Bearer' && resolved.dpopRequired) {
         reject('dpop', 'this resource requires DPoP-bound tokens', { scheme: 'DPoP' });
       }
+      const earlier = scheme === 'DPoP' ? verifiedRequests.get(headers) : undefined;
+      if (
+        earlier !== undefined &&
+        earlier.token === token &&
+        earlier.method === method &&
+        earlier.url === url &&
+        earlier.proof === readHeader(headers, 'dpop')
+      ) {
+        recheckClaims(earlier.claims, tokenRules, call.audience, nowSeconds);
+        checkScopes(earlier.claims, call.requiredScopes);
+        return copyClaims(earlier.claims);
+      }
       const claims = await verifyAccessToken(token, tokenRules, call.audience, nowSeconds);
       const jkt = claims.cnf?.jkt;
       if (scheme === 'Bearer') {
@@ -275,21 +294,11 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
             error: 'invalid_dpop_proof',
           });
         }
-        const text = proof.trim();
-        const accepted = acceptedProofs.get(headers);
-        if (
-          accepted === undefined ||
-          accepted.proof !== text ||
-          accepted.token !== token ||
-          accepted.method !== method ||
-          accepted.htu !== htu
-        ) {
-          await verifyDpopProof(
-            { proof: text, method, htu, tokenHash: () => tokenHash(token), jkt, nowSeconds },
-            dpopRules,
-          );
-          acceptedProofs.set(headers, { proof: text, token, method, htu });
-        }
+        await verifyDpopProof(
+          { proof: proof.trim(), method, htu, tokenHash: () => tokenHash(token), jkt, nowSeconds },
+          dpopRules,
+        );
+        verifiedRequests.set(headers, { token, proof, method, url, claims: copyClaims(claims) });
       }
       checkScopes(claims, call.requiredScopes);
       return claims;

@@ -337,6 +337,22 @@ describe('verifyRequest with DPoP', () => {
       expect(recorded).toBe(1);
     });
 
+    it('checks the time, audience and scopes of a request asked about again, on a copy of its claims', async () => {
+      const s = await setup();
+      const { req } = await boundRequest(s);
+      const first = await s.server.verifyRequest(req);
+      // A handler that changes the claims it was given changes nothing for the next check.
+      first.scope = 'orders:admin';
+      expect(
+        await rejection(s.server.verifyRequest(req, { requiredScopes: 'orders:admin' })),
+      ).toMatchObject({ reason: 'scope', status: 403 });
+      expect(
+        await rejection(s.server.verifyRequest(req, { audience: 'https://other.example.test' })),
+      ).toMatchObject({ reason: 'audience', status: 401 });
+      s.clock.advance(400);
+      expect(await rejection(s.server.verifyRequest(req))).toMatchObject({ reason: 'expired' });
+    });
+
     it('takes the same proof in a new request for a replay', async () => {
       const s = await setup();
       const { token, proof, req } = await boundRequest(s);
