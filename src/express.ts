@@ -5,12 +5,18 @@
  *
  * @module s2s-auth/express
  */
-import type { Request, RequestHandler } from 'express';
-import { authenticate, type AuthenticationOutcome } from './runtime/middleware/authenticate.js';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import {
+  authenticate,
+  authorizeScopes,
+  resolveGuardScopes,
+  type AuthenticationOutcome,
+} from './runtime/middleware/authenticate.js';
 import {
   resolveServiceAuthOptions,
   type ServiceAuthOptions,
 } from './runtime/middleware/options.js';
+import { firstNodeHeader, isEncrypted, nodeHeaders } from './runtime/middleware/node-request.js';
 import { publicRequestUrl } from './runtime/middleware/request-url.js';
 import type { AccessTokenClaims } from './runtime/server/jwt-verify.js';
 
@@ -29,11 +35,6 @@ declare global {
       auth?: AccessTokenClaims;
     }
   }
-}
-
-function firstHeader(req: Request, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /**
@@ -74,38 +75,79 @@ export function requireServiceAuth(options: ServiceAuthOptions): RequestHandler 
   return (req, res, next) => {
     let pending: Promise<AuthenticationOutcome>;
     try {
-      pending = authenticate(resolved, {
-        method: req.method,
-        url: publicRequestUrl(
-          {
-            secure: (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true,
-            host: req.headers.host,
-            target: req.originalUrl ?? req.url,
-            header: (name) => firstHeader(req, name),
-          },
-          resolved,
-        ),
-        headers: req.headers,
-      });
+      pending = authenticate(
+        resolved,
+        {
+          method: req.method,
+          url: publicRequestUrl(
+            {
+              secure: isEncrypted(req),
+              host: req.headers.host,
+              target: req.originalUrl ?? req.url,
+              header: (name) => firstNodeHeader(req, name),
+            },
+            resolved,
+          ),
+          // Every line of each header: `req.headers` keeps only the first `Authorization`.
+          headers: nodeHeaders(req),
+        },
+        req,
+      );
     } catch (error) {
       next(error);
       return;
     }
-    pending.then(
-      (outcome) => {
-        if (outcome.rejection === undefined) {
-          req.auth = outcome.claims;
-          next();
-          return;
-        }
-        const { status, headers, body } = outcome.rejection;
-        try {
-          res.status(status).set(headers).json(body);
-        } catch (error) {
-          next(error);
-        }
-      },
-      (error: unknown) => next(error),
-    );
+    settle(pending, req, res, next);
   };
+}
+
+/**
+ * An Express `RequestHandler` that checks scopes on a request an earlier
+ * {@link requireServiceAuth} has verified: the habit of one `requireServiceAuth` for the whole
+ * app and a scope check per route. The request is not verified twice (a DPoP proof would look
+ * like its own replay); its token must grant every one of `scopes`, or the answer is 403
+ * `insufficient_scope` with a `WWW-Authenticate` naming them, as from `requireServiceAuth`.
+ *
+ * Without a `requireServiceAuth` ahead of it on the route, every request goes to `next(error)`
+ * with a `TypeError` (a configuration error, answered 500), never a 401. Bad scopes throw a
+ * `TypeError` here.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
+ * @example
+ * ```ts
+ * app.use(requireServiceAuth({ resourceServer }));
+ * app.get('/orders', requireScopes('orders:read'), listOrders);
+ * app.post('/orders', requireScopes(['orders:write']), createOrder);
+ * ```
+ */
+export function requireScopes(scopes: string | readonly string[]): RequestHandler {
+  const required = resolveGuardScopes(scopes);
+  return (req, res, next) => {
+    settle(authorizeScopes(req, required), req, res, next);
+  };
+}
+
+/** Hands the claims to the handler, or answers the rejection; faults go to `next`. */
+function settle(
+  pending: Promise<AuthenticationOutcome>,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+): void {
+  pending.then(
+    (outcome) => {
+      if (outcome.rejection === undefined) {
+        req.auth = outcome.claims;
+        next();
+        return;
+      }
+      const { status, headers, body } = outcome.rejection;
+      try {
+        res.status(status).set(headers).json(body);
+      } catch (error) {
+        next(error);
+      }
+    },
+    (error: unknown) => next(error),
+  );
 }

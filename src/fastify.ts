@@ -5,12 +5,18 @@
  *
  * @module s2s-auth/fastify
  */
-import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import { authenticate } from './runtime/middleware/authenticate.js';
+import type { FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
+import {
+  authenticate,
+  authorizeScopes,
+  resolveGuardScopes,
+  type AuthenticationOutcome,
+} from './runtime/middleware/authenticate.js';
 import {
   resolveServiceAuthOptions,
   type ServiceAuthOptions,
 } from './runtime/middleware/options.js';
+import { firstNodeHeader, isEncrypted, nodeHeaders } from './runtime/middleware/node-request.js';
 import { publicRequestUrl } from './runtime/middleware/request-url.js';
 import type { AccessTokenClaims } from './runtime/server/jwt-verify.js';
 
@@ -26,11 +32,6 @@ declare module 'fastify' {
      */
     auth?: AccessTokenClaims;
   }
-}
-
-function firstHeader(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /**
@@ -74,26 +75,64 @@ function firstHeader(request: FastifyRequest, name: string): string | undefined 
 export function requireServiceAuth(options: ServiceAuthOptions): preHandlerAsyncHookHandler {
   const resolved = resolveServiceAuthOptions(options);
   return async (request, reply) => {
-    const { raw, headers } = request;
-    const outcome = await authenticate(resolved, {
-      method: request.method,
-      url: publicRequestUrl(
-        {
-          secure: (raw.socket as { encrypted?: boolean } | undefined)?.encrypted === true,
-          host: headers.host ?? firstHeader(request, ':authority'),
-          target: (request as { originalUrl?: string }).originalUrl ?? raw.url ?? request.url,
-          header: (name) => firstHeader(request, name),
-        },
-        resolved,
-      ),
-      headers,
-    });
-    if (outcome.rejection !== undefined) {
-      const { status, headers: answer, body } = outcome.rejection;
-      // Returning the reply makes Fastify wait for it and skip the handler.
-      return reply.code(status).headers(answer).send(body);
-    }
-    request.auth = outcome.claims;
-    return undefined;
+    const { raw } = request;
+    const outcome = await authenticate(
+      resolved,
+      {
+        method: request.method,
+        url: publicRequestUrl(
+          {
+            secure: isEncrypted(raw),
+            host: firstNodeHeader(raw, 'host') ?? firstNodeHeader(raw, ':authority'),
+            target: (request as { originalUrl?: string }).originalUrl ?? raw.url ?? request.url,
+            header: (name) => firstNodeHeader(raw, name),
+          },
+          resolved,
+        ),
+        // Every line of each header: `request.headers` keeps only the first `Authorization`.
+        headers: nodeHeaders(raw),
+      },
+      raw,
+    );
+    return settle(outcome, request, reply);
   };
+}
+
+/**
+ * A Fastify `preHandler` hook that checks scopes on a request an earlier
+ * {@link requireServiceAuth} hook has verified: one `requireServiceAuth` for a plugin, and a
+ * scope check per route. The request is not verified twice (a DPoP proof would look like its
+ * own replay); its token must grant every one of `scopes`, or the answer is 403
+ * `insufficient_scope` with a `WWW-Authenticate` naming them, as from `requireServiceAuth`.
+ *
+ * Without a `requireServiceAuth` hook ahead of it, every request fails with a `TypeError` for
+ * Fastify's error handler (a configuration error, answered 500), never a 401. Bad scopes throw a
+ * `TypeError` here.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
+ * @example
+ * ```ts
+ * app.addHook('preHandler', requireServiceAuth({ resourceServer }));
+ * app.get('/orders', { preHandler: requireScopes('orders:read') }, listOrders);
+ * ```
+ */
+export function requireScopes(scopes: string | readonly string[]): preHandlerAsyncHookHandler {
+  const required = resolveGuardScopes(scopes);
+  return async (request, reply) =>
+    settle(await authorizeScopes(request.raw, required), request, reply);
+}
+
+/** Hands the claims to the handler, or answers the rejection. */
+function settle(
+  outcome: AuthenticationOutcome,
+  request: { auth?: AccessTokenClaims },
+  reply: FastifyReply,
+): FastifyReply | undefined {
+  if (outcome.rejection !== undefined) {
+    const { status, headers, body } = outcome.rejection;
+    // Returning the reply makes Fastify wait for it and skip the handler.
+    return reply.code(status).headers(headers).send(body);
+  }
+  request.auth = outcome.claims;
+  return undefined;
 }

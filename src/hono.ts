@@ -6,8 +6,13 @@
  *
  * @module s2s-auth/hono
  */
-import type { MiddlewareHandler } from 'hono';
-import { authenticate } from './runtime/middleware/authenticate.js';
+import type { Context, MiddlewareHandler } from 'hono';
+import {
+  authenticate,
+  authorizeScopes,
+  resolveGuardScopes,
+  type AuthenticationOutcome,
+} from './runtime/middleware/authenticate.js';
 import {
   resolveServiceAuthOptions,
   type ServiceAuthOptions,
@@ -87,20 +92,64 @@ export interface ServiceAuthEnv {
 export function requireServiceAuth(options: ServiceAuthOptions): MiddlewareHandler<ServiceAuthEnv> {
   const resolved = resolveServiceAuthOptions(options);
   return async (c, next) => {
-    const outcome = await authenticate(resolved, {
-      method: c.req.method,
-      // The adapter's URL is absolute already: the scheme and host come from it.
-      url: publicRequestUrl(
-        { secure: false, host: undefined, target: c.req.url, header: (name) => c.req.header(name) },
-        resolved,
-      ),
-      headers: c.req.raw.headers,
-    });
-    if (outcome.rejection !== undefined) {
-      const { status, headers, body } = outcome.rejection;
-      return c.json(body, status, headers);
-    }
-    c.set('auth', outcome.claims);
-    await next();
+    const outcome = await authenticate(
+      resolved,
+      {
+        method: c.req.method,
+        // The adapter's URL is absolute already: the scheme and host come from it.
+        url: publicRequestUrl(
+          {
+            secure: false,
+            host: undefined,
+            target: c.req.url,
+            header: (name) => c.req.header(name),
+          },
+          resolved,
+        ),
+        headers: c.req.raw.headers,
+      },
+      c.req.raw,
+    );
+    return settle(outcome, c, next);
   };
+}
+
+/**
+ * A Hono middleware that checks scopes on a request an earlier {@link requireServiceAuth} has
+ * verified: one `requireServiceAuth` for the app or a group of routes, and a scope check per
+ * route. The request is not verified twice (a DPoP proof would look like its own replay); its
+ * token must grant every one of `scopes`, or the answer is 403 `insufficient_scope` with a
+ * `WWW-Authenticate` naming them, as from `requireServiceAuth`.
+ *
+ * Without a `requireServiceAuth` ahead of it, every request throws a `TypeError` to Hono's
+ * `onError` (a configuration error, answered 500 by default), never a 401. Bad scopes throw a
+ * `TypeError` here.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
+ * @example
+ * ```ts
+ * app.use('/orders/*', requireServiceAuth({ resourceServer }));
+ * app.get('/orders/:id', requireScopes('orders:read'), (c) => c.json({ caller: c.get('auth').client_id }));
+ * ```
+ */
+export function requireScopes(
+  scopes: string | readonly string[],
+): MiddlewareHandler<ServiceAuthEnv> {
+  const required = resolveGuardScopes(scopes);
+  return async (c, next) => settle(await authorizeScopes(c.req.raw, required), c, next);
+}
+
+/** Hands the claims to the handler, or answers the rejection. */
+async function settle(
+  outcome: AuthenticationOutcome,
+  c: Context<ServiceAuthEnv>,
+  next: () => Promise<void>,
+): Promise<Response | undefined> {
+  if (outcome.rejection !== undefined) {
+    const { status, headers, body } = outcome.rejection;
+    return c.json(body, status, headers);
+  }
+  c.set('auth', outcome.claims);
+  await next();
+  return undefined;
 }

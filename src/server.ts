@@ -4,6 +4,8 @@
  * @module s2s-auth/server
  */
 export * from './runtime/server/index.js';
+export { requestFromNode } from './runtime/middleware/node-request.js';
+export type { NodeIncomingRequest, NodeRequestOptions } from './runtime/middleware/node-request.js';
 export { createMemoryStore } from './runtime/shared/store.js';
 export type { MemoryStore, MemoryStoreOptions } from './runtime/shared/store.js';
 export { introspectToken, revokeToken } from './runtime/introspection/introspection.js';

@@ -49,11 +49,18 @@ export function parseCommandArgs(
     const message = error instanceof Error ? error.message : String(error);
     // Node's own message for an unknown option goes on about positionals; the name is enough.
     const unknown = /^Unknown option '([^']+)'/.exec(message)?.[1];
-    const line = unknown
-      ? `unknown option ${unknown}`
-      : (message.split('\n')[0] ?? message).replace(/\.$/, '');
+    const line =
+      unknown === undefined
+        ? (message.split('\n')[0] ?? message).replace(/\.$/, '')
+        : // Named only when it looks like an option: a pasted secret is not repeated.
+          `unknown option${looksLikeOption(unknown) ? ` ${unknown}` : ''}`;
     throw new UsageError(`${line} (see \`s2s-auth ${command} --help\`)`);
   }
+}
+
+/** `-x`, `--name` or `--some-name`: the shape of an option, not of a key or a token. */
+export function looksLikeOption(text: string): boolean {
+  return /^--?[A-Za-z][A-Za-z0-9-]{0,39}$/.test(text);
 }
 
 export function stringOption(parsed: ParsedArgs, name: string): string | undefined {

@@ -45,15 +45,7 @@ export class Inputs {
       return value;
     }
     if (source === '-') return stripNewline(await this.stdin(what));
-    if (source.startsWith('env:')) {
-      const name = source.slice(4);
-      const value = this.io.env[name];
-      if (!name || !value)
-        throw new UsageError(
-          `${what}: the environment variable ${name || '(none)'} is not set or empty`,
-        );
-      return value;
-    }
+    if (source.startsWith('env:')) return this.env(source.slice(4), what);
     if (source.startsWith('file:')) return stripNewline(await this.file(source.slice(5), what));
     throw literalSecret(what);
   }
@@ -72,14 +64,12 @@ export class Inputs {
   async jwk(source: string, what: string, { requirePrivate = true } = {}): Promise<JWK> {
     let text: string;
     if (source === '-') text = await this.stdin(what);
-    else if (source.startsWith('env:')) {
-      const value = this.io.env[source.slice(4)];
-      if (!value)
-        throw new UsageError(
-          `${what}: the environment variable ${source.slice(4)} is not set or empty`,
-        );
-      text = value;
-    } else text = await this.file(source.startsWith('file:') ? source.slice(5) : source, what);
+    else if (source.startsWith('env:')) text = this.env(source.slice(4), what);
+    else {
+      const path = source.startsWith('file:') ? source.slice(5) : source;
+      if (looksInline(path)) throw inlineKey(what);
+      text = await this.file(path, what);
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -109,15 +99,50 @@ export class Inputs {
     return this.io.readStdin();
   }
 
+  /**
+   * The value of an environment variable. The name is not repeated in the message: what follows
+   * `env:` may be a secret typed in the wrong place.
+   */
+  private env(name: string, what: string): string {
+    const value = name ? this.io.env[name] : undefined;
+    if (!value) {
+      throw new UsageError(
+        name
+          ? `${what}: the environment variable named after env: is not set or empty`
+          : `${what}: no environment variable named after env:`,
+      );
+    }
+    return value;
+  }
+
+  /**
+   * A file's text. The path is not repeated in the message: an argument where a path belongs
+   * may be a key or a secret pasted there, and stderr ends up in logs and CI output.
+   */
   private async file(path: string, what: string): Promise<string> {
     if (!path) throw new UsageError(`${what}: no file named`);
     try {
       return await this.io.readFile(path);
     } catch (error) {
-      const code = isObject(error) && typeof error.code === 'string' ? ` (${error.code})` : '';
-      throw new UsageError(`${what}: cannot read ${path}${code}`);
+      const code =
+        isObject(error) && typeof error.code === 'string' && /^E[A-Z]+$/.test(error.code)
+          ? ` (${error.code})`
+          : '';
+      throw new UsageError(`${what}: cannot read the file named on the command line${code}`);
     }
   }
+}
+
+/** A JSON object or array, or a compact JWS/JWT, where a file path was expected. */
+function looksInline(path: string): boolean {
+  const start = path.trimStart();
+  return start.startsWith('{') || start.startsWith('[') || /^eyJ[\w-]*\.[\w-]*\./.test(start);
+}
+
+function inlineKey(what: string): UsageError {
+  return new UsageError(
+    `${what} looks like a key given on the command line, where it would leak into shell history and process lists: name a file, -, env:NAME or file:PATH instead`,
+  );
 }
 
 function literalSecret(what: string): UsageError {

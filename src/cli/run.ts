@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { AuthError, NetworkError, OAuthError, ProtocolError, TokenError } from '../client.js';
-import { UsageError, type Command } from './command.js';
+import { looksLikeOption, UsageError, type Command } from './command.js';
 import { decodeCommand } from './commands/decode.js';
 import { devIdpCommand } from './commands/dev-idp.js';
 import { dpopProofCommand } from './commands/dpop-proof.js';
@@ -99,7 +99,13 @@ export async function run(args: readonly string[], io: Io, version: string): Pro
   }
   const command = commands.find((candidate) => candidate.name === first);
   if (!command) {
-    const what = first.startsWith('-') ? `unknown option ${first}` : `unknown command "${first}"`;
+    // The word is repeated only when it has the shape of an option or a command: the first
+    // argument may be a token or a key pasted in the wrong place.
+    const what = first.startsWith('-')
+      ? `unknown option${looksLikeOption(first) ? ` ${first}` : ''}`
+      : /^[a-z][a-z0-9-]{0,39}$/.test(first)
+        ? `unknown command "${first}"`
+        : 'unknown command';
     io.err(`s2s-auth: ${what} (see \`s2s-auth --help\`)`);
     return ExitCode.usage;
   }

@@ -240,9 +240,15 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description A JSON Web Key Set (RFC 7517 §5). */
+        /**
+         * @description A JSON Web Key Set (RFC 7517 §5). Each member of `keys` is meant to be a `JsonWebKey`,
+         *     but is read on its own: RFC 7517 §5 has implementations ignore members whose `kty` they
+         *     do not understand, that lack required members or whose values they do not support, so
+         *     such a member does not make the whole set invalid.
+         */
         JsonWebKeySet: {
-            keys: components["schemas"]["JsonWebKey"][];
+            /** @description The keys. A member that is not a usable `JsonWebKey` is skipped, not refused. */
+            keys: (components["schemas"]["JsonWebKey"] | unknown)[];
         } & {
             [key: string]: unknown;
         };

@@ -92,10 +92,14 @@ export const zJsonWebKey = z.looseObject({
 });
 
 /**
- * A JSON Web Key Set (RFC 7517 §5).
+ * A JSON Web Key Set (RFC 7517 §5). Each member of `keys` is meant to be a `JsonWebKey`,
+ * but is read on its own: RFC 7517 §5 has implementations ignore members whose `kty` they
+ * do not understand, that lack required members or whose values they do not support, so
+ * such a member does not make the whole set invalid.
+ *
  */
 export const zJsonWebKeySet = z.looseObject({
-    keys: z.array(zJsonWebKey)
+    keys: z.array(z.union([zJsonWebKey, z.unknown()]))
 });
 
 /**

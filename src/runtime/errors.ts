@@ -236,12 +236,18 @@ export class DiscoveryError extends ProtocolError {
 
 /**
  * Machine-readable reasons a token or DPoP proof is rejected. Every reason answers 401 except
- * `scope`, which answers 403.
+ * `scope` (403), `duplicate_credentials` (400) and `jwks` (503).
  */
 export type TokenErrorReason =
   /** No credentials: no `Authorization` header, another scheme, or an empty token. */
   | 'missing'
-  /** Not a well-formed compact JWS, too long, or several `Authorization` headers. */
+  /**
+   * The request carries more than one credential: several `Authorization` header lines, or
+   * one value holding several (`Bearer a, Bearer b`). Answered 400 `invalid_request`
+   * (RFC 6750 §3.1: the request "uses more than one method for including an access token").
+   */
+  | 'duplicate_credentials'
+  /** Not a well-formed compact JWS, or too long. */
   | 'malformed'
   /** Signed with an algorithm that is not allowed (`none` and `HS*` never are). */
   | 'algorithm'
@@ -259,7 +265,10 @@ export type TokenErrorReason =
   | 'not_yet_valid'
   /** The JWS `typ` is not the required one (`at+jwt` by default). */
   | 'type'
-  /** A claim is missing (`exp`) or has the wrong type. */
+  /**
+   * A required claim is missing (`exp`, or one of `requiredClaims`: by default the RFC 9068
+   * §2.2 claims of an `at+jwt` token) or a claim has the wrong type; `claim` names it.
+   */
   | 'claims'
   /** A required scope is not granted (403 `insufficient_scope`). */
   | 'scope'
@@ -269,13 +278,21 @@ export type TokenErrorReason =
   | 'dpop_nonce'
   /** The DPoP proof was used before. */
   | 'dpop_replay'
-  /** The issuer's key set could not be fetched; `cause` says why. */
+  /**
+   * The issuer's key set could not be had, so the token could not be checked at all: answered
+   * 503 with `retryAfter`, not 401, so clients do not fetch a new token for nothing. `cause`
+   * says why.
+   */
   | 'jwks';
 
+/** The HTTP statuses a {@link TokenError} answers with. */
+export type TokenErrorStatus = 400 | 401 | 403 | 503;
+
 /**
- * A token or DPoP proof failed verification. `status` (401 or 403) and `wwwAuthenticate`
- * are ready to send back; `reason` is for logs and branching. The message is generic and
- * never echoes the token.
+ * A token or DPoP proof failed verification. `status` (401, 403 for a missing scope, 400 for a
+ * request with several credentials, 503 while the issuer's keys cannot be had) and
+ * `wwwAuthenticate` are ready to send back; `reason` is for logs and branching. The message is
+ * generic and never echoes the token.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
@@ -297,16 +314,33 @@ export type TokenErrorReason =
 export class TokenError extends AuthError {
   /** Why verification failed, for logs and branching. */
   readonly reason: TokenErrorReason;
-  /** 401, or 403 for `insufficient_scope`. */
-  readonly status: 401 | 403;
-  /** The `WWW-Authenticate` header value to answer with. */
+  /**
+   * 401; 403 for `insufficient_scope`; 400 for `invalid_request` (several credentials,
+   * RFC 6750 §3.1); 503 when the issuer's key set cannot be had (reason `jwks`).
+   */
+  readonly status: TokenErrorStatus;
+  /**
+   * The `WWW-Authenticate` header value to answer with. For a 503 it is the challenge naming no
+   * error, which need not be sent: new credentials would not help.
+   */
   readonly wwwAuthenticate: string;
+  /**
+   * For a 503: seconds until the resource server tries the issuer's key set again, the value
+   * of a `Retry-After` header (RFC 9110 §10.2.3). `undefined` otherwise.
+   */
+  readonly retryAfter: number | undefined;
+  /**
+   * For reason `claims`: the claim that is missing or has the wrong type, such as `sub`. Never
+   * sent to the client.
+   */
+  readonly claim: string | undefined;
   /** A nonce to send as the `DPoP-Nonce` response header, when the server requires one. */
   readonly dpopNonce: string | undefined;
   /**
-   * The challenge's `error` code: `invalid_token`, `insufficient_scope` (RFC 6750 §3.1),
-   * `invalid_dpop_proof` or `use_dpop_nonce` (RFC 9449 §7.1, §9); `undefined` when the request
-   * carried no credentials (the challenge then names no error).
+   * The challenge's `error` code: `invalid_token`, `insufficient_scope`, `invalid_request`
+   * (RFC 6750 §3.1), `invalid_dpop_proof` or `use_dpop_nonce` (RFC 9449 §7.1, §9);
+   * `temporarily_unavailable` for a 503 (then not in the challenge); `undefined` when the
+   * request carried no credentials (the challenge then names no error).
    */
   readonly error: string | undefined;
   /** The challenge's `error_description`: fixed text, never anything from the token. */
@@ -314,10 +348,12 @@ export class TokenError extends AuthError {
 
   constructor(init: {
     reason: TokenErrorReason;
-    status?: 401 | 403;
+    status?: TokenErrorStatus;
     wwwAuthenticate: string;
     message: string;
     dpopNonce?: string;
+    retryAfter?: number;
+    claim?: string;
     error?: string;
     errorDescription?: string;
     cause?: unknown;
@@ -327,6 +363,8 @@ export class TokenError extends AuthError {
     this.status = init.status ?? 401;
     this.wwwAuthenticate = init.wwwAuthenticate;
     this.dpopNonce = init.dpopNonce;
+    this.retryAfter = init.retryAfter;
+    this.claim = init.claim;
     this.error = init.error;
     this.errorDescription = init.errorDescription;
   }

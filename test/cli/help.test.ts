@@ -134,11 +134,11 @@ describe('s2s-auth usage errors', () => {
     expect(stderr).toContain('cannot both come from standard input');
   });
 
-  it('says which environment variable is missing', async () => {
+  it('says that the environment variable is missing, without repeating what followed env:', async () => {
     const { code, stderr } = await runCli(['decode', 'env:MY_TOKEN']);
     expect(code).toBe(2);
     expect(stderr.trim()).toBe(
-      's2s-auth decode: the token: the environment variable MY_TOKEN is not set or empty',
+      's2s-auth decode: the token: the environment variable named after env: is not set or empty',
     );
   });
 

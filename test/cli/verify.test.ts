@@ -30,7 +30,14 @@ async function signWithIdpKey(claims: Record<string, unknown>, typ = 'at+jwt'): 
   return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: jwk.kid!, typ }).sign(key);
 }
 
-const verify = (...options: string[]) => ['verify', '--issuer', idp.issuer, ...options];
+/** `verify` against the test IdP, for the orders resource unless the options name an audience. */
+const verify = (...options: string[]) => [
+  'verify',
+  '--issuer',
+  idp.issuer,
+  ...(options.some((option) => option.endsWith('audience')) ? [] : ['--audience', RESOURCES.jwt]),
+  ...options,
+];
 
 describe('s2s-auth verify', () => {
   it('prints the claims and exits 0 for a good token from S2S_AUTH_TOKEN', async () => {
@@ -153,10 +160,56 @@ describe('s2s-auth verify', () => {
       exp: now + 300,
       jti: 'j3',
     };
-    const result = await runCli(['verify', '-', '--issuer', gone.issuer, '--json'], {
-      stdin: await signWithIdpKey(claims),
-    });
+    const result = await runCli(
+      ['verify', '-', '--issuer', gone.issuer, '--audience', RESOURCES.jwt, '--json'],
+      { stdin: await signWithIdpKey(claims) },
+    );
     expect(result.code).toBe(4);
     expect(JSON.parse(result.stdout)).toMatchObject({ valid: false, reason: 'jwks' });
+  });
+
+  it('requires --audience, naming --no-audience as the way to skip the check', async () => {
+    const result = await runCli(['verify', '-', '--issuer', idp.issuer], { stdin: token });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      's2s-auth verify: --audience is required: the aud this token must name (or --no-audience to skip the check, which RFC 9068 §4 forbids)\n',
+    );
+    expectNoSecrets(result, [token]);
+  });
+
+  it('accepts a token for any audience with --no-audience, and refuses it combined with --audience', async () => {
+    const other = await mintAccessToken(idp, {
+      scope: SCOPES.inventoryRead,
+      resource: RESOURCES.es256,
+    });
+    expect((await runCli(verify('-'), { stdin: other })).code).toBe(1);
+    expect((await runCli(verify('-', '--no-audience'), { stdin: other })).code).toBe(0);
+    const both = await runCli(verify('-', '--no-audience', '--audience', RESOURCES.jwt), {
+      stdin: other,
+    });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe('s2s-auth verify: --audience and --no-audience cannot be combined\n');
+  });
+
+  it('requires the RFC 9068 claims, and takes --required-claim to change the list', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const withoutSub = await signWithIdpKey({
+      iss: idp.issuer,
+      aud: RESOURCES.jwt,
+      client_id: 'x',
+      iat: now,
+      exp: now + 300,
+      jti: 'j4',
+    });
+    const strict = await runCli(verify('-', '--json'), { stdin: withoutSub });
+    expect(strict.code).toBe(1);
+    expect(JSON.parse(strict.stdout)).toMatchObject({ valid: false, reason: 'claims' });
+    expect(strict.stderr).toContain('the token lacks a required claim (sub)');
+    const relaxed = await runCli(
+      verify('-', '--required-claim', 'client_id', '--required-claim', 'jti'),
+      { stdin: withoutSub },
+    );
+    expect(relaxed.code).toBe(0);
   });
 });

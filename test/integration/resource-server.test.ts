@@ -335,8 +335,10 @@ describe('key rotation and outages', () => {
 
     clock.advance(40);
     const error = await rejection(server.verifyToken(token));
-    expect(error.reason).toBe('jwks');
-    expect(error.status).toBe(401);
+    // An outage is not a bad token: 503 with Retry-After, so the caller does not fetch a new one.
+    expect(error).toMatchObject({ reason: 'jwks', status: 503, retryAfter: expect.any(Number) });
+    expect(error.retryAfter).toBeGreaterThanOrEqual(1);
+    expect(error.retryAfter).toBeLessThanOrEqual(30);
     expect(error.cause).toBeInstanceOf(NetworkError);
     expect(String((error.cause as NetworkError).message)).toMatch(
       /JWKS endpoint.*connection refused/,

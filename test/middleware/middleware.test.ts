@@ -58,6 +58,7 @@ interface Answer {
   status: number;
   wwwAuthenticate: string | null;
   dpopNonce: string | null;
+  retryAfter: string | null;
   cacheControl: string | null;
   contentType: string | null;
   text: string;
@@ -76,6 +77,7 @@ async function read(response: Response): Promise<Answer> {
     status: response.status,
     wwwAuthenticate: response.headers.get('www-authenticate'),
     dpopNonce: response.headers.get('dpop-nonce'),
+    retryAfter: response.headers.get('retry-after'),
     cacheControl: response.headers.get('cache-control'),
     contentType: response.headers.get('content-type'),
     text,
@@ -94,7 +96,7 @@ async function refusal(api: RunningApi, send: () => Promise<Response>): Promise<
 }
 
 /** The headers every rejection carries, whatever the framework. */
-function expectRejection(answer: Answer, status: 401 | 403): void {
+function expectRejection(answer: Answer, status: 400 | 401 | 403 | 503): void {
   expect(answer.status).toBe(status);
   expect(answer.cacheControl).toBe('no-store');
   expect(answer.contentType).toMatch(/^application\/json/);
@@ -286,10 +288,11 @@ describe.each(Object.keys(frameworks) as (keyof typeof frameworks)[])('%s', (nam
     expect(answer.text).not.toContain(token.split('.')[1]);
   });
 
-  it('answers 401 invalid_token while the issuer keys cannot be fetched', async () => {
+  it('answers 503 with Retry-After, not 401 invalid_token, while the issuer keys cannot be fetched', async () => {
     const api = await start({
       resourceServer: resourceServer({
         jwksUri: `http://127.0.0.1:${await closedPort()}/jwks`,
+        jwksCooldownSeconds: 30,
         timeoutMs: 1000,
       }),
     });
@@ -297,15 +300,36 @@ describe.each(Object.keys(frameworks) as (keyof typeof frameworks)[])('%s', (nam
     const answer = await refusal(api, () =>
       fetch(`${api.origin}/api/orders/42`, { headers: { authorization: `Bearer ${token}` } }),
     );
-    expectRejection(answer, 401);
-    expect(answer.wwwAuthenticate).toBe(
-      'Bearer error="invalid_token", error_description="the signing keys of the issuer are unavailable"',
-    );
+    expectRejection(answer, 503);
+    expect(answer.retryAfter).toMatch(/^(30|29)$/);
+    // No challenge: new credentials would not help, and `invalid_token` would make the caller
+    // fetch a new token for nothing.
+    expect(answer.wwwAuthenticate).toBeNull();
     expect(answer.body).toEqual({
-      error: 'invalid_token',
+      error: 'temporarily_unavailable',
       error_description: 'the signing keys of the issuer are unavailable',
     });
     expect(api.errors).toEqual([]);
+  });
+
+  it('lets the SDK client see the 503 without fetching a new token', async () => {
+    let tokenRequests = 0;
+    const auth = bearerClient({
+      fetch: (request) => {
+        if (request.url.endsWith('/token')) tokenRequests += 1;
+        return fetch(request);
+      },
+    });
+    const api = await start({
+      resourceServer: resourceServer({
+        jwksUri: `http://127.0.0.1:${await closedPort()}/jwks`,
+        timeoutMs: 1000,
+      }),
+    });
+    const response = await auth.fetch(`${api.origin}/api/orders/42`);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(tokenRequests).toBe(1);
   });
 
   describe('a resource server that requires DPoP nonces', () => {

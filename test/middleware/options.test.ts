@@ -9,7 +9,10 @@ import {
   type ServiceAuthOptions,
 } from '../../src/runtime/middleware/options.js';
 
-const resourceServer = createResourceServer({ issuer: 'https://idp.example.test' });
+const resourceServer = createResourceServer({
+  issuer: 'https://idp.example.test',
+  audience: 'https://api.example.test',
+});
 
 describe('resolveServiceAuthOptions', () => {
   it('keeps the resource server defaults when neither scopes nor audience is given', () => {

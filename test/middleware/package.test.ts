@@ -150,7 +150,7 @@ export { exact, clientId, jkt, wrong };`;
 import type { Request, RequestHandler } from 'express';
 import { requireServiceAuth, type AccessTokenClaims } from 's2s-auth/express';
 import { createResourceServer } from 's2s-auth/server';
-const handler: RequestHandler = requireServiceAuth({ resourceServer: createResourceServer({ issuer: 'https://idp.example.com' }) });
+const handler: RequestHandler = requireServiceAuth({ resourceServer: createResourceServer({ issuer: 'https://idp.example.com', audience: 'https://orders.example.com' }) });
 declare const req: Request;
 ${claimsChecks('req.auth')}
 export { handler };`,
@@ -163,7 +163,7 @@ ${claimsChecks('req.auth')}`,
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { requireServiceAuth, type AccessTokenClaims } from 's2s-auth/fastify';
 import { createResourceServer } from 's2s-auth/server';
-const hook: preHandlerAsyncHookHandler = requireServiceAuth({ resourceServer: createResourceServer({ issuer: 'https://idp.example.com' }) });
+const hook: preHandlerAsyncHookHandler = requireServiceAuth({ resourceServer: createResourceServer({ issuer: 'https://idp.example.com', audience: 'https://orders.example.com' }) });
 declare const request: FastifyRequest;
 ${claimsChecks('request.auth')}
 export { hook };`,
@@ -177,7 +177,7 @@ import { Hono } from 'hono';
 import { requireServiceAuth, type AccessTokenClaims, type ServiceAuthEnv } from 's2s-auth/hono';
 import { createResourceServer } from 's2s-auth/server';
 const app = new Hono<ServiceAuthEnv>();
-app.use(requireServiceAuth({ resourceServer: createResourceServer({ issuer: 'https://idp.example.com' }) }));
+app.use(requireServiceAuth({ resourceServer: createResourceServer({ issuer: 'https://idp.example.com', audience: 'https://orders.example.com' }) }));
 app.get('/', (c) => {
   const claims: AccessTokenClaims = c.get('auth');
   // @ts-expect-error the claims are an object

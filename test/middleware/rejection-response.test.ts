@@ -44,6 +44,34 @@ describe('rejectionResponse', () => {
     });
   });
 
+  it('answers an unavailable key set with 503 and Retry-After, and no challenge', () => {
+    const response = rejectionResponse(
+      tokenError({
+        reason: 'jwks',
+        status: 503,
+        retryAfter: 17,
+        wwwAuthenticate: 'Bearer, DPoP algs="ES256"',
+        error: 'temporarily_unavailable',
+        errorDescription: 'the signing keys of the issuer are unavailable',
+      }),
+    );
+    expect(response).toEqual({
+      status: 503,
+      headers: { 'Cache-Control': 'no-store', 'Retry-After': '17' },
+      body: {
+        error: 'temporarily_unavailable',
+        error_description: 'the signing keys of the issuer are unavailable',
+      },
+    });
+  });
+
+  it('says Retry-After: 1 for a 503 from another copy of the package that has no retryAfter', () => {
+    const foreign = Object.assign(tokenError({ reason: 'jwks', status: 503 }), {
+      retryAfter: undefined,
+    });
+    expect(rejectionResponse(foreign).headers['Retry-After']).toBe('1');
+  });
+
   it('sends the nonce to use next as DPoP-Nonce', () => {
     const response = rejectionResponse(
       tokenError({

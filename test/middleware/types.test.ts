@@ -12,7 +12,10 @@ import * as fastifyEntry from '../../src/fastify.js';
 import * as honoEntry from '../../src/hono.js';
 import { createResourceServer, type AccessTokenClaims } from '../../src/server.js';
 
-const resourceServer = createResourceServer({ issuer: 'https://idp.example.test' });
+const resourceServer = createResourceServer({
+  issuer: 'https://idp.example.test',
+  audience: 'https://api.example.test',
+});
 
 describe('types', () => {
   it('Hono: a middleware whose environment types c.get("auth")', () => {

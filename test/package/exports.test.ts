@@ -143,7 +143,7 @@ describe('package exports', () => {
 
   it('imports no Node.js built-in in the library build (WebCrypto and fetch only)', () => {
     const library = readdirSync(dist).filter(
-      (file) => /\.c?js$/.test(file) && !file.startsWith('cli.'),
+      (file) => /\.c?js$/.test(file) && !file.startsWith('cli.') && !file.startsWith('dev-idp.'),
     );
     expect(library.length).toBeGreaterThan(0);
     // Bare names too: a bundler may strip the `node:` prefix.
@@ -155,11 +155,13 @@ describe('package exports', () => {
     }
   });
 
-  it('keeps the CLI out of the library: no entry point or chunk imports it', () => {
+  it('keeps the CLI and its dev IdP out of the library: no entry point or chunk imports them', () => {
     for (const file of readdirSync(dist).filter(
-      (name) => /\.c?js$/.test(name) && !name.startsWith('cli.'),
+      (name) => /\.c?js$/.test(name) && !name.startsWith('cli.') && !name.startsWith('dev-idp.'),
     )) {
-      expect(readFileSync(join(dist, file), 'utf8'), file).not.toMatch(/["']\.\/cli\.js["']/);
+      expect(readFileSync(join(dist, file), 'utf8'), file).not.toMatch(
+        /["']\.\/(?:cli|dev-idp)\.js["']/,
+      );
     }
   });
 

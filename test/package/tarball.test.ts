@@ -195,7 +195,7 @@ const { zTokenResponse } = require('s2s-auth/schemas');
 (async () => {
   const auth = createAuthClient({ tokenEndpoint: 'https://idp.example.test/token', clientId: 'c', clientSecret: 's', dpop: true });
   const proof = await auth.buildDpopProof({ htm: 'POST', htu: 'https://idp.example.test/token' });
-  const server = createResourceServer({ issuer: 'https://idp.example.test' });
+  const server = createResourceServer({ issuer: 'https://idp.example.test', audience: 'https://api.example.test' });
   const rejected = await server.verifyToken('a.b').catch((error) => error);
   console.log(JSON.stringify({
     proofParts: proof.split('.').length,
@@ -242,7 +242,7 @@ export async function main(): Promise<string | undefined> {
 // @ts-expect-error clientAuth is one of three methods
 createAuthClient({ issuer: 'https://idp.example.test', clientId: 'c', clientAuth: 'client_secret_jwt' });
 // @ts-expect-error verifyToken takes a string
-void createResourceServer({ issuer: 'https://idp.example.test' }).verifyToken(42);
+void createResourceServer({ issuer: 'https://idp.example.test', audience: 'https://api.example.test' }).verifyToken(42);
 `;
 
   async function typeCheck(

@@ -453,7 +453,11 @@ function defineChecks(config) {
     const error = await rejects(client.getToken(), NetworkError);
     ok(error instanceof AuthError, 'NetworkError extends AuthError');
     ok(error.cause !== undefined, 'cause kept');
-    const server = createResourceServer({ issuer, jwksUri: `${config.closedUrl}/jwks` });
+    const server = createResourceServer({
+      issuer,
+      audience: resources.jwt,
+      jwksUri: `${config.closedUrl}/jwks`,
+    });
     const jwks = await rejects(server.verifyToken(await bearer.getAccessToken()), TokenError);
     equal(jwks.reason, 'jwks', 'a resource server whose key set is down');
     await rejects(

@@ -8,6 +8,7 @@ import {
   parseCommandArgs,
   requiredOption,
   stringOption,
+  UsageError,
   type Command,
 } from '../command.js';
 import { exitCodeHelp, ExitCode } from '../exit-codes.js';
@@ -16,7 +17,7 @@ import { environment, Inputs, secretSourceHelp, tokenSource } from '../inputs.js
 const help = `Usage: s2s-auth verify [source] [options]
 
 Verifies a JWT access token (RFC 9068) against the issuer's JWKS: signature (asymmetric
-algorithms only), iss, aud, exp, nbf, typ at+jwt and the required scopes. Prints the claims
+algorithms only), iss, aud, exp, nbf, typ at+jwt, the required claims and scopes. Prints the claims
 as JSON and exits 0 when the token is good; otherwise prints the reason and exits 1 (or 4
 when the issuer's keys cannot be fetched).
 
@@ -26,8 +27,14 @@ Arguments:
 Options:
   --issuer <url>         the expected issuer (default: $${environment.issuer}); its discovery
                          document names the JWKS
-  --audience <aud>       the expected audience; repeatable (any one must match). Recommended
+  --audience <aud>       the expected audience; repeatable (any one must match). Required,
+                         unless --no-audience is given
+  --no-audience          do not check aud: accepts a token meant for any service (dangerous;
+                         RFC 9068 §4 requires the check)
   --scope <scope>        a scope the token must carry; repeatable, or space-separated
+  --required-claim <c>   a claim the token must carry; repeatable. Replaces the default: for
+                         typ at+jwt the RFC 9068 claims iss, exp, aud, sub, client_id, iat, jti;
+                         with --no-typ-check, iss and exp. iss and exp are always required
   --jwks-uri <url>       fetch keys from here instead of discovery
   --clock-tolerance <s>  seconds of clock skew allowed for exp, nbf and iat (default 30)
   --timeout <ms>         timeout of the discovery and JWKS requests (default 10000)
@@ -54,6 +61,8 @@ export const verifyCommand: Command = {
     const parsed = parseCommandArgs('verify', args, {
       issuer: { type: 'string' },
       audience: { type: 'string', multiple: true },
+      'no-audience': { type: 'boolean' },
+      'required-claim': { type: 'string', multiple: true },
       scope: { type: 'string', multiple: true },
       'jwks-uri': { type: 'string' },
       'clock-tolerance': { type: 'string' },
@@ -63,11 +72,23 @@ export const verifyCommand: Command = {
       json: { type: 'boolean' },
     });
     const source = tokenSource(parsed, 'verify');
-    const options: ResourceServerOptions = {
-      issuer: requiredOption(parsed, 'issuer', io, environment.issuer),
-    };
+    const issuer = requiredOption(parsed, 'issuer', io, environment.issuer);
     const audience = listOption(parsed, 'audience');
-    if (audience.length > 0) options.audience = audience.length === 1 ? audience[0]! : audience;
+    const anyAudience = flag(parsed, 'no-audience');
+    if (audience.length > 0 && anyAudience) {
+      throw new UsageError('--audience and --no-audience cannot be combined');
+    }
+    if (audience.length === 0 && !anyAudience) {
+      throw new UsageError(
+        '--audience is required: the aud this token must name (or --no-audience to skip the check, which RFC 9068 §4 forbids)',
+      );
+    }
+    const options: ResourceServerOptions = {
+      issuer,
+      audience: anyAudience ? null : audience.length === 1 ? audience[0]! : audience,
+    };
+    const requiredClaims = listOption(parsed, 'required-claim');
+    if (requiredClaims.length > 0) options.requiredClaims = requiredClaims;
     const scopes = listOption(parsed, 'scope').flatMap((scope) => scope.split(' ').filter(Boolean));
     if (scopes.length > 0) options.requiredScopes = scopes;
     const jwksUri = stringOption(parsed, 'jwks-uri');

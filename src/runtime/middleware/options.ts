@@ -75,9 +75,10 @@ export interface ResolvedServiceAuthOptions {
 
 const WHERE = 'requireServiceAuth';
 
-function validatePublicOrigin(value: unknown): string | undefined {
+/** A `publicOrigin` option: an http(s) origin, normalised; `undefined` when not given. */
+export function validatePublicOrigin(value: unknown, where = WHERE): string | undefined {
   if (value === undefined) return undefined;
-  const problem = `${WHERE}: \`publicOrigin\` must be an http(s) origin such as 'https://api.example.com' (no path, query or credentials)`;
+  const problem = `${where}: \`publicOrigin\` must be an http(s) origin such as 'https://api.example.com' (no path, query or credentials)`;
   if (typeof value !== 'string') throw new TypeError(problem);
   const url = parseHttpUrl(value);
   if (

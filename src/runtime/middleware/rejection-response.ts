@@ -1,4 +1,4 @@
-import { TokenError } from '../errors.js';
+import { TokenError, type TokenErrorStatus } from '../errors.js';
 
 /**
  * The JSON body of a rejection: the `error` code of the challenge (RFC 6750 §3.1, RFC 9449
@@ -13,8 +13,11 @@ export interface RejectionBody {
 
 /** Everything a middleware sends back for a rejected request. */
 export interface RejectionResponse {
-  status: 401 | 403;
-  /** `WWW-Authenticate`, `Cache-Control` and, when the proof lacked the nonce, `DPoP-Nonce`. */
+  status: TokenErrorStatus;
+  /**
+   * `WWW-Authenticate`, `Cache-Control` and, when the proof lacked the nonce, `DPoP-Nonce`; for
+   * a 503, `Retry-After` instead of `WWW-Authenticate`.
+   */
   headers: Record<string, string>;
   body: RejectionBody;
 }
@@ -30,7 +33,10 @@ export function isTokenError(error: unknown): error is TokenError {
   const candidate = error as Partial<Record<keyof TokenError, unknown>>;
   return (
     candidate.name === 'TokenError' &&
-    (candidate.status === 401 || candidate.status === 403) &&
+    (candidate.status === 400 ||
+      candidate.status === 401 ||
+      candidate.status === 403 ||
+      candidate.status === 503) &&
     typeof candidate.wwwAuthenticate === 'string' &&
     (candidate.dpopNonce === undefined || typeof candidate.dpopNonce === 'string')
   );
@@ -46,12 +52,23 @@ const descriptionParameter = /(?:^|[\s,])error_description="([^"]*)"/;
  * challenge, the nonce to use next when one was asked for (RFC 9449 §9), `no-store` so no
  * cache keeps a credential failure, and a body repeating the challenge's error for clients
  * that read bodies rather than headers.
+ *
+ * A request that could not be checked because the issuer's keys are unavailable gets 503 with
+ * `Retry-After` (RFC 9110 §15.6.4, §10.2.3) and no challenge: other credentials would not
+ * help, and a client that saw `invalid_token` would fetch a new token for nothing.
  */
 export function rejectionResponse(error: TokenError): RejectionResponse {
-  const headers: Record<string, string> = {
-    'WWW-Authenticate': error.wwwAuthenticate,
-    'Cache-Control': 'no-store',
-  };
+  const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
+  if (error.status === 503) {
+    const retryAfter = (error as Partial<Pick<TokenError, 'retryAfter'>>).retryAfter;
+    headers['Retry-After'] = String(
+      typeof retryAfter === 'number' && Number.isSafeInteger(retryAfter) && retryAfter > 0
+        ? retryAfter
+        : 1,
+    );
+  } else {
+    headers['WWW-Authenticate'] = error.wwwAuthenticate;
+  }
   if (typeof error.dpopNonce === 'string' && error.dpopNonce !== '') {
     headers['DPoP-Nonce'] = error.dpopNonce;
   }
@@ -62,7 +79,8 @@ export function rejectionResponse(error: TokenError): RejectionResponse {
   if (code === undefined) {
     body = { error: 'unauthorized', error_description: 'no access token' };
   } else {
-    const description = fields.errorDescription ?? descriptionParameter.exec(error.wwwAuthenticate)?.[1];
+    const description =
+      fields.errorDescription ?? descriptionParameter.exec(error.wwwAuthenticate)?.[1];
     body =
       description === undefined ? { error: code } : { error: code, error_description: description };
   }

@@ -14,7 +14,7 @@ import type { Clock } from '../shared/options.js';
  *   current: () => sharedNonce.get(),
  *   isValid: (nonce) => sharedNonce.accepts(nonce),
  * };
- * const server = createResourceServer({ issuer, dpop: { nonce: nonces } });
+ * const server = createResourceServer({ issuer, audience, dpop: { nonce: nonces } });
  * ```
  */
 export interface DpopNonceProvider {

@@ -1,15 +1,27 @@
-import type { TokenErrorReason } from '../errors.js';
-import type { JwksFetchReason } from './jwks-cache.js';
+import type { TokenErrorReason, TokenErrorStatus } from '../errors.js';
+import type { JwksFetchReason, JwksSkipCounts } from './jwks-cache.js';
 
 /**
- * What the resource server reports through `onEvent`. No event carries a token, a proof or
- * a claim value.
+ * What the resource server reports through `onEvent`. No event carries a token, a proof, a
+ * claim value or key material.
  *
  * - `jwks_fetched`: the issuer's key set was fetched; `reason` says why (`initial`,
- *   `max_age`, `ahead` for a background refresh, `unknown_kid`), `ok` how it ended.
+ *   `max_age`, `ahead` for a background refresh, `unknown_kid`), `ok` how it ended. `keys` is
+ *   the number of usable keys kept, `published` the number of members the set has, and
+ *   `skipped` counts the members left out by reason (RFC 7517 §5). A set with more than
+ *   `MAX_KEY_SET_SIZE` (100) members, or with no usable key, is `ok: false` with a
+ *   `ProtocolError` naming the count.
  * - `verification_failed`: a token or request was refused; `reason` and `status` are those of
  *   the `TokenError`.
  */
 export type ResourceServerEvent =
-  | { type: 'jwks_fetched'; reason: JwksFetchReason; ok: boolean; keys?: number; error?: unknown }
-  | { type: 'verification_failed'; reason: TokenErrorReason; status: 401 | 403 };
+  | {
+      type: 'jwks_fetched';
+      reason: JwksFetchReason;
+      ok: boolean;
+      keys?: number;
+      published?: number;
+      skipped?: JwksSkipCounts;
+      error?: unknown;
+    }
+  | { type: 'verification_failed'; reason: TokenErrorReason; status: TokenErrorStatus };

@@ -1,11 +1,23 @@
+import { ProtocolError } from '../errors.js';
 import type { Clock } from '../shared/options.js';
-import { keyFitsAlgorithm, sameAlgorithm, type AsymmetricAlgorithm } from './algorithms.js';
+import {
+  isAsymmetricAlgorithm,
+  keyFitsAlgorithm,
+  sameAlgorithm,
+  type AsymmetricAlgorithm,
+} from './algorithms.js';
 import { reject } from './rejection.js';
-import { importVerificationKey, publicJwk, type PublicJwk } from './signature.js';
+import {
+  hasPrivateMembers,
+  importVerificationKey,
+  publicJwk,
+  type PublicJwk,
+} from './signature.js';
 
 /** The part of a key set the cache reads; members it does not know are ignored. */
 export interface KeySetLike {
-  readonly keys: ReadonlyArray<Readonly<Record<string, unknown>>>;
+  /** The members, each read on its own: one the cache cannot use is skipped (RFC 7517 §5). */
+  readonly keys: ReadonlyArray<unknown>;
 }
 
 export interface JwksCacheOptions {
@@ -25,12 +37,42 @@ export interface JwksCacheOptions {
 /** Why the key set was fetched. */
 export type JwksFetchReason = 'initial' | 'max_age' | 'ahead' | 'unknown_kid';
 
-/** One fetch of the key set, for observability. */
+/**
+ * Why a member of a key set was skipped. RFC 7517 §5 has a verifier ignore the members it
+ * cannot use rather than refuse the whole set.
+ *
+ * - `not_object`: the member is not a JSON object.
+ * - `kty`: no `kty`, or one other than `RSA`, `EC` and `OKP` (a symmetric `oct` key included).
+ * - `crv`: an EC or OKP curve no supported algorithm uses (P-256, P-384, P-521, Ed25519 are).
+ * - `alg`: an `alg` that is not a supported asymmetric JWS algorithm, or not one for this key.
+ * - `use`: a `use` other than `sig`.
+ * - `key_ops`: a `key_ops` without `verify`.
+ * - `kid`: a `kid` that is not a non-empty string.
+ * - `private`: private or symmetric key members (`d`, `p`, `k`, …): never imported.
+ * - `members`: the public members of the key type (`n`, `e`, `x`, `y`) missing or not strings.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7517#section-5
+ * @example
+ * ```ts
+ * const skipped: JwksSkipCounts = { kty: 1, use: 2 }; // as the jwks_fetched event reports them
+ * ```
+ */
+export type JwksSkipReason =
+  'not_object' | 'kty' | 'crv' | 'alg' | 'use' | 'key_ops' | 'kid' | 'private' | 'members';
+
+/** How many members of a key set were skipped, for each reason. */
+export type JwksSkipCounts = Partial<Record<JwksSkipReason, number>>;
+
+/** One fetch of the key set, for observability. Never holds key material. */
 export interface JwksFetchOutcome {
   reason: JwksFetchReason;
   ok: boolean;
-  /** Keys kept from the set (signing keys with public members only). */
+  /** Keys kept from the set: usable signing keys, public members only. */
   keys?: number;
+  /** Members the set has, usable or not (when the answer was a key set). */
+  published?: number;
+  /** Members skipped, by reason; absent when none was. */
+  skipped?: JwksSkipCounts;
   error?: unknown;
 }
 
@@ -63,46 +105,106 @@ interface KeyEntry {
 interface IndexedKeySet {
   readonly entries: readonly KeyEntry[];
   readonly byKid: ReadonlyMap<string, readonly KeyEntry[]>;
+  /** Members skipped, by reason. */
+  readonly skipped: JwksSkipCounts;
   /** Epoch milliseconds, on the injected clock, when the fetch that produced it started. */
   readonly fetchedAt: number;
 }
 
-/** More keys than any real issuer publishes; the rest are ignored so a huge set costs nothing. */
-const MAX_KEYS = 100;
+/**
+ * The most members a key set may have. Issuers publish a handful (two or three while a key is
+ * rotated in); a set larger than this is refused as a whole rather than cut short: keeping the
+ * first hundred would silently drop the others, often the newest key, and tokens signed with it
+ * would then be refused as forged with nothing to say why. A refused set leaves the last good
+ * one in use (up to `jwksMaxStaleSeconds`), and the error and the `jwks_fetched` event name the
+ * bound and the count.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7517#section-5
+ * @example
+ * ```ts
+ * onEvent: (event) => {
+ *   if (event.type === 'jwks_fetched' && (event.published ?? 0) > MAX_KEY_SET_SIZE) alert(event);
+ * },
+ * ```
+ */
+export const MAX_KEY_SET_SIZE = 100;
+
+const KEY_SET_HAS = "the authorization server's key set has ";
+
+const curvesOf: Readonly<Record<string, readonly string[]>> = {
+  EC: ['P-256', 'P-384', 'P-521'],
+  OKP: ['Ed25519'],
+};
+
+type Member = Readonly<Record<string, unknown>>;
+
+/** Why a member cannot verify anything, or `undefined` when it is a usable signing key. */
+function unusable(key: unknown): JwksSkipReason | undefined {
+  if (typeof key !== 'object' || key === null || Array.isArray(key)) return 'not_object';
+  const { kty, crv, alg, use, key_ops: keyOps, kid } = key as Member;
+  if (typeof kty !== 'string' || (kty !== 'RSA' && !Object.hasOwn(curvesOf, kty))) return 'kty';
+  if (hasPrivateMembers(key as Member)) return 'private';
+  if (kty !== 'RSA' && !(curvesOf[kty] as readonly string[]).includes(crv as string)) return 'crv';
+  if (use !== undefined && use !== 'sig') return 'use';
+  if (keyOps !== undefined && !(Array.isArray(keyOps) && keyOps.includes('verify'))) {
+    return 'key_ops';
+  }
+  if (kid !== undefined && (typeof kid !== 'string' || kid === '')) return 'kid';
+  if (alg !== undefined && !(isAsymmetricAlgorithm(alg) && keyFitsAlgorithm(alg, kty, crv))) {
+    return 'alg';
+  }
+  return undefined;
+}
 
 /**
- * Keeps the verification keys: signing keys only (`use` absent or `sig`, `key_ops` absent or
- * with `verify`), public members only. A key with private members is skipped, never imported.
+ * Keeps the verification keys of a set: signing keys only (`use` absent or `sig`, `key_ops`
+ * absent or with `verify`), public members only. Every other member is skipped and counted
+ * (RFC 7517 §5); a key with private members is skipped, never imported. Throws a
+ * `ProtocolError` for a set larger than {@link MAX_KEY_SET_SIZE} or with no usable key.
  */
-function indexKeySet(set: KeySetLike, fetchedAt: number): IndexedKeySet {
+function indexKeySet(members: readonly unknown[], fetchedAt: number): IndexedKeySet {
+  if (members.length > MAX_KEY_SET_SIZE) {
+    const message = `${members.length} members, more than the ${MAX_KEY_SET_SIZE} read`;
+    throw new ProtocolError(`${KEY_SET_HAS}${message}`, [
+      { path: 'keys', code: 'too_big', message },
+    ]);
+  }
   const entries: KeyEntry[] = [];
   const byKid = new Map<string, KeyEntry[]>();
-  const keys = Array.isArray(set.keys) ? set.keys.slice(0, MAX_KEYS) : [];
-  for (const key of keys) {
-    if (typeof key !== 'object' || key === null) continue;
-    const { use, key_ops: keyOps, kid, alg, crv } = key;
-    if (use !== undefined && use !== 'sig') continue;
-    if (keyOps !== undefined && !(Array.isArray(keyOps) && keyOps.includes('verify'))) continue;
-    if (kid !== undefined && typeof kid !== 'string') continue;
-    if (alg !== undefined && typeof alg !== 'string') continue;
-    const jwk = publicJwk(key);
-    if (jwk === undefined) continue;
+  const skipped: JwksSkipCounts = {};
+  for (const key of members) {
+    const jwk = unusable(key) ?? publicJwk(key as Member);
+    if (typeof jwk === 'string' || jwk === undefined) {
+      const why = jwk ?? 'members';
+      skipped[why] = (skipped[why] ?? 0) + 1;
+      continue;
+    }
+    const { kid, alg } = key as Member;
     const entry: KeyEntry = {
-      kid,
-      alg,
+      kid: kid as string | undefined,
+      alg: alg as string | undefined,
       kty: jwk.kty,
-      crv: typeof crv === 'string' ? crv : undefined,
+      crv: jwk.crv,
       jwk,
       imported: new Map(),
     };
     entries.push(entry);
-    if (kid !== undefined) {
-      const same = byKid.get(kid);
+    if (entry.kid !== undefined) {
+      const same = byKid.get(entry.kid);
       if (same) same.push(entry);
-      else byKid.set(kid, [entry]);
+      else byKid.set(entry.kid, [entry]);
     }
   }
-  return { entries, byKid, fetchedAt };
+  if (entries.length === 0) {
+    const reasons = Object.entries(skipped)
+      .map(([why, count]) => `${why} ${count}`)
+      .join(', ');
+    const message = `no usable key among ${members.length} members${reasons ? ` (skipped: ${reasons})` : ''}`;
+    throw new ProtocolError(`${KEY_SET_HAS}${message}`, [
+      { path: 'keys', code: 'no_usable_key', message, skipped },
+    ]);
+  }
+  return { entries, byKid, fetchedAt, skipped };
 }
 
 function candidates(
@@ -141,13 +243,23 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     if (at - lastAttempt < cooldownMs) return undefined;
     lastAttempt = at;
     const attempt = (async () => {
+      let published: number | undefined;
       try {
-        keySet = indexKeySet(await options.fetchKeySet(), at);
+        const fetched = await options.fetchKeySet();
+        const members = Array.isArray(fetched.keys) ? fetched.keys : [];
+        published = members.length;
+        keySet = indexKeySet(members, at);
         lastError = undefined;
-        options.onFetch?.({ reason, ok: true, keys: keySet.entries.length });
+        const skipped = Object.keys(keySet.skipped).length === 0 ? {} : { skipped: keySet.skipped };
+        options.onFetch?.({ reason, ok: true, keys: keySet.entries.length, published, ...skipped });
       } catch (error) {
         lastError = error;
-        options.onFetch?.({ reason, ok: false, error });
+        options.onFetch?.({
+          reason,
+          ok: false,
+          ...(published === undefined ? {} : { published }),
+          error,
+        });
       } finally {
         inFlight = undefined;
       }
@@ -158,7 +270,10 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
 
   function usableSet(at: number): IndexedKeySet {
     if (keySet === undefined || at - keySet.fetchedAt >= maxStaleMs) {
+      // The next fetch may start once the cooldown window of the last one has passed.
+      const retryAfter = Math.max(1, Math.ceil((lastAttempt + cooldownMs - at) / 1000));
       reject('jwks', 'the signing keys of the issuer are unavailable', {
+        retryAfter,
         ...(lastError === undefined ? {} : { cause: lastError }),
       });
     }

@@ -46,6 +46,8 @@ export interface AccessTokenRules {
   algorithms: ReadonlySet<AsymmetricAlgorithm>;
   /** The normalised media type `typ` must have, or `false` to skip the check. */
   typ: string | false;
+  /** Claims every token must carry, besides `iss` and `exp` (always required). */
+  requiredClaims: readonly string[];
   clockToleranceSeconds: number;
   maxTokenLength: number;
   jwks: JwksCache;
@@ -68,7 +70,9 @@ function optional(
   test: (value: unknown) => boolean,
 ): void {
   const value = claims[name];
-  if (value !== undefined && !test(value)) reject('claims', `the ${name} claim has the wrong type`);
+  if (value !== undefined && !test(value)) {
+    reject('claims', `the ${name} claim has the wrong type`, { claim: name });
+  }
 }
 
 function isString(value: unknown): boolean {
@@ -91,9 +95,10 @@ function checkClaimTypes(
 ): asserts claims is AccessTokenClaims {
   const { iss, exp } = claims;
   if (iss === undefined) reject('issuer', 'the token names no issuer');
-  if (typeof iss !== 'string') reject('claims', 'the iss claim has the wrong type');
-  if (exp === undefined) reject('claims', 'the token has no exp claim');
-  if (!isFiniteNumber(exp)) reject('claims', 'the exp claim has the wrong type');
+  if (typeof iss !== 'string')
+    reject('claims', 'the iss claim has the wrong type', { claim: 'iss' });
+  if (exp === undefined) reject('claims', 'the token has no exp claim', { claim: 'exp' });
+  if (!isFiniteNumber(exp)) reject('claims', 'the exp claim has the wrong type', { claim: 'exp' });
   optional(claims, 'nbf', isFiniteNumber);
   optional(claims, 'iat', isFiniteNumber);
   optional(claims, 'aud', isStringOrStringArray);
@@ -101,8 +106,18 @@ function checkClaimTypes(
   optional(claims, 'client_id', isString);
   optional(claims, 'jti', isString);
   optional(claims, 'scope', isString);
-  optional(claims, 'scp', isStringOrStringArray);
   optional(claims, 'cnf', isConfirmation);
+}
+
+/** Every required claim must be present (RFC 9068 §2.2 lists those of an `at+jwt` token). */
+function checkRequiredClaims(claims: AccessTokenClaims, required: readonly string[]): void {
+  for (const name of required) {
+    // Own members only: `constructor` or `toString` must not count as present.
+    const value = Object.hasOwn(claims, name) ? claims[name] : undefined;
+    if (value === undefined || value === null) {
+      reject('claims', 'the token lacks a required claim', { claim: name });
+    }
+  }
 }
 
 function audienceMatches(
@@ -172,6 +187,25 @@ async function confirmVerified(
     return undefined;
   }
   return copyJson(known.claims) as AccessTokenClaims;
+}
+
+/**
+ * The checks a verified token needs when it is asked about again: the time, and the audience of
+ * this call. The rest cannot change for the same token.
+ */
+export function recheckClaims(
+  claims: AccessTokenClaims,
+  rules: Pick<AccessTokenRules, 'clockToleranceSeconds'>,
+  audience: readonly string[] | undefined,
+  nowSeconds: () => number,
+): void {
+  const { exp, nbf, iat, aud } = claims;
+  checkTimesAndAudience(exp, nbf, iat, aud, audience, nowSeconds(), rules.clockToleranceSeconds);
+}
+
+/** A deep copy of verified claims, for a caller that may change the copy it is handed. */
+export function copyClaims(claims: AccessTokenClaims): AccessTokenClaims {
+  return copyJson(claims) as AccessTokenClaims;
 }
 
 /** A deep copy of a parsed JSON value, as `JSON.parse` of its text would give, only faster. */
@@ -249,6 +283,8 @@ export async function verifyAccessToken(
   if (claims.iss !== rules.issuer) {
     reject('issuer', 'the token was not issued by the expected issuer');
   }
+  // Which claim is missing is told in the error's `claim`, never in the challenge.
+  checkRequiredClaims(claims, rules.requiredClaims);
   const now = nowSeconds();
   checkTimesAndAudience(
     claims.exp,
@@ -290,19 +326,14 @@ export async function verifyAccessToken(
 }
 
 /**
- * The scopes a token grants: its `scope` claim (RFC 9068 §2.2.3), or, when it has none, an
- * `scp` claim as some issuers write it (a space-separated string or an array of strings).
+ * The scopes a token grants: its `scope` claim, space-separated (RFC 9068 §2.2.3). No other
+ * claim counts: an `scp` or `roles` claim means what its issuer says, which may not be scopes.
  */
 export function grantedScopes(claims: AccessTokenClaims): Set<string> {
-  const source = claims.scope ?? claims['scp'];
-  const list =
-    typeof source === 'string'
-      ? source.split(' ')
-      : Array.isArray(source)
-        ? (source as string[])
-        : [];
   const granted = new Set<string>();
-  for (const scope of list) if (scope !== '') granted.add(scope);
+  const { scope } = claims;
+  if (typeof scope !== 'string') return granted;
+  for (const item of scope.split(' ')) if (item !== '') granted.add(item);
   return granted;
 }
 

@@ -65,8 +65,8 @@ const NONCE_OPTION_KEYS = optionKeys<{ lifetimeSeconds?: number | undefined }>()
 ]);
 
 /**
- * Options of {@link createResourceServer}. Only `issuer` is required; setting `audience` is
- * strongly recommended (RFC 9068 §4).
+ * Options of {@link createResourceServer}. `issuer` and `audience` are required (RFC 9068 §4:
+ * a resource server must check that a token is meant for it).
  *
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
  * @see https://www.rfc-editor.org/rfc/rfc8725#section-3
@@ -82,8 +82,15 @@ const NONCE_OPTION_KEYS = optionKeys<{ lifetimeSeconds?: number | undefined }>()
 export interface ResourceServerOptions {
   /** The issuer identifier; tokens' `iss` must equal it exactly. Endpoints are discovered from it. */
   issuer: string;
-  /** Expected `aud`: the token must name at least one of these. Default: `aud` is not checked. */
-  audience?: string | readonly string[] | undefined;
+  /**
+   * Expected `aud`: the token must name at least one of these. Required. `null` skips the
+   * check, which is dangerous: any token of the issuer, meant for any other service, is then
+   * accepted here (RFC 9068 §4 requires the check; RFC 8725 §3.9). A call's own `audience`
+   * replaces this one.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
+   */
+  audience: string | readonly string[] | null;
   /** Leeway for `exp`, `nbf` and `iat`, in seconds. Default `30`. */
   clockToleranceSeconds?: number | undefined;
   /**
@@ -104,6 +111,17 @@ export interface ResourceServerOptions {
    * the same issuer would pass. Default `'at+jwt'`.
    */
   typ?: string | false | undefined;
+  /**
+   * Claims every token must carry; a token without one is refused with reason `claims` and the
+   * missing claim's name in the error's `claim` (never in the answer to the client). `iss` and
+   * `exp` are always required. Default, when `typ` is `at+jwt`: the claims RFC 9068 §2.2 makes
+   * required, `iss`, `exp`, `aud`, `sub`, `client_id`, `iat` and `jti`; otherwise `iss` and
+   * `exp`. Give a shorter list for an issuer that leaves some out (some issue client-credentials
+   * tokens without `sub`).
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.2
+   */
+  requiredClaims?: readonly string[] | undefined;
   /** Used for discovery and the key set. Default: `globalThis.fetch`. */
   fetch?: FetchLike | undefined;
   /** The clock of every time decision. Default: `() => new Date()`. */
@@ -164,6 +182,7 @@ const RESOURCE_SERVER_OPTION_KEYS = optionKeys<ResourceServerOptions>()([
   'jwksUri',
   'requiredScopes',
   'typ',
+  'requiredClaims',
   'fetch',
   'now',
   'replayStore',
@@ -188,6 +207,8 @@ export interface ResolvedOptions {
   jwksUri: string | undefined;
   requiredScopes: readonly string[] | undefined;
   typ: string | false;
+  /** Always with `iss` and `exp`. */
+  requiredClaims: readonly string[];
   fetch: FetchLike;
   now: Clock;
   replayStore: ReplayStore;
@@ -247,6 +268,48 @@ export function validateScopes(
     );
   }
   return Object.freeze([...new Set(list as string[])]);
+}
+
+/**
+ * The claims RFC 9068 §2.2 requires of a JWT access token: the default `requiredClaims` of a
+ * resource server whose `typ` is `at+jwt`. A base for a list relaxed for one issuer.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.2
+ * @example
+ * ```ts
+ * // This issuer's client-credentials tokens carry no `sub`.
+ * const requiredClaims = RFC9068_REQUIRED_CLAIMS.filter((claim) => claim !== 'sub');
+ * const server = createResourceServer({ issuer, audience, requiredClaims });
+ * ```
+ */
+export const RFC9068_REQUIRED_CLAIMS: readonly string[] = Object.freeze([
+  'iss',
+  'exp',
+  'aud',
+  'sub',
+  'client_id',
+  'iat',
+  'jti',
+]);
+
+function validateRequiredClaims(value: unknown, typ: string | false): readonly string[] {
+  if (value === undefined) return typ === 'at+jwt' ? RFC9068_REQUIRED_CLAIMS : ['iss', 'exp'];
+  if (!Array.isArray(value) || !value.every((name) => typeof name === 'string' && name !== '')) {
+    throw new TypeError(
+      `${WHERE}: \`requiredClaims\` must be an array of claim names such as ['iss', 'exp', 'sub']`,
+    );
+  }
+  return Object.freeze([...new Set(['iss', 'exp', ...(value as string[])])]);
+}
+
+/** `audience` is required; `null` is the explicit, documented way to go without the check. */
+function requireAudience(value: unknown): readonly string[] | undefined {
+  if (value === undefined) {
+    throw new TypeError(
+      `${WHERE}: \`audience\` is required: the \`aud\` to accept, or \`null\` to accept any (which RFC 9068 §4 forbids)`,
+    );
+  }
+  return value === null ? undefined : validateAudience(value, WHERE);
 }
 
 function validateTyp(value: unknown): string | false {
@@ -339,6 +402,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
       `${WHERE}: \`jwksMaxStaleSeconds\` must be at least \`jwksCacheMaxAgeSeconds\``,
     );
   }
+  const typ = validateTyp(o.typ);
   const maxTokenLength = optionalPositiveNumber(o.maxTokenLength, 'maxTokenLength', WHERE, 16_384);
   if (!Number.isInteger(maxTokenLength)) {
     throw new TypeError(`${WHERE}: \`maxTokenLength\` must be an integer`);
@@ -346,7 +410,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
 
   return {
     issuer,
-    audience: validateAudience(o.audience, WHERE),
+    audience: requireAudience(o.audience),
     clockToleranceSeconds: optionalPositiveNumber(
       o.clockToleranceSeconds,
       'clockToleranceSeconds',
@@ -362,7 +426,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
         ? undefined
         : requireHttpUrl(o.jwksUri, 'jwksUri', WHERE, { allowInsecureHttp }),
     requiredScopes: validateScopes(o.requiredScopes, WHERE),
-    typ: validateTyp(o.typ),
+    typ,
+    requiredClaims: validateRequiredClaims(o.requiredClaims, typ),
     fetch,
     now,
     replayStore: validateReplayStore(o.replayStore, now),

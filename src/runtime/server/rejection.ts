@@ -1,9 +1,13 @@
-import { TokenError, type TokenErrorReason } from '../errors.js';
+import { TokenError, type TokenErrorReason, type TokenErrorStatus } from '../errors.js';
 import { formatChallenge, type ChallengeScheme } from './www-authenticate.js';
 
 /** The `error` codes of RFC 6750 §3.1 and RFC 9449 §7.1 and §9 this server answers with. */
 export type ChallengeError =
-  'invalid_token' | 'invalid_dpop_proof' | 'use_dpop_nonce' | 'insufficient_scope';
+  | 'invalid_token'
+  | 'invalid_request'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
+  | 'insufficient_scope';
 
 export interface RejectionDetails {
   /** `null`: the request carried no credentials, so the challenge names no error (RFC 6750 §3.1). */
@@ -20,6 +24,13 @@ export interface RejectionDetails {
   detail?: string;
   /** A fresh nonce to hand out with `use_dpop_nonce`. */
   nonce?: string;
+  /** The claim a `claims` rejection is about; kept out of the challenge. */
+  claim?: string;
+  /**
+   * The token could not be checked because the issuer's keys are unavailable: answer 503 with
+   * this many seconds as `Retry-After`, and no error in the challenge.
+   */
+  retryAfter?: number;
   cause?: unknown;
 }
 
@@ -56,6 +67,25 @@ export interface ChallengeContext {
   dpopAlgs: string;
 }
 
+/** The status of each challenge error (RFC 6750 §3.1, RFC 9449 §7.1). */
+function statusOf(error: ChallengeError | null): TokenErrorStatus {
+  if (error === 'insufficient_scope') return 403;
+  if (error === 'invalid_request') return 400;
+  return 401;
+}
+
+/** The challenges offered to a request that carried no usable credentials. */
+function plainChallenges(context: ChallengeContext): string {
+  return context.offered
+    .map((scheme) =>
+      formatChallenge(scheme, {
+        realm: context.realm,
+        algs: scheme === 'DPoP' ? context.dpopAlgs : undefined,
+      }),
+    )
+    .join(', ');
+}
+
 /** Turns whatever a verification step threw into the one error type callers see. */
 export function toTokenError(failure: unknown, context: ChallengeContext): TokenError {
   if (failure instanceof TokenError) return failure;
@@ -64,19 +94,30 @@ export function toTokenError(failure: unknown, context: ChallengeContext): Token
       ? failure
       : new Rejection('malformed', 'the token could not be verified', { cause: failure });
   const { reason, description, details } = rejection;
-  const error = details.error === undefined ? 'invalid_token' : details.error;
-  const status = error === 'insufficient_scope' ? 403 : 401;
+  const shared = {
+    reason,
+    ...(details.claim === undefined ? {} : { claim: details.claim }),
+    ...(details.cause === undefined ? {} : { cause: details.cause }),
+  };
 
+  // Nothing is wrong with the credentials: they could not be checked. No `invalid_token`, so a
+  // client does not throw its token away and ask for another that would fare no better.
+  if (details.retryAfter !== undefined) {
+    return new TokenError({
+      ...shared,
+      status: 503,
+      retryAfter: details.retryAfter,
+      wwwAuthenticate: plainChallenges(context),
+      message: `access token not checked (${reason}): ${description}`,
+      error: 'temporarily_unavailable',
+      errorDescription: description,
+    });
+  }
+
+  const error = details.error === undefined ? 'invalid_token' : details.error;
   let wwwAuthenticate: string;
   if (error === null) {
-    wwwAuthenticate = context.offered
-      .map((scheme) =>
-        formatChallenge(scheme, {
-          realm: context.realm,
-          algs: scheme === 'DPoP' ? context.dpopAlgs : undefined,
-        }),
-      )
-      .join(', ');
+    wwwAuthenticate = plainChallenges(context);
   } else {
     const scheme = details.scheme ?? context.scheme ?? 'Bearer';
     wwwAuthenticate = formatChallenge(scheme, {
@@ -89,14 +130,18 @@ export function toTokenError(failure: unknown, context: ChallengeContext): Token
   }
 
   const subject =
-    error === 'invalid_dpop_proof' || error === 'use_dpop_nonce' ? 'DPoP proof' : 'access token';
+    error === 'invalid_dpop_proof' || error === 'use_dpop_nonce'
+      ? 'DPoP proof'
+      : error === 'invalid_request'
+        ? 'request'
+        : 'access token';
+  const about = details.claim === undefined ? '' : ` (${details.claim})`;
   return new TokenError({
-    reason,
-    status,
+    ...shared,
+    status: statusOf(error),
     wwwAuthenticate,
-    message: `${subject} rejected (${reason}): ${details.detail ?? description}`,
+    message: `${subject} rejected (${reason}): ${details.detail ?? description}${about}`,
     ...(details.nonce === undefined ? {} : { dpopNonce: details.nonce }),
     ...(error === null ? {} : { error, errorDescription: description }),
-    ...(details.cause === undefined ? {} : { cause: details.cause }),
   });
 }

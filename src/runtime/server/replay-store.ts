@@ -59,6 +59,7 @@ export interface MemoryReplayStoreOptions {
  * ```ts
  * const server = createResourceServer({
  *   issuer,
+ *   audience: 'https://orders.example.com',
  *   replayStore: createMemoryReplayStore({ maxEntries: 10_000 }),
  * });
  * ```

@@ -97,6 +97,25 @@ export function readHeader(
   return found;
 }
 
+/**
+ * Several `Authorization` lines, or several credentials in one: which one counts would depend
+ * on the server, the framework or a proxy (Node keeps the first line, others the last), so
+ * none does. RFC 6750 §3.1: a request that "uses more than one method for including an access
+ * token" is `invalid_request`, answered 400.
+ */
+function refuseSeveral(): never {
+  return reject(
+    'duplicate_credentials',
+    'the request carries more than one Authorization credential',
+    {
+      error: 'invalid_request',
+    },
+  );
+}
+
+/** A credential of a scheme this server reads, at the start of a (comma-separated) part. */
+const ourScheme = /^[ \t]*(?:bearer|dpop)(?:[ \t]|$)/i;
+
 /** `b64token` of RFC 6750 §2.1, the syntax of a Bearer or DPoP token in `Authorization`. */
 const b64token = /^[A-Za-z0-9\-._~+/]+=*$/;
 
@@ -112,8 +131,13 @@ export interface Credentials {
  */
 export function readCredentials(headers: HeadersLike, maxTokenLength: number): Credentials {
   const value = readHeader(headers, 'authorization');
-  if (value === SEVERAL) reject('malformed', 'the request carries several Authorization headers');
+  if (value === SEVERAL) refuseSeveral();
   if (value === undefined) reject('missing', 'no access token', { error: null });
+  // A b64token has no comma: a Bearer or DPoP credential beside a comma is one of several
+  // folded into one value, as Fetch and most proxies join repeated lines (RFC 9110 §5.3).
+  if (value.includes(',') && value.split(',').some((part) => ourScheme.test(part))) {
+    refuseSeveral();
+  }
   const trimmed = value.trim();
   const space = trimmed.indexOf(' ');
   const name = (space < 0 ? trimmed : trimmed.slice(0, space)).toLowerCase();

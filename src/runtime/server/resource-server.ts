@@ -9,6 +9,8 @@ import { createJwksCache } from './jwks-cache.js';
 import { createJwksFetcher } from './jwks-fetch.js';
 import {
   checkScopes,
+  copyClaims,
+  recheckClaims,
   verifyAccessToken,
   type AccessTokenClaims,
   type AccessTokenRules,
@@ -47,13 +49,15 @@ const VERIFY_OPTION_KEYS = optionKeys<VerifyOptions>()(['audience', 'requiredSco
 
 /**
  * Verifies access tokens and DPoP proofs for one issuer. Every rejection is a
- * {@link TokenError} with a `reason`, a `status` (401, or 403 for missing scopes) and a
- * `wwwAuthenticate` value to send back; nothing else is ever thrown for any token or request.
+ * {@link TokenError} with a `reason`, a `status` (401; 403 for missing scopes; 400 for a
+ * request with several credentials) and a `wwwAuthenticate` value to send back; nothing else is
+ * ever thrown for any token or request.
  *
  * When the issuer's key set cannot be fetched and no cached one is young enough to use, tokens
- * are refused with a `TokenError` whose `reason` is `jwks` (status 401, `cause` the
- * `NetworkError`, `OAuthError` or `ProtocolError` of the last attempt): callers handle one
- * error type, and the reason tells an outage from a bad token in logs and metrics.
+ * cannot be checked: the `TokenError` has `reason` `jwks`, status 503 and `retryAfter` (the
+ * seconds until the key set is tried again), and its `cause` is the `NetworkError`,
+ * `OAuthError` or `ProtocolError` of the last attempt. Answer it with 503 and `Retry-After`,
+ * not 401: a client told `invalid_token` would fetch a new token that fares no better.
  *
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-7
@@ -64,7 +68,9 @@ const VERIFY_OPTION_KEYS = optionKeys<VerifyOptions>()(['audience', 'requiredSco
  *   const claims = await server.verifyRequest(request, { requiredScopes: ['orders:read'] });
  * } catch (error) {
  *   if (!(error instanceof TokenError)) throw error;
- *   const headers = new Headers({ 'WWW-Authenticate': error.wwwAuthenticate });
+ *   const headers = new Headers();
+ *   if (error.status === 503) headers.set('Retry-After', String(error.retryAfter));
+ *   else headers.set('WWW-Authenticate', error.wwwAuthenticate);
  *   if (error.dpopNonce) headers.set('DPoP-Nonce', error.dpopNonce);
  *   return new Response(null, { status: error.status, headers });
  * }
@@ -85,7 +91,13 @@ export interface ResourceServer {
    * Verifies the credentials of a request: `Authorization: Bearer <token>` or
    * `Authorization: DPoP <token>` plus its `DPoP` proof (RFC 9449 §4.3, §7.1). A token bound to
    * a DPoP key (`cnf.jkt`) is only accepted with the DPoP scheme and a valid proof for this
-   * method and URL; a DPoP-scheme token must be bound.
+   * method and URL; a DPoP-scheme token must be bound. A request with more than one
+   * `Authorization` credential is refused with 400 `invalid_request`, one with more than one
+   * `DPoP` proof with 401 `invalid_dpop_proof`.
+   *
+   * A DPoP request verified once (the same headers object, with the same token and proof) may
+   * be asked about again, say with other scopes: the time, audience and scopes are checked
+   * again, the token and proof are not, so the proof is not taken for a replay of itself.
    *
    * Rejects with a `TokenError`; with a `TypeError` only for invalid per-call options.
    */
@@ -93,6 +105,17 @@ export interface ResourceServer {
     request: Request | RequestLike,
     options?: VerifyOptions,
   ): Promise<AccessTokenClaims>;
+}
+
+/** A DPoP request that was verified, with what it carried and the claims it proved. */
+interface VerifiedRequest {
+  readonly token: string;
+  /** The `DPoP` header as it was read. */
+  readonly proof: string;
+  readonly method: string;
+  readonly url: string;
+  /** A private copy: the caller may change the claims it was handed. */
+  readonly claims: AccessTokenClaims;
 }
 
 /**
@@ -132,12 +155,15 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     maxAgeSeconds: resolved.jwksCacheMaxAgeSeconds,
     cooldownSeconds: resolved.jwksCooldownSeconds,
     maxStaleSeconds: resolved.jwksMaxStaleSeconds,
-    ...(resolved.emit ? { onFetch: (outcome) => resolved.emit?.({ type: 'jwks_fetched', ...outcome }) } : {}),
+    ...(resolved.emit
+      ? { onFetch: (outcome) => resolved.emit?.({ type: 'jwks_fetched', ...outcome }) }
+      : {}),
   });
   const tokenRules: AccessTokenRules = {
     issuer: resolved.issuer,
     algorithms: resolved.algorithms,
     typ: resolved.typ,
+    requiredClaims: resolved.requiredClaims,
     clockToleranceSeconds: resolved.clockToleranceSeconds,
     maxTokenLength: resolved.maxTokenLength,
     jwks,
@@ -153,6 +179,14 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     verifySignature,
     keys: createProofKeyCache(),
   };
+  /**
+   * DPoP requests verified so far. A second check of the same request (a global guard, then a
+   * per-route one) is not a replay: it re-checks only what may differ between the two calls
+   * (time, audience, scopes), and the proof is not checked against the replay store again.
+   * Keyed by the headers object, which belongs to one incoming request; the token, proof,
+   * method and URL must be the same too.
+   */
+  const verifiedRequests = new WeakMap<object, VerifiedRequest>();
   const dpopAlgs = [...resolved.dpopAlgorithms].join(' ');
   const offered: readonly ChallengeScheme[] = resolved.dpopRequired ? ['DPoP'] : ['Bearer', 'DPoP'];
   const nowSeconds = (): number => resolved.now().getTime() / 1000;
@@ -223,6 +257,18 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
       if (scheme === 'Bearer' && resolved.dpopRequired) {
         reject('dpop', 'this resource requires DPoP-bound tokens', { scheme: 'DPoP' });
       }
+      const earlier = scheme === 'DPoP' ? verifiedRequests.get(headers) : undefined;
+      if (
+        earlier !== undefined &&
+        earlier.token === token &&
+        earlier.method === method &&
+        earlier.url === url &&
+        earlier.proof === readHeader(headers, 'dpop')
+      ) {
+        recheckClaims(earlier.claims, tokenRules, call.audience, nowSeconds);
+        checkScopes(earlier.claims, call.requiredScopes);
+        return copyClaims(earlier.claims);
+      }
       const claims = await verifyAccessToken(token, tokenRules, call.audience, nowSeconds);
       const jkt = claims.cnf?.jkt;
       if (scheme === 'Bearer') {
@@ -253,6 +299,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
           { proof: proof.trim(), method, htu, tokenHash: () => tokenHash(token), jkt, nowSeconds },
           dpopRules,
         );
+        verifiedRequests.set(headers, { token, proof, method, url, claims: copyClaims(claims) });
       }
       checkScopes(claims, call.requiredScopes);
       return claims;

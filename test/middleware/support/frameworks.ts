@@ -14,7 +14,13 @@ import { expectTypeOf } from 'vitest';
 import { requireServiceAuth as expressAuth } from '../../../src/express.js';
 import { requireServiceAuth as fastifyAuth } from '../../../src/fastify.js';
 import { requireServiceAuth as honoAuth, type ServiceAuthEnv } from '../../../src/hono.js';
-import type { AccessTokenClaims } from '../../../src/server.js';
+import {
+  requestFromNode,
+  TokenError,
+  type AccessTokenClaims,
+  type NodeRequestOptions,
+  type ResourceServer,
+} from '../../../src/server.js';
 import type { ServiceAuthOptions } from '../../../src/runtime/middleware/options.js';
 
 export type FrameworkName = 'hono' | 'express' | 'fastify';
@@ -182,6 +188,44 @@ function running(recorder: Recorder, origin: string, close: () => Promise<void>)
     errors: recorder.errors,
     close,
   };
+}
+
+/**
+ * The README's plain `node:http` wiring: `verifyRequest(requestFromNode(req))` and the
+ * `TokenError`'s status and challenge written back by hand. Every path is guarded.
+ */
+export async function startNodeHttp(
+  resourceServer: Pick<ResourceServer, 'verifyRequest'>,
+  options: NodeRequestOptions = {},
+): Promise<RunningApi> {
+  const recorder: Recorder = { hits: 0, seen: [], errors: [] };
+  const server = createServer((req, res) => {
+    recorder.hits += 1;
+    const send = (status: number, headers: Record<string, string>, body: unknown) =>
+      res
+        .writeHead(status, { 'content-type': 'application/json', ...headers })
+        .end(JSON.stringify(body));
+    resourceServer.verifyRequest(requestFromNode(req, options)).then(
+      (claims) => send(200, {}, answer(req.url?.split('/').at(-1) ?? '', claims, recorder)),
+      (error: unknown) => {
+        if (!(error instanceof TokenError)) {
+          recorder.errors.push(error);
+          send(500, {}, { error: 'server_error' });
+          return;
+        }
+        const headers: Record<string, string> = { 'cache-control': 'no-store' };
+        if (error.status === 503) headers['retry-after'] = String(error.retryAfter);
+        else headers['www-authenticate'] = error.wwwAuthenticate;
+        if (error.dpopNonce) headers['dpop-nonce'] = error.dpopNonce;
+        send(error.status, headers, {
+          error: error.error,
+          error_description: error.errorDescription,
+        });
+      },
+    );
+  });
+  const origin = await listen(server);
+  return running(recorder, origin, () => closeServer(server));
 }
 
 export const frameworks: Record<

@@ -428,7 +428,6 @@ describe('claims', () => {
     ['sub as a number', { sub: 1 }],
     ['client_id as an object', { client_id: {} }],
     ['scope as an array', { scope: ['orders:read'] }],
-    ['scp as a number', { scp: 1 }],
     ['jti as a number', { jti: 1 }],
     ['cnf as a string', { cnf: 'jkt' }],
     ['cnf.jkt as a number', { cnf: { jkt: 1 } }],

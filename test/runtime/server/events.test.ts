@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createResourceServer, type ResourceServerEvent } from '../../../src/server.js';
-import { accessToken, fakeIdp, ISSUER, makeKey, START } from './helpers.js';
+import { accessToken, AUDIENCE, fakeIdp, ISSUER, makeKey, START } from './helpers.js';
 import { manualClock } from '../../support/clock.js';
 
 describe('resource server events', () => {
@@ -11,6 +11,7 @@ describe('resource server events', () => {
     const events: ResourceServerEvent[] = [];
     const server = createResourceServer({
       issuer: ISSUER,
+      audience: AUDIENCE,
       jwksUri: `${ISSUER}/jwks`,
       fetch: idp.fetch,
       now: clock.now,
@@ -21,7 +22,7 @@ describe('resource server events', () => {
     await server.verifyToken(`${token.slice(0, -8)}AAAAAAAA`).catch(() => undefined);
     await server.verifyToken(token, { requiredScopes: ['nope'] }).catch(() => undefined);
     expect(events).toEqual([
-      { type: 'jwks_fetched', reason: 'initial', ok: true, keys: 1 },
+      { type: 'jwks_fetched', reason: 'initial', ok: true, keys: 1, published: 1 },
       { type: 'verification_failed', reason: 'signature', status: 401 },
       { type: 'verification_failed', reason: 'scope', status: 403 },
     ]);
@@ -34,6 +35,7 @@ describe('resource server events', () => {
     const clock = manualClock(START);
     const server = createResourceServer({
       issuer: ISSUER,
+      audience: AUDIENCE,
       jwksUri: `${ISSUER}/jwks`,
       fetch: idp.fetch,
       now: clock.now,
@@ -41,6 +43,8 @@ describe('resource server events', () => {
         throw new Error('listener bug');
       },
     });
-    await expect(server.verifyToken(await accessToken(key, clock.seconds()))).resolves.toMatchObject({ iss: ISSUER });
+    await expect(
+      server.verifyToken(await accessToken(key, clock.seconds())),
+    ).resolves.toMatchObject({ iss: ISSUER });
   });
 });

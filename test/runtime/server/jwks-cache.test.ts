@@ -1,7 +1,12 @@
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { NetworkError, OAuthError, ProtocolError, TokenError } from '../../../src/index.js';
-import { accessToken, fakeIdp, ISSUER, makeKey, setup, START } from './helpers.js';
-import { createResourceServer } from '../../../src/server.js';
+import { accessToken, AUDIENCE, fakeIdp, ISSUER, makeKey, setup, START } from './helpers.js';
+import {
+  createResourceServer,
+  MAX_KEY_SET_SIZE,
+  type ResourceServerEvent,
+} from '../../../src/server.js';
 import { manualClock } from '../../support/clock.js';
 
 async function rejection(promise: Promise<unknown>): Promise<TokenError> {
@@ -28,7 +33,9 @@ describe('the key set cache', () => {
     clock.advance(480);
     const { release } = idp.hold();
     // The refresh hangs, yet the verification completes on the current key set.
-    await expect(server.verifyToken(await accessToken(key, now()))).resolves.toMatchObject({ iss: ISSUER });
+    await expect(server.verifyToken(await accessToken(key, now()))).resolves.toMatchObject({
+      iss: ISSUER,
+    });
     expect(idp.jwksRequests()).toBe(2);
     release();
     await server.verifyToken(await accessToken(key, now()));
@@ -39,7 +46,12 @@ describe('the key set cache', () => {
     const key = await makeKey('ES256');
     const idp = fakeIdp([key.jwk]);
     const clock = manualClock(START);
-    const server = createResourceServer({ issuer: ISSUER, fetch: idp.fetch, now: clock.now });
+    const server = createResourceServer({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      fetch: idp.fetch,
+      now: clock.now,
+    });
     for (let i = 0; i < 3; i++) await server.verifyToken(await accessToken(key, clock.seconds()));
     expect(idp.urls).toEqual([
       `${ISSUER}/.well-known/oauth-authorization-server`,
@@ -141,9 +153,41 @@ describe('the key set cache', () => {
 
     clock.advance(1);
     const error = await rejection(server.verifyToken(await accessToken(key, now())));
-    expect(error.reason).toBe('jwks');
-    expect(error.status).toBe(401);
+    // The refresh at 3599 s failed: the next one may start 30 s after it.
+    expect(error).toMatchObject({ reason: 'jwks', status: 503, retryAfter: 29 });
     expect(error.cause).toBeInstanceOf(NetworkError);
+  });
+
+  it('answers 503, not 401, while it has no key set, with Retry-After counting down to the next fetch', async () => {
+    const { server, idp, key, now, clock } = await setup({ jwksCooldownSeconds: 30 });
+    idp.failWith('down');
+    const token = await accessToken(key, now());
+    const first = await rejection(server.verifyToken(token));
+    expect(first).toMatchObject({
+      reason: 'jwks',
+      status: 503,
+      retryAfter: 30,
+      error: 'temporarily_unavailable',
+      errorDescription: 'the signing keys of the issuer are unavailable',
+      // No error code in the challenge: `invalid_token` would send the client for a new token.
+      wwwAuthenticate: expect.not.stringContaining('error=') as unknown,
+    });
+    expect(first.message).toBe(
+      'access token not checked (jwks): the signing keys of the issuer are unavailable',
+    );
+    clock.advance(12.5);
+    expect((await rejection(server.verifyToken(token))).retryAfter).toBe(18);
+    clock.advance(17.6);
+    // The window has passed: this call tries again, fails again, and a new window starts.
+    expect((await rejection(server.verifyToken(token))).retryAfter).toBe(30);
+    expect(idp.jwksRequests()).toBe(2);
+  });
+
+  it('says at least one second when the cooldown is zero', async () => {
+    const { server, idp, key, now } = await setup({ jwksCooldownSeconds: 0 });
+    idp.failWith(502);
+    const error = await rejection(server.verifyToken(await accessToken(key, now())));
+    expect(error).toMatchObject({ reason: 'jwks', status: 503, retryAfter: 1 });
   });
 
   it('picks up again when the endpoint comes back', async () => {
@@ -194,12 +238,13 @@ describe('the key set cache', () => {
 describe('key selection', () => {
   it('uses only signing keys: use "enc", key_ops without verify, and symmetric keys are skipped', async () => {
     const key = await makeKey('ES256', 'k');
+    const other = await makeKey('ES256', 'other');
     for (const published of [
       { ...key.jwk, use: 'enc' },
       { ...key.jwk, key_ops: ['encrypt'] },
       { kty: 'oct', k: 'c2VjcmV0', kid: 'k' },
     ]) {
-      const { server, now } = await setup({}, { key, published: [published] });
+      const { server, now } = await setup({}, { key, published: [published, other.jwk] });
       const error = await rejection(server.verifyToken(await accessToken(key, now())));
       expect(error.reason).toBe('key');
     }
@@ -207,9 +252,10 @@ describe('key selection', () => {
 
   it('never imports a published key that has private members', async () => {
     const key = await makeKey('ES256', 'k');
+    const other = await makeKey('ES256', 'other');
     const { server, now } = await setup(
       {},
-      { key, published: [{ ...key.privateJwk, kid: 'k', use: 'sig' }] },
+      { key, published: [{ ...key.privateJwk, kid: 'k', use: 'sig' }, other.jwk] },
     );
     expect((await rejection(server.verifyToken(await accessToken(key, now())))).reason).toBe('key');
   });
@@ -267,5 +313,158 @@ describe('key selection', () => {
     const { server, now } = await setup({}, { key });
     const token = await accessToken(key, now(), {}, { alg: 'Ed25519' });
     await expect(server.verifyToken(token)).resolves.toBeDefined();
+  });
+});
+
+describe('key set members the cache cannot use (RFC 7517 §5)', () => {
+  /** One member for each way a member can be unusable, and the reason it is counted under. */
+  async function unusableMembers(): Promise<{
+    members: unknown[];
+    skipped: Record<string, number>;
+    secrets: string[];
+  }> {
+    const ec = await makeKey('ES256', 'ec');
+    const rsa = await makeKey('RS256', 'rsa');
+    const { d, ...publicEc } = ec.privateJwk;
+    const members: unknown[] = [
+      null,
+      'a string',
+      { ...publicEc, kty: undefined },
+      { ...ec.jwk, kty: 'FOO' },
+      { kty: 'oct', k: 'c2VjcmV0LWhtYWMta2V5', kid: 'hmac' },
+      { kty: 'AKP', alg: 'ML-DSA-44', pub: 'AAAA', kid: 'pq' },
+      { ...ec.jwk, crv: 'P-192', kid: 'p192' },
+      { kty: 'OKP', crv: 'X25519', x: 'AAAA', kid: 'x25519' },
+      { ...rsa.jwk, alg: 'RSA-OAEP', use: undefined, kid: 'oaep' },
+      { ...ec.jwk, alg: 'RS256', kid: 'mismatch' },
+      { ...ec.jwk, use: 'enc', kid: 'enc' },
+      { ...ec.jwk, key_ops: ['deriveKey'], kid: 'ops' },
+      { ...ec.jwk, kid: 42 },
+      { ...ec.privateJwk, kid: 'private', d },
+      { ...rsa.jwk, n: undefined, kid: 'no-modulus' },
+      { ...ec.jwk, y: 7, kid: 'bad-y' },
+    ];
+    return {
+      members,
+      skipped: {
+        not_object: 2,
+        kty: 4,
+        crv: 2,
+        alg: 2,
+        use: 1,
+        key_ops: 1,
+        kid: 1,
+        private: 1,
+        members: 2,
+      },
+      secrets: [d as string, 'c2VjcmV0LWhtYWMta2V5'],
+    };
+  }
+
+  it('skips every unusable member and verifies with the usable key beside them', async () => {
+    const key = await makeKey('ES256', 'good');
+    const { members, skipped, secrets } = await unusableMembers();
+    const events: ResourceServerEvent[] = [];
+    const { server, now } = await setup(
+      { onEvent: (event) => events.push(event) },
+      { key, published: [...members, key.jwk] as never },
+    );
+    await expect(server.verifyToken(await accessToken(key, now()))).resolves.toMatchObject({
+      iss: ISSUER,
+    });
+    expect(events).toEqual([
+      {
+        type: 'jwks_fetched',
+        reason: 'initial',
+        ok: true,
+        keys: 1,
+        published: members.length + 1,
+        skipped,
+      },
+    ]);
+    for (const secret of secrets) expect(JSON.stringify(events)).not.toContain(secret);
+  });
+
+  it('refuses a set with no usable key as reason jwks, a ProtocolError counting what was skipped', async () => {
+    const key = await makeKey('ES256', 'good');
+    const { members, skipped, secrets } = await unusableMembers();
+    const events: ResourceServerEvent[] = [];
+    const { server, now } = await setup(
+      { onEvent: (event) => events.push(event) },
+      { key, published: members as never },
+    );
+    const error = await rejection(server.verifyToken(await accessToken(key, now())));
+    expect(error).toMatchObject({ reason: 'jwks', status: 503 });
+    expect(error.cause).toBeInstanceOf(ProtocolError);
+    const cause = error.cause as ProtocolError;
+    expect(cause.message).toBe(
+      "the authorization server's key set has no usable key among 16 members (skipped: not_object 2, kty 4, crv 2, alg 2, use 1, key_ops 1, kid 1, private 1, members 2)",
+    );
+    expect(cause.cause).toEqual([
+      { path: 'keys', code: 'no_usable_key', message: expect.any(String) as unknown, skipped },
+    ]);
+    expect(events[0]).toMatchObject({ type: 'jwks_fetched', ok: false, published: members.length });
+    for (const secret of secrets) {
+      expect(inspect(error, { depth: 8 })).not.toContain(secret);
+      expect(inspect(events, { depth: 8 })).not.toContain(secret);
+    }
+  });
+
+  it('refuses an empty key set as reason jwks', async () => {
+    const { server, key, now } = await setup({}, { published: [] });
+    const error = await rejection(server.verifyToken(await accessToken(key, now())));
+    expect(error).toMatchObject({ reason: 'jwks', status: 503 });
+    expect((error.cause as ProtocolError).message).toBe(
+      "the authorization server's key set has no usable key among 0 members",
+    );
+  });
+});
+
+describe(`the bound of ${MAX_KEY_SET_SIZE} members on a key set`, () => {
+  async function fillers(count: number) {
+    const filler = await makeKey('ES256', 'filler');
+    return Array.from({ length: count }, (_, index) => ({ ...filler.jwk, kid: `filler-${index}` }));
+  }
+
+  it('reads a set of exactly 100 members, the last one included', async () => {
+    const key = await makeKey('ES256', 'last');
+    const { server, now } = await setup({}, { key, published: [...(await fillers(99)), key.jwk] });
+    await expect(server.verifyToken(await accessToken(key, now()))).resolves.toBeDefined();
+  });
+
+  it('refuses a set of 101 members as a whole, naming the bound and the count, instead of dropping the last', async () => {
+    const key = await makeKey('ES256', 'last');
+    const events: ResourceServerEvent[] = [];
+    const { server, now } = await setup(
+      { onEvent: (event) => events.push(event) },
+      { key, published: [...(await fillers(100)), key.jwk] },
+    );
+    const error = await rejection(server.verifyToken(await accessToken(key, now())));
+    expect(error).toMatchObject({ reason: 'jwks', status: 503 });
+    const cause = error.cause as ProtocolError;
+    expect(cause).toBeInstanceOf(ProtocolError);
+    expect(cause.message).toBe(
+      "the authorization server's key set has 101 members, more than the 100 read",
+    );
+    expect(cause.cause).toEqual([
+      { path: 'keys', code: 'too_big', message: '101 members, more than the 100 read' },
+    ]);
+    expect(events[0]).toEqual({
+      type: 'jwks_fetched',
+      reason: 'initial',
+      ok: false,
+      published: 101,
+      error: cause,
+    });
+  });
+
+  it('keeps using the last good set while the published one is over the bound', async () => {
+    const key = await makeKey('ES256', 'k');
+    const { server, idp, now, clock } = await setup({}, { key });
+    await server.verifyToken(await accessToken(key, now()));
+    idp.setKeys([...(await fillers(150)), key.jwk]);
+    clock.advance(600);
+    await expect(server.verifyToken(await accessToken(key, now()))).resolves.toBeDefined();
+    expect(idp.jwksRequests()).toBe(2);
   });
 });

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createResourceServer, type ResourceServerOptions } from '../../../src/server.js';
 import { resolveOptions } from '../../../src/runtime/server/options.js';
-import { ISSUER } from './helpers.js';
+import { AUDIENCE, ISSUER } from './helpers.js';
 
-const base: ResourceServerOptions = { issuer: ISSUER, fetch: async () => new Response('{}') };
+const base: ResourceServerOptions = {
+  issuer: ISSUER,
+  audience: AUDIENCE,
+  fetch: async () => new Response('{}'),
+};
 
 function attempt(options: Record<string, unknown>): () => unknown {
   return () => createResourceServer({ ...base, ...options } as unknown as ResourceServerOptions);
@@ -106,6 +110,44 @@ describe('createResourceServer options', () => {
     expect(attempt({ [name]: value })).toThrow(TypeError);
   });
 
+  describe('audience', () => {
+    it('is required: leaving it out is a TypeError naming the option and the null opt-out', () => {
+      for (const options of [{ issuer: ISSUER }, { issuer: ISSUER, audience: undefined }]) {
+        expect(() => createResourceServer(options as unknown as ResourceServerOptions)).toThrow(
+          new TypeError(
+            'createResourceServer: `audience` is required: the `aud` to accept, or `null` to accept any (which RFC 9068 §4 forbids)',
+          ),
+        );
+      }
+    });
+
+    it('takes null as the explicit opt-out', () => {
+      expect(attempt({ audience: null })).not.toThrow();
+    });
+
+    it.each([[''], [[]], [['ok', '']], [42], [{}]])('refuses %j with a TypeError', (audience) => {
+      expect(attempt({ audience })).toThrow(/`audience` must be a non-empty string/);
+    });
+
+    it('has a type that requires it', () => {
+      // @ts-expect-error audience is required
+      const options: ResourceServerOptions = { issuer: ISSUER };
+      expect(options.issuer).toBe(ISSUER);
+    });
+  });
+
+  describe('requiredClaims', () => {
+    it.each([['sub'], [[1]], [['']], [{}]])('refuses %j with a TypeError', (requiredClaims) => {
+      expect(attempt({ requiredClaims })).toThrow(
+        /`requiredClaims` must be an array of claim names/,
+      );
+    });
+
+    it('takes an empty list, which still requires iss and exp', () => {
+      expect(attempt({ requiredClaims: [] })).not.toThrow();
+    });
+  });
+
   it('requires jwksMaxStaleSeconds to be at least jwksCacheMaxAgeSeconds', () => {
     expect(attempt({ jwksCacheMaxAgeSeconds: 600, jwksMaxStaleSeconds: 599 })).toThrow(
       /jwksMaxStaleSeconds/,
@@ -122,6 +164,7 @@ describe('createResourceServer options', () => {
         jwksUri: `${ISSUER}/jwks`,
         requiredScopes: 'orders:read orders:write',
         typ: 'application/at+jwt',
+        requiredClaims: ['iss', 'exp', 'aud', 'client_id', 'iat', 'jti'],
         now: () => new Date(),
         replayStore: { checkAndSet: () => true },
         dpop: {
@@ -208,13 +251,14 @@ describe('createResourceServer options', () => {
       'accepts the loopback issuer %s',
       (issuer) => {
         expect(attempt({ issuer, jwksUri: `${issuer}/jwks` })).not.toThrow();
-        expect(resolveOptions({ issuer }).allowInsecureHttp).toBe(false);
+        expect(resolveOptions({ issuer, audience: AUDIENCE }).allowInsecureHttp).toBe(false);
       },
     );
 
     it('accepts a public http: issuer with allowInsecureHttp: true, and passes the choice on', () => {
       const resolved = resolveOptions({
         issuer: 'http://idp.example.com',
+        audience: AUDIENCE,
         jwksUri: 'http://idp.example.com/jwks',
         allowInsecureHttp: true,
       });

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { TokenError, type ReplayStore } from '../../../src/index.js';
 import {
   AUDIENCE,
+  ISSUER,
   RESOURCE_URL,
   accessToken,
   dpopProof,
@@ -93,29 +94,54 @@ describe('verifyRequest with Bearer tokens', () => {
 
   it('refuses a malformed Authorization header', async () => {
     const s = await setup();
-    for (const authorization of [
-      'Bearer a b',
-      'Bearer a,b',
-      'Bearer tok"en',
-      `Bearer ${'a'.repeat(20_000)}`,
-    ]) {
+    for (const authorization of ['Bearer a b', 'Bearer tok"en', `Bearer ${'a'.repeat(20_000)}`]) {
       const error = await rejection(s.server.verifyRequest(request({ authorization })));
       expect(error.reason).toBe('malformed');
       expect(error.wwwAuthenticate).toMatch(/^Bearer error="invalid_token"/);
     }
   });
 
-  it('refuses several Authorization headers', async () => {
+  it('refuses several Authorization headers with 400 invalid_request, however they arrive', async () => {
     const s = await setup();
     const token = await accessToken(s.key, s.now());
-    const error = await rejection(
-      s.server.verifyRequest({
+    const folded = new Headers();
+    folded.append('Authorization', `Bearer ${token}`);
+    folded.append('authorization', 'Bearer second');
+    const requests = [
+      // Node's headersDistinct, and a record with the name in two spellings.
+      { method: 'GET', url: RESOURCE_URL, headers: { authorization: [`Bearer ${token}`, 'x'] } },
+      {
         method: 'GET',
         url: RESOURCE_URL,
-        headers: { authorization: [`Bearer ${token}`, `Bearer ${token}`] },
-      }),
+        headers: { Authorization: `Bearer ${token}`, AUTHORIZATION: `Bearer ${token}` },
+      },
+      // Fetch joins repeated lines with a comma; a proxy may write them so too.
+      new Request(RESOURCE_URL, { headers: folded }),
+      request({ authorization: `Bearer ${token}, Bearer ${token}` }),
+      request({ authorization: `DPoP ${token}, Basic dXNlcjpwYXNz` }),
+      request({ authorization: `Bearer ${token},` }),
+      request({ authorization: `Basic dXNlcjpwYXNz, Bearer ${token}` }),
+    ];
+    for (const candidate of requests) {
+      const error = await rejection(s.server.verifyRequest(candidate));
+      expect(error).toBeInstanceOf(TokenError);
+      expect(error).toMatchObject({
+        reason: 'duplicate_credentials',
+        status: 400,
+        error: 'invalid_request',
+        errorDescription: 'the request carries more than one Authorization credential',
+        wwwAuthenticate:
+          'Bearer error="invalid_request", error_description="the request carries more than one Authorization credential"',
+      });
+    }
+  });
+
+  it('leaves a comma in the credentials of another scheme alone: no credentials for this server', async () => {
+    const s = await setup();
+    const error = await rejection(
+      s.server.verifyRequest(request({ authorization: 'Digest username="a", realm="b"' })),
     );
-    expect(error.reason).toBe('malformed');
+    expect(error).toMatchObject({ reason: 'missing', status: 401, error: undefined });
   });
 
   it('refuses a DPoP-bound token presented as Bearer, challenging with DPoP', async () => {
@@ -229,23 +255,33 @@ describe('verifyRequest with DPoP', () => {
     );
   });
 
-  it('refuses a request with two DPoP headers', async () => {
+  it('refuses a request with two DPoP headers with 401 invalid_dpop_proof, however they arrive', async () => {
     const s = await setup();
     const { token, proof } = await boundRequest(s);
     const headers = new Headers({ authorization: `DPoP ${token}` });
     headers.append('DPoP', proof);
-    headers.append('DPoP', proof);
-    expect(
-      (await rejection(s.server.verifyRequest(new Request(RESOURCE_URL, { headers })))).reason,
-    ).toBe('dpop');
-    const record = { authorization: `DPoP ${token}`, dpop: [proof, proof] };
-    expect(
-      (
-        await rejection(
-          s.server.verifyRequest({ method: 'GET', url: RESOURCE_URL, headers: record }),
-        )
-      ).reason,
-    ).toBe('dpop');
+    headers.append('dpop', proof);
+    const candidates = [
+      new Request(RESOURCE_URL, { headers }),
+      {
+        method: 'GET',
+        url: RESOURCE_URL,
+        headers: { authorization: `DPoP ${token}`, dpop: [proof, proof] },
+      },
+      {
+        method: 'GET',
+        url: RESOURCE_URL,
+        headers: { authorization: `DPoP ${token}`, DPoP: proof, dpop: proof },
+      },
+    ];
+    for (const candidate of candidates) {
+      expect(await rejection(s.server.verifyRequest(candidate))).toMatchObject({
+        reason: 'dpop',
+        status: 401,
+        error: 'invalid_dpop_proof',
+        errorDescription: 'the request carries more than one DPoP proof',
+      });
+    }
   });
 
   it('refuses a DPoP request whose URL is not absolute', async () => {
@@ -281,6 +317,70 @@ describe('verifyRequest with DPoP', () => {
   });
 
   describe('replay', () => {
+    it('verifies the same request again, with other scopes, without taking its proof for a replay', async () => {
+      let recorded = 0;
+      const replayStore: ReplayStore = {
+        checkAndSet: () => {
+          recorded += 1;
+          return recorded === 1;
+        },
+      };
+      const s = await setup({ replayStore });
+      const { req } = await boundRequest(s);
+      await expect(s.server.verifyRequest(req)).resolves.toMatchObject({ iss: ISSUER });
+      await expect(
+        s.server.verifyRequest(req, { requiredScopes: 'orders:write' }),
+      ).resolves.toMatchObject({ iss: ISSUER });
+      expect(
+        await rejection(s.server.verifyRequest(req, { requiredScopes: 'orders:admin' })),
+      ).toMatchObject({ reason: 'scope', status: 403 });
+      expect(recorded).toBe(1);
+    });
+
+    it('checks the time, audience and scopes of a request asked about again, on a copy of its claims', async () => {
+      const s = await setup();
+      const { req } = await boundRequest(s);
+      const first = await s.server.verifyRequest(req);
+      // A handler that changes the claims it was given changes nothing for the next check.
+      first.scope = 'orders:admin';
+      expect(
+        await rejection(s.server.verifyRequest(req, { requiredScopes: 'orders:admin' })),
+      ).toMatchObject({ reason: 'scope', status: 403 });
+      expect(
+        await rejection(s.server.verifyRequest(req, { audience: 'https://other.example.test' })),
+      ).toMatchObject({ reason: 'audience', status: 401 });
+      s.clock.advance(400);
+      expect(await rejection(s.server.verifyRequest(req))).toMatchObject({ reason: 'expired' });
+    });
+
+    it('takes the same proof in a new request for a replay', async () => {
+      const s = await setup();
+      const { token, proof, req } = await boundRequest(s);
+      await s.server.verifyRequest(req);
+      const again = request({ authorization: `DPoP ${token}`, dpop: proof });
+      expect(await rejection(s.server.verifyRequest(again))).toMatchObject({
+        reason: 'dpop_replay',
+        status: 401,
+      });
+    });
+
+    it('checks in full a request whose headers were changed after it was verified', async () => {
+      const s = await setup();
+      const { token, proof, dpopKey } = await boundRequest(s);
+      const headers: Record<string, string> = { authorization: `DPoP ${token}`, dpop: proof };
+      const req = { method: 'GET', url: RESOURCE_URL, headers };
+      await s.server.verifyRequest(req);
+      headers['dpop'] = await dpopProof(dpopKey, s.now(), {
+        accessToken: token,
+        htu: 'https://elsewhere.example.test/',
+      });
+      expect(await rejection(s.server.verifyRequest(req))).toMatchObject({ reason: 'dpop' });
+      headers['dpop'] = proof;
+      await expect(
+        s.server.verifyRequest({ ...req, url: 'https://api.example.test/orders/43' }),
+      ).rejects.toMatchObject({ reason: 'dpop' });
+    });
+
     it('records each proof in the replay store until it would be too old anyway', async () => {
       const calls: Array<[string, number]> = [];
       const replayStore: ReplayStore = {

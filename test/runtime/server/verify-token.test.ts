@@ -72,13 +72,21 @@ describe('verifyToken', () => {
       await expect(server.verifyToken(await accessToken(key, now()))).resolves.toBeDefined();
     });
 
-    it('refuses a token for another audience, or with none', async () => {
+    it('refuses a token for another audience, or with an empty one', async () => {
       const { server, key, now } = await setup();
-      for (const aud of ['https://other.example.test', [], undefined]) {
+      for (const aud of ['https://other.example.test', []]) {
         const error = await rejection(server.verifyToken(await accessToken(key, now(), { aud })));
         expect(error.reason).toBe('audience');
         expect(error.wwwAuthenticate).toContain('error="invalid_token"');
       }
+    });
+
+    it('refuses a token without aud, even when no aud claim is required', async () => {
+      const { server, key, now } = await setup({ requiredClaims: ['sub'] });
+      const error = await rejection(
+        server.verifyToken(await accessToken(key, now(), { aud: undefined })),
+      );
+      expect(error.reason).toBe('audience');
     });
 
     it('lets a call name its own audience, replacing the default', async () => {
@@ -93,11 +101,100 @@ describe('verifyToken', () => {
       ).toBe('audience');
     });
 
-    it('does not check aud when no audience is configured', async () => {
-      const { server, key, now } = await setup({ audience: undefined });
+    it('does not check aud with audience: null, the explicit opt-out', async () => {
+      const { server, key, now } = await setup({ audience: null });
       await expect(
         server.verifyToken(await accessToken(key, now(), { aud: 'anything' })),
       ).resolves.toBeDefined();
+    });
+  });
+
+  describe('required claims (RFC 9068 §2.2)', () => {
+    it.each(['aud', 'sub', 'client_id', 'iat', 'jti'])(
+      'refuses an at+jwt token without %s, naming it in the error and not in the challenge',
+      async (claim) => {
+        const { server, key, now } = await setup({ audience: null });
+        const error = await rejection(
+          server.verifyToken(await accessToken(key, now(), { [claim]: undefined })),
+        );
+        expect(error).toMatchObject({
+          reason: 'claims',
+          status: 401,
+          claim,
+          error: 'invalid_token',
+          errorDescription: 'the token lacks a required claim',
+          wwwAuthenticate:
+            'Bearer error="invalid_token", error_description="the token lacks a required claim"',
+          message: `access token rejected (claims): the token lacks a required claim (${claim})`,
+        });
+      },
+    );
+
+    it('counts a claim that is null as missing, and an inherited name as not present', async () => {
+      const { server, key, now } = await setup({ requiredClaims: ['sub', 'constructor'] });
+      expect(
+        await rejection(server.verifyToken(await accessToken(key, now(), { sub: null }))),
+      ).toMatchObject({ reason: 'claims', claim: 'sub' });
+      expect(await rejection(server.verifyToken(await accessToken(key, now())))).toMatchObject({
+        reason: 'claims',
+        claim: 'constructor',
+      });
+    });
+
+    it('takes a shorter list for issuers that leave claims out: no sub', async () => {
+      const { server, key, now } = await setup({
+        requiredClaims: ['iss', 'exp', 'aud', 'client_id', 'iat', 'jti'],
+      });
+      await expect(
+        server.verifyToken(await accessToken(key, now(), { sub: undefined })),
+      ).resolves.toMatchObject({ client_id: 'orders-worker' });
+    });
+
+    it('adds claims of its own to the list', async () => {
+      const { server, key, now } = await setup({ requiredClaims: ['tenant'] });
+      expect(await rejection(server.verifyToken(await accessToken(key, now())))).toMatchObject({
+        reason: 'claims',
+        claim: 'tenant',
+      });
+      await expect(
+        server.verifyToken(await accessToken(key, now(), { tenant: 'eu-1' })),
+      ).resolves.toBeDefined();
+    });
+
+    it('always requires iss and exp, even with an empty list', async () => {
+      const { server, key, now } = await setup({ requiredClaims: [] });
+      await expect(
+        server.verifyToken(
+          await accessToken(key, now(), { sub: undefined, jti: undefined, iat: undefined }),
+        ),
+      ).resolves.toBeDefined();
+      expect(
+        await rejection(server.verifyToken(await accessToken(key, now(), { exp: undefined }))),
+      ).toMatchObject({ reason: 'claims', claim: 'exp' });
+      expect(
+        (await rejection(server.verifyToken(await accessToken(key, now(), { iss: undefined }))))
+          .reason,
+      ).toBe('issuer');
+    });
+
+    it('requires only iss and exp of a token checked without typ', async () => {
+      const { server, key, now } = await setup({ typ: false });
+      const token = await accessToken(
+        key,
+        now(),
+        { sub: undefined, client_id: undefined, iat: undefined, jti: undefined },
+        { typ: 'JWT' },
+      );
+      await expect(server.verifyToken(token)).resolves.toBeDefined();
+    });
+
+    it('names a foreign token issuer before any missing claim', async () => {
+      const { server, key, now } = await setup();
+      const token = await accessToken(key, now(), {
+        iss: 'https://evil.example.test',
+        sub: undefined,
+      });
+      expect((await rejection(server.verifyToken(token))).reason).toBe('issuer');
     });
   });
 
@@ -228,15 +325,16 @@ describe('verifyToken', () => {
       );
     });
 
-    it('reads an scp claim, array or string, when there is no scope claim', async () => {
+    it('counts only the scope claim: an scp claim grants nothing', async () => {
       const { server, key, now } = await setup({ requiredScopes: ['orders:read'] });
       for (const scp of [['orders:read'], 'orders:write orders:read']) {
         const token = await accessToken(key, now(), { scope: undefined, scp });
-        await expect(server.verifyToken(token)).resolves.toBeDefined();
+        const error = await rejection(server.verifyToken(token));
+        expect(error).toMatchObject({ reason: 'scope', status: 403, error: 'insufficient_scope' });
       }
     });
 
-    it('prefers scope to scp', async () => {
+    it('does not add scp to the scope claim', async () => {
       const { server, key, now } = await setup({ requiredScopes: ['orders:admin'] });
       const token = await accessToken(key, now(), { scope: 'orders:read', scp: ['orders:admin'] });
       expect((await rejection(server.verifyToken(token))).reason).toBe('scope');

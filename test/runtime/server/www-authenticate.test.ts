@@ -96,14 +96,28 @@ describe('toTokenError', () => {
 describe('TokenError fields', () => {
   it('carries the challenge error code and description as fields', async () => {
     const { createResourceServer, TokenError } = await import('../../../src/server.js');
-    const server = createResourceServer({ issuer: 'https://idp.example.test', jwksUri: 'https://idp.example.test/jwks', fetch: async () => Response.json({ keys: [] }) });
+    const server = createResourceServer({
+      issuer: 'https://idp.example.test',
+      audience: 'https://api.example.test',
+      jwksUri: 'https://idp.example.test/jwks',
+      fetch: async () => Response.json({ keys: [] }),
+    });
     const malformed = await server.verifyToken('not-a-token').catch((e: unknown) => e);
     expect(malformed).toBeInstanceOf(TokenError);
-    expect(malformed).toMatchObject({ error: 'invalid_token', errorDescription: expect.any(String) });
+    expect(malformed).toMatchObject({
+      error: 'invalid_token',
+      errorDescription: expect.any(String),
+    });
     expect((malformed as InstanceType<typeof TokenError>).wwwAuthenticate).toContain(
       `error_description="${(malformed as InstanceType<typeof TokenError>).errorDescription}"`,
     );
-    const missing = await server.verifyRequest({ method: 'GET', url: 'https://api.example.test/', headers: {} }).catch((e: unknown) => e);
-    expect(missing).toMatchObject({ reason: 'missing', error: undefined, errorDescription: undefined });
+    const missing = await server
+      .verifyRequest({ method: 'GET', url: 'https://api.example.test/', headers: {} })
+      .catch((e: unknown) => e);
+    expect(missing).toMatchObject({
+      reason: 'missing',
+      error: undefined,
+      errorDescription: undefined,
+    });
   });
 });

@@ -14,7 +14,11 @@ describe('createMemoryStore', () => {
     const server = await import('../../../src/server.js');
     expect(server.createMemoryStore).toBe(createMemoryStore);
     expect(() =>
-      createResourceServer({ issuer: 'https://idp.example.test', replayStore: store }),
+      createResourceServer({
+        issuer: 'https://idp.example.test',
+        audience: 'https://api.example.test',
+        replayStore: store,
+      }),
     ).not.toThrow();
   });
 

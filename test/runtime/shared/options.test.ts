@@ -59,7 +59,9 @@ const client = (extra: Record<string, unknown> = {}) =>
     ...extra,
   } as AuthClientOptions);
 
-const server = () => createResourceServer({ issuer: ISSUER, fetch: tokens() });
+const AUDIENCE = 'https://orders.example.com';
+
+const server = () => createResourceServer({ issuer: ISSUER, audience: AUDIENCE, fetch: tokens() });
 
 /** The commands createRedisStore needs, none of them called by the factory. */
 const redis = Object.fromEntries(
@@ -328,7 +330,7 @@ describe('every factory and method refuses a misspelt option', () => {
     ],
     [
       'createResourceServer: dpop.nonce.lifetime',
-      () => createResourceServer({ issuer: ISSUER, dpop: { nonce: { lifetime: 60 } } } as never),
+      () => createResourceServer({ issuer: ISSUER, audience: AUDIENCE, dpop: { nonce: { lifetime: 60 } } } as never),
       'dpop.nonce.lifetime',
       'dpop.nonce.lifetimeSeconds',
     ],
@@ -463,7 +465,8 @@ describe('an option set to undefined is an option left out', () => {
     expect(() =>
       createResourceServer({
         issuer: ISSUER,
-        audience: undefined,
+        audience: AUDIENCE,
+        requiredClaims: undefined,
         dpop: { required: undefined, nonce: { lifetimeSeconds: undefined } },
         typ: undefined,
       }),
@@ -487,10 +490,10 @@ describe('plain-HTTP URLs', () => {
       () => client({ tokenEndpoint: `${publicHttp}/token` }),
       'tokenEndpoint',
     ],
-    ['createResourceServer issuer', () => createResourceServer({ issuer: publicHttp }), 'issuer'],
+    ['createResourceServer issuer', () => createResourceServer({ issuer: publicHttp, audience: AUDIENCE }), 'issuer'],
     [
       'createResourceServer jwksUri',
-      () => createResourceServer({ issuer: ISSUER, jwksUri: `${publicHttp}/jwks` }),
+      () => createResourceServer({ issuer: ISSUER, audience: AUDIENCE, jwksUri: `${publicHttp}/jwks` }),
       'jwksUri',
     ],
     ['introspectToken issuer', () => introspectToken({ ...caller, issuer: publicHttp }), 'issuer'],
@@ -523,7 +526,7 @@ describe('plain-HTTP URLs', () => {
     'http://127.9.9.9',
   ])('accepts %s: loopback', async (origin) => {
     expect(() => client({ issuer: origin, tokenEndpoint: `${origin}/token` })).not.toThrow();
-    expect(() => createResourceServer({ issuer: origin, jwksUri: `${origin}/jwks` })).not.toThrow();
+    expect(() => createResourceServer({ issuer: origin, audience: AUDIENCE, jwksUri: `${origin}/jwks` })).not.toThrow();
     const fetch = fakeFetch(() => json({ active: false }));
     await expect(
       introspectToken({ ...caller, fetch, issuer: origin, introspectionEndpoint: `${origin}/i` }),
@@ -543,6 +546,7 @@ describe('plain-HTTP URLs', () => {
     expect(() =>
       createResourceServer({
         issuer: publicHttp,
+        audience: AUDIENCE,
         jwksUri: `${publicHttp}/jwks`,
         allowInsecureHttp: true,
       }),
