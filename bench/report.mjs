@@ -21,6 +21,7 @@ const suites = [
   'memory',
   'import-time',
   'bundle-size',
+  'e2e-middleware',
 ];
 
 const read = async (name) => {
@@ -160,8 +161,59 @@ export async function render() {
         '',
       );
     }
+    if (name === 'e2e-middleware') out.push(...endToEnd(report.startedAt, report.measurements));
   }
   return out.join('\n').trimEnd();
+}
+
+const range = ([low, high], digits = 2) => `${low.toFixed(digits)}–${high.toFixed(digits)}`;
+
+/** The end-to-end tables: one per framework, each row as ratios to its unguarded route. */
+function endToEnd(at, m) {
+  const lines = [
+    `Run of ${at.slice(0, 16).replace('T', ' ')} UTC. ` +
+      `${m.rounds} rounds (+${m.warmup} warm-up), in each every contender for ${m.seconds} s with ` +
+      `${m.connections} connections, in an order rotated every round; ${m.algorithm} tokens and proofs. ` +
+      `Versions: ${Object.entries(m.versions)
+        .map(([name, version]) => `${name} ${version}`)
+        .join(', ')}.`,
+    '',
+  ];
+  for (const [framework, { contenders }] of Object.entries(m.frameworks)) {
+    lines.push(
+      `#### ${framework}`,
+      '',
+      table(
+        [
+          'route guarded by',
+          'requests/s (median)',
+          '× unguarded requests/s (range)',
+          'p99',
+          '× unguarded p99 (range)',
+        ],
+        contenders.map((row) => [
+          row.name,
+          row.rate.median.toFixed(0),
+          `**${row.rateRatio.median.toFixed(2)}** (${range(row.rateRatio.range)})`,
+          `${row.p99Ms.median.toFixed(1)} ms`,
+          `**${row.p99Ratio.median.toFixed(2)}** (${range(row.p99Ratio.range)})`,
+        ]),
+      ),
+      '',
+    );
+  }
+  const replays = Object.entries(m.checks)
+    .filter(([, check]) => check.replayedProof !== undefined)
+    .map(([label, check]) => `${label}: ${check.replayedProof}`);
+  const not401 = Object.entries(m.checks)
+    .filter(([, check]) => check.bad !== 401)
+    .map(([label, check]) => `${label} (${check.bad})`);
+  lines.push(
+    ...m.notes.map((note) => `- ${note}`),
+    `- The bad request was answered 401${not401.length > 0 ? `, except by ${not401.join(', ')}` : ' by every contender'}.`,
+    `- A replayed DPoP proof (the same request sent twice) was answered: ${replays.join('; ')}.`,
+  );
+  return lines;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

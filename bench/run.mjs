@@ -35,6 +35,7 @@ const order = [
   'memory',
   'import-time',
   'bundle-size',
+  'e2e-middleware',
 ];
 
 await buildAll();
