@@ -1,4 +1,4 @@
-import { calculateJwkThumbprint, type JWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import {
   flag,
   json,
@@ -14,24 +14,7 @@ import { publicPart } from '../inputs.js';
 
 type KeygenAlgorithm = 'ES256' | 'ES384' | 'EdDSA' | 'RS256' | 'PS256';
 
-const generateParams: Record<KeygenAlgorithm, EcKeyGenParams | RsaHashedKeyGenParams | Algorithm> =
-  {
-    ES256: { name: 'ECDSA', namedCurve: 'P-256' },
-    ES384: { name: 'ECDSA', namedCurve: 'P-384' },
-    EdDSA: { name: 'Ed25519' },
-    RS256: {
-      name: 'RSASSA-PKCS1-v1_5',
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-      hash: 'SHA-256',
-    },
-    PS256: {
-      name: 'RSA-PSS',
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-      hash: 'SHA-256',
-    },
-  };
+const algorithms: readonly KeygenAlgorithm[] = ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'];
 
 const help = `Usage: s2s-auth keygen --out <file> [options]
 
@@ -70,21 +53,20 @@ export const keygenCommand: Command = {
     noPositionals('keygen', parsed);
     const out = requiredOption(parsed, 'out', io);
     const alg = (stringOption(parsed, 'alg') ?? 'ES256') as KeygenAlgorithm;
-    if (!Object.hasOwn(generateParams, alg)) {
+    if (!algorithms.includes(alg)) {
       throw new UsageError(
-        `--alg must be one of ${Object.keys(generateParams).join(', ')}, not ${JSON.stringify(alg).slice(0, 40)}`,
+        `--alg must be one of ${algorithms.join(', ')}, not ${JSON.stringify(alg).slice(0, 40)}`,
       );
     }
     const use = stringOption(parsed, 'for') ?? 'dpop';
     if (use !== 'dpop' && use !== 'private_key_jwt')
       throw new UsageError('--for must be dpop or private_key_jwt');
 
-    const pair = (await crypto.subtle.generateKey(generateParams[alg], true, [
-      'sign',
-      'verify',
-    ])) as CryptoKeyPair;
-    const exported = (await crypto.subtle.exportKey('jwk', pair.privateKey)) as JWK;
-    const privateJwk: JWK = { ...stripWebCryptoMembers(exported), alg, use: 'sig' };
+    const { privateKey } = await generateKeyPair(alg, {
+      extractable: true,
+      ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}),
+    });
+    const privateJwk: JWK = { ...(await exportJWK(privateKey)), alg, use: 'sig' };
     const thumbprint = await calculateJwkThumbprint(publicPart(privateJwk));
     privateJwk.kid = thumbprint;
     try {
@@ -107,9 +89,3 @@ export const keygenCommand: Command = {
     return ExitCode.success;
   },
 };
-
-/** WebCrypto's export adds `key_ops` and `ext`; a JWK file for other tools is better without. */
-function stripWebCryptoMembers(jwk: JWK): JWK {
-  const { key_ops: _ops, ext: _ext, ...rest } = jwk;
-  return rest;
-}
