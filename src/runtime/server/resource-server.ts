@@ -7,6 +7,7 @@ import { createProofKeyCache, verifyDpopProof, type DpopRules } from './dpop-ver
 import { normaliseHtu } from './htu.js';
 import { createJwksCache } from './jwks-cache.js';
 import { createJwksFetcher } from './jwks-fetch.js';
+import { createOpaqueTokenVerifier } from './opaque-tokens.js';
 import {
   checkScopes,
   copyClaims,
@@ -26,6 +27,7 @@ import { readCredentials, readHeader, readRequest, SEVERAL, type RequestLike } f
 import { verifySignature } from './signature.js';
 import { VERIFIED_TOKEN_CACHE_SIZE, VerifiedTokenCache } from './verified-tokens.js';
 import type { ChallengeScheme } from './www-authenticate.js';
+import type { ResourceServerIntrospectionOptions } from './opaque-tokens.js';
 
 /**
  * Per-call options of {@link ResourceServer.verifyToken} and {@link ResourceServer.verifyRequest}.
@@ -57,7 +59,9 @@ const VERIFY_OPTION_KEYS = optionKeys<VerifyOptions>()(['audience', 'requiredSco
  * cannot be checked: the `TokenError` has `reason` `jwks`, status 503 and `retryAfter` (the
  * seconds until the key set is tried again), and its `cause` is the `NetworkError`,
  * `OAuthError` or `ProtocolError` of the last attempt. Answer it with 503 and `Retry-After`,
- * not 401: a client told `invalid_token` would fetch a new token that fares no better.
+ * not 401: a client told `invalid_token` would fetch a new token that fares no better. The
+ * same holds, with reason `introspection`, for an opaque token when the authorization server
+ * cannot be asked about it (see {@link ResourceServerIntrospectionOptions}).
  *
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-7
@@ -84,6 +88,10 @@ export interface ResourceServer {
    * It does not check proof of possession: use {@link ResourceServer.verifyRequest} for
    * requests that may carry DPoP-bound tokens.
    *
+   * With the `introspection` option, a token that is not a compact JWS is introspected
+   * (RFC 7662) instead, and its answer checked the same way (reason `inactive` when it is not
+   * active).
+   *
    * Rejects with a `TokenError`; with a `TypeError` only for invalid per-call options.
    */
   verifyToken(token: string, options?: VerifyOptions): Promise<AccessTokenClaims>;
@@ -93,7 +101,8 @@ export interface ResourceServer {
    * a DPoP key (`cnf.jkt`) is only accepted with the DPoP scheme and a valid proof for this
    * method and URL; a DPoP-scheme token must be bound. A request with more than one
    * `Authorization` credential is refused with 400 `invalid_request`, one with more than one
-   * `DPoP` proof with 401 `invalid_dpop_proof`.
+   * `DPoP` proof with 401 `invalid_dpop_proof`. An opaque token (with the `introspection`
+   * option) is bound when its introspection answer has `cnf.jkt`, and held to the same rules.
    *
    * A DPoP request verified once (the same headers object, with the same token and proof) may
    * be asked about again, say with other scopes: the time, audience and scopes are checked
@@ -145,7 +154,10 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   const resolver = createEndpointResolver({
     client,
     issuer: resolved.issuer,
-    overrides: { jwks_uri: resolved.jwksUri },
+    overrides: {
+      jwks_uri: resolved.jwksUri,
+      introspection_endpoint: resolved.introspection?.endpoint,
+    },
     timeoutMs: resolved.timeoutMs,
     allowInsecureHttp: resolved.allowInsecureHttp,
   });
@@ -170,6 +182,31 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     verifySignature,
     verified: new VerifiedTokenCache(VERIFIED_TOKEN_CACHE_SIZE),
   };
+  const opaque =
+    resolved.introspection &&
+    createOpaqueTokenVerifier({
+      options: resolved.introspection,
+      client,
+      resolver,
+      issuers: [resolved.issuer],
+      clockToleranceSeconds: resolved.clockToleranceSeconds,
+      maxTokenLength: resolved.maxTokenLength,
+      timeoutMs: resolved.timeoutMs,
+      now: resolved.now,
+      emit: resolved.emit,
+    });
+
+  /** An opaque token by introspection, a JWT locally (and by introspection too, if so set). */
+  async function verifyAnyToken(
+    token: string,
+    audience: readonly string[] | undefined,
+  ): Promise<AccessTokenClaims> {
+    if (opaque?.introspects(token)) return opaque.verify(token, audience);
+    const claims = await verifyAccessToken(token, tokenRules, audience, nowSeconds);
+    if (opaque?.confirmsJwts) await opaque.confirmActive(token, audience);
+    return claims;
+  }
+
   const dpopRules: DpopRules = {
     algorithms: resolved.dpopAlgorithms,
     iatWindowSeconds: resolved.iatWindowSeconds,
@@ -231,7 +268,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   async function verifyToken(token: string, options?: VerifyOptions): Promise<AccessTokenClaims> {
     const call = callOptions(options, 'verifyToken');
     try {
-      const claims = await verifyAccessToken(token, tokenRules, call.audience, nowSeconds);
+      const claims = await verifyAnyToken(token, call.audience);
       checkScopes(claims, call.requiredScopes);
       return claims;
     } catch (failure) {
@@ -269,7 +306,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
         checkScopes(earlier.claims, call.requiredScopes);
         return copyClaims(earlier.claims);
       }
-      const claims = await verifyAccessToken(token, tokenRules, call.audience, nowSeconds);
+      const claims = await verifyAnyToken(token, call.audience);
       const jkt = claims.cnf?.jkt;
       if (scheme === 'Bearer') {
         if (jkt !== undefined) {
