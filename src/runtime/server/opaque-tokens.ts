@@ -85,9 +85,10 @@ export interface ResourceServerIntrospectionOptions {
   /**
    * Whether JWT access tokens are introspected too. `'never'` (default): a JWT is verified
    * locally only, and stays valid until its `exp` even when revoked. `'always'`: a JWT is
-   * verified locally first and then introspected; it is refused unless the answer is active and
-   * passes the same checks (only the JWT's own claims are returned). For issuers that can
-   * introspect their JWTs, where revocation must bite within `cacheMaxSeconds`.
+   * verified locally first and then introspected; it is refused unless the answer is active,
+   * passes the same checks and names the same DPoP key (`cnf.jkt`) as the JWT, or none when the
+   * JWT has none; only the JWT's own claims are returned. For issuers that can introspect their
+   * JWTs, where revocation must bite within `cacheMaxSeconds`.
    */
   jwt?: 'never' | 'always' | undefined;
 }
@@ -198,8 +199,15 @@ export interface OpaqueTokenVerifier {
    * time and `audience`. Scopes and proof of possession are the caller's to check.
    */
   verify(token: string, audience: readonly string[] | undefined): Promise<AccessTokenClaims>;
-  /** Refuses a locally verified JWT unless introspection reports it active. */
-  confirmActive(token: string, audience: readonly string[] | undefined): Promise<void>;
+  /**
+   * Refuses a locally verified JWT unless introspection reports it active, for this time and
+   * `audience`, and bound to the same DPoP key as the JWT's `cnf.jkt` (or to none).
+   */
+  confirmActive(
+    token: string,
+    claims: AccessTokenClaims,
+    audience: readonly string[] | undefined,
+  ): Promise<void>;
 }
 
 /** An active answer that passed the checks that do not depend on the call. */
@@ -352,9 +360,14 @@ export function createOpaqueTokenVerifier(context: OpaqueTokenContext): OpaqueTo
 
   async function confirmActive(
     token: string,
+    claims: AccessTokenClaims,
     audience: readonly string[] | undefined,
   ): Promise<void> {
-    recheckClaims(await lookup(token), context, audience, nowSeconds);
+    const answer = await lookup(token);
+    recheckClaims(answer, context, audience, nowSeconds);
+    if (answer.cnf?.jkt !== claims.cnf?.jkt) {
+      reject('dpop', 'the token and its introspection name different DPoP keys');
+    }
   }
 
   return { introspects, confirmsJwts: options.jwt === 'always', verify, confirmActive };

@@ -203,7 +203,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   ): Promise<AccessTokenClaims> {
     if (opaque?.introspects(token)) return opaque.verify(token, audience);
     const claims = await verifyAccessToken(token, tokenRules, audience, nowSeconds);
-    if (opaque?.confirmsJwts) await opaque.confirmActive(token, audience);
+    if (opaque?.confirmsJwts) await opaque.confirmActive(token, claims, audience);
     return claims;
   }
 

@@ -744,6 +744,20 @@ describe('introspection of JWTs (jwt: always)', () => {
     expect(as.asked).toEqual([]);
   });
 
+  it('refuses a JWT whose introspection answer names another DPoP key, or one the JWT lacks', async () => {
+    const { as, server, now } = await setup({}, { jwt: 'always' });
+    const [bound, other] = [await makeDpopKey(), await makeDpopKey()];
+    const boundJwt = await accessToken(as.key, now(), { cnf: { jkt: bound.jkt } });
+    const plainJwt = await accessToken(as.key, now());
+    as.answer(boundJwt, activeAnswer(now(), { token_type: 'DPoP', cnf: { jkt: other.jkt } }));
+    as.answer(plainJwt, activeAnswer(now(), { token_type: 'DPoP', cnf: { jkt: other.jkt } }));
+    expect(await rejection(server.verifyToken(boundJwt))).toMatchObject({ reason: 'dpop' });
+    expect(await rejection(server.verifyToken(plainJwt))).toMatchObject({ reason: 'dpop' });
+    const fresh = await accessToken(as.key, now(), { cnf: { jkt: bound.jkt } });
+    as.answer(fresh, activeAnswer(now(), { token_type: 'DPoP', cnf: { jkt: bound.jkt } }));
+    await expect(server.verifyToken(fresh)).resolves.toMatchObject({ cnf: { jkt: bound.jkt } });
+  });
+
   it('refuses a JWT whose introspection answer is for another audience', async () => {
     const { as, server, now } = await setup({}, { jwt: 'always' });
     const token = await accessToken(as.key, now());
