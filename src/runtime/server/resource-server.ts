@@ -7,7 +7,10 @@ import { createProofKeyCache, verifyDpopProof, type DpopRules } from './dpop-ver
 import { normaliseHtu } from './htu.js';
 import { createJwksCache } from './jwks-cache.js';
 import { createJwksFetcher } from './jwks-fetch.js';
-import { createOpaqueTokenVerifier } from './opaque-tokens.js';
+import {
+  createOpaqueTokenVerifier,
+  type ResourceServerIntrospectionOptions,
+} from './opaque-tokens.js';
 import {
   checkScopes,
   copyClaims,
@@ -27,7 +30,6 @@ import { readCredentials, readHeader, readRequest, SEVERAL, type RequestLike } f
 import { verifySignature } from './signature.js';
 import { VERIFIED_TOKEN_CACHE_SIZE, VerifiedTokenCache } from './verified-tokens.js';
 import type { ChallengeScheme } from './www-authenticate.js';
-import type { ResourceServerIntrospectionOptions } from './opaque-tokens.js';
 
 /**
  * Per-call options of {@link ResourceServer.verifyToken} and {@link ResourceServer.verifyRequest}.
@@ -130,11 +132,13 @@ interface VerifiedRequest {
 /**
  * Creates a resource server: verifies JWT access tokens (RFC 9068) from one issuer, with the
  * defences of RFC 8725, and DPoP-bound requests (RFC 9449). Keys come from the issuer's JWKS,
- * discovered and cached per instance. Invalid options throw a `TypeError` here.
+ * discovered and cached per instance. With `introspection`, opaque tokens too, by asking the
+ * issuer (RFC 7662). Invalid options throw a `TypeError` here.
  *
  * @see https://www.rfc-editor.org/rfc/rfc9068
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-7
  * @see https://www.rfc-editor.org/rfc/rfc8725#section-3
+ * @see https://www.rfc-editor.org/rfc/rfc7662
  * @example
  * ```ts
  * import { createResourceServer, TokenError } from 's2s-auth/server';
