@@ -236,7 +236,7 @@ export class DiscoveryError extends ProtocolError {
 
 /**
  * Machine-readable reasons a token or DPoP proof is rejected. Every reason answers 401 except
- * `scope` (403), `duplicate_credentials` (400) and `jwks` (503).
+ * `scope` (403), `duplicate_credentials` (400), `jwks` and `introspection` (503).
  */
 export type TokenErrorReason =
   /** No credentials: no `Authorization` header, another scheme, or an empty token. */
@@ -283,14 +283,25 @@ export type TokenErrorReason =
    * 503 with `retryAfter`, not 401, so clients do not fetch a new token for nothing. `cause`
    * says why.
    */
-  | 'jwks';
+  | 'jwks'
+  /**
+   * Introspection (RFC 7662) answered that the token is not active: expired, revoked, unknown
+   * to the authorization server, or not for this caller to ask about.
+   */
+  | 'inactive'
+  /**
+   * The authorization server could not be asked about an opaque token (unreachable, an OAuth
+   * error such as `invalid_client`, an answer that breaks RFC 7662): answered 503 with
+   * `retryAfter`, like `jwks`. `cause` says why.
+   */
+  | 'introspection';
 
 /** The HTTP statuses a {@link TokenError} answers with. */
 export type TokenErrorStatus = 400 | 401 | 403 | 503;
 
 /**
  * A token or DPoP proof failed verification. `status` (401, 403 for a missing scope, 400 for a
- * request with several credentials, 503 while the issuer's keys cannot be had) and
+ * request with several credentials, 503 while the issuer's keys or introspection cannot be had) and
  * `wwwAuthenticate` are ready to send back; `reason` is for logs and branching. The message is
  * generic and never echoes the token.
  *
@@ -316,7 +327,8 @@ export class TokenError extends AuthError {
   readonly reason: TokenErrorReason;
   /**
    * 401; 403 for `insufficient_scope`; 400 for `invalid_request` (several credentials,
-   * RFC 6750 §3.1); 503 when the issuer's key set cannot be had (reason `jwks`).
+   * RFC 6750 §3.1); 503 when the issuer's key set cannot be had (reason `jwks`) or its
+   * introspection endpoint cannot be asked (reason `introspection`).
    */
   readonly status: TokenErrorStatus;
   /**
@@ -325,8 +337,9 @@ export class TokenError extends AuthError {
    */
   readonly wwwAuthenticate: string;
   /**
-   * For a 503: seconds until the resource server tries the issuer's key set again, the value
-   * of a `Retry-After` header (RFC 9110 §10.2.3). `undefined` otherwise.
+   * For a 503: seconds until the resource server tries the issuer's key set again (for
+   * `introspection`, a fixed few seconds), the value of a `Retry-After` header (RFC 9110
+   * §10.2.3). `undefined` otherwise.
    */
   readonly retryAfter: number | undefined;
   /**

@@ -200,7 +200,9 @@ function resolveCallerOptions(
   endpointOption: 'introspectionEndpoint' | 'revocationEndpoint',
 ): ResolvedCallerOptions {
   rejectUnknownOptions(options, known, where);
-  const o = applyAliases(options, { fetchImpl: 'fetch' }, where) as Partial<Record<keyof IntrospectTokenOptions | keyof RevokeTokenOptions, unknown>>;
+  const o = applyAliases(options, { fetchImpl: 'fetch' }, where) as Partial<
+    Record<keyof IntrospectTokenOptions | keyof RevokeTokenOptions, unknown>
+  >;
   const clientId = requireString(o.clientId, 'clientId', where);
   const clientSecret = requireString(o.clientSecret, 'clientSecret', where);
   const token = requireString(o.token, 'token', where);
@@ -210,7 +212,10 @@ function resolveCallerOptions(
       `${where}: \`clientAuth\` must be client_secret_basic or client_secret_post`,
     );
   }
-  const tokenTypeHint = o.tokenTypeHint === undefined ? undefined : requireString(o.tokenTypeHint, 'tokenTypeHint', where);
+  const tokenTypeHint =
+    o.tokenTypeHint === undefined
+      ? undefined
+      : requireString(o.tokenTypeHint, 'tokenTypeHint', where);
   const timeoutMs = optionalPositiveNumber(o.timeoutMs, 'timeoutMs', where, 10_000);
   const fetch = resolveFetch(o.fetch as FetchLike | undefined, where);
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
@@ -225,8 +230,10 @@ function resolveCallerOptions(
   const allowInsecureHttp = optionalBoolean(o.allowInsecureHttp, 'allowInsecureHttp', where, false);
   const urls = { allowInsecureHttp };
   const explicit = o[endpointOption];
-  const endpoint = explicit === undefined ? undefined : requireHttpUrl(explicit, endpointOption, where, urls);
-  const issuer = o.issuer === undefined ? undefined : requireHttpUrl(o.issuer, 'issuer', where, urls);
+  const endpoint =
+    explicit === undefined ? undefined : requireHttpUrl(explicit, endpointOption, where, urls);
+  const issuer =
+    o.issuer === undefined ? undefined : requireHttpUrl(o.issuer, 'issuer', where, urls);
   if (endpoint === undefined && issuer === undefined) {
     throw new TypeError(`${where}: \`issuer\` or the endpoint URL is required`);
   }
@@ -259,7 +266,8 @@ async function prepare(
     known,
     endpoint === 'introspection_endpoint' ? 'introspectionEndpoint' : 'revocationEndpoint',
   );
-  const { clientId, clientSecret, token, clientAuth, timeoutMs, fetch, maxResponseBytes } = resolved;
+  const { clientId, clientSecret, token, clientAuth, timeoutMs, fetch, maxResponseBytes } =
+    resolved;
   const client = createIdpClient(fetch, { maxResponseBytes });
 
   let url: string;
@@ -272,20 +280,86 @@ async function prepare(
     url = publishedEndpoint(metadata, endpoint, resolved.allowInsecureHttp);
   }
 
+  return {
+    call: {
+      client,
+      url,
+      endpoint: label,
+      timeoutMs,
+      secrets: [clientSecret, token],
+      signal: resolved.signal,
+    },
+    ...callerForm({
+      clientId,
+      clientSecret,
+      clientAuth,
+      token,
+      tokenTypeHint: resolved.tokenTypeHint,
+    }),
+  };
+}
+
+/** The headers and form body of a caller's request about one token (RFC 7662 §2.1, RFC 7009 §2.1). */
+function callerForm(caller: {
+  clientId: string;
+  clientSecret: string;
+  clientAuth: TokenEndpointClientAuth;
+  token: string;
+  tokenTypeHint: string | undefined;
+}): Pick<Prepared, 'headers' | 'body'> {
   const headers: Record<string, string> = {
     'Content-Type': 'application/x-www-form-urlencoded',
     Accept: 'application/json',
   };
-  const body: Prepared['body'] = { token };
-  if (resolved.tokenTypeHint !== undefined) body.token_type_hint = resolved.tokenTypeHint;
-  if (clientAuth === 'client_secret_basic') headers.Authorization = basicCredentials(clientId, clientSecret);
-  else Object.assign(body, { client_id: clientId, client_secret: clientSecret });
+  const body: Prepared['body'] = { token: caller.token };
+  if (caller.tokenTypeHint !== undefined) body.token_type_hint = caller.tokenTypeHint;
+  if (caller.clientAuth === 'client_secret_basic') {
+    headers.Authorization = basicCredentials(caller.clientId, caller.clientSecret);
+  } else {
+    Object.assign(body, { client_id: caller.clientId, client_secret: caller.clientSecret });
+  }
+  return { headers, body };
+}
 
-  return {
-    call: { client, url, endpoint: label, timeoutMs, secrets: [clientSecret, token], signal: resolved.signal },
-    headers,
-    body,
-  };
+/** Sends a prepared introspection request and validates the answer (RFC 7662 §2.2). */
+async function sendIntrospection({ call, headers, body }: Prepared): Promise<IntrospectionResult> {
+  const answer = await exchange(call, (middleware) =>
+    call.client.POST('/token/introspection', { body, headers, parseAs: 'text', middleware }),
+  );
+  if (!answer.response.ok) throw toOAuthError(answer, call);
+  return parseBody(answer, schemas.IntrospectionResponse, call);
+}
+
+/** One introspection request whose endpoint is already known: what a resource server sends. */
+export interface IntrospectionRequest {
+  client: IdpClient;
+  /** The introspection endpoint. */
+  url: string;
+  clientId: string;
+  clientSecret: string;
+  clientAuth: TokenEndpointClientAuth;
+  token: string;
+  tokenTypeHint: string | undefined;
+  timeoutMs: number;
+}
+
+/**
+ * Asks an introspection endpoint about a token, with the same request, secret scrubbing and
+ * answer validation as {@link introspectToken}, for a caller that resolved the endpoint and
+ * checked its options itself.
+ */
+export function requestIntrospection(request: IntrospectionRequest): Promise<IntrospectionResult> {
+  const { client, url, clientSecret, token, timeoutMs } = request;
+  return sendIntrospection({
+    call: {
+      client,
+      url,
+      endpoint: 'introspection endpoint',
+      timeoutMs,
+      secrets: [clientSecret, token],
+    },
+    ...callerForm(request),
+  });
 }
 
 /**
@@ -313,18 +387,15 @@ async function prepare(
 export async function introspectToken(
   options: IntrospectTokenOptions,
 ): Promise<IntrospectionResult> {
-  const { call, headers, body } = await prepare(
-    options,
-    'introspectToken',
-    INTROSPECT_TOKEN_OPTION_KEYS,
-    'introspection_endpoint',
-    'introspection endpoint',
+  return sendIntrospection(
+    await prepare(
+      options,
+      'introspectToken',
+      INTROSPECT_TOKEN_OPTION_KEYS,
+      'introspection_endpoint',
+      'introspection endpoint',
+    ),
   );
-  const answer = await exchange(call, (middleware) =>
-    call.client.POST('/token/introspection', { body, headers, parseAs: 'text', middleware }),
-  );
-  if (!answer.response.ok) throw toOAuthError(answer, call);
-  return parseBody(answer, schemas.IntrospectionResponse, call);
 }
 
 /**

@@ -13,6 +13,10 @@ import type { JwksFetchReason, JwksSkipCounts } from './jwks-cache.js';
  *   `ProtocolError` naming the count.
  * - `verification_failed`: a token or request was refused; `reason` and `status` are those of
  *   the `TokenError`.
+ * - `token_introspected`: the authorization server was asked about a token (RFC 7662); `ok`
+ *   says whether it answered, `active` what it answered, `durationMs` how long it took on the
+ *   injected clock, and `error` (when not `ok`) why not, scrubbed of the token and the secret.
+ * - `introspection_cache_hit`: an active introspection answer was reused from the cache.
  */
 export type ResourceServerEvent =
   | {
@@ -24,4 +28,12 @@ export type ResourceServerEvent =
       skipped?: JwksSkipCounts;
       error?: unknown;
     }
-  | { type: 'verification_failed'; reason: TokenErrorReason; status: TokenErrorStatus };
+  | { type: 'verification_failed'; reason: TokenErrorReason; status: TokenErrorStatus }
+  | {
+      type: 'token_introspected';
+      ok: boolean;
+      active?: boolean;
+      durationMs: number;
+      error?: unknown;
+    }
+  | { type: 'introspection_cache_hit' };

@@ -11,3 +11,4 @@ export type { AsymmetricAlgorithm } from './algorithms.js';
 export type { ResourceServerEvent } from './events.js';
 export type { JwksFetchReason, JwksSkipReason, JwksSkipCounts } from './jwks-cache.js';
 export { MAX_KEY_SET_SIZE } from './jwks-cache.js';
+export type { ResourceServerIntrospectionOptions } from './opaque-tokens.js';

@@ -18,6 +18,11 @@ import {
 } from './algorithms.js';
 import { normaliseMediaType } from './compact-jws.js';
 import { createRotatingNonceProvider, type DpopNonceProvider } from './dpop-nonce.js';
+import {
+  resolveIntrospectionOptions,
+  type ResolvedIntrospection,
+  type ResourceServerIntrospectionOptions,
+} from './opaque-tokens.js';
 import { createMemoryReplayStore, type ReplayStore } from './replay-store.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/idp-client.js';
 
@@ -152,8 +157,9 @@ export interface ResourceServerOptions {
   timeoutMs?: number | undefined;
   /**
    * The most bytes of an answer of the authorization server (discovery document, key set,
-   * error) that are read; a longer one is cancelled and the key set counts as unavailable
-   * (`TokenError` reason `jwks`, `cause` a `ProtocolError` with code `too_large`).
+   * error, introspection answer) that are read; a longer one is cancelled and the key set
+   * counts as unavailable (`TokenError` reason `jwks`, or `introspection` for an introspection
+   * answer; `cause` a `ProtocolError` with code `too_large`).
    * Default 1 MiB (1 048 576).
    */
   maxResponseBytes?: number | undefined;
@@ -171,6 +177,15 @@ export interface ResourceServerOptions {
    * @see https://www.rfc-editor.org/rfc/rfc8414#section-2
    */
   allowInsecureHttp?: boolean | undefined;
+  /**
+   * Verify opaque access tokens by introspection (RFC 7662) with these client credentials: a
+   * token that is not a compact JWS is introspected, its answer checked like a JWT's claims
+   * and cached for `cacheMaxSeconds`. Without it, such a token is refused as `malformed`.
+   * Default: none.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7662#section-2
+   */
+  introspection?: ResourceServerIntrospectionOptions | undefined;
 }
 
 /** Every option of {@link ResourceServerOptions}; the compiler keeps the list complete. */
@@ -196,6 +211,7 @@ const RESOURCE_SERVER_OPTION_KEYS = optionKeys<ResourceServerOptions>()([
   'realm',
   'allowInsecureHttp',
   'maxResponseBytes',
+  'introspection',
 ]);
 
 /** The options, checked and with defaults filled in. */
@@ -226,6 +242,8 @@ export interface ResolvedOptions {
   emit: ((event: ResourceServerEvent) => void) | undefined;
   /** Plain `http:` to hosts other than loopback is accepted (for discovered endpoints too). */
   allowInsecureHttp: boolean;
+  /** Opaque tokens are introspected with these; `undefined`: they are refused. */
+  introspection: ResolvedIntrospection | undefined;
 }
 
 const WHERE = 'createResourceServer';
@@ -467,5 +485,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     maxTokenLength,
     realm: validateRealm(o.realm),
     allowInsecureHttp,
+    introspection: resolveIntrospectionOptions(o.introspection, WHERE, allowInsecureHttp),
   };
 }

@@ -117,7 +117,7 @@ function refuseSeveral(): never {
 const ourScheme = /^[ \t]*(?:bearer|dpop)(?:[ \t]|$)/i;
 
 /** `b64token` of RFC 6750 §2.1, the syntax of a Bearer or DPoP token in `Authorization`. */
-const b64token = /^[A-Za-z0-9\-._~+/]+=*$/;
+export const b64token = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /** The credentials of an `Authorization` header (RFC 6750 §2.1, RFC 9449 §7.1). */
 export interface Credentials {

@@ -8,6 +8,10 @@ import { normaliseHtu } from './htu.js';
 import { createJwksCache } from './jwks-cache.js';
 import { createJwksFetcher } from './jwks-fetch.js';
 import {
+  createOpaqueTokenVerifier,
+  type ResourceServerIntrospectionOptions,
+} from './opaque-tokens.js';
+import {
   checkScopes,
   copyClaims,
   recheckClaims,
@@ -57,7 +61,9 @@ const VERIFY_OPTION_KEYS = optionKeys<VerifyOptions>()(['audience', 'requiredSco
  * cannot be checked: the `TokenError` has `reason` `jwks`, status 503 and `retryAfter` (the
  * seconds until the key set is tried again), and its `cause` is the `NetworkError`,
  * `OAuthError` or `ProtocolError` of the last attempt. Answer it with 503 and `Retry-After`,
- * not 401: a client told `invalid_token` would fetch a new token that fares no better.
+ * not 401: a client told `invalid_token` would fetch a new token that fares no better. The
+ * same holds, with reason `introspection`, for an opaque token when the authorization server
+ * cannot be asked about it (see {@link ResourceServerIntrospectionOptions}).
  *
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-7
@@ -84,6 +90,10 @@ export interface ResourceServer {
    * It does not check proof of possession: use {@link ResourceServer.verifyRequest} for
    * requests that may carry DPoP-bound tokens.
    *
+   * With the `introspection` option, a token that is not a compact JWS is introspected
+   * (RFC 7662) instead, and its answer checked the same way (reason `inactive` when it is not
+   * active).
+   *
    * Rejects with a `TokenError`; with a `TypeError` only for invalid per-call options.
    */
   verifyToken(token: string, options?: VerifyOptions): Promise<AccessTokenClaims>;
@@ -93,7 +103,8 @@ export interface ResourceServer {
    * a DPoP key (`cnf.jkt`) is only accepted with the DPoP scheme and a valid proof for this
    * method and URL; a DPoP-scheme token must be bound. A request with more than one
    * `Authorization` credential is refused with 400 `invalid_request`, one with more than one
-   * `DPoP` proof with 401 `invalid_dpop_proof`.
+   * `DPoP` proof with 401 `invalid_dpop_proof`. An opaque token (with the `introspection`
+   * option) is bound when its introspection answer has `cnf.jkt`, and held to the same rules.
    *
    * A DPoP request verified once (the same headers object, with the same token and proof) may
    * be asked about again, say with other scopes: the time, audience and scopes are checked
@@ -121,11 +132,13 @@ interface VerifiedRequest {
 /**
  * Creates a resource server: verifies JWT access tokens (RFC 9068) from one issuer, with the
  * defences of RFC 8725, and DPoP-bound requests (RFC 9449). Keys come from the issuer's JWKS,
- * discovered and cached per instance. Invalid options throw a `TypeError` here.
+ * discovered and cached per instance. With `introspection`, opaque tokens too, by asking the
+ * issuer (RFC 7662). Invalid options throw a `TypeError` here.
  *
  * @see https://www.rfc-editor.org/rfc/rfc9068
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-7
  * @see https://www.rfc-editor.org/rfc/rfc8725#section-3
+ * @see https://www.rfc-editor.org/rfc/rfc7662
  * @example
  * ```ts
  * import { createResourceServer, TokenError } from 's2s-auth/server';
@@ -145,7 +158,10 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   const resolver = createEndpointResolver({
     client,
     issuer: resolved.issuer,
-    overrides: { jwks_uri: resolved.jwksUri },
+    overrides: {
+      jwks_uri: resolved.jwksUri,
+      introspection_endpoint: resolved.introspection?.endpoint,
+    },
     timeoutMs: resolved.timeoutMs,
     allowInsecureHttp: resolved.allowInsecureHttp,
   });
@@ -170,6 +186,31 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     verifySignature,
     verified: new VerifiedTokenCache(VERIFIED_TOKEN_CACHE_SIZE),
   };
+  const opaque =
+    resolved.introspection &&
+    createOpaqueTokenVerifier({
+      options: resolved.introspection,
+      client,
+      resolver,
+      issuers: [resolved.issuer],
+      clockToleranceSeconds: resolved.clockToleranceSeconds,
+      maxTokenLength: resolved.maxTokenLength,
+      timeoutMs: resolved.timeoutMs,
+      now: resolved.now,
+      emit: resolved.emit,
+    });
+
+  /** An opaque token by introspection, a JWT locally (and by introspection too, if so set). */
+  async function verifyAnyToken(
+    token: string,
+    audience: readonly string[] | undefined,
+  ): Promise<AccessTokenClaims> {
+    if (opaque?.introspects(token)) return opaque.verify(token, audience);
+    const claims = await verifyAccessToken(token, tokenRules, audience, nowSeconds);
+    if (opaque?.confirmsJwts) await opaque.confirmActive(token, claims, audience);
+    return claims;
+  }
+
   const dpopRules: DpopRules = {
     algorithms: resolved.dpopAlgorithms,
     iatWindowSeconds: resolved.iatWindowSeconds,
@@ -231,7 +272,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   async function verifyToken(token: string, options?: VerifyOptions): Promise<AccessTokenClaims> {
     const call = callOptions(options, 'verifyToken');
     try {
-      const claims = await verifyAccessToken(token, tokenRules, call.audience, nowSeconds);
+      const claims = await verifyAnyToken(token, call.audience);
       checkScopes(claims, call.requiredScopes);
       return claims;
     } catch (failure) {
@@ -269,7 +310,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
         checkScopes(earlier.claims, call.requiredScopes);
         return copyClaims(earlier.claims);
       }
-      const claims = await verifyAccessToken(token, tokenRules, call.audience, nowSeconds);
+      const claims = await verifyAnyToken(token, call.audience);
       const jkt = claims.cnf?.jkt;
       if (scheme === 'Bearer') {
         if (jkt !== undefined) {
