@@ -17,7 +17,8 @@ describe('s2s-auth --help and --version', () => {
     const { code, stdout, stderr } = await runCli(['--help']);
     expect(code).toBe(0);
     expect(stderr).toBe('');
-    for (const command of commands) expect(stdout).toMatch(new RegExp(`^  ${command}\\s+\\S`, 'm'));
+    for (const command of [...commands, 'keygen', 'dev-idp'])
+      expect(stdout).toMatch(new RegExp(`^  ${command}\\s+\\S`, 'm'));
     expect(stdout).toContain('Exit codes:');
     expect(stdout).toMatch(/^ {2}3 {2}the authorization server refused/m);
   });
@@ -97,14 +98,13 @@ describe('s2s-auth usage errors', () => {
       secret,
     ]);
     expect(code).toBe(2);
-    expect(stderr).toContain('must name a source (-, env:NAME or file:PATH)');
+    expect(stderr).toContain('must name a source (a file path, -, env:NAME or file:PATH)');
     expect(stderr + stdout).not.toContain(secret);
   });
 
   it.each([
     ['verify', ['--issuer', 'http://127.0.0.1:9']],
     ['introspect', ['--issuer', 'http://127.0.0.1:9', '--client-id', 'x']],
-    ['decode', []],
   ])(
     '%s refuses a token given on the command line, without echoing it',
     async (command, options) => {
