@@ -156,11 +156,12 @@ describe('a secret or a token in the wrong place', () => {
     for (const option of [`--${clientSecret}`, `--${token}`]) {
       const result = await runCli(['verify', option]);
       expectRefusedQuietly(result, [clientSecret, token]);
+      // Not named, and no "did you mean" either: that would say something about it.
       expect(result.stderr).toBe(
         's2s-auth verify: unknown option (see `s2s-auth verify --help`)\n',
       );
     }
     const mistyped = await runCli(['verify', '--audiense', 'x']);
-    expect(mistyped.stderr).toContain('unknown option --audiense');
+    expect(mistyped.stderr).toContain('unknown option --audiense; did you mean --audience?');
   });
 });
