@@ -184,9 +184,9 @@ function apiNames(project) {
 
 /**
  * Turns the code spans of a page that name an API declaration (alone, or called with its
- * arguments) into links to its page, and links
- * to openapi.yaml into links to the API reference (the anchor, an operation's route, kept).
- * Code spans in headings and in link texts stay as they are.
+ * arguments) into links to its page, and links to openapi.yaml into links to the API reference
+ * (the anchor, an operation's route, kept). Code spans in headings and in link texts stay as
+ * they are.
  */
 function linkPageParts(parts, names, project) {
   let line = '';
