@@ -13,5 +13,6 @@ export type {
   TestIssuerJwk,
   TestIssuerOptions,
 } from './runtime/testing/test-issuer.js';
+export type { PublicJwk } from './runtime/crypto/jwk.js';
 export { createDpopKey } from './runtime/dpop/dpop-key.js';
 export type { DpopKey, DpopKeyOptions } from './runtime/dpop/dpop-key.js';

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { closestKey } from '../runtime/shared/options.js';
 import type { Io } from './io.js';
 
 /** A wrong command line: reported as one line and exit code 2. */
@@ -37,10 +38,11 @@ export function parseCommandArgs(
   args: string[],
   options: Record<string, OptionSpec>,
 ): ParsedArgs {
+  const known = { ...common, ...options };
   try {
     const { values, positionals } = parseArgs({
       args,
-      options: { ...common, ...options },
+      options: known,
       strict: true,
       allowPositionals: true,
     });
@@ -53,9 +55,25 @@ export function parseCommandArgs(
       unknown === undefined
         ? (message.split('\n')[0] ?? message).replace(/\.$/, '')
         : // Named only when it looks like an option: a pasted secret is not repeated.
-          `unknown option${looksLikeOption(unknown) ? ` ${unknown}` : ''}`;
+          looksLikeOption(unknown)
+          ? `unknown option ${unknown}${didYouMean(unknown.replace(/^--?/, ''), Object.keys(known), (name) => `--${name}`)}`
+          : 'unknown option';
     throw new UsageError(`${line} (see \`s2s-auth ${command} --help\`)`);
   }
+}
+
+/**
+ * `; did you mean X?` for the known name `typed` is most likely a typo of (see `closestKey`),
+ * shown by `show`; empty when none is close. Only ever call it with a `typed` that is itself
+ * safe to repeat: the suggestion says something about it.
+ */
+export function didYouMean(
+  typed: string,
+  known: readonly string[],
+  show: (name: string) => string,
+): string {
+  const suggestion = closestKey(typed, known);
+  return suggestion === undefined ? '' : `; did you mean ${show(suggestion)}?`;
 }
 
 /** `-x`, `--name` or `--some-name`: the shape of an option, not of a key or a token. */

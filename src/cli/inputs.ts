@@ -9,9 +9,11 @@ import type { Io } from './io.js';
  */
 export const secretSourceHelp = `Secrets (client secrets, tokens, private keys) are never taken from the command line.
 Options and arguments that take one name where to read it from:
+  PATH        a file, named by a path with a / or a . in it (./secret, token.txt)
+  file:PATH   any file, also one named by a bare word (file:secret)
   -           standard input
   env:NAME    the environment variable NAME
-  file:PATH   the file PATH (one trailing newline is dropped)`;
+One trailing newline of a file or of standard input is dropped.`;
 
 /** Environment variables the CLI reads. */
 export const environment = {
@@ -24,6 +26,21 @@ export const environment = {
 
 const privateMembers = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 
+/** Where a command's token comes from: a source argument, none (`S2S_AUTH_TOKEN`), or the token. */
+export type TokenSource = string | undefined | { token: string };
+
+/** What a source argument names; see `Inputs.classify`. */
+type NamedSource =
+  | { kind: 'stdin' }
+  | { kind: 'env'; name: string }
+  | { kind: 'file'; path: string }
+  /** A bare word that is also the name of a file here: not read (see `classify`). */
+  | { kind: 'bare-file' }
+  /** A token or a JSON document: the value itself, not where to find it. */
+  | { kind: 'value' }
+  /** Any other bare word: a secret typed in, or a file name without `file:`. */
+  | { kind: 'word' };
+
 /** Reads secrets and keys for one run; standard input can be read only once. */
 export class Inputs {
   #stdinTakenBy: string | undefined;
@@ -31,30 +48,89 @@ export class Inputs {
   constructor(private readonly io: Io) {}
 
   /**
-   * The secret named by `source` (`-`, `env:NAME` or `file:PATH`), or the `defaultEnv`
-   * variable when there is no source. `what` names it in messages, which never hold its value.
+   * The secret named by `source` (a file path, `-`, `env:NAME` or `file:PATH`), or the
+   * `defaultEnv` variable when there is no source. `what` names it in messages, which never
+   * hold its value.
    */
   async secret(source: string | undefined, what: string, defaultEnv?: string): Promise<string> {
     if (source === undefined) {
       const value = defaultEnv === undefined ? undefined : this.io.env[defaultEnv];
       if (!value) {
         throw new UsageError(
-          `${what} is required${defaultEnv ? `: set ${defaultEnv}, or` : ':'} name a source (-, env:NAME or file:PATH)`,
+          `${what} is required${defaultEnv ? `: set ${defaultEnv}, or` : ':'} name a source (a file path, -, env:NAME or file:PATH)`,
         );
       }
       return value;
     }
-    if (source === '-') return stripNewline(await this.stdin(what));
-    if (source.startsWith('env:')) return this.env(source.slice(4), what);
-    if (source.startsWith('file:')) return stripNewline(await this.file(source.slice(5), what));
-    throw literalSecret(what);
+    const named = await this.classify(source);
+    switch (named.kind) {
+      case 'stdin':
+        return stripNewline(await this.stdin(what));
+      case 'env':
+        return this.env(named.name, what);
+      case 'file':
+        return stripNewline(await this.file(named.path, what));
+      case 'bare-file':
+        throw bareWordFile(what);
+      case 'value':
+      case 'word':
+        throw literalSecret(what);
+    }
   }
 
-  /** A token: as {@link secret}, surrounding whitespace dropped. */
-  async token(source: string | undefined, what = 'the token'): Promise<string> {
-    const token = (await this.secret(source, what, environment.token)).trim();
+  /**
+   * A token: as {@link secret}, surrounding whitespace dropped. A {@link TokenSource} holding
+   * the token itself (`decode` takes one) is used as it is.
+   */
+  async token(source: TokenSource, what = 'the token'): Promise<string> {
+    const token = (
+      typeof source === 'object' ? source.token : await this.secret(source, what, environment.token)
+    ).trim();
     if (!token) throw new UsageError(`${what} is empty`);
     return token;
+  }
+
+  /**
+   * The token argument of a token-taking command: the `[source]` positional, `--token-stdin`, or
+   * nothing (then `S2S_AUTH_TOKEN`). Checked before anything is read, so a pasted token is
+   * refused whatever else is wrong with the line. With `acceptToken` (for `decode`, which
+   * verifies nothing and sends nothing anywhere) a JWT given on the command line is taken, with
+   * a warning on stderr that the shell keeps it.
+   */
+  async tokenSource(
+    parsed: ParsedArgs,
+    command: string,
+    { acceptToken = false } = {},
+  ): Promise<TokenSource> {
+    if (parsed.positionals.length > 1)
+      throw new UsageError(`\`s2s-auth ${command}\` takes one token source (see --help)`);
+    const positional = parsed.positionals[0];
+    if (parsed.values['token-stdin'] === true) {
+      if (positional !== undefined && positional !== '-')
+        throw new UsageError('--token-stdin and a token source cannot be combined');
+      return '-';
+    }
+    if (positional === undefined) return undefined;
+    const named = await this.classify(positional);
+    switch (named.kind) {
+      case 'stdin':
+      case 'env':
+      case 'file':
+        return positional;
+      case 'bare-file':
+        throw bareWordFile('the token');
+      case 'value':
+        if (!acceptToken) throw literalSecret('the token');
+        this.io.err(
+          `s2s-auth ${command}: warning: a token given on the command line stays in shell history and process lists; read it from -, env:NAME or a file instead`,
+        );
+        return { token: positional };
+      case 'word':
+        if (!acceptToken) throw literalSecret('the token');
+        throw new UsageError(
+          'the token is neither a JWT nor a file path: name a file, -, env:NAME or file:PATH',
+        );
+    }
   }
 
   /**
@@ -66,6 +142,7 @@ export class Inputs {
     if (source === '-') text = await this.stdin(what);
     else if (source.startsWith('env:')) text = this.env(source.slice(4), what);
     else {
+      // A key is JSON, never a bare word: any other argument here is the name of a file.
       const path = source.startsWith('file:') ? source.slice(5) : source;
       if (looksInline(path)) throw inlineKey(what);
       text = await this.file(path, what);
@@ -87,6 +164,24 @@ export class Inputs {
     if (requirePrivate && typeof parsed.d !== 'string')
       throw new UsageError(`${what} is not a private key (no "d")`);
     return parsed as JWK;
+  }
+
+  /**
+   * What a source argument names. Besides `-`, `env:` and `file:`, a path with a `/` or a `.`
+   * in it names a file. A bare word never does, even when a file of that name is in the working
+   * directory: a secret typed where its source belongs would otherwise be taken for a file name,
+   * and that file's content sent on as the secret. A token or a JSON document is the value
+   * itself, unless a file of that name exists.
+   */
+  private async classify(argument: string): Promise<NamedSource> {
+    if (argument === '-') return { kind: 'stdin' };
+    if (argument.startsWith('env:')) return { kind: 'env', name: argument.slice(4) };
+    if (argument.startsWith('file:')) return { kind: 'file', path: argument.slice(5) };
+    const pathLike = /[/\\.]/.test(argument);
+    if (pathLike && (await this.io.isFile(argument))) return { kind: 'file', path: argument };
+    if (looksInline(argument) || looksLikeJwt(argument)) return { kind: 'value' };
+    if (pathLike) return { kind: 'file', path: argument };
+    return (await this.io.isFile(argument)) ? { kind: 'bare-file' } : { kind: 'word' };
   }
 
   private async stdin(what: string): Promise<string> {
@@ -139,6 +234,11 @@ function looksInline(path: string): boolean {
   return start.startsWith('{') || start.startsWith('[') || /^eyJ[\w-]*\.[\w-]*\./.test(start);
 }
 
+/** A compact JWS (three parts) or JWE (five parts): a token given where its source belongs. */
+function looksLikeJwt(text: string): boolean {
+  return /^[\w-]+(?:\.[\w-]*){2}(?:(?:\.[\w-]*){2})?$/.test(text);
+}
+
 function inlineKey(what: string): UsageError {
   return new UsageError(
     `${what} looks like a key given on the command line, where it would leak into shell history and process lists: name a file, -, env:NAME or file:PATH instead`,
@@ -147,27 +247,15 @@ function inlineKey(what: string): UsageError {
 
 function literalSecret(what: string): UsageError {
   return new UsageError(
-    `${what} must name a source (-, env:NAME or file:PATH), not be given on the command line, where it would leak into shell history and process lists`,
+    `${what} must name a source (a file path, -, env:NAME or file:PATH), not be given on the command line, where it would leak into shell history and process lists`,
   );
 }
 
-function isSource(value: string): boolean {
-  return value === '-' || value.startsWith('env:') || value.startsWith('file:');
-}
-
-/** The token source of a token-taking command: `[source]` positional, `--token-stdin`, or `S2S_AUTH_TOKEN`. */
-export function tokenSource(parsed: ParsedArgs, command: string): string | undefined {
-  if (parsed.positionals.length > 1)
-    throw new UsageError(`\`s2s-auth ${command}\` takes one token source (see --help)`);
-  const positional = parsed.positionals[0];
-  if (parsed.values['token-stdin'] === true) {
-    if (positional !== undefined && positional !== '-')
-      throw new UsageError('--token-stdin and a token source cannot be combined');
-    return '-';
-  }
-  // Checked before anything is read, so a pasted token is refused whatever else is wrong.
-  if (positional !== undefined && !isSource(positional)) throw literalSecret('the token');
-  return positional;
+/** A bare word naming a file here: said without the word, which may be a secret. */
+function bareWordFile(what: string): UsageError {
+  return new UsageError(
+    `${what}: to read the file of that name, write file: before it (a word without / or . is never taken for a file name, so a secret typed there is not read as one)`,
+  );
 }
 
 /** The public half of a private JWK. */

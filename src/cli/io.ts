@@ -6,6 +6,8 @@ export interface Io {
   readStdin(): Promise<string>;
   /** Reads a file as UTF-8 text. */
   readFile(path: string): Promise<string>;
+  /** Whether `path` names a regular file (following symbolic links); `false` on any error. */
+  isFile(path: string): Promise<boolean>;
   /**
    * Creates a file readable by its owner only (mode 600) holding `text`; fails if the file
    * exists, so a key is never overwritten by accident.

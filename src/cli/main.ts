@@ -2,7 +2,7 @@
  * The `s2s-auth` command. Built into `dist/cli.js` next to the library entry points, which it
  * imports instead of bundling a second copy of them.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { run } from './run.js';
 
@@ -20,6 +20,11 @@ process.exitCode = await run(
     env: process.env,
     readStdin,
     readFile: (path) => readFile(path, 'utf8'),
+    isFile: (path) =>
+      stat(path).then(
+        (stats) => stats.isFile(),
+        () => false,
+      ),
     writePrivateFile: (path, text) => writeFile(path, text, { mode: 0o600, flag: 'wx' }),
     untilInterrupted: () =>
       new Promise<void>((resolve) => {

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { AuthError, NetworkError, OAuthError, ProtocolError, TokenError } from '../client.js';
-import { looksLikeOption, UsageError, type Command } from './command.js';
+import { didYouMean, looksLikeOption, UsageError, type Command } from './command.js';
 import { decodeCommand } from './commands/decode.js';
 import { devIdpCommand } from './commands/dev-idp.js';
 import { dpopProofCommand } from './commands/dpop-proof.js';
@@ -101,10 +101,17 @@ export async function run(args: readonly string[], io: Io, version: string): Pro
   if (!command) {
     // The word is repeated only when it has the shape of an option or a command: the first
     // argument may be a token or a key pasted in the wrong place.
+    // A suggestion is made only where the word is shown, since it says something about it.
     const what = first.startsWith('-')
-      ? `unknown option${looksLikeOption(first) ? ` ${first}` : ''}`
+      ? looksLikeOption(first)
+        ? `unknown option ${first}${didYouMean(first.replace(/^--?/, ''), ['help', 'version'], (name) => `--${name}`)}`
+        : 'unknown option'
       : /^[a-z][a-z0-9-]{0,39}$/.test(first)
-        ? `unknown command "${first}"`
+        ? `unknown command "${first}"${didYouMean(
+            first,
+            commands.map((command) => command.name),
+            (name) => `"${name}"`,
+          )}`
         : 'unknown command';
     io.err(`s2s-auth: ${what} (see \`s2s-auth --help\`)`);
     return ExitCode.usage;

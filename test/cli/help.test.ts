@@ -17,7 +17,8 @@ describe('s2s-auth --help and --version', () => {
     const { code, stdout, stderr } = await runCli(['--help']);
     expect(code).toBe(0);
     expect(stderr).toBe('');
-    for (const command of commands) expect(stdout).toMatch(new RegExp(`^  ${command}\\s+\\S`, 'm'));
+    for (const command of [...commands, 'keygen', 'dev-idp'])
+      expect(stdout).toMatch(new RegExp(`^  ${command}\\s+\\S`, 'm'));
     expect(stdout).toContain('Exit codes:');
     expect(stdout).toMatch(/^ {2}3 {2}the authorization server refused/m);
   });
@@ -72,11 +73,49 @@ describe('s2s-auth usage errors', () => {
   });
 
   it('rejects an unknown option with exit code 2 and one line', async () => {
-    const { code, stderr } = await runCli(['token', '--client-secrett', 'env:X']);
+    const { code, stderr } = await runCli(['verify', '--colour', 'env:X']);
     expect(code).toBe(2);
     expect(stderr.trim().split('\n')).toEqual([
-      's2s-auth token: unknown option --client-secrett (see `s2s-auth token --help`)',
+      's2s-auth verify: unknown option --colour (see `s2s-auth verify --help`)',
     ]);
+  });
+
+  it.each([
+    ['verfy', 'verify'],
+    ['inspect', 'introspect'],
+    ['keygn', 'keygen'],
+    ['proof', 'dpop-proof'],
+    ['idp', 'dev-idp'],
+  ])('asks whether the mistyped command %s meant %s', async (typed, meant) => {
+    const { code, stdout, stderr } = await runCli([typed]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      `s2s-auth: unknown command "${typed}"; did you mean "${meant}"? (see \`s2s-auth --help\`)\n`,
+    );
+  });
+
+  it.each([
+    ['token', '--client-secrett', '--client-secret'],
+    ['token', '--clientId', '--client-id'],
+    ['verify', '--audiense', '--audience'],
+    ['verify', '--scopes', '--scope'],
+    ['introspect', '--hint', '--token-type-hint'],
+    ['keygen', '--output', '--out'],
+  ])('asks whether %s %s meant %s', async (command, typed, meant) => {
+    const { code, stderr } = await runCli([command, typed, 'x']);
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      `s2s-auth ${command}: unknown option ${typed}; did you mean ${meant}? (see \`s2s-auth ${command} --help\`)\n`,
+    );
+  });
+
+  it('asks whether a mistyped top-level option meant --version', async () => {
+    const { code, stderr } = await runCli(['--verison']);
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      's2s-auth: unknown option --verison; did you mean --version? (see `s2s-auth --help`)\n',
+    );
   });
 
   it('names a missing required option', async () => {
@@ -97,14 +136,13 @@ describe('s2s-auth usage errors', () => {
       secret,
     ]);
     expect(code).toBe(2);
-    expect(stderr).toContain('must name a source (-, env:NAME or file:PATH)');
+    expect(stderr).toContain('must name a source (a file path, -, env:NAME or file:PATH)');
     expect(stderr + stdout).not.toContain(secret);
   });
 
   it.each([
     ['verify', ['--issuer', 'http://127.0.0.1:9']],
     ['introspect', ['--issuer', 'http://127.0.0.1:9', '--client-id', 'x']],
-    ['decode', []],
   ])(
     '%s refuses a token given on the command line, without echoing it',
     async (command, options) => {

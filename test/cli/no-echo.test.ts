@@ -117,7 +117,9 @@ describe('a secret or a token in the wrong place', () => {
       ['introspect', ...issuer, '--client-id', 'ledger', '--client-secret', 'env:SECRET'],
     ];
     for (const command of commands) {
-      for (const source of [token, `env:${token}`]) {
+      // decode takes the token itself (see below); after env: it is refused like the others.
+      const sources = command[0] === 'decode' ? [`env:${token}`] : [token, `env:${token}`];
+      for (const source of sources) {
         const result = await runCli([...command, source], { env: { SECRET: clientSecret } });
         expectRefusedQuietly(result, [token, token.split('.')[2]!, clientSecret]);
         // Refused for the token source, not for anything else on the line.
@@ -128,16 +130,25 @@ describe('a secret or a token in the wrong place', () => {
     }
   });
 
+  it('is not repeated by decode, which takes the token itself and warns about it', async () => {
+    const result = await runCli(['decode', token]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^s2s-auth decode: warning: a token given on the command line/);
+    expectNoSecrets(result, [token, token.split('.')[2]!]);
+  });
+
   it('is not repeated when a token is given as the access token of a proof', async () => {
     const result = await runCli(dpopProof('--access-token', token));
     expectRefusedQuietly(result, [token]);
   });
 
-  it('is not repeated when a token or key is given as the command', async () => {
-    for (const first of [token, inline]) {
+  it('is not repeated when a token, a key or a secret is given as the command', async () => {
+    for (const first of [token, inline, clientSecret, `--${clientSecret}`]) {
       const result = await runCli([first]);
-      expectRefusedQuietly(result, [token, inline, privateJwk.d!]);
-      expect(result.stderr).toBe('s2s-auth: unknown command (see `s2s-auth --help`)\n');
+      expectRefusedQuietly(result, [token, inline, privateJwk.d!, clientSecret]);
+      expect(result.stderr).toBe(
+        `s2s-auth: unknown ${first.startsWith('-') ? 'option' : 'command'} (see \`s2s-auth --help\`)\n`,
+      );
     }
   });
 
@@ -145,11 +156,12 @@ describe('a secret or a token in the wrong place', () => {
     for (const option of [`--${clientSecret}`, `--${token}`]) {
       const result = await runCli(['verify', option]);
       expectRefusedQuietly(result, [clientSecret, token]);
+      // Not named, and no "did you mean" either: that would say something about it.
       expect(result.stderr).toBe(
         's2s-auth verify: unknown option (see `s2s-auth verify --help`)\n',
       );
     }
     const mistyped = await runCli(['verify', '--audiense', 'x']);
-    expect(mistyped.stderr).toContain('unknown option --audiense');
+    expect(mistyped.stderr).toContain('unknown option --audiense; did you mean --audience?');
   });
 });

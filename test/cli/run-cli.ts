@@ -23,6 +23,8 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** Written to standard input, which is then closed. */
   stdin?: string;
+  /** The working directory of the command (default: this one's). */
+  cwd?: string;
 }
 
 export function assertBuilt(): void {
@@ -38,6 +40,7 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], {
       env,
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -50,17 +50,46 @@ async function operationSummaries(): Promise<Map<string, string>> {
   return summaries;
 }
 
-async function guideTitles(): Promise<string[]> {
-  const directory = join(root, 'docs', 'guides');
-  const titles: string[] = [];
-  for (const name of (await readdir(directory)).filter((file) => file.endsWith('.md')).sort()) {
-    const text = await readFile(join(directory, name), 'utf8');
-    const title = /^---\n[\s\S]*?^title:\s*(.+)$[\s\S]*?^---$/m.exec(text)?.[1];
-    if (!title) throw new Error(`docs/guides/${name} has no front-matter title`);
-    titles.push(title.trim().replace(/^(['"])(.*)\1$/, '$2'));
-  }
-  return titles;
+/** A page's title as the site shows it: its front-matter `title`, else its first heading. */
+function titleOf(text: string): string | undefined {
+  const frontMatter = /^---\n([\s\S]*?)\n---\n/.exec(text);
+  const title = frontMatter && /^title:\s*(.+)$/m.exec(frontMatter[1]!)?.[1];
+  if (title) return title.trim().replace(/^(['"])(.*)\1$/, '$2');
+  return /^#\s+(.+)$/m.exec(text)?.[1]?.trim().replace(/`/g, '');
 }
+
+/** The titles of the Markdown pages `files` (relative to docs/), in that order. */
+async function titles(files: readonly string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const file of files) {
+    const title = titleOf(await readFile(join(root, 'docs', file), 'utf8'));
+    if (!title) throw new Error(`docs/${file} has neither a front-matter title nor a heading`);
+    found.push(title);
+  }
+  return found;
+}
+
+async function markdownIn(directory: string): Promise<string[]> {
+  return (await readdir(join(root, 'docs', directory)))
+    .filter((file) => file.endsWith('.md'))
+    .sort()
+    .map((file) => `${directory}/${file}`);
+}
+
+const guideTitles = async () => titles(await markdownIn('guides'));
+/** The pages about one behaviour across the SDK: each one that exists is on the site. */
+const topicTitles = async () =>
+  titles(
+    ['middleware.md', 'resilience.md', 'security.md'].filter((file) =>
+      existsSync(join(root, 'docs', file)),
+    ),
+  );
+/** The IdP pages, their index first. */
+const idpTitles = async () =>
+  titles([
+    'idps/README.md',
+    ...(await markdownIn('idps')).filter((file) => file !== 'idps/README.md'),
+  ]);
 
 /** Matches an element whose whole text is `text`. */
 function exactly(text: string): RegExp {
@@ -142,7 +171,7 @@ describe('the documentation site in headless Chromium', () => {
     if (site) await rm(site, { recursive: true, force: true });
   });
 
-  it('has an index page that links the API reference, the SDK reference and every guide', async () => {
+  it('has an index page that lists the guides first, then the references, the topics and the IdPs', async () => {
     await page.goto(`${server.origin}/index.html`);
     await expect(page.title()).resolves.toBe('s2s-auth documentation');
     await expect(
@@ -151,10 +180,40 @@ describe('the documentation site in headless Chromium', () => {
     await expect(
       page.getByRole('link', { name: 'SDK reference', exact: true }).getAttribute('href'),
     ).resolves.toBe('sdk/index.html');
+    await expect(page.locator('main h2').allTextContents()).resolves.toEqual([
+      'Guides',
+      'SDK reference',
+      'API reference',
+      'How it behaves',
+      'Identity providers',
+    ]);
+    // Guides in reading order, Getting started first; every file of docs/guides/ is listed.
     const listed = await page.locator('#guides li a').allTextContents();
+    expect(listed[0]).toBe('Getting started');
     expect([...listed].sort()).toEqual((await guideTitles()).sort());
+    await expect(page.locator('#topics li a').allTextContents()).resolves.toEqual(
+      await topicTitles(),
+    );
+    await expect(page.locator('#idps li a').allTextContents()).resolves.toEqual(await idpTitles());
 
     await screenshot('docs.png', { fullPage: true });
+  });
+
+  it('shows every summary on the index page as text, with no Markdown left in it', async () => {
+    await page.goto(`${server.origin}/index.html`);
+    const items = await page.locator('main li').allTextContents();
+    expect(items.length).toBeGreaterThan(20);
+    for (const item of items) {
+      expect(item, 'a summary follows the link').toMatch(/ — \S/);
+      expect(item).not.toMatch(/`|\{@link|\]\(|\*\*|(^|\s)_\w/);
+    }
+    // Code spans are shown as code.
+    await expect(
+      page
+        .locator('#sdk-reference li', { hasText: 's2s-auth/hono' })
+        .locator('code')
+        .allTextContents(),
+    ).resolves.toContain("c.get('auth')");
   });
 
   it('renders the token, JWKS and introspection operations in the API reference', async () => {
@@ -202,9 +261,13 @@ describe('the documentation site in headless Chromium', () => {
     }
 
     // Each entry point's page lists its members; follow each function to its own page.
-    const modules = await page
-      .locator('.col-content a.tsd-kind-module')
-      .evaluateAll((links) => links.map((link) => (link as HTMLAnchorElement).href));
+    const modules = [
+      ...new Set(
+        await page
+          .locator('.col-content a.tsd-kind-module')
+          .evaluateAll((links) => links.map((link) => (link as HTMLAnchorElement).href)),
+      ),
+    ];
     expect(modules.map((href) => href.slice(href.lastIndexOf('/') + 1)).sort()).toEqual([
       's2s-auth.html',
       's2s-auth_client.html',
@@ -230,14 +293,16 @@ describe('the documentation site in headless Chromium', () => {
     await screenshot('docs-sdk.png');
   }, 30_000);
 
-  it('renders every guide, and its links reach the references and the index', async () => {
+  it('renders every page, and their links reach the references and the index', async () => {
     await page.goto(`${server.origin}/index.html`);
-    const guides = await page.locator('#guides li a').evaluateAll((links) =>
-      links.map((link) => ({
-        title: link.textContent ?? '',
-        href: (link as HTMLAnchorElement).href,
-      })),
-    );
+    const guides = await page
+      .locator('#guides li a, #topics li a, #idps li a')
+      .evaluateAll((links) =>
+        links.map((link) => ({
+          title: link.textContent ?? '',
+          href: (link as HTMLAnchorElement).href,
+        })),
+      );
     expect(guides.length).toBeGreaterThan(0);
     const apiRoutes = new Set<string>();
     let symbolLinks = 0;
@@ -269,6 +334,34 @@ describe('the documentation site in headless Chromium', () => {
         .first()
         .waitFor({ state: 'visible' });
     }
+
+    // A code span naming an API is a link to its page; one naming an entry point, to its module.
+    await page.goto(guides[0]!.href);
+    await expect(
+      page
+        .locator('.col-content a', {
+          has: page.locator('code', { hasText: exactly('createAuthClient') }),
+        })
+        .first()
+        .getAttribute('href'),
+    ).resolves.toBe('../functions/s2s-auth_client.createAuthClient.html');
+    await expect(
+      page
+        .locator('.col-content a', {
+          has: page.locator('code', { hasText: exactly('s2s-auth/server') }),
+        })
+        .first()
+        .getAttribute('href'),
+    ).resolves.toBe('../modules/s2s-auth_server.html');
+    // The IdP index links each IdP's page, as its Markdown table does on GitHub.
+    const idps = guides.find((guide) => guide.title === 'Identity providers');
+    await page.goto(idps!.href);
+    await page
+      .locator('.col-content table')
+      .getByRole('link', { name: 'Okta', exact: true })
+      .click();
+    await page.waitForURL(/\/sdk\/documents\/Okta\.html$/);
+    await expect(page.locator('h1').first().textContent()).resolves.toBe('Okta');
 
     // Follow links by clicking, as a reader would: guide → SDK reference → guide → index.
     await page.goto(guides[0]!.href);

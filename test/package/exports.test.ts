@@ -175,7 +175,13 @@ describe('package exports', () => {
       sources: string[];
     };
     expect(sources.length).toBeGreaterThan(0);
-    expect(sources.filter((source) => !source.startsWith('../src/cli/'))).toEqual([]);
+    // The one piece it carries a copy of is `closestKey`, the "did you mean" matcher: plain
+    // string work with no state and no class whose identity matters, which no entry point exports.
+    const copied = ['../src/runtime/shared/options.ts'];
+    expect(
+      sources.filter((source) => !source.startsWith('../src/cli/') && !copied.includes(source)),
+    ).toEqual([]);
+    expect(cli).not.toMatch(/class OptionError\b/);
   });
 
   it('names the CLI as the s2s-auth bin and exposes package.json', async () => {

@@ -1,7 +1,7 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { flag, json, parseCommandArgs, type Command } from '../command.js';
 import { exitCodeHelp, ExitCode } from '../exit-codes.js';
-import { environment, Inputs, secretSourceHelp, tokenSource } from '../inputs.js';
+import { environment, Inputs, secretSourceHelp } from '../inputs.js';
 import { humanTime, relativeTo } from '../relative-time.js';
 
 const notVerified =
@@ -14,7 +14,9 @@ with its times in UTC and relative to now. It does NOT verify the token: the sig
 issuer and audience are not checked.
 
 Arguments:
-  source          where to read the token: -, env:NAME or file:PATH (default: $${environment.token})
+  source          the token itself, or where to read it: a file path, -, env:NAME or file:PATH
+                  (default: $${environment.token}). A token given here works, since nothing is
+                  verified or sent, but stays in shell history: a warning says so on stderr
 
 Options:
   --token-stdin   read the token from standard input (same as the source -)
@@ -24,8 +26,9 @@ Options:
 
 ${secretSourceHelp}
 
-Example:
+Examples:
   s2s-auth token --client-id billing --raw | s2s-auth decode -
+  s2s-auth decode token.txt --json
 
 ${exitCodeHelp}`;
 
@@ -68,7 +71,10 @@ export const decodeCommand: Command = {
       'token-stdin': { type: 'boolean' },
       json: { type: 'boolean' },
     });
-    const token = await new Inputs(io).token(tokenSource(parsed, 'decode'));
+    const inputs = new Inputs(io);
+    const token = await inputs.token(
+      await inputs.tokenSource(parsed, 'decode', { acceptToken: true }),
+    );
     const parts = token.split('.');
     if (parts.length === 5) {
       io.err(

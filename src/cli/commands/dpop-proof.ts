@@ -24,7 +24,7 @@ Options:
   --key <file>               the private JWK to sign with (a path, -, env:NAME or file:PATH);
                              default: a fresh Ed25519 key, gone when the command ends
   --access-token <source>    where to read the access token the proof is for (adds ath):
-                             -, env:NAME or file:PATH
+                             a file path, -, env:NAME or file:PATH
   --nonce <nonce>            a server nonce from a DPoP-Nonce header
   --json                     print { proof, header, claims, jkt } instead of the bare proof
   --debug                    print the full error on failure

@@ -9,7 +9,7 @@ import {
   type Command,
 } from '../command.js';
 import { exitCodeHelp, ExitCode } from '../exit-codes.js';
-import { environment, Inputs, secretSourceHelp, tokenSource } from '../inputs.js';
+import { environment, Inputs, secretSourceHelp } from '../inputs.js';
 
 const methods = ['client_secret_basic', 'client_secret_post'] as const;
 
@@ -20,14 +20,16 @@ JSON. Exits 0 when the token is active and 1 when it is not (expired, revoked or
 Introspection authenticates the caller: use a resource server's own client credentials.
 
 Arguments:
-  source                    where to read the token: -, env:NAME or file:PATH (default: $${environment.token})
+  source                    where to read the token: a file path, -, env:NAME or file:PATH
+                            (default: $${environment.token})
 
 Options:
   --issuer <url>            the authorization server (default: $${environment.issuer})
   --introspection-endpoint <url>
                             use this endpoint instead of discovery
   --client-id <id>          the caller's client id (default: $${environment.clientId})
-  --client-secret <source>  where to read the caller's secret (default: $${environment.clientSecret})
+  --client-secret <source>  where to read the caller's secret: a file path, -, env:NAME or
+                            file:PATH (default: $${environment.clientSecret})
   --client-auth <method>    client_secret_basic (default) or client_secret_post
   --token-type-hint <hint>  access_token or refresh_token
   --timeout <ms>            request timeout (default 10000)
@@ -61,7 +63,8 @@ export const introspectCommand: Command = {
       'token-stdin': { type: 'boolean' },
       json: { type: 'boolean' },
     });
-    const source = tokenSource(parsed, 'introspect');
+    const inputs = new Inputs(io);
+    const source = await inputs.tokenSource(parsed, 'introspect');
     const endpoint = stringOption(parsed, 'introspection-endpoint');
     const issuer =
       endpoint === undefined
@@ -72,7 +75,6 @@ export const introspectCommand: Command = {
       throw new UsageError(`--client-auth must be one of ${methods.join(', ')}`);
     }
     const clientId = requiredOption(parsed, 'client-id', io, environment.clientId);
-    const inputs = new Inputs(io);
     const clientSecret = await inputs.secret(
       stringOption(parsed, 'client-secret'),
       'the client secret',

@@ -31,7 +31,8 @@ Options:
   --token-endpoint <url>    use this token endpoint instead of discovery
   --client-id <id>          the client id (default: $${environment.clientId})
   --client-auth <method>    client_secret_basic (default), client_secret_post or private_key_jwt
-  --client-secret <source>  where to read the client secret (default: $${environment.clientSecret})
+  --client-secret <source>  where to read the client secret: a file path, -, env:NAME or
+                            file:PATH (default: $${environment.clientSecret})
   --private-key <file>      private JWK for private_key_jwt (a path, -, env:NAME or file:PATH;
                             default: the JWK in $${environment.privateKey})
   --scope <scope>           scope to ask for; repeatable, or space-separated

@@ -12,7 +12,7 @@ import {
   type Command,
 } from '../command.js';
 import { exitCodeHelp, ExitCode } from '../exit-codes.js';
-import { environment, Inputs, secretSourceHelp, tokenSource } from '../inputs.js';
+import { environment, Inputs, secretSourceHelp } from '../inputs.js';
 
 const help = `Usage: s2s-auth verify [source] [options]
 
@@ -22,7 +22,8 @@ as JSON and exits 0 when the token is good; otherwise prints the reason and exit
 when the issuer's keys cannot be fetched).
 
 Arguments:
-  source                 where to read the token: -, env:NAME or file:PATH (default: $${environment.token})
+  source                 where to read the token: a file path, -, env:NAME or file:PATH
+                         (default: $${environment.token})
 
 Options:
   --issuer <url>         the expected issuer (default: $${environment.issuer}); its discovery
@@ -71,7 +72,8 @@ export const verifyCommand: Command = {
       'token-stdin': { type: 'boolean' },
       json: { type: 'boolean' },
     });
-    const source = tokenSource(parsed, 'verify');
+    const inputs = new Inputs(io);
+    const source = await inputs.tokenSource(parsed, 'verify');
     const issuer = requiredOption(parsed, 'issuer', io, environment.issuer);
     const audience = listOption(parsed, 'audience');
     const anyAudience = flag(parsed, 'no-audience');
@@ -99,7 +101,7 @@ export const verifyCommand: Command = {
     if (timeout !== undefined) options.timeoutMs = timeout;
     if (flag(parsed, 'no-typ-check')) options.typ = false;
     const server = createResourceServer(options);
-    const token = await new Inputs(io).token(source);
+    const token = await inputs.token(source);
 
     try {
       const claims = await server.verifyToken(token);
