@@ -1,6 +1,6 @@
 import type { TokenError } from '../errors.js';
 import { sha256base64url } from '../shared/base64url.js';
-import { optionKeys, rejectUnknownOptions } from '../shared/options.js';
+import { optionKeys } from '../shared/options.js';
 import { createEndpointResolver } from '../transport/discovery.js';
 import { createIdpClient } from '../transport/idp-client.js';
 import { createProofKeyCache, verifyDpopProof, type DpopRules } from './dpop-verify.js';
@@ -8,7 +8,6 @@ import { normaliseHtu } from './htu.js';
 import { createJwksCache } from './jwks-cache.js';
 import { createJwksFetcher } from './jwks-fetch.js';
 import {
-  checkScopes,
   copyClaims,
   recheckClaims,
   verifyAccessToken,
@@ -21,6 +20,8 @@ import {
   validateScopes,
   type ResourceServerOptions,
 } from './options.js';
+import { applyAliases, givenName, rejectUnknownAliasedOptions } from '../shared/aliases.js';
+import { checkScopes } from './token-policy.js';
 import { reject, toTokenError, type ChallengeContext } from './rejection.js';
 import { readCredentials, readHeader, readRequest, SEVERAL, type RequestLike } from './request.js';
 import { verifySignature } from './signature.js';
@@ -42,10 +43,15 @@ export interface VerifyOptions {
   audience?: string | readonly string[] | undefined;
   /** Scopes the token must grant for this call (space-separated string or array). */
   requiredScopes?: string | readonly string[] | undefined;
+  /** Another name for `requiredScopes`, as the middleware spells it; give one or the other. */
+  scopes?: string | readonly string[] | undefined;
 }
 
 /** Every option of {@link VerifyOptions}; the compiler keeps the list complete. */
-const VERIFY_OPTION_KEYS = optionKeys<VerifyOptions>()(['audience', 'requiredScopes']);
+const VERIFY_OPTION_KEYS = optionKeys<VerifyOptions>()(['audience', 'requiredScopes', 'scopes']);
+
+/** The other names per-call options may be given under. */
+const VERIFY_ALIASES = { scopes: 'requiredScopes' } as const;
 
 /**
  * Verifies access tokens and DPoP proofs for one issuer. Every rejection is a
@@ -160,10 +166,9 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
       : {}),
   });
   const tokenRules: AccessTokenRules = {
-    issuer: resolved.issuer,
+    issuers: resolved.issuers,
     algorithms: resolved.algorithms,
-    typ: resolved.typ,
-    requiredClaims: resolved.requiredClaims,
+    policy: resolved.policy,
     clockToleranceSeconds: resolved.clockToleranceSeconds,
     maxTokenLength: resolved.maxTokenLength,
     jwks,
@@ -209,22 +214,35 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   };
   const defaults = { audience: resolved.audience, requiredScopes: resolved.requiredScopes };
 
-  function callOptions(call: VerifyOptions | undefined, where: string) {
-    if (call === undefined) return defaults;
-    rejectUnknownOptions(call, VERIFY_OPTION_KEYS, where);
+  const { scopeClaims } = resolved.policy;
+
+  function callOptions(options: VerifyOptions | undefined, where: string) {
+    if (options === undefined) return defaults;
+    rejectUnknownAliasedOptions(options, VERIFY_OPTION_KEYS, VERIFY_ALIASES, where);
+    const call = applyAliases(options, VERIFY_ALIASES, where);
     return {
       audience:
         call.audience === undefined ? resolved.audience : validateAudience(call.audience, where),
       requiredScopes:
         call.requiredScopes === undefined
           ? resolved.requiredScopes
-          : validateScopes(call.requiredScopes, where),
+          : validateScopes(
+              call.requiredScopes,
+              where,
+              givenName(options, 'requiredScopes', VERIFY_ALIASES),
+            ),
     };
   }
 
   /** Reports a refusal to `onEvent` on its way out. */
   function refused(error: TokenError): TokenError {
-    resolved.emit?.({ type: 'verification_failed', reason: error.reason, status: error.status });
+    resolved.emit?.({
+      type: 'verification_failed',
+      reason: error.reason,
+      status: error.status,
+      ...(error.claim === undefined ? {} : { claim: error.claim }),
+      ...(error.detail === undefined ? {} : { detail: error.detail }),
+    });
     return error;
   }
 
@@ -232,7 +250,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     const call = callOptions(options, 'verifyToken');
     try {
       const claims = await verifyAccessToken(token, tokenRules, call.audience, nowSeconds);
-      checkScopes(claims, call.requiredScopes);
+      checkScopes(claims, call.requiredScopes, scopeClaims);
       return claims;
     } catch (failure) {
       throw refused(toTokenError(failure, bearerContext));
@@ -266,7 +284,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
         earlier.proof === readHeader(headers, 'dpop')
       ) {
         recheckClaims(earlier.claims, tokenRules, call.audience, nowSeconds);
-        checkScopes(earlier.claims, call.requiredScopes);
+        checkScopes(earlier.claims, call.requiredScopes, scopeClaims);
         return copyClaims(earlier.claims);
       }
       const claims = await verifyAccessToken(token, tokenRules, call.audience, nowSeconds);
@@ -301,7 +319,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
         );
         verifiedRequests.set(headers, { token, proof, method, url, claims: copyClaims(claims) });
       }
-      checkScopes(claims, call.requiredScopes);
+      checkScopes(claims, call.requiredScopes, scopeClaims);
       return claims;
     } catch (failure) {
       throw refused(toTokenError(failure, context));
