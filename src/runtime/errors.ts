@@ -338,7 +338,7 @@ export class TokenError extends AuthError {
   /**
    * What was expected and what was found, for logs: the `aud` and the expected audience, the
    * `iss` and the expected issuer, the missing scopes, the `typ` seen, the clock offset, the
-   * `kid` and whether the key set has it. Short values of the token are quoted (cut at 64
+   * `kid` and whether the key set has it. Short values of the token are quoted (cut at 128
    * characters), never the token. Also at the end of `message`; never sent to the client (not
    * in `wwwAuthenticate` nor `errorDescription`). `undefined` where there is nothing to add.
    */

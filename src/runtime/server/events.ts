@@ -13,7 +13,7 @@ import type { JwksFetchReason, JwksSkipCounts } from './jwks-cache.js';
  *   `ProtocolError` naming the count.
  * - `verification_failed`: a token or request was refused; `reason`, `status`, `claim` and
  *   `detail` are those of the `TokenError`. `detail` says what was expected and what was
- *   found, quoting short values of the token (an `aud`, an `iss`, a `typ`, a `kid`, cut at 64
+ *   found, quoting short values of the token (an `aud`, an `iss`, a `typ`, a `kid`, cut at 128
  *   characters), never the token itself: keep it out of metric labels.
  */
 export type ResourceServerEvent =

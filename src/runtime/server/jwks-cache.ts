@@ -248,7 +248,7 @@ function describeMiss(
       ? 'no kid'
       : `${kids
           .slice(0, 5)
-          .map((id) => JSON.stringify(id.length > 64 ? `${id.slice(0, 61)}…` : id))
+          .map((id) => shown(id))
           .join(', ')}${kids.length > 5 ? `, … (${kids.length})` : ''}`;
   if (kid === undefined) {
     return `the token names no kid, and no key of the set (${set.entries.length}) fits ${alg}`;

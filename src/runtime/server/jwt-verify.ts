@@ -306,8 +306,10 @@ export async function verifyAccessToken(
   const found = await rules.jwks.keysFor(kid as string | undefined, alg as AsymmetricAlgorithm);
   const keys = found.filter((candidate) => keyMaySign(candidate.issuer, claims, rules.issuers));
   if (keys.length === 0) {
+    const [first] = found;
+    const which = first?.kid === undefined ? 'without kid' : `kid ${shown(first.kid)}`;
     reject('issuer', 'the token was not issued by the expected issuer', {
-      detail: `the key ${found[0]?.kid === undefined ? 'without kid' : `kid ${shown(found[0].kid)}`} is published for issuer ${shown(found[0]?.issuer)}, not one accepted for a token with iss ${shown(claims.iss)} (the key's own issuer member, checked with \`keyIssuer\`)`,
+      detail: `the key ${which} is published for issuer ${shown(first?.issuer)}, not one accepted for a token with iss ${shown(claims.iss)} (the key's own issuer member, checked with \`keyIssuer\`)`,
     });
   }
   for (const { key } of keys) {

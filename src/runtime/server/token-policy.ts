@@ -192,11 +192,18 @@ export function resolveTokenPolicy(
   };
 }
 
-/** A value from a token, made safe to show in an error object: short, JSON-quoted. */
+/** The most characters of a value {@link shown} quotes: an issuer URL fits, a token does not. */
+const SHOWN_LENGTH = 128;
+
+/**
+ * A value from a token, made safe to show in an error object: a string JSON-quoted, anything
+ * else as its JSON text, cut at {@link SHOWN_LENGTH} characters.
+ */
 export function shown(value: unknown): string {
-  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
-  const short = text.length > 64 ? `${text.slice(0, 61)}…` : text;
-  return JSON.stringify(short);
+  const cut = (text: string) =>
+    text.length > SHOWN_LENGTH ? `${text.slice(0, SHOWN_LENGTH - 1)}…` : text;
+  if (typeof value === 'string') return JSON.stringify(cut(value));
+  return cut(JSON.stringify(value) ?? String(value));
 }
 
 function describeTyp(policy: TokenPolicy): string {
