@@ -10,6 +10,7 @@ import type { ServiceAuthOptions } from '../../src/runtime/middleware/options.js
 import { idpFixtures } from '../fixtures/idps/index.js';
 import { fixtureIdp, type FixtureIdp } from '../support/fixture-idp.js';
 import { frameworks, type OrdersAnswer, type RunningApi } from './support/frameworks.js';
+import { ROUTES, stackedFrameworks, type StackedApi } from './support/stacked-guards.js';
 
 const fixture = idpFixtures.keycloak;
 
@@ -105,3 +106,30 @@ describe.each(Object.keys(frameworks) as (keyof typeof frameworks)[])('%s', (nam
     ).rejects.toThrow('requireServiceAuth: `scopes` is another name for `requiredScopes`');
   });
 });
+
+describe.each(Object.keys(stackedFrameworks) as (keyof typeof stackedFrameworks)[])(
+  '%s: requireScopes after requireServiceAuth, with Okta, whose scopes are in scp',
+  (name) => {
+    const okta = idpFixtures.okta;
+    let api: StackedApi;
+    let idp: FixtureIdp;
+
+    beforeAll(async () => {
+      idp = await fixtureIdp(okta);
+      api = await stackedFrameworks[name](createResourceServer(idp.options()), 'requireScopes');
+    });
+
+    afterAll(() => api.close());
+
+    it('reads the route scope from scp, as the profile says', async () => {
+      const headers = { authorization: `Bearer ${await idp.sign(okta.accessToken)}` };
+      expect(okta.accessToken.payload.scope).toBeUndefined();
+      expect((await fetch(`${api.origin}${ROUTES.read.path}`, { headers })).status).toBe(200);
+      const admin = await fetch(`${api.origin}${ROUTES.admin.path}`, { headers });
+      expect(admin.status).toBe(403);
+      expect(admin.headers.get('www-authenticate')).toBe(
+        'Bearer error="insufficient_scope", error_description="the token lacks a required scope", scope="orders:admin"',
+      );
+    });
+  },
+);
