@@ -195,13 +195,19 @@ export function resolveTokenPolicy(
 /** The most characters of a value {@link shown} quotes: an issuer URL fits, a token does not. */
 const SHOWN_LENGTH = 128;
 
+/** A compact JWS inside a value: a header (`eyJ` is base64url of `{"`), a payload, a signature. */
+const embeddedJws = /eyJ[\w-]*\.[\w-]*\.[\w-]+/g;
+
 /**
  * A value from a token, made safe to show in an error object: a string JSON-quoted, anything
- * else as its JSON text, cut at {@link SHOWN_LENGTH} characters.
+ * else as its JSON text, cut at {@link SHOWN_LENGTH} characters. A JWT inside it (a token
+ * smuggled into a claim) is shown as `<JWT>`: short ones would otherwise fit whole.
  */
 export function shown(value: unknown): string {
-  const cut = (text: string) =>
-    text.length > SHOWN_LENGTH ? `${text.slice(0, SHOWN_LENGTH - 1)}…` : text;
+  const cut = (text: string) => {
+    const safe = text.replace(embeddedJws, '<JWT>');
+    return safe.length > SHOWN_LENGTH ? `${safe.slice(0, SHOWN_LENGTH - 1)}…` : safe;
+  };
   if (typeof value === 'string') return JSON.stringify(cut(value));
   return cut(JSON.stringify(value) ?? String(value));
 }
