@@ -1,5 +1,6 @@
 import type { TokenError } from '../errors.js';
 import { sha256base64url } from '../shared/base64url.js';
+import { applyAliases, givenName, rejectUnknownAliasedOptions } from '../shared/aliases.js';
 import { optionKeys } from '../shared/options.js';
 import { createEndpointResolver } from '../transport/discovery.js';
 import { createIdpClient } from '../transport/idp-client.js';
@@ -20,11 +21,10 @@ import {
   validateScopes,
   type ResourceServerOptions,
 } from './options.js';
-import { applyAliases, givenName, rejectUnknownAliasedOptions } from '../shared/aliases.js';
-import { checkScopes } from './token-policy.js';
 import { reject, toTokenError, type ChallengeContext } from './rejection.js';
 import { readCredentials, readHeader, readRequest, SEVERAL, type RequestLike } from './request.js';
 import { verifySignature } from './signature.js';
+import { checkScopes } from './token-policy.js';
 import { VERIFIED_TOKEN_CACHE_SIZE, VerifiedTokenCache } from './verified-tokens.js';
 import type { ChallengeScheme } from './www-authenticate.js';
 
@@ -54,7 +54,7 @@ const VERIFY_OPTION_KEYS = optionKeys<VerifyOptions>()(['audience', 'requiredSco
 const VERIFY_ALIASES = { scopes: 'requiredScopes' } as const;
 
 /**
- * Verifies access tokens and DPoP proofs for one issuer. Every rejection is a
+ * Verifies access tokens and DPoP proofs for one issuer (or a list). Every rejection is a
  * {@link TokenError} with a `reason`, a `status` (401; 403 for missing scopes; 400 for a
  * request with several credentials) and a `wwwAuthenticate` value to send back; nothing else is
  * ever thrown for any token or request.
@@ -125,9 +125,11 @@ interface VerifiedRequest {
 }
 
 /**
- * Creates a resource server: verifies JWT access tokens (RFC 9068) from one issuer, with the
- * defences of RFC 8725, and DPoP-bound requests (RFC 9449). Keys come from the issuer's JWKS,
- * discovered and cached per instance. Invalid options throw a `TypeError` here.
+ * Creates a resource server: verifies JWT access tokens (RFC 9068) from one issuer (or the
+ * issuers listed, sharing one key set), with the defences of RFC 8725, and DPoP-bound requests
+ * (RFC 9449). Keys come from the issuer's JWKS, discovered and cached per instance. With a
+ * `profile`, an IdP's own access tokens verify and its other JWTs (ID, logout, refresh,
+ * userinfo) do not. Invalid options throw a `TypeError` here.
  *
  * @see https://www.rfc-editor.org/rfc/rfc9068
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-7
@@ -143,6 +145,13 @@ interface VerifiedRequest {
  * });
  * const claims = await server.verifyRequest(request);
  * console.log(`call from ${claims.client_id}`);
+ *
+ * // An IdP whose access tokens are typed JWT, like its ID tokens:
+ * const keycloak = createResourceServer({
+ *   profile: 'keycloak',
+ *   issuer: 'https://sso.example.com/realms/acme',
+ *   audience: 'orders-api',
+ * });
  * ```
  */
 export function createResourceServer(options: ResourceServerOptions): ResourceServer {
