@@ -65,7 +65,7 @@ declare global {
  * });
  *
  * const app = express();
- * app.get('/orders/:id', requireServiceAuth({ resourceServer, scopes: 'orders:read' }), (req, res) => {
+ * app.get('/orders/:id', requireServiceAuth({ resourceServer, requiredScopes: 'orders:read' }), (req, res) => {
  *   res.json({ id: req.params.id, caller: req.auth?.client_id });
  * });
  * ```

@@ -67,7 +67,7 @@ declare module 'fastify' {
  * const app = Fastify();
  * app.get(
  *   '/orders/:id',
- *   { preHandler: requireServiceAuth({ resourceServer, scopes: 'orders:read' }) },
+ *   { preHandler: requireServiceAuth({ resourceServer, requiredScopes: 'orders:read' }) },
  *   async (request) => ({ caller: request.auth?.client_id }),
  * );
  * ```

@@ -84,7 +84,7 @@ export interface ServiceAuthEnv {
  * });
  *
  * const app = new Hono();
- * app.get('/orders/:id', requireServiceAuth({ resourceServer, scopes: 'orders:read' }), (c) =>
+ * app.get('/orders/:id', requireServiceAuth({ resourceServer, requiredScopes: 'orders:read' }), (c) =>
  *   c.json({ id: c.req.param('id'), caller: c.get('auth').client_id }),
  * );
  * ```

@@ -301,9 +301,10 @@ export type TokenErrorStatus = 400 | 401 | 403 | 503;
 
 /**
  * A token or DPoP proof failed verification. `status` (401, 403 for a missing scope, 400 for a
- * request with several credentials, 503 while the issuer's keys or introspection cannot be had) and
- * `wwwAuthenticate` are ready to send back; `reason` is for logs and branching. The message is
- * generic and never echoes the token.
+ * request with several credentials, 503 while the issuer's keys or introspection cannot be had)
+ * and `wwwAuthenticate` are ready to send back; `reason` is for logs and branching. The message
+ * names what was expected and what was found (`detail`), for logs; it never echoes the token,
+ * and none of it reaches the challenge.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
@@ -347,6 +348,14 @@ export class TokenError extends AuthError {
    * sent to the client.
    */
   readonly claim: string | undefined;
+  /**
+   * What was expected and what was found, for logs: the `aud` and the expected audience, the
+   * `iss` and the expected issuer, the missing scopes, the `typ` seen, the clock offset, the
+   * `kid` and whether the key set has it. Short values of the token are quoted (cut at 128
+   * characters), never the token. Also at the end of `message`; never sent to the client (not
+   * in `wwwAuthenticate` nor `errorDescription`). `undefined` where there is nothing to add.
+   */
+  readonly detail: string | undefined;
   /** A nonce to send as the `DPoP-Nonce` response header, when the server requires one. */
   readonly dpopNonce: string | undefined;
   /**
@@ -367,6 +376,7 @@ export class TokenError extends AuthError {
     dpopNonce?: string;
     retryAfter?: number;
     claim?: string;
+    detail?: string;
     error?: string;
     errorDescription?: string;
     cause?: unknown;
@@ -378,6 +388,7 @@ export class TokenError extends AuthError {
     this.dpopNonce = init.dpopNonce;
     this.retryAfter = init.retryAfter;
     this.claim = init.claim;
+    this.detail = init.detail;
     this.error = init.error;
     this.errorDescription = init.errorDescription;
   }

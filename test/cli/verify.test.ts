@@ -74,7 +74,9 @@ describe('s2s-auth verify', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(/^s2s-auth verify: access token rejected \(audience\): /);
+    expect(result.stderr).toBe(
+      `s2s-auth verify: access token rejected (audience): the token is not meant for this resource: aud is "${RESOURCES.jwt}"; expected "${RESOURCES.opaque}" (the \`audience\` option)\n`,
+    );
     expectNoSecrets(result, [token]);
   });
 
@@ -84,7 +86,14 @@ describe('s2s-auth verify', () => {
       { stdin: token },
     );
     expect(result.code).toBe(1);
-    expect(JSON.parse(result.stdout)).toMatchObject({ valid: false, reason: 'scope', status: 403 });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      valid: false,
+      reason: 'scope',
+      status: 403,
+      detail: expect.stringMatching(
+        new RegExp(`^missing ${SCOPES.ordersAdmin}; the token grants "[^"]*${SCOPES.ordersRead}`),
+      ) as unknown,
+    });
   });
 
   it('exits 1 with reason signature for a tampered token, and never echoes it', async () => {
@@ -110,7 +119,13 @@ describe('s2s-auth verify', () => {
     });
     const result = await runCli(verify('-', '--json'), { stdin: expired });
     expect(result.code).toBe(1);
-    expect(JSON.parse(result.stdout)).toMatchObject({ valid: false, reason: 'expired' });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      valid: false,
+      reason: 'expired',
+      detail: expect.stringMatching(
+        /^exp is 3\d\d s before this server's clock; the clock tolerance is 30 s/,
+      ) as unknown,
+    });
   });
 
   it('checks typ at+jwt unless --no-typ-check', async () => {
@@ -204,8 +219,12 @@ describe('s2s-auth verify', () => {
     });
     const strict = await runCli(verify('-', '--json'), { stdin: withoutSub });
     expect(strict.code).toBe(1);
-    expect(JSON.parse(strict.stdout)).toMatchObject({ valid: false, reason: 'claims' });
-    expect(strict.stderr).toContain('the token lacks a required claim (sub)');
+    expect(JSON.parse(strict.stdout)).toMatchObject({
+      valid: false,
+      reason: 'claims',
+      claim: 'sub',
+    });
+    expect(strict.stderr).toContain('the token lacks a required claim: no sub claim; required: ');
     const relaxed = await runCli(
       verify('-', '--required-claim', 'client_id', '--required-claim', 'jti'),
       { stdin: withoutSub },

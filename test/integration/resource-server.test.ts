@@ -85,7 +85,8 @@ describe('Bearer tokens from the SDK client', () => {
       aud: RESOURCES.jwt,
       client_id: CLIENTS.basic.clientId,
     });
-    expect(claims.scope?.split(' ')).toContain('orders:read');
+    expect(typeof claims.scope).toBe('string');
+    expect((claims.scope as string).split(' ')).toContain('orders:read');
     expect(decodeProtectedHeader(token).typ).toBe('at+jwt');
   });
 

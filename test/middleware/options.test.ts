@@ -95,8 +95,8 @@ describe('resolveServiceAuthOptions', () => {
 
 describe('misspelt options', () => {
   it.each([
-    ['scope', 'scopes', 'orders:read'],
-    ['requiredScopes', 'scopes', ['orders:read']],
+    ['scope', 'requiredScopes', 'orders:read'],
+    ['requiredScope', 'requiredScopes', ['orders:read']],
     ['audiences', 'audience', 'https://orders.example.test'],
     ['trustProxies', 'trustProxy', true],
     ['public_origin', 'publicOrigin', 'https://api.example.com'],
@@ -116,7 +116,7 @@ describe('misspelt options', () => {
 
   it('lists the options when the key is like none of them', () => {
     expect(() => resolveServiceAuthOptions({ resourceServer, colour: 'blue' })).toThrow(
-      'requireServiceAuth: unknown option `colour`; the options are resourceServer, scopes, audience, publicOrigin, trustProxy',
+      'requireServiceAuth: unknown option `colour`; the options are resourceServer, requiredScopes, scopes, audience, publicOrigin, trustProxy',
     );
   });
 
@@ -140,7 +140,7 @@ describe('requireServiceAuth', () => {
     ['fastify', fastifyAuth],
   ] as const)('%s: refuses a misspelt option when it is called', (_name, make) => {
     const typo = { resourceServer, scope: 'orders:write' } as ServiceAuthOptions;
-    expect(() => make(typo)).toThrow(/unknown option `scope`; did you mean `scopes`\?/);
+    expect(() => make(typo)).toThrow(/unknown option `scope`; did you mean `requiredScopes`\?/);
   });
 
   it.each([

@@ -18,7 +18,8 @@ const help = `Usage: s2s-auth verify [source] [options]
 
 Verifies a JWT access token (RFC 9068) against the issuer's JWKS: signature (asymmetric
 algorithms only), iss, aud, exp, nbf, typ at+jwt, the required claims and scopes. Prints the claims
-as JSON and exits 0 when the token is good; otherwise prints the reason and exits 1 (or 4
+as JSON and exits 0 when the token is good; otherwise prints the reason, with what was expected
+and what was found (the aud, iss, typ, kid, missing scopes or clock offset), and exits 1 (or 4
 when the issuer's keys cannot be fetched).
 
 Arguments:
@@ -33,15 +34,17 @@ Options:
   --no-audience          do not check aud: accepts a token meant for any service (dangerous;
                          RFC 9068 §4 requires the check)
   --scope <scope>        a scope the token must carry; repeatable, or space-separated
-  --required-claim <c>   a claim the token must carry; repeatable. Replaces the default: for
-                         typ at+jwt the RFC 9068 claims iss, exp, aud, sub, client_id, iat, jti;
-                         with --no-typ-check, iss and exp. iss and exp are always required
+  --required-claim <c>   a claim the token must carry; repeatable. Replaces the default: for a
+                         token typed at+jwt the RFC 9068 claims iss, exp, aud, sub, client_id,
+                         iat, jti (with --no-typ-check too); for other tokens, iss and exp.
+                         iss and exp are always required
   --jwks-uri <url>       fetch keys from here instead of discovery
   --clock-tolerance <s>  seconds of clock skew allowed for exp, nbf and iat (default 30)
   --timeout <ms>         timeout of the discovery and JWKS requests (default 10000)
   --no-typ-check         accept tokens without typ at+jwt (for IdPs that do not follow RFC 9068)
   --token-stdin          read the token from standard input (same as the source -)
-  --json                 print { valid, claims } or { valid: false, reason, status, message }
+  --json                 print { valid, claims } or { valid: false, reason, status, message,
+                         detail?, claim? }
   --debug                print the full error with its cause on failure
   -h, --help             show this help
 
@@ -116,6 +119,8 @@ export const verifyCommand: Command = {
             reason: error.reason,
             status: error.status,
             message: error.message,
+            ...(error.detail === undefined ? {} : { detail: error.detail }),
+            ...(error.claim === undefined ? {} : { claim: error.claim }),
           }),
         );
       }

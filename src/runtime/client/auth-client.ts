@@ -47,7 +47,7 @@ import {
   type ClientAuthMethod,
   type ClientSecretBasicEncoding,
 } from './client-auth.js';
-import { scrubCredentials } from './scrub-error.js';
+import { scrubCredentials } from '../shared/scrub-error.js';
 import {
   createSharedTokenCache,
   resolveSharedCache,

@@ -1,6 +1,7 @@
 import { validateAudience, validateScopes } from '../server/options.js';
 import type { ResourceServer } from '../server/resource-server.js';
-import { optionKeys, rejectUnknownOptions } from '../shared/options.js';
+import { applyAliases, givenName, rejectUnknownAliasedOptions } from '../shared/aliases.js';
+import { optionKeys } from '../shared/options.js';
 import { parseHttpUrl } from '../shared/url.js';
 
 /**
@@ -19,7 +20,7 @@ import { parseHttpUrl } from '../shared/url.js';
  * ```ts
  * const options: ServiceAuthOptions = {
  *   resourceServer: createResourceServer({ issuer, audience: 'https://api.example.com' }),
- *   scopes: ['orders:read'],
+ *   requiredScopes: ['orders:read'],
  *   publicOrigin: 'https://api.example.com', // the origin clients call, in front of the proxy
  * };
  * ```
@@ -32,10 +33,14 @@ export interface ServiceAuthOptions {
   resourceServer: Pick<ResourceServer, 'verifyRequest'>;
   /**
    * Scopes the token must grant on the routes behind this middleware (space-separated string
-   * or array). Given, they replace the resource server's `requiredScopes` for these routes;
-   * left out, the resource server's own apply. A token without one of them is answered 403
-   * `insufficient_scope`.
+   * or array), read from the claims the resource server's `scopeClaims` names. Given, they
+   * replace the resource server's `requiredScopes` for these routes; left out, the resource
+   * server's own apply. A token without one of them is answered 403 `insufficient_scope`.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
    */
+  requiredScopes?: string | readonly string[] | undefined;
+  /** Another name for `requiredScopes`; give one or the other. */
   scopes?: string | readonly string[] | undefined;
   /** Expected `aud` on these routes; replaces the resource server's `audience` when given. */
   audience?: string | readonly string[] | undefined;
@@ -57,6 +62,7 @@ export interface ServiceAuthOptions {
 /** Every option of {@link ServiceAuthOptions}; the compiler keeps the list complete. */
 const SERVICE_AUTH_OPTION_KEYS = optionKeys<ServiceAuthOptions>()([
   'resourceServer',
+  'requiredScopes',
   'scopes',
   'audience',
   'publicOrigin',
@@ -74,6 +80,9 @@ export interface ResolvedServiceAuthOptions {
 }
 
 const WHERE = 'requireServiceAuth';
+
+/** The other names the options may be given under. */
+const SERVICE_AUTH_ALIASES = { scopes: 'requiredScopes' } as const;
 
 /** A `publicOrigin` option: an http(s) origin, normalised; `undefined` when not given. */
 export function validatePublicOrigin(value: unknown, where = WHERE): string | undefined {
@@ -101,8 +110,10 @@ export function resolveServiceAuthOptions(options: unknown): ResolvedServiceAuth
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new TypeError(`${WHERE}: options must be an object with at least \`resourceServer\``);
   }
-  rejectUnknownOptions(options, SERVICE_AUTH_OPTION_KEYS, WHERE);
-  const o = options as Partial<Record<keyof ServiceAuthOptions, unknown>>;
+  rejectUnknownAliasedOptions(options, SERVICE_AUTH_OPTION_KEYS, SERVICE_AUTH_ALIASES, WHERE);
+  const o = applyAliases(options, SERVICE_AUTH_ALIASES, WHERE) as Partial<
+    Record<keyof ServiceAuthOptions, unknown>
+  >;
   const server = o.resourceServer as { verifyRequest?: unknown } | undefined;
   if (typeof server !== 'object' || server === null || typeof server.verifyRequest !== 'function') {
     throw new TypeError(
@@ -112,7 +123,11 @@ export function resolveServiceAuthOptions(options: unknown): ResolvedServiceAuth
   if (o.trustProxy !== undefined && typeof o.trustProxy !== 'boolean') {
     throw new TypeError(`${WHERE}: \`trustProxy\` must be a boolean`);
   }
-  const requiredScopes = validateScopes(o.scopes, WHERE, 'scopes');
+  const requiredScopes = validateScopes(
+    o.requiredScopes,
+    WHERE,
+    givenName(options, 'requiredScopes', SERVICE_AUTH_ALIASES),
+  );
   const audience = validateAudience(o.audience, WHERE);
   const verifyOptions =
     requiredScopes === undefined && audience === undefined

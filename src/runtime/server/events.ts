@@ -2,8 +2,8 @@ import type { TokenErrorReason, TokenErrorStatus } from '../errors.js';
 import type { JwksFetchReason, JwksSkipCounts } from './jwks-cache.js';
 
 /**
- * What the resource server reports through `onEvent`. No event carries a token, a proof, a
- * claim value or key material.
+ * What the resource server reports through `onEvent`. No event carries a token, a proof or key
+ * material.
  *
  * - `jwks_fetched`: the issuer's key set was fetched; `reason` says why (`initial`,
  *   `max_age`, `ahead` for a background refresh, `unknown_kid`), `ok` how it ended. `keys` is
@@ -11,8 +11,10 @@ import type { JwksFetchReason, JwksSkipCounts } from './jwks-cache.js';
  *   `skipped` counts the members left out by reason (RFC 7517 §5). A set with more than
  *   `MAX_KEY_SET_SIZE` (100) members, or with no usable key, is `ok: false` with a
  *   `ProtocolError` naming the count.
- * - `verification_failed`: a token or request was refused; `reason` and `status` are those of
- *   the `TokenError`.
+ * - `verification_failed`: a token or request was refused; `reason`, `status`, `claim` and
+ *   `detail` are those of the `TokenError`. `detail` says what was expected and what was
+ *   found, quoting short values of the token (an `aud`, an `iss`, a `typ`, a `kid`, cut at 128
+ *   characters), never the token itself: keep it out of metric labels.
  * - `token_introspected`: the authorization server was asked about a token (RFC 7662); `ok`
  *   says whether it answered, `active` what it answered, `durationMs` how long it took on the
  *   injected clock, and `error` (when not `ok`) why not, scrubbed of the token and the secret.
@@ -28,7 +30,13 @@ export type ResourceServerEvent =
       skipped?: JwksSkipCounts;
       error?: unknown;
     }
-  | { type: 'verification_failed'; reason: TokenErrorReason; status: TokenErrorStatus }
+  | {
+      type: 'verification_failed';
+      reason: TokenErrorReason;
+      status: TokenErrorStatus;
+      claim?: string;
+      detail?: string;
+    }
   | {
       type: 'token_introspected';
       ok: boolean;

@@ -1,6 +1,8 @@
 export { createResourceServer } from './resource-server.js';
 export type { ResourceServer, VerifyOptions } from './resource-server.js';
 export type { ResourceServerOptions, ResourceServerDpopOptions } from './options.js';
+export type { IssuerTemplate } from './issuer-policy.js';
+export type { ClaimValue, ProfileName } from '../profiles/types.js';
 export { RFC9068_REQUIRED_CLAIMS } from './options.js';
 export type { AccessTokenClaims } from './jwt-verify.js';
 export type { RequestLike, HeadersLike } from './request.js';

@@ -7,6 +7,7 @@ import {
   type AsymmetricAlgorithm,
 } from './algorithms.js';
 import { reject } from './rejection.js';
+import { shown } from './token-policy.js';
 import {
   hasPrivateMembers,
   importVerificationKey,
@@ -82,6 +83,18 @@ export interface JwksFetchOutcome {
  */
 const REFRESH_AHEAD_FRACTION = 0.8;
 
+/** A key of the issuer's set, imported for one algorithm. */
+export interface VerificationKey {
+  readonly key: CryptoKey;
+  /** The member's `kid`, when it has one. */
+  readonly kid: string | undefined;
+  /**
+   * The member's own `issuer`, as published (`undefined` when absent): Entra's multi-tenant key
+   * set ties each key to the issuers it signs for this way.
+   */
+  readonly issuer: unknown;
+}
+
 /** The issuer's verification keys, cached per resource server. */
 export interface JwksCache {
   /**
@@ -89,7 +102,7 @@ export interface JwksCache {
    * `alg`. Throws a rejection with reason `key` when none fits after the allowed refetch, and
    * `jwks` when no key set young enough to use could be had.
    */
-  keysFor(kid: string | undefined, alg: AsymmetricAlgorithm): Promise<CryptoKey[]>;
+  keysFor(kid: string | undefined, alg: AsymmetricAlgorithm): Promise<VerificationKey[]>;
 }
 
 interface KeyEntry {
@@ -98,8 +111,10 @@ interface KeyEntry {
   readonly kty: string;
   readonly crv: string | undefined;
   readonly jwk: PublicJwk;
+  /** The member's `issuer`, kept apart from the public key members. */
+  readonly issuer: unknown;
   /** Imports are made once per algorithm and shared, failures included. */
-  readonly imported: Map<AsymmetricAlgorithm, Promise<CryptoKey | undefined>>;
+  readonly imported: Map<AsymmetricAlgorithm, Promise<VerificationKey | undefined>>;
 }
 
 interface IndexedKeySet {
@@ -179,13 +194,14 @@ function indexKeySet(members: readonly unknown[], fetchedAt: number): IndexedKey
       skipped[why] = (skipped[why] ?? 0) + 1;
       continue;
     }
-    const { kid, alg } = key as Member;
+    const { kid, alg, issuer } = key as Member;
     const entry: KeyEntry = {
       kid: kid as string | undefined,
       alg: alg as string | undefined,
       kty: jwk.kty,
       crv: jwk.crv,
       jwk,
+      issuer,
       imported: new Map(),
     };
     entries.push(entry);
@@ -218,6 +234,29 @@ function candidates(
       keyFitsAlgorithm(alg, entry.kty, entry.crv) &&
       (entry.alg === undefined || sameAlgorithm(entry.alg, alg)),
   );
+}
+
+/** Why no key fits: the `kid` is not in the set, or its keys are for other algorithms. */
+function describeMiss(
+  set: IndexedKeySet,
+  kid: string | undefined,
+  alg: AsymmetricAlgorithm,
+): string {
+  const kids = [...set.byKid.keys()];
+  const listed =
+    kids.length === 0
+      ? 'no kid'
+      : `${kids
+          .slice(0, 5)
+          .map((id) => shown(id))
+          .join(', ')}${kids.length > 5 ? `, … (${kids.length})` : ''}`;
+  if (kid === undefined) {
+    return `the token names no kid, and no key of the set (${set.entries.length}) fits ${alg}`;
+  }
+  if (!set.byKid.has(kid)) {
+    return `kid ${shown(kid)} is not in the key set (its kids: ${listed})`;
+  }
+  return `kid ${shown(kid)} is in the key set, but not for ${alg}`;
 }
 
 /**
@@ -280,7 +319,10 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     return keySet;
   }
 
-  async function keysFor(kid: string | undefined, alg: AsymmetricAlgorithm): Promise<CryptoKey[]> {
+  async function keysFor(
+    kid: string | undefined,
+    alg: AsymmetricAlgorithm,
+  ): Promise<VerificationKey[]> {
     const at = options.now().getTime();
     if (keySet === undefined) await refresh(at, 'initial');
     else if (at - keySet.fetchedAt >= maxAgeMs) await refresh(at, 'max_age');
@@ -293,18 +335,28 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
         found = candidates(usableSet(at), kid, alg);
       }
     }
-    if (found.length === 0) reject('key', 'no key of the issuer matches the token');
-    const keys: CryptoKey[] = [];
+    if (found.length === 0) {
+      reject('key', 'no key of the issuer matches the token', {
+        detail: describeMiss(usableSet(at), kid, alg),
+      });
+    }
+    const keys: VerificationKey[] = [];
     for (const entry of found) {
       let imported = entry.imported.get(alg);
       if (imported === undefined) {
-        imported = importVerificationKey(entry.jwk, alg);
+        imported = importVerificationKey(entry.jwk, alg).then((key) =>
+          key === undefined ? undefined : { key, kid: entry.kid, issuer: entry.issuer },
+        );
         entry.imported.set(alg, imported);
       }
       const key = await imported;
       if (key !== undefined) keys.push(key);
     }
-    if (keys.length === 0) reject('key', 'no key of the issuer matches the token');
+    if (keys.length === 0) {
+      reject('key', 'no key of the issuer matches the token', {
+        detail: `${kid === undefined ? 'the token names no kid' : `kid ${shown(kid)} is in the key set`}, but no key of it can verify ${alg} (import refused)`,
+      });
+    }
     return keys;
   }
 

@@ -1,8 +1,10 @@
 import type { AsymmetricAlgorithm } from './algorithms.js';
-import { decodeJsonObject, normaliseMediaType, parseCompactJws } from './compact-jws.js';
+import { decodeJsonObject, parseCompactJws } from './compact-jws.js';
+import { checkIssuer, keyMaySign, type IssuerPolicy } from './issuer-policy.js';
 import type { JwksCache } from './jwks-cache.js';
 import { reject } from './rejection.js';
 import type { SignatureVerifier } from './signature.js';
+import { checkMarkers, checkTyp, shown, type TokenPolicy } from './token-policy.js';
 import { fingerprintOf, type VerifiedToken, type VerifiedTokenCache } from './verified-tokens.js';
 
 /**
@@ -17,7 +19,7 @@ import { fingerprintOf, type VerifiedToken, type VerifiedTokenCache } from './ve
  * ```
  */
 export interface AccessTokenClaims {
-  /** The issuer, equal to the configured `issuer`. */
+  /** The issuer: one of the configured issuers (a template filled from the token's tenant). */
   iss: string;
   /** Expiry, in seconds since the epoch. Always present. */
   exp: number;
@@ -27,8 +29,11 @@ export interface AccessTokenClaims {
   sub?: string;
   /** The OAuth client the token was issued to (RFC 9068 §2.2, RFC 8693 §4.3). */
   client_id?: string;
-  /** Granted scopes, space-separated (RFC 9068 §2.2.3, RFC 8693 §4.2). */
-  scope?: string;
+  /**
+   * Granted scopes, space-separated (RFC 9068 §2.2.3, RFC 8693 §4.2); a JSON array of them
+   * from issuers that write one (Duende IdentityServer's default).
+   */
+  scope?: string | string[];
   /** Issued-at, in seconds since the epoch. */
   iat?: number;
   /** Not-before, in seconds since the epoch. */
@@ -42,12 +47,11 @@ export interface AccessTokenClaims {
 
 /** What an access token is checked against, fixed for a resource server. */
 export interface AccessTokenRules {
-  issuer: string;
+  /** Which `iss` values are accepted, and which keys may sign for them. */
+  issuers: IssuerPolicy;
   algorithms: ReadonlySet<AsymmetricAlgorithm>;
-  /** The normalised media type `typ` must have, or `false` to skip the check. */
-  typ: string | false;
-  /** Claims every token must carry, besides `iss` and `exp` (always required). */
-  requiredClaims: readonly string[];
+  /** `typ`, the access-token markers and where scopes live. */
+  policy: TokenPolicy;
   clockToleranceSeconds: number;
   maxTokenLength: number;
   jwks: JwksCache;
@@ -68,10 +72,14 @@ function optional(
   claims: Readonly<Record<string, unknown>>,
   name: string,
   test: (value: unknown) => boolean,
+  expected: string,
 ): void {
   const value = claims[name];
   if (value !== undefined && !test(value)) {
-    reject('claims', `the ${name} claim has the wrong type`, { claim: name });
+    reject('claims', `the ${name} claim has the wrong type`, {
+      claim: name,
+      detail: `${name} is ${shown(value)}; expected ${expected} (RFC 7519 §4.1)`,
+    });
   }
 }
 
@@ -99,25 +107,14 @@ function checkClaimTypes(
     reject('claims', 'the iss claim has the wrong type', { claim: 'iss' });
   if (exp === undefined) reject('claims', 'the token has no exp claim', { claim: 'exp' });
   if (!isFiniteNumber(exp)) reject('claims', 'the exp claim has the wrong type', { claim: 'exp' });
-  optional(claims, 'nbf', isFiniteNumber);
-  optional(claims, 'iat', isFiniteNumber);
-  optional(claims, 'aud', isStringOrStringArray);
-  optional(claims, 'sub', isString);
-  optional(claims, 'client_id', isString);
-  optional(claims, 'jti', isString);
-  optional(claims, 'scope', isString);
-  optional(claims, 'cnf', isConfirmation);
-}
-
-/** Every required claim must be present (RFC 9068 §2.2 lists those of an `at+jwt` token). */
-function checkRequiredClaims(claims: AccessTokenClaims, required: readonly string[]): void {
-  for (const name of required) {
-    // Own members only: `constructor` or `toString` must not count as present.
-    const value = Object.hasOwn(claims, name) ? claims[name] : undefined;
-    if (value === undefined || value === null) {
-      reject('claims', 'the token lacks a required claim', { claim: name });
-    }
-  }
+  optional(claims, 'nbf', isFiniteNumber, 'a number');
+  optional(claims, 'iat', isFiniteNumber, 'a number');
+  optional(claims, 'aud', isStringOrStringArray, 'a string or an array of strings');
+  optional(claims, 'sub', isString, 'a string');
+  optional(claims, 'client_id', isString, 'a string');
+  optional(claims, 'jti', isString, 'a string');
+  optional(claims, 'scope', isStringOrStringArray, 'a string or an array of strings');
+  optional(claims, 'cnf', isConfirmation, 'an object whose jkt is a non-empty string');
 }
 
 function audienceMatches(
@@ -139,16 +136,32 @@ function checkTimesAndAudience(
   now: number,
   tolerance: number,
 ): void {
-  if (now >= exp + tolerance) reject('expired', 'the token has expired');
+  const leeway = `the clock tolerance is ${tolerance} s (the \`clockToleranceSeconds\` option)`;
+  if (now >= exp + tolerance) {
+    reject('expired', 'the token has expired', {
+      detail: `exp is ${seconds(now - exp)} s before this server's clock; ${leeway}`,
+    });
+  }
   if (nbf !== undefined && nbf > now + tolerance) {
-    reject('not_yet_valid', 'the token is not valid yet');
+    reject('not_yet_valid', 'the token is not valid yet', {
+      detail: `nbf is ${seconds(nbf - now)} s after this server's clock; ${leeway}`,
+    });
   }
   if (iat !== undefined && iat > now + tolerance) {
-    reject('not_yet_valid', 'the token was issued in the future');
+    reject('not_yet_valid', 'the token was issued in the future', {
+      detail: `iat is ${seconds(iat - now)} s after this server's clock; ${leeway}`,
+    });
   }
   if (audience !== undefined && !audienceMatches(aud, audience)) {
-    reject('audience', 'the token is not meant for this resource');
+    reject('audience', 'the token is not meant for this resource', {
+      detail: `aud is ${aud === undefined ? 'absent' : shown(aud)}; expected ${audience.map((item) => JSON.stringify(item)).join(' or ')} (the \`audience\` option)`,
+    });
   }
+}
+
+/** A time difference for a message: whole seconds, at most a few digits of noise. */
+function seconds(difference: number): string {
+  return difference >= 1e9 ? difference.toExponential(2) : String(Math.round(difference));
 }
 
 /**
@@ -176,7 +189,7 @@ async function confirmVerified(
     rules.clockToleranceSeconds,
   );
   const keys = await rules.jwks.keysFor(known.kid, known.alg);
-  if (!keys.includes(known.key)) {
+  if (!keys.some((candidate) => candidate.key === known.key)) {
     rules.verified?.delete(token);
     return undefined;
   }
@@ -232,12 +245,14 @@ function copyJson(value: unknown): unknown {
 
 /**
  * Verifies a JWT access token (RFC 9068 §4, RFC 8725 §3), cheapest checks first: the strict
- * parse, algorithm allow-list, `typ`, claim types, `iss`, `exp`, `nbf`, `iat`, `aud`; only then
- * the key lookup and signature. Checking the issuer and times before the key lookup means a
- * token from elsewhere or an expired one never makes the server refetch the key set. Nothing
- * in the header (`jwk`, `jku`, `x5u`, `x5c`, …) is used, except `alg` against the allow-list
- * and `kid` to pick among the issuer's own keys. Scopes are checked apart ({@link checkScopes})
- * so a request whose proof fails is answered 401 before any 403.
+ * parse, algorithm allow-list, `typ`, claim types, `iss`, `exp`, `nbf`, `iat`, `aud`, the
+ * access-token markers (required, valued and absent claims, the client allow-list); only then
+ * the key lookup (and, with `keyIssuer`, the key's own `issuer`) and the signature. Checking
+ * the issuer and times before the key lookup means a token from elsewhere or an expired one
+ * never makes the server refetch the key set. Nothing in the header (`jwk`, `jku`, `x5u`,
+ * `x5c`, …) is used, except `alg` against the allow-list and `kid` to pick among the issuer's
+ * own keys. Scopes are checked apart (`checkScopes`, token-policy.ts) so a request whose proof
+ * fails is answered 401 before any 403.
  *
  * A token string that verified before (`rules.verified`) skips the parse and the signature, and
  * gets the time, audience and key-set checks again.
@@ -267,24 +282,14 @@ export async function verifyAccessToken(
   if (!rules.algorithms.has(alg as AsymmetricAlgorithm)) {
     reject('algorithm', 'the token is not signed with an accepted algorithm');
   }
-  if (
-    rules.typ !== false &&
-    typ !== rules.typ &&
-    (typeof typ !== 'string' || normaliseMediaType(typ) !== rules.typ)
-  ) {
-    reject('type', 'the token is not a JWT access token (typ)');
-  }
+  checkTyp(typ, rules.policy);
   if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0)) {
     reject('malformed', 'the kid header parameter has the wrong type');
   }
 
   checkClaimTypes(payload);
   const claims = payload;
-  if (claims.iss !== rules.issuer) {
-    reject('issuer', 'the token was not issued by the expected issuer');
-  }
-  // Which claim is missing is told in the error's `claim`, never in the challenge.
-  checkRequiredClaims(claims, rules.requiredClaims);
+  checkIssuer(claims, rules.issuers);
   const now = nowSeconds();
   checkTimesAndAudience(
     claims.exp,
@@ -295,9 +300,19 @@ export async function verifyAccessToken(
     now,
     rules.clockToleranceSeconds,
   );
+  // What is wrong is told in the error's `claim` and message, never in the challenge.
+  checkMarkers(claims, typ, rules.policy);
 
-  const keys = await rules.jwks.keysFor(kid as string | undefined, alg as AsymmetricAlgorithm);
-  for (const key of keys) {
+  const found = await rules.jwks.keysFor(kid as string | undefined, alg as AsymmetricAlgorithm);
+  const keys = found.filter((candidate) => keyMaySign(candidate.issuer, claims, rules.issuers));
+  if (keys.length === 0) {
+    const [first] = found;
+    const which = first?.kid === undefined ? 'without kid' : `kid ${shown(first.kid)}`;
+    reject('issuer', 'the token was not issued by the expected issuer', {
+      detail: `the key ${which} is published for issuer ${shown(first?.issuer)}, not one accepted for a token with iss ${shown(claims.iss)} (the key's own issuer member, checked with \`keyIssuer\`)`,
+    });
+  }
+  for (const { key } of keys) {
     const valid = rules.verifySignature(jws, alg as AsymmetricAlgorithm, key);
     if (valid === true || (valid !== false && (await valid))) {
       if (verified?.admit(print)) {
@@ -322,34 +337,7 @@ export async function verifyAccessToken(
       return claims;
     }
   }
-  return reject('signature', 'the token signature is invalid');
-}
-
-/**
- * The scopes a token grants: its `scope` claim, space-separated (RFC 9068 §2.2.3). No other
- * claim counts: an `scp` or `roles` claim means what its issuer says, which may not be scopes.
- */
-export function grantedScopes(claims: AccessTokenClaims): Set<string> {
-  const granted = new Set<string>();
-  const { scope } = claims;
-  if (typeof scope !== 'string') return granted;
-  for (const item of scope.split(' ')) if (item !== '') granted.add(item);
-  return granted;
-}
-
-/** Every required scope must be granted, else 403 `insufficient_scope` (RFC 6750 §3.1). */
-export function checkScopes(
-  claims: AccessTokenClaims,
-  required: readonly string[] | undefined,
-): void {
-  if (required === undefined || required.length === 0) return;
-  const granted = grantedScopes(claims);
-  for (const scope of required) {
-    if (!granted.has(scope)) {
-      reject('scope', 'the token lacks a required scope', {
-        error: 'insufficient_scope',
-        scope: required.join(' '),
-      });
-    }
-  }
+  return reject('signature', 'the token signature is invalid', {
+    detail: `kid ${kid === undefined ? 'absent' : `${shown(kid)} is in the key set`}; the signature does not verify with ${keys.length === 1 ? 'its key' : `any of ${keys.length} keys`} (${alg as string})`,
+  });
 }

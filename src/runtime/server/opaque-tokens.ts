@@ -3,7 +3,7 @@
  * not a compact JWS cannot be checked locally: its introspection answer is, with the checks a
  * JWT's claims get. Active answers are cached for a bounded time, never past the token's `exp`.
  */
-import { scrubCredentials } from '../client/scrub-error.js';
+import { scrubCredentials } from '../shared/scrub-error.js';
 import {
   requestIntrospection,
   type IntrospectionResult,
@@ -22,6 +22,7 @@ import type { EndpointResolver } from '../transport/discovery.js';
 import { basicCredentials } from '../transport/form.js';
 import type { IdpClient } from '../transport/idp-client.js';
 import type { ResourceServerEvent } from './events.js';
+import { checkIssuer, type IssuerPolicy } from './issuer-policy.js';
 import { copyClaims, recheckClaims, type AccessTokenClaims } from './jwt-verify.js';
 import { reject } from './rejection.js';
 import { b64token } from './request.js';
@@ -179,8 +180,10 @@ export interface OpaqueTokenContext {
   readonly options: ResolvedIntrospection;
   readonly client: IdpClient;
   readonly resolver: EndpointResolver;
-  /** The issuers whose tokens are accepted; an answer without `iss` gets the first. */
-  readonly issuers: readonly [string, ...string[]];
+  /** The issuers whose tokens are accepted (lists, aliases, templates), as for JWTs. */
+  readonly issuers: IssuerPolicy;
+  /** The issuer whose introspection endpoint answers: an answer without `iss` gets it. */
+  readonly answeringIssuer: string | undefined;
   readonly clockToleranceSeconds: number;
   readonly maxTokenLength: number;
   readonly timeoutMs: number;
@@ -226,13 +229,14 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * The checks of an active answer that hold for every call with this token: `iss`, `exp`,
  * `token_type` and `cnf`. Returns the claims as a JWT would carry them (without `active`).
  */
-function checkAnswer(answer: IntrospectionResult, issuers: readonly string[]): AccessTokenClaims {
+function checkAnswer(
+  answer: IntrospectionResult,
+  issuers: IssuerPolicy,
+  answeringIssuer: string | undefined,
+): AccessTokenClaims {
   const { active: _active, ...claims } = answer;
-  if (claims.iss === undefined) {
-    claims.iss = issuers[0];
-  } else if (!issuers.includes(claims.iss)) {
-    reject('issuer', 'the token was not issued by the expected issuer');
-  }
+  if (claims.iss === undefined && answeringIssuer !== undefined) claims.iss = answeringIssuer;
+  checkIssuer(claims, issuers);
   if (claims.exp === undefined) {
     reject('claims', 'the token has no exp claim', { claim: 'exp' });
   }
@@ -313,7 +317,7 @@ export function createOpaqueTokenVerifier(context: OpaqueTokenContext): OpaqueTo
     const active = answer.active === true;
     emit?.({ type: 'token_introspected', ok: true, active, durationMs: now().getTime() - askedAt });
     if (!active) reject('inactive', 'the token is not active');
-    const claims = checkAnswer(answer, context.issuers);
+    const claims = checkAnswer(answer, context.issuers, context.answeringIssuer);
     remember(key, claims, askedAt);
     return claims;
   }

@@ -1,3 +1,6 @@
+import { profiles } from '../profiles/index.js';
+import type { ClaimValue, ProfileName } from '../profiles/types.js';
+import { applyAliases, givenName, rejectUnknownAliasedOptions } from '../shared/aliases.js';
 import { emitter } from '../shared/events.js';
 import type { ResourceServerEvent } from './events.js';
 import {
@@ -16,13 +19,14 @@ import {
   validateAlgorithms,
   type AsymmetricAlgorithm,
 } from './algorithms.js';
-import { normaliseMediaType } from './compact-jws.js';
 import { createRotatingNonceProvider, type DpopNonceProvider } from './dpop-nonce.js';
 import {
   resolveIntrospectionOptions,
   type ResolvedIntrospection,
   type ResourceServerIntrospectionOptions,
 } from './opaque-tokens.js';
+import { resolveIssuerPolicy, type IssuerPolicy, type IssuerTemplate } from './issuer-policy.js';
+import { resolveTokenPolicy, type TokenPolicy } from './token-policy.js';
 import { createMemoryReplayStore, type ReplayStore } from './replay-store.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/idp-client.js';
 
@@ -85,8 +89,32 @@ const NONCE_OPTION_KEYS = optionKeys<{ lifetimeSeconds?: number | undefined }>()
  * ```
  */
 export interface ResourceServerOptions {
-  /** The issuer identifier; tokens' `iss` must equal it exactly. Endpoints are discovered from it. */
-  issuer: string;
+  /**
+   * The issuer identifier, or several: a token's `iss` must equal one of them exactly (RFC 8414
+   * §3.3, no normalisation), or one of the spellings the `profile` knows for it. The key set is
+   * discovered from the first issuer without a placeholder (or taken from `jwksUri`), and
+   * every issuer listed must be served by that one key set: list the v1.0 and v2.0 issuers of
+   * one Entra tenant, not two IdPs (give each IdP its own resource server).
+   *
+   * An issuer holding the placeholder of `issuerTemplate` (the `entra` profile's `{tenantid}`)
+   * is a template: the token's claim (`tid`) fills it, and must be one of `tenants`. A template
+   * names no discovery document, so with templates only, `jwksUri` is required.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc8414#section-3.3
+   * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
+   */
+  issuer: string | readonly string[];
+  /**
+   * An identity provider whose tokens this server verifies: its profile sets `typ`,
+   * `requiredClaims`, `claimValues`, `absentClaims`, `scopeClaims`, `clientIdClaims`, issuer
+   * spellings and templates, so that its access tokens verify and its ID, logout, refresh and
+   * userinfo JWTs do not. An option given explicitly wins over the profile. `cognito` and
+   * `google` need `clientIds`; `entra` with `{tenantid}` issuers needs `tenants`. Default: none
+   * (RFC 9068 access tokens).
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
+   */
+  profile?: ProfileName | undefined;
   /**
    * Expected `aud`: the token must name at least one of these. Required. `null` skips the
    * check, which is dangerous: any token of the issuer, meant for any other service, is then
@@ -98,6 +126,8 @@ export interface ResourceServerOptions {
   audience: string | readonly string[] | null;
   /** Leeway for `exp`, `nbf` and `iat`, in seconds. Default `30`. */
   clockToleranceSeconds?: number | undefined;
+  /** Another name for `clockToleranceSeconds`, as the seed product spelt it; give one or the other. */
+  clockToleranceSec?: number | undefined;
   /**
    * Algorithms an access token may be signed with. Asymmetric only: `none` and `HS*` are a
    * `TypeError` here and never accepted. Default: RS256–512, PS256–512, ES256–512, EdDSA, Ed25519.
@@ -106,29 +136,98 @@ export interface ResourceServerOptions {
   /** The JWKS URL; skips discovery. Default: `jwks_uri` from discovery. */
   jwksUri?: string | undefined;
   /**
-   * Scopes every token must grant (space-separated string or array). A call's own
-   * `requiredScopes` replaces these. Default: none.
+   * Scopes every token must grant (space-separated string or array), read from the claims
+   * `scopeClaims` names. A call's own `requiredScopes` replaces these. Default: none.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.2.3
    */
   requiredScopes?: string | readonly string[] | undefined;
+  /** Another name for `requiredScopes`, as the middleware spells it; give one or the other. */
+  scopes?: string | readonly string[] | undefined;
   /**
-   * Required JWS `typ` (RFC 9068 §4: `at+jwt`; `application/at+jwt` is the same). `false` skips
-   * the check for issuers that do not follow RFC 9068; then set `audience`, or an ID token from
-   * the same issuer would pass. Default `'at+jwt'`.
+   * Accepted JWS `typ` values, compared as media types (`application/at+jwt` is `at+jwt`):
+   * one, or a list. `false` is for issuers that type access tokens like their other JWTs: the
+   * header `typ` may then be absent, `JWT` or `at+jwt`, and nothing else (`logout+jwt`,
+   * `dpop+jwt`, … stay refused). With `false`, the audience alone does not keep the issuer's ID
+   * tokens out (an ID token's `aud` may be this service): use a `profile`, or markers of your
+   * own (`requiredClaims`, `claimValues`, `absentClaims`, `clientIds`). Default `'at+jwt'`, or
+   * the profile's.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
+   * @see https://www.rfc-editor.org/rfc/rfc8725#section-3.11
    */
-  typ?: string | false | undefined;
+  typ?: string | readonly string[] | false | undefined;
   /**
-   * Claims every token must carry; a token without one is refused with reason `claims` and the
-   * missing claim's name in the error's `claim` (never in the answer to the client). `iss` and
-   * `exp` are always required. Default, when `typ` is `at+jwt`: the claims RFC 9068 §2.2 makes
-   * required, `iss`, `exp`, `aud`, `sub`, `client_id`, `iat` and `jti`; otherwise `iss` and
-   * `exp`. Give a shorter list for an issuer that leaves some out (some issue client-credentials
-   * tokens without `sub`).
+   * Claims every token must carry; an inner array means "at least one of these" (Entra:
+   * `['azp', 'appid']`). A token without one is refused with reason `claims` and the missing
+   * claim's name in the error's `claim` and message (never in the answer to the client). `iss`
+   * and `exp` are always required. Default: the profile's list; without one, a token whose
+   * header `typ` is `at+jwt` must carry the claims RFC 9068 §2.2 makes required
+   * ({@link RFC9068_REQUIRED_CLAIMS}: `iss`, `exp`, `aud`, `sub`, `client_id`, `iat`, `jti`),
+   * whatever `typ` accepts, and any other token `iss` and `exp`. A list given replaces that
+   * default for every token: give a shorter one for an issuer that leaves some out (some issue
+   * client-credentials tokens without `sub`).
    *
    * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.2
    */
-  requiredClaims?: readonly string[] | undefined;
+  requiredClaims?: readonly (string | readonly string[])[] | undefined;
+  /**
+   * Claims that must be present with one of the given values, such as Keycloak's
+   * `{ typ: ['Bearer', 'DPoP'] }` or Cognito's `{ token_use: 'access' }`. Refused with reason
+   * `claims`. Default: the profile's, else none.
+   */
+  claimValues?: Readonly<Record<string, ClaimValue | readonly ClaimValue[]>> | undefined;
+  /**
+   * Claims that must be absent: the marks of ID tokens (`nonce`, `at_hash`, `c_hash`). Refused
+   * with reason `claims`. Default: the profile's, else none.
+   *
+   * @see https://openid.net/specs/openid-connect-core-1_0.html#IDToken
+   */
+  absentClaims?: readonly string[] | undefined;
+  /**
+   * The claims scopes are read from, in order: a string claim is space-separated, an array
+   * claim lists them, an object claim's keys are them (ZITADEL's project roles). `scope` may be
+   * a string or a JSON array of strings. Default: the profile's, else `['scope']`.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.2.3
+   */
+  scopeClaims?: readonly string[] | undefined;
+  /**
+   * The OAuth clients whose tokens are accepted, matched against the first of `clientIdClaims`
+   * the token carries; any other is refused with reason `audience`. Needed where the audience
+   * does not say which caller a token is from (`cognito`, `google`). Default: any client.
+   */
+  clientIds?: readonly string[] | undefined;
+  /**
+   * The claims that name the client, in order. Default: the profile's, else
+   * `['client_id', 'azp', 'appid']`.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.2
+   */
+  clientIdClaims?: readonly string[] | undefined;
+  /**
+   * The tenants whose tokens are accepted through an issuer template: the values the template's
+   * claim (Entra: `tid`) may have. Required with a template, refused without one.
+   *
+   * @see https://learn.microsoft.com/entra/identity-platform/access-tokens#validate-the-issuer
+   */
+  tenants?: readonly string[] | undefined;
+  /**
+   * What makes an issuer a template: its `placeholder` (`'{tenantid}'`), filled from the
+   * token's `claim` (`'tid'`). Default: the profile's (`entra`), else none.
+   */
+  issuerTemplate?: IssuerTemplate | undefined;
+  /**
+   * Check a key's own `issuer` member, when the key set publishes one (Entra's multi-tenant
+   * key set does): filled from the token's tenant, it must be an issuer accepted for the
+   * token, else the token is refused with reason `issuer`. Default: the profile's (`true` for
+   * `entra`), else `false`.
+   */
+  keyIssuer?: boolean | undefined;
   /** Used for discovery and the key set. Default: `globalThis.fetch`. */
   fetch?: FetchLike | undefined;
+  /** Another name for `fetch`, as the seed product spelt it; give one or the other. */
+  fetchImpl?: FetchLike | undefined;
   /** The clock of every time decision. Default: `() => new Date()`. */
   now?: Clock | undefined;
   /** Where DPoP proof `jti`s are remembered. Default: {@link createMemoryReplayStore} on `now`. */
@@ -191,14 +290,26 @@ export interface ResourceServerOptions {
 /** Every option of {@link ResourceServerOptions}; the compiler keeps the list complete. */
 const RESOURCE_SERVER_OPTION_KEYS = optionKeys<ResourceServerOptions>()([
   'issuer',
+  'profile',
   'audience',
   'clockToleranceSeconds',
+  'clockToleranceSec',
   'algorithms',
   'jwksUri',
   'requiredScopes',
+  'scopes',
   'typ',
   'requiredClaims',
+  'claimValues',
+  'absentClaims',
+  'scopeClaims',
+  'clientIds',
+  'clientIdClaims',
+  'tenants',
+  'issuerTemplate',
+  'keyIssuer',
   'fetch',
+  'fetchImpl',
   'now',
   'replayStore',
   'onEvent',
@@ -214,17 +325,26 @@ const RESOURCE_SERVER_OPTION_KEYS = optionKeys<ResourceServerOptions>()([
   'introspection',
 ]);
 
+/** The other names options may be given under, and the options they stand for. */
+export const RESOURCE_SERVER_ALIASES = {
+  scopes: 'requiredScopes',
+  clockToleranceSec: 'clockToleranceSeconds',
+  fetchImpl: 'fetch',
+} as const;
+
 /** The options, checked and with defaults filled in. */
 export interface ResolvedOptions {
-  issuer: string;
+  /** The issuer discovery starts from; `undefined` with issuer templates only (then `jwksUri`). */
+  issuer: string | undefined;
+  /** Every issuer accepted, and the rules for templates and keys' own issuers. */
+  issuers: IssuerPolicy;
   audience: readonly string[] | undefined;
   clockToleranceSeconds: number;
   algorithms: ReadonlySet<AsymmetricAlgorithm>;
   jwksUri: string | undefined;
   requiredScopes: readonly string[] | undefined;
-  typ: string | false;
-  /** Always with `iss` and `exp`. */
-  requiredClaims: readonly string[];
+  /** `typ`, markers, client allow-list and scope claims, the profile's filled in. */
+  policy: TokenPolicy;
   fetch: FetchLike;
   now: Clock;
   replayStore: ReplayStore;
@@ -288,36 +408,18 @@ export function validateScopes(
   return Object.freeze([...new Set(list as string[])]);
 }
 
-/**
- * The claims RFC 9068 §2.2 requires of a JWT access token: the default `requiredClaims` of a
- * resource server whose `typ` is `at+jwt`. A base for a list relaxed for one issuer.
- *
- * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.2
- * @example
- * ```ts
- * // This issuer's client-credentials tokens carry no `sub`.
- * const requiredClaims = RFC9068_REQUIRED_CLAIMS.filter((claim) => claim !== 'sub');
- * const server = createResourceServer({ issuer, audience, requiredClaims });
- * ```
- */
-export const RFC9068_REQUIRED_CLAIMS: readonly string[] = Object.freeze([
-  'iss',
-  'exp',
-  'aud',
-  'sub',
-  'client_id',
-  'iat',
-  'jti',
-]);
+export { RFC9068_REQUIRED_CLAIMS } from './token-policy.js';
 
-function validateRequiredClaims(value: unknown, typ: string | false): readonly string[] {
-  if (value === undefined) return typ === 'at+jwt' ? RFC9068_REQUIRED_CLAIMS : ['iss', 'exp'];
-  if (!Array.isArray(value) || !value.every((name) => typeof name === 'string' && name !== '')) {
+function validateProfile(value: unknown): ProfileName | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !Object.hasOwn(profiles, value)) {
     throw new TypeError(
-      `${WHERE}: \`requiredClaims\` must be an array of claim names such as ['iss', 'exp', 'sub']`,
+      `${WHERE}: \`profile\` must be one of ${Object.keys(profiles)
+        .map((name) => `'${name}'`)
+        .join(', ')}`,
     );
   }
-  return Object.freeze([...new Set(['iss', 'exp', ...(value as string[])])]);
+  return value as ProfileName;
 }
 
 /** `audience` is required; `null` is the explicit, documented way to go without the check. */
@@ -328,17 +430,6 @@ function requireAudience(value: unknown): readonly string[] | undefined {
     );
   }
   return value === null ? undefined : validateAudience(value, WHERE);
-}
-
-function validateTyp(value: unknown): string | false {
-  if (value === undefined) return 'at+jwt';
-  if (value === false) return false;
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new TypeError(
-      `${WHERE}: \`typ\` must be a media type such as 'at+jwt', or false to skip the check`,
-    );
-  }
-  return normaliseMediaType(value.trim());
 }
 
 function validateReplayStore(value: unknown, now: Clock): ReplayStore {
@@ -389,10 +480,15 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (!isObject(options)) {
     throw new TypeError(`${WHERE}: options must be an object with at least \`issuer\``);
   }
-  rejectUnknownOptions(options, RESOURCE_SERVER_OPTION_KEYS, WHERE);
-  const o = options as Partial<Record<keyof ResourceServerOptions, unknown>>;
+  rejectUnknownAliasedOptions(options, RESOURCE_SERVER_OPTION_KEYS, RESOURCE_SERVER_ALIASES, WHERE);
+  const o = applyAliases(options, RESOURCE_SERVER_ALIASES, WHERE) as Partial<
+    Record<keyof ResourceServerOptions, unknown>
+  >;
   const allowInsecureHttp = optionalBoolean(o.allowInsecureHttp, 'allowInsecureHttp', WHERE, false);
-  const issuer = requireHttpUrl(o.issuer, 'issuer', WHERE, { allowInsecureHttp });
+  const profile = validateProfile(o.profile);
+  const profileRules = profile === undefined ? undefined : profiles[profile].server;
+  const issuers = resolveIssuerPolicy(o, profileRules, WHERE, { allowInsecureHttp });
+  const policy = resolveTokenPolicy(o, profileRules, WHERE);
   const now = resolveClock(o.now as Clock | undefined, WHERE);
   const fetch = resolveFetch(o.fetch as FetchLike | undefined, WHERE);
 
@@ -420,14 +516,14 @@ export function resolveOptions(options: unknown): ResolvedOptions {
       `${WHERE}: \`jwksMaxStaleSeconds\` must be at least \`jwksCacheMaxAgeSeconds\``,
     );
   }
-  const typ = validateTyp(o.typ);
   const maxTokenLength = optionalPositiveNumber(o.maxTokenLength, 'maxTokenLength', WHERE, 16_384);
   if (!Number.isInteger(maxTokenLength)) {
     throw new TypeError(`${WHERE}: \`maxTokenLength\` must be an integer`);
   }
 
   return {
-    issuer,
+    issuer: issuers.discoveryIssuer,
+    issuers,
     audience: requireAudience(o.audience),
     clockToleranceSeconds: optionalPositiveNumber(
       o.clockToleranceSeconds,
@@ -443,9 +539,12 @@ export function resolveOptions(options: unknown): ResolvedOptions {
       o.jwksUri === undefined
         ? undefined
         : requireHttpUrl(o.jwksUri, 'jwksUri', WHERE, { allowInsecureHttp }),
-    requiredScopes: validateScopes(o.requiredScopes, WHERE),
-    typ,
-    requiredClaims: validateRequiredClaims(o.requiredClaims, typ),
+    requiredScopes: validateScopes(
+      o.requiredScopes,
+      WHERE,
+      givenName(options, 'requiredScopes', RESOURCE_SERVER_ALIASES),
+    ),
+    policy,
     fetch,
     now,
     replayStore: validateReplayStore(o.replayStore, now),

@@ -97,6 +97,7 @@ export function toTokenError(failure: unknown, context: ChallengeContext): Token
   const shared = {
     reason,
     ...(details.claim === undefined ? {} : { claim: details.claim }),
+    ...(details.detail === undefined ? {} : { detail: details.detail }),
     ...(details.cause === undefined ? {} : { cause: details.cause }),
   };
 
@@ -135,12 +136,18 @@ export function toTokenError(failure: unknown, context: ChallengeContext): Token
       : error === 'invalid_request'
         ? 'request'
         : 'access token';
-  const about = details.claim === undefined ? '' : ` (${details.claim})`;
+  // The challenge gets the fixed description; the message adds what was expected and found.
+  const about =
+    details.detail !== undefined
+      ? `: ${details.detail}`
+      : details.claim === undefined
+        ? ''
+        : ` (${details.claim})`;
   return new TokenError({
     ...shared,
     status: statusOf(error),
     wwwAuthenticate,
-    message: `${subject} rejected (${reason}): ${details.detail ?? description}${about}`,
+    message: `${subject} rejected (${reason}): ${description}${about}`,
     ...(details.nonce === undefined ? {} : { dpopNonce: details.nonce }),
     ...(error === null ? {} : { error, errorDescription: description }),
   });

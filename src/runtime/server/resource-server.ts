@@ -1,6 +1,7 @@
 import type { TokenError } from '../errors.js';
 import { sha256base64url } from '../shared/base64url.js';
-import { optionKeys, rejectUnknownOptions } from '../shared/options.js';
+import { applyAliases, givenName, rejectUnknownAliasedOptions } from '../shared/aliases.js';
+import { optionKeys } from '../shared/options.js';
 import { createEndpointResolver } from '../transport/discovery.js';
 import { createIdpClient } from '../transport/idp-client.js';
 import { createProofKeyCache, verifyDpopProof, type DpopRules } from './dpop-verify.js';
@@ -12,7 +13,6 @@ import {
   type ResourceServerIntrospectionOptions,
 } from './opaque-tokens.js';
 import {
-  checkScopes,
   copyClaims,
   recheckClaims,
   verifyAccessToken,
@@ -28,6 +28,7 @@ import {
 import { reject, toTokenError, type ChallengeContext } from './rejection.js';
 import { readCredentials, readHeader, readRequest, SEVERAL, type RequestLike } from './request.js';
 import { verifySignature } from './signature.js';
+import { checkScopes } from './token-policy.js';
 import { VERIFIED_TOKEN_CACHE_SIZE, VerifiedTokenCache } from './verified-tokens.js';
 import type { ChallengeScheme } from './www-authenticate.js';
 
@@ -46,13 +47,18 @@ export interface VerifyOptions {
   audience?: string | readonly string[] | undefined;
   /** Scopes the token must grant for this call (space-separated string or array). */
   requiredScopes?: string | readonly string[] | undefined;
+  /** Another name for `requiredScopes`, as the middleware spells it; give one or the other. */
+  scopes?: string | readonly string[] | undefined;
 }
 
 /** Every option of {@link VerifyOptions}; the compiler keeps the list complete. */
-const VERIFY_OPTION_KEYS = optionKeys<VerifyOptions>()(['audience', 'requiredScopes']);
+const VERIFY_OPTION_KEYS = optionKeys<VerifyOptions>()(['audience', 'requiredScopes', 'scopes']);
+
+/** The other names per-call options may be given under. */
+const VERIFY_ALIASES = { scopes: 'requiredScopes' } as const;
 
 /**
- * Verifies access tokens and DPoP proofs for one issuer. Every rejection is a
+ * Verifies access tokens and DPoP proofs for one issuer (or a list). Every rejection is a
  * {@link TokenError} with a `reason`, a `status` (401; 403 for missing scopes; 400 for a
  * request with several credentials) and a `wwwAuthenticate` value to send back; nothing else is
  * ever thrown for any token or request.
@@ -130,10 +136,12 @@ interface VerifiedRequest {
 }
 
 /**
- * Creates a resource server: verifies JWT access tokens (RFC 9068) from one issuer, with the
- * defences of RFC 8725, and DPoP-bound requests (RFC 9449). Keys come from the issuer's JWKS,
- * discovered and cached per instance. With `introspection`, opaque tokens too, by asking the
- * issuer (RFC 7662). Invalid options throw a `TypeError` here.
+ * Creates a resource server: verifies JWT access tokens (RFC 9068) from one issuer (or the
+ * issuers listed, sharing one key set), with the defences of RFC 8725, and DPoP-bound requests
+ * (RFC 9449). Keys come from the issuer's JWKS, discovered and cached per instance. With a
+ * `profile`, an IdP's own access tokens verify and its other JWTs (ID, logout, refresh,
+ * userinfo) do not. With `introspection`, opaque tokens too, by asking the issuer (RFC 7662).
+ * Invalid options throw a `TypeError` here.
  *
  * @see https://www.rfc-editor.org/rfc/rfc9068
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-7
@@ -150,6 +158,13 @@ interface VerifiedRequest {
  * });
  * const claims = await server.verifyRequest(request);
  * console.log(`call from ${claims.client_id}`);
+ *
+ * // An IdP whose access tokens are typed JWT, like its ID tokens:
+ * const keycloak = createResourceServer({
+ *   profile: 'keycloak',
+ *   issuer: 'https://sso.example.com/realms/acme',
+ *   audience: 'orders-api',
+ * });
  * ```
  */
 export function createResourceServer(options: ResourceServerOptions): ResourceServer {
@@ -176,10 +191,9 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
       : {}),
   });
   const tokenRules: AccessTokenRules = {
-    issuer: resolved.issuer,
+    issuers: resolved.issuers,
     algorithms: resolved.algorithms,
-    typ: resolved.typ,
-    requiredClaims: resolved.requiredClaims,
+    policy: resolved.policy,
     clockToleranceSeconds: resolved.clockToleranceSeconds,
     maxTokenLength: resolved.maxTokenLength,
     jwks,
@@ -192,7 +206,8 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
       options: resolved.introspection,
       client,
       resolver,
-      issuers: [resolved.issuer],
+      issuers: resolved.issuers,
+      answeringIssuer: resolved.issuer,
       clockToleranceSeconds: resolved.clockToleranceSeconds,
       maxTokenLength: resolved.maxTokenLength,
       timeoutMs: resolved.timeoutMs,
@@ -250,22 +265,35 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   };
   const defaults = { audience: resolved.audience, requiredScopes: resolved.requiredScopes };
 
-  function callOptions(call: VerifyOptions | undefined, where: string) {
-    if (call === undefined) return defaults;
-    rejectUnknownOptions(call, VERIFY_OPTION_KEYS, where);
+  const { scopeClaims } = resolved.policy;
+
+  function callOptions(options: VerifyOptions | undefined, where: string) {
+    if (options === undefined) return defaults;
+    rejectUnknownAliasedOptions(options, VERIFY_OPTION_KEYS, VERIFY_ALIASES, where);
+    const call = applyAliases(options, VERIFY_ALIASES, where);
     return {
       audience:
         call.audience === undefined ? resolved.audience : validateAudience(call.audience, where),
       requiredScopes:
         call.requiredScopes === undefined
           ? resolved.requiredScopes
-          : validateScopes(call.requiredScopes, where),
+          : validateScopes(
+              call.requiredScopes,
+              where,
+              givenName(options, 'requiredScopes', VERIFY_ALIASES),
+            ),
     };
   }
 
   /** Reports a refusal to `onEvent` on its way out. */
   function refused(error: TokenError): TokenError {
-    resolved.emit?.({ type: 'verification_failed', reason: error.reason, status: error.status });
+    resolved.emit?.({
+      type: 'verification_failed',
+      reason: error.reason,
+      status: error.status,
+      ...(error.claim === undefined ? {} : { claim: error.claim }),
+      ...(error.detail === undefined ? {} : { detail: error.detail }),
+    });
     return error;
   }
 
@@ -273,7 +301,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     const call = callOptions(options, 'verifyToken');
     try {
       const claims = await verifyAnyToken(token, call.audience);
-      checkScopes(claims, call.requiredScopes);
+      checkScopes(claims, call.requiredScopes, scopeClaims);
       return claims;
     } catch (failure) {
       throw refused(toTokenError(failure, bearerContext));
@@ -307,7 +335,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
         earlier.proof === readHeader(headers, 'dpop')
       ) {
         recheckClaims(earlier.claims, tokenRules, call.audience, nowSeconds);
-        checkScopes(earlier.claims, call.requiredScopes);
+        checkScopes(earlier.claims, call.requiredScopes, scopeClaims);
         return copyClaims(earlier.claims);
       }
       const claims = await verifyAnyToken(token, call.audience);
@@ -342,7 +370,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
         );
         verifiedRequests.set(headers, { token, proof, method, url, claims: copyClaims(claims) });
       }
-      checkScopes(claims, call.requiredScopes);
+      checkScopes(claims, call.requiredScopes, scopeClaims);
       return claims;
     } catch (failure) {
       throw refused(toTokenError(failure, context));

@@ -11,8 +11,20 @@ import type { ClaimValue, ResourceServerProfile } from '../profiles/types.js';
 import { normaliseMediaType } from './compact-jws.js';
 import { reject } from './rejection.js';
 
-/** The claims RFC 9068 §2.2 requires of a JWT access token. */
-export const RFC9068_CLAIMS: readonly string[] = Object.freeze([
+/**
+ * The claims RFC 9068 §2.2 requires of a JWT access token: what a token whose header `typ` is
+ * `at+jwt` must carry when `requiredClaims` (the option, or the profile's) says nothing else.
+ * A base for a list relaxed for one issuer.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.2
+ * @example
+ * ```ts
+ * // This issuer's client-credentials tokens carry no `sub`.
+ * const requiredClaims = RFC9068_REQUIRED_CLAIMS.filter((claim) => claim !== 'sub');
+ * const server = createResourceServer({ issuer, audience, requiredClaims });
+ * ```
+ */
+export const RFC9068_REQUIRED_CLAIMS: readonly string[] = Object.freeze([
   'iss',
   'exp',
   'aud',
@@ -180,11 +192,24 @@ export function resolveTokenPolicy(
   };
 }
 
-/** A value from a token, made safe to show in an error object: short, JSON-quoted. */
+/** The most characters of a value {@link shown} quotes: an issuer URL fits, a token does not. */
+const SHOWN_LENGTH = 128;
+
+/** A compact JWS inside a value: a header (`eyJ` is base64url of `{"`), a payload, a signature. */
+const embeddedJws = /eyJ[\w-]*\.[\w-]*\.[\w-]+/g;
+
+/**
+ * A value from a token, made safe to show in an error object: a string JSON-quoted, anything
+ * else as its JSON text, cut at {@link SHOWN_LENGTH} characters. A JWT inside it (a token
+ * smuggled into a claim) is shown as `<JWT>`: short ones would otherwise fit whole.
+ */
 export function shown(value: unknown): string {
-  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
-  const short = text.length > 64 ? `${text.slice(0, 61)}…` : text;
-  return JSON.stringify(short);
+  const cut = (text: string) => {
+    const safe = text.replace(embeddedJws, '<JWT>');
+    return safe.length > SHOWN_LENGTH ? `${safe.slice(0, SHOWN_LENGTH - 1)}…` : safe;
+  };
+  if (typeof value === 'string') return JSON.stringify(cut(value));
+  return cut(JSON.stringify(value) ?? String(value));
 }
 
 function describeTyp(policy: TokenPolicy): string {
@@ -223,12 +248,17 @@ export function checkMarkers(
   const required =
     policy.requiredClaims ??
     (typeof typ === 'string' && normaliseMediaType(typ) === 'at+jwt'
-      ? RFC9068_CLAIMS.map((name) => [name])
+      ? RFC9068_REQUIRED_CLAIMS.map((name) => [name])
       : []);
+  const listFrom =
+    policy.requiredClaims === undefined
+      ? 'RFC 9068 §2.2, for a token typed at+jwt; the `requiredClaims` option replaces the list'
+      : 'the `requiredClaims` option';
   for (const group of required) {
     if (!group.some((name) => present(claims, name))) {
       reject('claims', 'the token lacks a required claim', {
-        detail: `no ${group.join(' or ')} claim; required: ${required.map((g) => g.join('|')).join(', ')} (the \`requiredClaims\` option)`,
+        claim: group.join('|'),
+        detail: `no ${group.join(' or ')} claim; required: ${required.map((g) => g.join('|')).join(', ')} (${listFrom})`,
       });
     }
   }
@@ -236,6 +266,7 @@ export function checkMarkers(
     const value = claims[name];
     if (!allowed.some((candidate) => candidate === value)) {
       reject('claims', 'the token is not an access token for this resource', {
+        claim: name,
         detail: `claim ${name} is ${value === undefined ? 'absent' : shown(value)}; expected ${allowed.map((item) => JSON.stringify(item)).join(' or ')} (the \`claimValues\` option)`,
       });
     }
@@ -243,6 +274,7 @@ export function checkMarkers(
   for (const name of policy.absentClaims) {
     if (Object.hasOwn(claims, name)) {
       reject('claims', 'the token is not an access token for this resource', {
+        claim: name,
         detail: `the token carries ${name}, which marks another kind of token (the \`absentClaims\` option)`,
       });
     }
@@ -278,4 +310,28 @@ export function grantedScopes(
     for (const scope of list) if (typeof scope === 'string' && scope !== '') granted.add(scope);
   }
   return granted;
+}
+
+/**
+ * Every required scope must be granted, read through `scopeClaims`, else 403
+ * `insufficient_scope` naming the required scopes (RFC 6750 §3.1).
+ */
+export function checkScopes(
+  claims: Readonly<Record<string, unknown>>,
+  required: readonly string[] | undefined,
+  scopeClaims: readonly string[],
+): void {
+  if (required === undefined || required.length === 0) return;
+  const granted = grantedScopes(claims, scopeClaims);
+  const missing = required.filter((scope) => !granted.has(scope));
+  if (missing.length === 0) return;
+  const from =
+    scopeClaims.length === 0
+      ? 'no claim is read for scopes (`scopeClaims` is empty)'
+      : `read from ${scopeClaims.join(', ')} (the \`scopeClaims\` option)`;
+  reject('scope', 'the token lacks a required scope', {
+    error: 'insufficient_scope',
+    scope: required.join(' '),
+    detail: `missing ${missing.join(', ')}; the token grants ${granted.size === 0 ? 'none' : shown([...granted].join(' '))}, ${from}`,
+  });
 }

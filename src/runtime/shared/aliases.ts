@@ -1,3 +1,5 @@
+import { OptionError, rejectUnknownOptions } from './options.js';
+
 /**
  * Option aliases: the spellings of the products s2s-auth grew from (`fetchImpl`,
  * `defaultScope`, `clockToleranceSec`), kept so that code written for them runs unchanged.
@@ -24,4 +26,43 @@ export function applyAliases<T extends object>(
     if (value !== undefined || !Object.hasOwn(renamed, name)) renamed[name] = value;
   }
   return (renamed ?? options) as T;
+}
+
+/**
+ * `rejectUnknownOptions` for options that also take aliases (`known` lists both): a misspelt
+ * key whose closest name is an alias is pointed at the option the alias stands for, so
+ * `clockTolerance` suggests `clockToleranceSeconds`, not `clockToleranceSec`.
+ */
+export function rejectUnknownAliasedOptions(
+  options: unknown,
+  known: readonly string[],
+  aliases: Readonly<Record<string, string>>,
+  where: string,
+): asserts options is object {
+  try {
+    rejectUnknownOptions(options, known, where);
+  } catch (error) {
+    const suggestion = error instanceof OptionError ? error.suggestion : undefined;
+    if (suggestion === undefined || !Object.hasOwn(aliases, suggestion)) throw error;
+    const meant = aliases[suggestion] as string;
+    const { message, code, option } = error as OptionError;
+    throw new OptionError(
+      message.replace(`did you mean \`${suggestion}\`?`, `did you mean \`${meant}\`?`),
+      code,
+      option,
+      meant,
+    );
+  }
+}
+
+/** The name `option` was given under in `options`: an alias of it when the caller used one. */
+export function givenName(
+  options: object,
+  option: string,
+  aliases: Readonly<Record<string, string>>,
+): string {
+  for (const [alias, name] of Object.entries(aliases)) {
+    if (name === option && (options as Record<string, unknown>)[alias] !== undefined) return alias;
+  }
+  return option;
 }

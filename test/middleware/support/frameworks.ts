@@ -29,7 +29,7 @@ export type FrameworkName = 'hono' | 'express' | 'fastify';
 export interface OrdersAnswer {
   id: string;
   client_id: string | null;
-  scope: string | null;
+  scope: string | string[] | null;
   jkt: string | null;
 }
 

@@ -23,10 +23,51 @@ describe('resource server events', () => {
     await server.verifyToken(token, { requiredScopes: ['nope'] }).catch(() => undefined);
     expect(events).toEqual([
       { type: 'jwks_fetched', reason: 'initial', ok: true, keys: 1, published: 1 },
-      { type: 'verification_failed', reason: 'signature', status: 401 },
-      { type: 'verification_failed', reason: 'scope', status: 403 },
+      {
+        type: 'verification_failed',
+        reason: 'signature',
+        status: 401,
+        detail:
+          'kid "es256-1" is in the key set; the signature does not verify with its key (ES256)',
+      },
+      {
+        type: 'verification_failed',
+        reason: 'scope',
+        status: 403,
+        detail:
+          'missing nope; the token grants "orders:read orders:write", read from scope (the `scopeClaims` option)',
+      },
     ]);
-    expect(JSON.stringify(events)).not.toContain(token.split('.')[2]);
+    for (const part of token.split('.')) expect(JSON.stringify(events)).not.toContain(part);
+  });
+
+  it('tells what was expected and what was found, in the event as in the error', async () => {
+    const key = await makeKey('ES256');
+    const idp = fakeIdp([key.jwk]);
+    const clock = manualClock(START);
+    const events: ResourceServerEvent[] = [];
+    const server = createResourceServer({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwksUri: `${ISSUER}/jwks`,
+      fetch: idp.fetch,
+      now: clock.now,
+      onEvent: (event) => events.push(event),
+    });
+    const token = await accessToken(key, clock.seconds(), { aud: 'https://billing.example.test' });
+    const error = await server.verifyToken(token).catch((caught: unknown) => caught);
+    expect(events).toEqual([
+      {
+        type: 'verification_failed',
+        reason: 'audience',
+        status: 401,
+        detail: `aud is "https://billing.example.test"; expected "${AUDIENCE}" (the \`audience\` option)`,
+      },
+    ]);
+    expect(error).toMatchObject({
+      reason: 'audience',
+      detail: (events[0] as { detail?: string }).detail,
+    });
   });
 
   it('keeps verifying when the listener throws', async () => {

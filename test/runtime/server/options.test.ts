@@ -189,7 +189,6 @@ describe('createResourceServer options', () => {
       ['audiences', 'audience', 'https://api.example.test'],
       ['Audience', 'audience', 'https://api.example.test'],
       ['requiredScope', 'requiredScopes', 'orders:read'],
-      ['scopes', 'requiredScopes', ['orders:read']],
       ['scope', 'requiredScopes', 'orders:read'],
       ['jwksUrl', 'jwksUri', `${ISSUER}/jwks`],
       ['jwks_uri', 'jwksUri', `${ISSUER}/jwks`],
@@ -227,7 +226,7 @@ describe('createResourceServer options', () => {
 
     it.each([
       ['audiences', 'audience'],
-      ['scopes', 'requiredScopes'],
+      ['scope', 'requiredScopes'],
     ])('refuses %s in the options of one verification', async (name, suggestion) => {
       const server = createResourceServer(base);
       await expect(server.verifyToken('a.b.c', { [name]: 'x' } as never)).rejects.toThrow(

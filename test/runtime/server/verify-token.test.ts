@@ -125,7 +125,7 @@ describe('verifyToken', () => {
           errorDescription: 'the token lacks a required claim',
           wwwAuthenticate:
             'Bearer error="invalid_token", error_description="the token lacks a required claim"',
-          message: `access token rejected (claims): the token lacks a required claim (${claim})`,
+          message: `access token rejected (claims): the token lacks a required claim: no ${claim} claim; required: iss, exp, aud, sub, client_id, iat, jti (RFC 9068 §2.2, for a token typed at+jwt; the \`requiredClaims\` option replaces the list)`,
         });
       },
     );

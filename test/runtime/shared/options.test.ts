@@ -311,9 +311,9 @@ describe('every factory and method refuses a misspelt option', () => {
       'audience',
     ],
     [
-      'createResourceServer: scopes',
-      () => createResourceServer({ issuer: ISSUER, scopes: 'orders:read' } as never),
-      'scopes',
+      'createResourceServer: scope',
+      () => createResourceServer({ issuer: ISSUER, scope: 'orders:read' } as never),
+      'scope',
       'requiredScopes',
     ],
     [
@@ -341,13 +341,13 @@ describe('every factory and method refuses a misspelt option', () => {
       'audience',
     ],
     [
-      'verifyRequest: scopes',
+      'verifyRequest: scope',
       () =>
         server().verifyRequest(
           new Request('https://api.example.test/', { headers: { authorization: 'Bearer a.b.c' } }),
-          { scopes: ['orders:read'] } as never,
+          { scope: ['orders:read'] } as never,
         ),
-      'scopes',
+      'scope',
       'requiredScopes',
     ],
     [

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { scrubCredentials } from '../../../src/runtime/client/scrub-error.js';
+import { scrubCredentials } from '../../../src/runtime/shared/scrub-error.js';
 
 const token = 'tok-7f3a9c-credential-value';
 
