@@ -125,6 +125,16 @@ describe('dpop: true, the key made after discovery', () => {
     expect(posts(fetch)).toHaveLength(0);
   });
 
+  it('counts a key the server cannot take as a mistake to report, not an IdP failure to retry or trip the breaker on', async () => {
+    const fetch = idp(['ES256K']);
+    const auth = client(fetch, { circuitBreaker: { failureThreshold: 1, resetTimeoutMs: 60_000 } });
+    for (let call = 0; call < 2; call++) {
+      const error = await auth.getToken().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error).toMatchObject({ option: 'dpop' });
+    }
+  });
+
   it("shows only algorithm names of the server's list in the message", async () => {
     const fetch = idp(['ES256K', 'x\r\nInjected: yes', '<script>']);
     const error = await client(fetch)
