@@ -421,7 +421,10 @@ export interface AccessToken {
    * accepts, RFC 9449 §5), `'Bearer'` otherwise; the server's spelling is normalised.
    */
   token_type: 'Bearer' | 'DPoP';
-  /** Lifetime in seconds, as the server sent it (positive, at most ten years). */
+  /**
+   * Lifetime in seconds, as the server sent it (positive, at most ten years); a string of
+   * digits, as Entra's v1.0 endpoint sends it, is its number.
+   */
   expires_in?: number;
   /** Expiry in epoch seconds on the client's clock. */
   expires_at?: number;

@@ -27,7 +27,7 @@ export const SDK_PARAMETERS: readonly string[] = Object.freeze([
 ]);
 
 /** RFC 6749 §8.2: `param-name = 1*name-char`, `name-char = "-" / "." / "_" / DIGIT / ALPHA`. */
-const parameterName = /^[A-Za-z0-9._-]+$/;
+export const parameterName = /^[A-Za-z0-9._-]+$/;
 
 /** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. */
 const scopeToken = /^[\x21\x23-\x5b\x5d-\x7e]+$/;

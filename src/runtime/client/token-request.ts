@@ -1,6 +1,6 @@
 import { OptionError } from '../shared/options.js';
 import type { FormValue } from '../transport/form.js';
-import { normaliseScopes, SDK_PARAMETERS, type TokenTarget } from './cache-key.js';
+import { normaliseScopes, parameterName, SDK_PARAMETERS, type TokenTarget } from './cache-key.js';
 
 /**
  * How the token request carries the resource indicators of a token: `'parameter'` as RFC 8707
@@ -20,9 +20,6 @@ export interface TokenRequestShape {
   /** The parameter the one resource indicator is sent as instead of `resource` (Auth0: `audience`). */
   audienceParameter: string | undefined;
 }
-
-/** RFC 6749 §8.2 parameter names. */
-const parameterName = /^[A-Za-z0-9._-]+$/;
 
 function invalid(where: string, option: string, problem: string): OptionError {
   return new OptionError(`${where}: \`${option}\` ${problem}`, 'ERR_INVALID_OPTION', option);
