@@ -18,8 +18,11 @@ export type {
   DpopProofOptions,
   GetTokenOptions,
   ListInput,
+  ProfileName,
+  ResourceAs,
   RetryOptions,
   StoreOperation,
+  TokenParameters,
   TokenSlot,
 } from './runtime/client/auth-client.js';
 export { createM2MClient } from './runtime/client/m2m-client.js';

@@ -180,7 +180,11 @@ export interface components {
         } & {
             [key: string]: unknown;
         });
-        /** @description A client credentials token request (RFC 6749 §4.4.2). */
+        /**
+         * @description A client credentials token request (RFC 6749 §4.4.2). Further members are extension
+         *     parameters (RFC 6749 §8.2) that an authorization server needs, such as Auth0's
+         *     `audience`; a list is sent as one parameter per value.
+         */
         ClientCredentialsTokenRequest: {
             /** @constant */
             grant_type: "client_credentials";
@@ -196,14 +200,20 @@ export interface components {
             client_assertion_type?: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
             /** @description The signed client assertion for `private_key_jwt` (RFC 7523 §2.2). */
             client_assertion?: string;
+        } & {
+            [key: string]: unknown;
         };
         /** @description A successful token response (RFC 6749 §5.1). Unknown members are kept. */
         TokenResponse: {
             access_token: string;
             /** @description `Bearer`, or `DPoP` for a DPoP-bound token; compared case-insensitively. */
             token_type: string;
-            /** @description Lifetime in seconds. */
-            expires_in?: number;
+            /**
+             * @description Lifetime in seconds (RFC 6749 §5.1). A string of digits is taken as the number it
+             *     spells: Microsoft Entra's v1.0 endpoint sends every number as a string (`"3599"`).
+             *     Any other string is refused.
+             */
+            expires_in?: number | string;
             /** @description The granted scopes, when they differ from the requested ones. */
             scope?: string;
             refresh_token?: string;

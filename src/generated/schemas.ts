@@ -74,7 +74,9 @@ export const OpenIdProviderMetadata: Schema<components['schemas']['OpenIdProvide
 };
 
 /**
- * A client credentials token request (RFC 6749 §4.4.2).
+ * A client credentials token request (RFC 6749 §4.4.2). Further members are extension
+ * parameters (RFC 6749 §8.2) that an authorization server needs, such as Auth0's
+ * `audience`; a list is sent as one parameter per value.
  */
 export const ClientCredentialsTokenRequest: Schema<components['schemas']['ClientCredentialsTokenRequest']> = {
   type: 'object',
@@ -91,6 +93,7 @@ export const ClientCredentialsTokenRequest: Schema<components['schemas']['Client
     client_assertion: { type: 'string' },
   },
   required: ['grant_type'],
+  additionalProperties: true,
 };
 
 /**
@@ -101,7 +104,9 @@ export const TokenResponse: Schema<components['schemas']['TokenResponse']> = {
   properties: {
     access_token: { type: 'string', minLength: 1 },
     token_type: { type: 'string', minLength: 1 },
-    expires_in: { type: 'number', minimum: 0 },
+    expires_in: {
+      oneOf: [{ type: 'number', minimum: 0 }, { type: 'string', pattern: '^[0-9]{1,10}$' }],
+    },
     scope: { type: 'string' },
     refresh_token: { type: 'string' },
     issued_token_type: { type: 'string' },

@@ -39,9 +39,12 @@ export const zOpenIdProviderMetadata = zAuthorizationServerMetadata.and(z.object
 }));
 
 /**
- * A client credentials token request (RFC 6749 §4.4.2).
+ * A client credentials token request (RFC 6749 §4.4.2). Further members are extension
+ * parameters (RFC 6749 §8.2) that an authorization server needs, such as Auth0's
+ * `audience`; a list is sent as one parameter per value.
+ *
  */
-export const zClientCredentialsTokenRequest = z.object({
+export const zClientCredentialsTokenRequest = z.looseObject({
     grant_type: z.literal('client_credentials'),
     scope: z.string().optional(),
     resource: z.array(zUri).optional(),
@@ -57,7 +60,10 @@ export const zClientCredentialsTokenRequest = z.object({
 export const zTokenResponse = z.looseObject({
     access_token: z.string().min(1),
     token_type: z.string().min(1),
-    expires_in: z.number().gte(0).optional(),
+    expires_in: z.union([
+        z.number().gte(0),
+        z.string().regex(/^[0-9]{1,10}$/)
+    ]).optional(),
     scope: z.string().optional(),
     refresh_token: z.string().optional(),
     issued_token_type: z.string().optional()

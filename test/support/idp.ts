@@ -359,6 +359,17 @@ export interface StartIdpOptions {
   clients?: Record<string, unknown>[];
   /** Answer `GET /.well-known/oauth-authorization-server` with 404 (OpenID discovery only). */
   withoutOAuthMetadata?: boolean;
+  /**
+   * Token-request parameters, by name, that the IdP copies into the JWT access tokens it issues
+   * as claims of the same name (a repeated parameter as a list), so a test can read what the
+   * IdP received. oidc-provider otherwise ignores parameters it does not know.
+   */
+  tokenClaimsFromParameters?: string[];
+  /**
+   * The DPoP algorithms the IdP accepts and publishes as `dpop_signing_alg_values_supported`
+   * (oidc-provider's `enabledJWA.dPoPSigningAlgValues`). Default: ES256, Ed25519, EdDSA.
+   */
+  dpopSigningAlgorithms?: string[];
 }
 
 /** One HTTP request as the IdP received it. */
@@ -443,6 +454,12 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
     claims: { openid: ['sub'] },
     clientBasedCORS: () => false,
     findAccount: () => undefined,
+    ...(options.dpopSigningAlgorithms === undefined
+      ? {}
+      : { enabledJWA: { dPoPSigningAlgValues: options.dpopSigningAlgorithms } }),
+    ...(options.tokenClaimsFromParameters === undefined
+      ? {}
+      : { extraTokenClaims: parameterClaims(options.tokenClaimsFromParameters) }),
     ttl: {
       ClientCredentials: (_ctx: unknown, token: { resourceServer?: { accessTokenTTL?: number } }) =>
         token.resourceServer?.accessTokenTTL ?? accessTokenTTL,
@@ -537,6 +554,16 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
       });
       return closed;
     },
+  };
+}
+
+/** `extraTokenClaims` copying the named parameters of the token request into the token. */
+function parameterClaims(names: readonly string[]) {
+  return async (ctx: unknown) => {
+    const body = (ctx as { oidc?: { body?: Record<string, unknown> } }).oidc?.body ?? {};
+    const claims: Record<string, unknown> = {};
+    for (const name of names) if (body[name] !== undefined) claims[name] = body[name];
+    return claims;
   };
 }
 

@@ -10,6 +10,7 @@ import { NetworkError } from '../errors.js';
 import { emitter } from '../shared/events.js';
 import { isCryptoKey, type KeyInput } from '../shared/keys.js';
 import {
+  OptionError,
   optionalBoolean,
   optionalPositiveNumber,
   optionKeys,
@@ -39,7 +40,17 @@ import {
 } from '../transport/resilience.js';
 import type { TokenStore } from '../shared/store.js';
 import { scheduleTimeout, type Timer } from '../shared/timers.js';
-import { tokenTarget, type ListInput, type TokenTarget } from './cache-key.js';
+import {
+  parameterValues,
+  resolveTokenParameters,
+  slotOf,
+  tokenTarget,
+  type ListInput,
+  type NormalisedParameters,
+  type TokenParameters,
+  type TokenTarget,
+} from './cache-key.js';
+import { resolveClientProfile } from './client-profile.js';
 import {
   clientAuthMethods,
   createClientAuthenticator,
@@ -54,29 +65,58 @@ import {
   type StoreOperation,
 } from './shared-token-cache.js';
 import { TokenCache, type CacheEntry } from './token-cache.js';
+import {
+  checkTokenTarget,
+  resolveTokenRequestShape,
+  tokenRequestMembers,
+  type ResourceAs,
+} from './token-request.js';
 import { readTokenResponse } from './token-response.js';
+import type { AcceptedDpopAlgorithms } from '../dpop/algorithm.js';
+import type { ProfileName } from '../profiles/types.js';
 
-export type { ClientAssertionAudience, ClientAuthMethod, ClientSecretBasicEncoding } from './client-auth.js';
+export type {
+  ClientAssertionAudience,
+  ClientAuthMethod,
+  ClientSecretBasicEncoding,
+} from './client-auth.js';
 export type { DpopKeyPair, DpopProofOptions } from '../dpop/proof.js';
-export type { ListInput } from './cache-key.js';
+export type { ListInput, TokenParameters } from './cache-key.js';
+export type { ResourceAs } from './token-request.js';
+export type { ProfileName } from '../profiles/types.js';
 export type { CircuitBreakerOptions, RetryOptions } from '../transport/resilience.js';
 export type { StoreOperation } from './shared-token-cache.js';
 
 /** Options of {@link createAuthClient}. */
 export interface AuthClientOptions {
+  /**
+   * The identity provider's profile: what its token endpoint needs, as defaults for
+   * `clientAuth`, `resourceAs`, `audienceParameter`, `dpopAlgorithms`,
+   * `clientAssertionAudience` (with `private_key_jwt`) and `clientSecretBasicEncoding` (with
+   * `client_secret_basic`). Each of those options given explicitly wins over the profile.
+   * Default: none, the RFCs' defaults.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
+   * @example
+   * ```ts
+   * createAuthClient({ profile: 'entra', issuer, clientId, clientSecret, resource: 'api://orders' });
+   * ```
+   */
+  profile?: ProfileName | undefined;
   /** The authorization server's issuer identifier. Required unless `tokenEndpoint` is given. */
   issuer?: string | undefined;
   /** The OAuth client id. */
   clientId: string;
   /** The client secret, for `client_secret_basic` and `client_secret_post`. */
   clientSecret?: string | undefined;
-  /** How the client authenticates. Default `'client_secret_basic'`. */
+  /** How the client authenticates. Default: the profile's, else `'client_secret_basic'`. */
   clientAuth?: ClientAuthMethod | undefined;
   /** The private key (CryptoKey or private JWK) for `private_key_jwt` (RFC 7523). */
   privateKey?: KeyInput | undefined;
   /**
-   * The `aud` of `private_key_jwt` assertions: `'issuer'` (the default, as RFC 7523 §3
-   * recommends; the token endpoint when only `tokenEndpoint` is configured), `'token_endpoint'`
+   * The `aud` of `private_key_jwt` assertions: `'issuer'` (the default unless the profile says
+   * otherwise, as RFC 7523 §3 recommends; the token endpoint when only `tokenEndpoint` is
+   * configured), `'token_endpoint'`
    * (the token endpoint's URL, which Okta's org authorization server and glewlwyd require), or an
    * absolute URI to send as it is. For `private_key_jwt` only.
    *
@@ -89,7 +129,8 @@ export interface AuthClientOptions {
   clientAssertionAudience?: ClientAssertionAudience | undefined;
   /**
    * How `client_secret_basic` puts the id and secret in the `Authorization: Basic` header:
-   * `'form'` (the default) form-encodes each first, as RFC 6749 §2.3.1 requires; `'none'` sends
+   * `'form'` (the default unless the profile says otherwise) form-encodes each first, as
+   * RFC 6749 §2.3.1 requires; `'none'` sends
    * them as they are (UTF-8), for servers that do not decode them, such as glewlwyd and authentik.
    * Only an id or secret with characters such as `+ / = %` or a space tells the two apart. For
    * `client_secret_basic` only.
@@ -103,10 +144,67 @@ export interface AuthClientOptions {
   /** Default RFC 8707 resource indicator(s): the audience the token is for. */
   resource?: ListInput | undefined;
   /**
-   * DPoP (RFC 9449): `true` makes an Ed25519 key for this instance on first use; a key pair
-   * supplies one. Default `false`.
+   * How resource indicators go into the token request: `'parameter'` (RFC 8707 `resource`) or
+   * `'scope-default'`: the one resource as the scope `<resource>/.default` (no second slash when
+   * it ends with `/`), which Microsoft Entra ID takes instead (its v2.0 endpoint refuses
+   * `resource`, AADSTS901002). Under `'scope-default'` a token names at most one resource and
+   * no scopes beside it (a `TypeError` otherwise); tokens are still cached per resource.
+   * Default: the profile's, else `'parameter'`. Giving it drops the profile's
+   * `audienceParameter`.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc8707#section-2
+   * @see https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow
+   */
+  resourceAs?: ResourceAs | undefined;
+  /**
+   * The token-request parameter the resource indicator is sent as, instead of `resource`: Auth0
+   * takes the API identifier as `audience`. One resource per token then (a `TypeError`
+   * otherwise), and `tokenParameters` may not set the same parameter for a token that has a
+   * resource. Default: the profile's (the Auth0 profile: `'audience'`), else none. Cannot be
+   * given with `resourceAs`.
+   *
+   * @see https://auth0.com/docs/get-started/authentication-and-authorization-flow/client-credentials-flow/call-your-api-using-the-client-credentials-flow
+   */
+  audienceParameter?: string | undefined;
+  /**
+   * Extra parameters of every token request (RFC 6749 §8.2), for IdPs that need more than the
+   * RFC's: authentik's `username` and `password` (an app password), a vendor's tenant hint. A
+   * list is sent as one parameter per value. Per call, `getToken({ tokenParameters })` lays its
+   * own over these, name by name. The parameters the client writes itself (`grant_type`,
+   * `client_id`, `client_secret`, `client_assertion`, `client_assertion_type`, `scope`,
+   * `resource`) are refused with a `TypeError`. They are part of the cache key (names sorted,
+   * each one's values sorted and de-duplicated, and sent so): tokens asked for with other
+   * values are cached apart. Values may be secrets: they never appear in an error, event or
+   * log, and are scrubbed from whatever the IdP echoes. Default: none.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc6749#section-8.2
+   * @example
+   * ```ts
+   * createAuthClient({ issuer, clientId, clientSecret, tokenParameters: { tenant: 'acme' } });
+   * ```
+   */
+  tokenParameters?: TokenParameters | undefined;
+  /**
+   * DPoP (RFC 9449): `true` makes a key for this instance on first use; a key pair supplies
+   * one. The generated key's algorithm comes from what the server accepts (its discovery
+   * document's `dpop_signing_alg_values_supported`, else `dpopAlgorithms`): EdDSA (Ed25519)
+   * when it is listed or nothing is, else the first of ES256, ES384, ES512, PS256 and RS256 that
+   * is listed. A supplied key whose algorithm is not listed is a `TypeError` on first use. The
+   * algorithms are read before the first proof, so `buildDpopProof` discovers first too.
+   * Default `false`.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc9449#section-5.1
    */
   dpop?: boolean | DpopKeyPair | undefined;
+  /**
+   * The DPoP algorithms the server accepts, for when its discovery document lists none or is
+   * not read (`tokenEndpoint` given): the generated key's algorithm is chosen from them, and a
+   * supplied key must have one. With `dpop` only. Default: the profile's (Okta, Duende,
+   * authentik, Auth0: `['ES256']`), else none: EdDSA.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc9449#section-5.1
+   */
+  dpopAlgorithms?: readonly string[] | undefined;
   /** The token endpoint; skips discovery. */
   tokenEndpoint?: string | undefined;
   /** Refresh a cached token this many seconds before it expires. Default 30. */
@@ -190,6 +288,7 @@ export interface AuthClientOptions {
 
 /** Every option of {@link AuthClientOptions}; the compiler keeps the list complete. */
 export const AUTH_CLIENT_OPTION_KEYS = optionKeys<AuthClientOptions>()([
+  'profile',
   'issuer',
   'clientId',
   'clientSecret',
@@ -199,7 +298,11 @@ export const AUTH_CLIENT_OPTION_KEYS = optionKeys<AuthClientOptions>()([
   'clientSecretBasicEncoding',
   'scope',
   'resource',
+  'resourceAs',
+  'audienceParameter',
+  'tokenParameters',
   'dpop',
+  'dpopAlgorithms',
   'tokenEndpoint',
   'refreshSkewSeconds',
   'timeoutMs',
@@ -225,6 +328,8 @@ export interface TokenSlot {
   /** Space-separated, sorted scopes; empty for none. */
   scope: string;
   resource: readonly string[];
+  /** The names of its `tokenParameters`, sorted, when it has any; never their values. */
+  parameters?: readonly string[];
 }
 
 /**
@@ -259,6 +364,12 @@ export interface GetTokenOptions {
   scope?: ListInput | undefined;
   /** Resource indicator(s) for this token instead of the default ones. */
   resource?: ListInput | undefined;
+  /**
+   * Token-request parameters for this token, laid over the client's `tokenParameters` name by
+   * name (a name given here replaces that default's values; the others stay). Part of the
+   * cache key.
+   */
+  tokenParameters?: TokenParameters | undefined;
   /** Skip the cache: fetch a new token and replace the cached one. */
   forceRefresh?: boolean | undefined;
   /**
@@ -272,14 +383,15 @@ export interface GetTokenOptions {
 const GET_TOKEN_OPTION_KEYS = optionKeys<GetTokenOptions>()([
   'scope',
   'resource',
+  'tokenParameters',
   'forceRefresh',
   'signal',
 ]);
 
 /**
  * Options of {@link AuthClient.fetch}: the `fetch` options, plus the scopes and resources of the
- * token to send, as {@link AuthClient.getToken} takes them. `scope` and `resource` are taken
- * out before the request is made.
+ * token to send, as {@link AuthClient.getToken} takes them. `scope`, `resource` and
+ * `tokenParameters` are taken out before the request is made.
  *
  * @example
  * ```ts
@@ -296,6 +408,8 @@ export interface AuthorisedFetchInit extends RequestInit {
   scope?: ListInput | undefined;
   /** RFC 8707 resource indicator(s) of the token for this call instead of the client's defaults. */
   resource?: ListInput | undefined;
+  /** Token-request parameters of the token for this call, laid over the client's defaults. */
+  tokenParameters?: TokenParameters | undefined;
 }
 
 /** An access token as the client hands it out (RFC 6749 §5.1). */
@@ -307,7 +421,10 @@ export interface AccessToken {
    * accepts, RFC 9449 §5), `'Bearer'` otherwise; the server's spelling is normalised.
    */
   token_type: 'Bearer' | 'DPoP';
-  /** Lifetime in seconds, as the server sent it (positive, at most ten years). */
+  /**
+   * Lifetime in seconds, as the server sent it (positive, at most ten years); a string of
+   * digits, as Entra's v1.0 endpoint sends it, is its number.
+   */
   expires_in?: number;
   /** Expiry in epoch seconds on the client's clock. */
   expires_at?: number;
@@ -352,10 +469,19 @@ function challengeError(header: string | null): string | undefined {
 
 function validateOptions(options: AuthClientOptions) {
   rejectUnknownOptions(options, AUTH_CLIENT_OPTION_KEYS, where);
+  const profile = resolveClientProfile(options.profile, where);
   const clientId = requireString(options.clientId, 'clientId', where);
-  const allowInsecureHttp = optionalBoolean(options.allowInsecureHttp, 'allowInsecureHttp', where, false);
+  const allowInsecureHttp = optionalBoolean(
+    options.allowInsecureHttp,
+    'allowInsecureHttp',
+    where,
+    false,
+  );
   const urls = { allowInsecureHttp };
-  const issuer = options.issuer === undefined ? undefined : requireHttpUrl(options.issuer, 'issuer', where, urls);
+  const issuer =
+    options.issuer === undefined
+      ? undefined
+      : requireHttpUrl(options.issuer, 'issuer', where, urls);
   const tokenEndpoint =
     options.tokenEndpoint === undefined
       ? undefined
@@ -363,7 +489,7 @@ function validateOptions(options: AuthClientOptions) {
   if (issuer === undefined && tokenEndpoint === undefined) {
     throw new TypeError(`${where}: \`issuer\` is required unless \`tokenEndpoint\` is given`);
   }
-  const clientAuth = options.clientAuth ?? 'client_secret_basic';
+  const clientAuth = options.clientAuth ?? profile?.clientAuth ?? 'client_secret_basic';
   if (!clientAuthMethods.includes(clientAuth)) {
     throw new TypeError(`${where}: \`clientAuth\` must be one of ${clientAuthMethods.join(', ')}`);
   }
@@ -377,13 +503,28 @@ function validateOptions(options: AuthClientOptions) {
   } else {
     requireString(options.clientSecret, 'clientSecret', where);
   }
+  const dpop = validateDpopOption(options.dpop);
+  const shape = resolveTokenRequestShape(options, profile, where);
+  const parameters = resolveTokenParameters(options.tokenParameters, where, 'tokenParameters');
+  const defaults = tokenTarget(options.scope, options.resource, where, parameters);
+  checkTokenTarget(defaults, shape, where);
   return {
     clientId,
     issuer,
     tokenEndpoint,
     allowInsecureHttp,
     clientAuth,
-    dpop: validateDpopOption(options.dpop),
+    // A profile's value applies only to the method it is about; an explicit one is checked
+    // against the method by the authenticator.
+    clientAssertionAudience:
+      options.clientAssertionAudience ??
+      (clientAuth === 'private_key_jwt' ? profile?.clientAssertionAudience : undefined),
+    clientSecretBasicEncoding:
+      options.clientSecretBasicEncoding ??
+      (clientAuth === 'client_secret_basic' ? profile?.clientSecretBasicEncoding : undefined),
+    shape,
+    dpop,
+    dpopAlgorithms: resolveDpopAlgorithms(options.dpopAlgorithms, dpop, profile?.dpopAlgorithms),
     refreshSkewSeconds: optionalPositiveNumber(
       options.refreshSkewSeconds,
       'refreshSkewSeconds',
@@ -402,7 +543,7 @@ function validateOptions(options: AuthClientOptions) {
     ),
     fetch: resolveFetch(options.fetch, where),
     now: resolveClock(options.now, where),
-    defaults: tokenTarget(options.scope, options.resource, where),
+    defaults,
     retry: resolveRetry(options.retry, where),
     circuitBreaker: resolveBreaker(options.circuitBreaker, where),
     refreshAheadMs: resolveRefreshAhead(options.refreshAhead),
@@ -411,12 +552,46 @@ function validateOptions(options: AuthClientOptions) {
   };
 }
 
+function resolveDpopAlgorithms(
+  value: unknown,
+  dpop: unknown,
+  fromProfile: readonly string[] | undefined,
+): readonly string[] | undefined {
+  if (value === undefined) return fromProfile;
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    !value.every((alg) => typeof alg === 'string' && alg !== '')
+  ) {
+    throw new OptionError(
+      `${where}: \`dpopAlgorithms\` must be a non-empty list of JWS algorithm names, such as ['ES256']`,
+      'ERR_INVALID_OPTION',
+      'dpopAlgorithms',
+    );
+  }
+  if (dpop === undefined) {
+    throw new OptionError(
+      `${where}: \`dpopAlgorithms\` applies with \`dpop\` only`,
+      'ERR_INVALID_OPTION',
+      'dpopAlgorithms',
+    );
+  }
+  return Object.freeze([...(value as string[])]);
+}
+
 function resolveRefreshAhead(value: AuthClientOptions['refreshAhead']): number | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return 30_000;
   if (typeof value === 'object' && value !== null) {
     rejectUnknownOptions(value, REFRESH_AHEAD_OPTION_KEYS, where, 'refreshAhead');
-    return optionalPositiveNumber(value.refreshAheadSeconds, 'refreshAhead.refreshAheadSeconds', where, 30) * 1000;
+    return (
+      optionalPositiveNumber(
+        value.refreshAheadSeconds,
+        'refreshAhead.refreshAheadSeconds',
+        where,
+        30,
+      ) * 1000
+    );
   }
   throw new TypeError(`${where}: \`refreshAhead\` must be a boolean or { refreshAheadSeconds }`);
 }
@@ -424,7 +599,8 @@ function resolveRefreshAhead(value: AuthClientOptions['refreshAhead']): number |
 /** Settles with `promise`, or rejects with a NetworkError as soon as `signal` aborts. */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
-  const aborted = () => new NetworkError('getToken was aborted by its signal', signal.reason, 'aborted');
+  const aborted = () =>
+    new NetworkError('getToken was aborted by its signal', signal.reason, 'aborted');
   if (signal.aborted) return Promise.reject(aborted());
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(aborted());
@@ -440,10 +616,6 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
       },
     );
   });
-}
-
-function slotOf(target: TokenTarget): TokenSlot {
-  return { scope: target.scopes.join(' '), resource: target.resources };
 }
 
 /** After a failed refresh, a still-valid token is served this long before the next attempt. */
@@ -493,11 +665,32 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     clientSecret: secret,
     privateKey: options.privateKey,
     issuer,
-    assertionAudience: options.clientAssertionAudience,
-    basicEncoding: options.clientSecretBasicEncoding,
+    assertionAudience: config.clientAssertionAudience,
+    basicEncoding: config.clientSecretBasicEncoding,
     now,
   });
-  const signer = config.dpop === undefined ? undefined : createDpopSigner(config.dpop, now);
+  const { shape } = config;
+
+  /**
+   * What the server accepts in DPoP proofs: the discovery document's list when the token
+   * endpoint comes from it, else (or when it lists none) `dpopAlgorithms`.
+   */
+  async function acceptedDpopAlgorithms(): Promise<AcceptedDpopAlgorithms | undefined> {
+    if (config.tokenEndpoint === undefined) {
+      const listed = (await endpoints.metadata()).dpop_signing_alg_values_supported;
+      if (listed !== undefined && listed.length > 0) {
+        return { algorithms: listed, source: 'dpop_signing_alg_values_supported' };
+      }
+    }
+    return config.dpopAlgorithms === undefined
+      ? undefined
+      : { algorithms: config.dpopAlgorithms, source: 'dpopAlgorithms' };
+  }
+
+  const signer =
+    config.dpop === undefined
+      ? undefined
+      : createDpopSigner(config.dpop, now, { acceptedAlgorithms: acceptedDpopAlgorithms });
   const shared =
     config.shared &&
     createSharedTokenCache(config.shared, {
@@ -547,8 +740,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
       idp.POST('/token', {
         body: {
           grant_type: 'client_credentials',
-          ...(target.scopes.length > 0 ? { scope: target.scopes.join(' ') } : {}),
-          ...(target.resources.length > 0 ? { resource: [...target.resources] } : {}),
+          ...tokenRequestMembers(target, shape),
           ...authentication.body,
         },
         headers,
@@ -575,12 +767,16 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
 
   async function requestToken(target: TokenTarget): Promise<CacheEntry<AccessToken>> {
     const url = await endpoints.resolve('token_endpoint');
+    // The DPoP key is made (its algorithm chosen) before the first attempt: a key the server
+    // cannot accept is a configuration error, not a failure to retry.
+    if (signer) await signer.thumbprint();
     const call: IdpCall = {
       client: idp,
       url,
       endpoint: 'token endpoint',
       timeoutMs,
-      secrets: [secret],
+      // Token parameters may be credentials (authentik's app password): scrubbed like the secret.
+      secrets: [secret, ...parameterValues(target.parameters)],
     };
     const where = `the authorization server's ${call.endpoint}`;
     // The circuit breaker lets a probe through early enough for the token callers fall back on.
@@ -693,13 +889,11 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     try {
       rejectUnknownOptions(options, GET_TOKEN_OPTION_KEYS, 'getToken');
       target =
-        options.scope === undefined && options.resource === undefined
+        options.scope === undefined &&
+        options.resource === undefined &&
+        options.tokenParameters === undefined
           ? defaults
-          : tokenTarget(
-              options.scope ?? defaults.scopes,
-              options.resource ?? defaults.resources,
-              'getToken',
-            );
+          : callTarget(options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -719,6 +913,23 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     const refresh =
       options.forceRefresh === true ? 'forced' : cache.peek(target.key) ? 'expiring' : 'none';
     return untilAborted(load(target, refresh), options.signal);
+  }
+
+  function callTarget(options: GetTokenOptions): TokenTarget {
+    const parameters: NormalisedParameters = resolveTokenParameters(
+      options.tokenParameters,
+      'getToken',
+      'tokenParameters',
+      defaults.parameters,
+    );
+    const target = tokenTarget(
+      options.scope ?? defaults.scopes,
+      options.resource ?? defaults.resources,
+      'getToken',
+      parameters,
+    );
+    checkTokenTarget(target, shape, 'getToken');
+    return target;
   }
 
   async function buildDpopProof(proofOptions: DpopProofOptions): Promise<string> {
@@ -797,13 +1008,14 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     input: RequestInfo | URL,
     init?: AuthorisedFetchInit,
   ): Promise<Response> {
-    const { scope, resource, ...requestInit } = init ?? {};
+    const { scope, resource, tokenParameters, ...requestInit } = init ?? {};
     const original = new Request(input, requestInit);
     const { origin } = new URL(original.url);
     const signal = requestInit.signal ?? undefined;
     const tokenOptions: GetTokenOptions = {
       ...(scope === undefined ? {} : { scope }),
       ...(resource === undefined ? {} : { resource }),
+      ...(tokenParameters === undefined ? {} : { tokenParameters }),
       ...(signal ? { signal } : {}),
     };
     let token = await getToken(tokenOptions);

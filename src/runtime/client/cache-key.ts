@@ -1,5 +1,33 @@
+import { OptionError } from '../shared/options.js';
+
 /** Scope or resource as the options take them: space-separated string or list. */
 export type ListInput = string | readonly string[];
+
+/**
+ * Extension parameters of a token request (RFC 6749 §8.2), by name: a value, or a list sent as
+ * one parameter per value. Auth0's `audience`, say, or authentik's `username` and `password`.
+ */
+export type TokenParameters = Readonly<Record<string, string | readonly string[]>>;
+
+/** Token parameters normalised: names sorted, each one's values sorted and de-duplicated. */
+export type NormalisedParameters = readonly (readonly [name: string, values: readonly string[]])[];
+
+/**
+ * The token-request parameters the SDK writes itself, from its own options: `tokenParameters`
+ * cannot set them, so a parameter never has two sources.
+ */
+export const SDK_PARAMETERS: readonly string[] = Object.freeze([
+  'grant_type',
+  'client_id',
+  'client_secret',
+  'client_assertion',
+  'client_assertion_type',
+  'scope',
+  'resource',
+]);
+
+/** RFC 6749 §8.2: `param-name = 1*name-char`, `name-char = "-" / "." / "_" / DIGIT / ALPHA`. */
+export const parameterName = /^[A-Za-z0-9._-]+$/;
 
 /** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. */
 const scopeToken = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
@@ -7,11 +35,90 @@ const scopeToken = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 /** Characters no URI contains (RFC 3986 §2): whitespace and controls. */
 const notInUri = /[\u0000-\u0020\u007f]/;
 
-/** A token request's scopes and resources, normalised, with the cache key they share. */
+/** A token request's scopes, resources and extension parameters, normalised, with their cache key. */
 export interface TokenTarget {
   scopes: readonly string[];
   resources: readonly string[];
+  parameters: NormalisedParameters;
   key: string;
+}
+
+const noParameters: NormalisedParameters = Object.freeze([]);
+
+/** A parameter name as a message may show it: a name, or a description when it is not one. */
+function shownName(name: string): string {
+  return parameterName.test(name) && name.length <= 64 ? `\`${name}\`` : 'a name';
+}
+
+function invalidParameters(
+  where: string,
+  option: string,
+  problem: string,
+  at = option,
+): OptionError {
+  return new OptionError(`${where}: \`${option}\` ${problem}`, 'ERR_INVALID_OPTION', at);
+}
+
+/**
+ * Checks `tokenParameters` (`option` names it in messages) and lays it over `base`, the
+ * client's defaults: a name given here replaces that name's default values. Names must be
+ * RFC 6749 §8.2 parameter names and none of {@link SDK_PARAMETERS}; values non-empty strings or
+ * non-empty lists of them. Messages name parameters, never their values: those may be secrets
+ * (authentik's app password).
+ */
+export function resolveTokenParameters(
+  value: unknown,
+  where: string,
+  option: string,
+  base: NormalisedParameters = noParameters,
+): NormalisedParameters {
+  if (value === undefined) return base;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidParameters(where, option, 'must be an object of parameter names to values');
+  }
+  const merged = new Map<string, readonly string[]>(base);
+  for (const name of Reflect.ownKeys(value)) {
+    if (!Object.prototype.propertyIsEnumerable.call(value, name)) continue;
+    if (typeof name !== 'string' || !parameterName.test(name)) {
+      throw invalidParameters(
+        where,
+        option,
+        'names must be OAuth parameter names: letters, digits, `-`, `.` and `_` (RFC 6749 §8.2)',
+      );
+    }
+    const at = `${option}.${name}`;
+    if (SDK_PARAMETERS.includes(name)) {
+      throw invalidParameters(
+        where,
+        option,
+        `cannot set ${shownName(name)}: the client sends it from its own options (${name === 'scope' || name === 'resource' ? `\`${name}\`` : 'its credentials'})`,
+        at,
+      );
+    }
+    const given: unknown = (value as Record<string, unknown>)[name];
+    if (given === undefined) continue;
+    const list: unknown[] =
+      typeof given === 'string' ? [given] : Array.isArray(given) ? given : [given];
+    if (list.length === 0 || !list.every((item) => typeof item === 'string' && item !== '')) {
+      throw invalidParameters(
+        where,
+        option,
+        `${shownName(name)} must be a non-empty string or a non-empty list of them (an empty value is the same as none, RFC 6749 §3.1)`,
+        at,
+      );
+    }
+    merged.set(name, Object.freeze(sortedUnique(list as string[])));
+  }
+  if (merged.size === 0) return noParameters;
+  const names = [...merged.keys()].sort();
+  return Object.freeze(
+    names.map((name) => Object.freeze([name, merged.get(name) as readonly string[]] as const)),
+  );
+}
+
+/** Every value of the parameters: what an error or log line must never show. */
+export function parameterValues(parameters: NormalisedParameters): string[] {
+  return parameters.flatMap(([, values]) => values);
 }
 
 function sortedUnique(values: Iterable<string>): string[] {
@@ -31,7 +138,9 @@ export function normaliseScopes(scope: ListInput | undefined, where: string): st
   for (const part of parts) {
     if (part === '') continue;
     if (typeof part !== 'string' || !scopeToken.test(part)) {
-      throw new TypeError(`${where}: \`scope\` must be scope tokens (RFC 6749 §3.3), as a string or string[]`);
+      throw new TypeError(
+        `${where}: \`scope\` must be scope tokens (RFC 6749 §3.3), as a string or string[]`,
+      );
     }
     tokens.push(part);
   }
@@ -41,7 +150,8 @@ export function normaliseScopes(scope: ListInput | undefined, where: string): st
 /** Resource indicators: absolute URIs without a fragment (RFC 8707 §2), sorted and de-duplicated. */
 export function normaliseResources(resource: ListInput | undefined, where: string): string[] {
   if (resource === undefined) return [];
-  const list: unknown[] = typeof resource === 'string' ? [resource] : Array.isArray(resource) ? resource : [resource];
+  const list: unknown[] =
+    typeof resource === 'string' ? [resource] : Array.isArray(resource) ? resource : [resource];
   for (const item of list) {
     let valid = false;
     // A URI has no whitespace or control characters (RFC 3986 §2); the URL parser would quietly
@@ -54,16 +164,27 @@ export function normaliseResources(resource: ListInput | undefined, where: strin
       }
     }
     if (!valid) {
-      throw new TypeError(`${where}: \`resource\` must be absolute URIs without a fragment (RFC 8707 §2)`);
+      throw new TypeError(
+        `${where}: \`resource\` must be absolute URIs without a fragment (RFC 8707 §2)`,
+      );
     }
   }
   return sortedUnique(list as string[]);
 }
 
-function computeTarget(scope: ListInput | undefined, resource: ListInput | undefined, where: string): TokenTarget {
+function computeTarget(
+  scope: ListInput | undefined,
+  resource: ListInput | undefined,
+  where: string,
+): TokenTarget {
   const scopes = Object.freeze(normaliseScopes(scope, where));
   const resources = Object.freeze(normaliseResources(resource, where));
-  return Object.freeze({ scopes, resources, key: `${scopes.join(' ')}\n${resources.join(' ')}` });
+  return Object.freeze({
+    scopes,
+    resources,
+    parameters: noParameters,
+    key: `${scopes.join(' ')}\n${resources.join(' ')}`,
+  });
 }
 
 /**
@@ -95,10 +216,31 @@ function singleResource(resource: ListInput | undefined): string | undefined | n
 }
 
 /**
- * The cache key of a scope set and resource set. Scope tokens have no spaces and URIs no
- * whitespace, so joining is unambiguous. The result is frozen and may be shared between calls.
+ * The cache key of a scope set, resource set and extension parameters. Scope tokens have no
+ * spaces and URIs no whitespace, so joining them is unambiguous; the parameters, when there are
+ * any, follow on a line of their own as JSON. The result is frozen and may be shared between
+ * calls.
  */
-export function tokenTarget(scope: ListInput | undefined, resource: ListInput | undefined, where: string): TokenTarget {
+export function tokenTarget(
+  scope: ListInput | undefined,
+  resource: ListInput | undefined,
+  where: string,
+  parameters: NormalisedParameters = noParameters,
+): TokenTarget {
+  const target = targetOf(scope, resource, where);
+  if (parameters.length === 0) return target;
+  return Object.freeze({
+    ...target,
+    parameters,
+    key: `${target.key}\n${JSON.stringify(parameters)}`,
+  });
+}
+
+function targetOf(
+  scope: ListInput | undefined,
+  resource: ListInput | undefined,
+  where: string,
+): TokenTarget {
   const text = scopeText(scope);
   const single = singleResource(resource);
   if (text === undefined || single === null) return computeTarget(scope, resource, where);
@@ -117,4 +259,19 @@ export function tokenTarget(scope: ListInput | undefined, resource: ListInput | 
   }
   byResource.set(single, target);
   return target;
+}
+
+/**
+ * Which token an event is about, as `onEvent` reports it: the scopes and resources, and the
+ * names of its parameters when it has any (never their values).
+ */
+export function slotOf(target: TokenTarget): {
+  scope: string;
+  resource: readonly string[];
+  parameters?: readonly string[];
+} {
+  const slot = { scope: target.scopes.join(' '), resource: target.resources };
+  return target.parameters.length === 0
+    ? slot
+    : { ...slot, parameters: target.parameters.map(([name]) => name) };
 }

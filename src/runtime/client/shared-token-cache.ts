@@ -6,7 +6,7 @@ import type { TokenStore } from '../shared/store.js';
 import { scheduleTimeout, sleep } from '../shared/timers.js';
 import { validate, type Schema } from '../shared/validate.js';
 import type { AccessToken, AuthClientEvent, TokenSlot } from './auth-client.js';
-import type { TokenTarget } from './cache-key.js';
+import { slotOf, type TokenTarget } from './cache-key.js';
 import type { CacheEntry } from './token-cache.js';
 
 /**
@@ -324,7 +324,7 @@ export function createSharedTokenCache(
     refresh: 'none' | 'expiring' | 'forced' | 'ahead',
     fetch: () => Promise<CacheEntry<AccessToken>>,
   ): Promise<SharedCacheEntry> {
-    const slot: TokenSlot = { scope: target.scopes.join(' '), resource: target.resources };
+    const slot: TokenSlot = slotOf(target);
     let key: { value: string; lock: string };
     try {
       key = await keysOf(target);

@@ -77,6 +77,19 @@ function decodeJwtExpiry(token: string): number | undefined {
   }
 }
 
+/**
+ * `expires_in` as a number. The schema lets a string through only when it is 1 to 10 ASCII
+ * digits (Microsoft Entra's v1.0 endpoint writes every number as a string, `"3599"`); that is
+ * the number it spells, and the range check below applies to it as to any number.
+ */
+function secondsOf(value: number | string | undefined): number | undefined {
+  if (typeof value !== 'string') return value;
+  return digitsOnly.test(value) ? Number(value) : Number.NaN;
+}
+
+/** A digit-only `expires_in`, as the spec's pattern has it; checked here too, not trusted. */
+const digitsOnly = /^[0-9]{1,10}$/;
+
 /** What {@link readTokenResponse} needs besides the body. */
 export interface TokenResponseContext {
   /** Whether the request carried a DPoP proof: the token must then be of type `DPoP`. */
@@ -99,7 +112,9 @@ export interface TokenResponseContext {
  *   non-ASCII characters cannot go into an `Authorization` header and could forge terminal
  *   output or log lines.
  * - `expires_in` is a positive, finite number of seconds no larger than
- *   {@link MAX_EXPIRES_IN_SECONDS} (RFC 6749 §5.1, Appendix A.14).
+ *   {@link MAX_EXPIRES_IN_SECONDS} (RFC 6749 §5.1, Appendix A.14). A string of 1 to 10 digits
+ *   (`"3599"`, as Microsoft Entra's v1.0 endpoint sends it) is read as that number; the schema
+ *   refuses any other string before this runs.
  * - `scope` holds only scope-token characters and spaces (RFC 6749 §3.3, Appendix A.4).
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
@@ -131,7 +146,7 @@ export function readTokenResponse(
       )}`,
     });
   }
-  const expiresIn = body.expires_in;
+  const expiresIn = secondsOf(body.expires_in);
   if (
     expiresIn !== undefined &&
     !(Number.isFinite(expiresIn) && expiresIn > 0 && expiresIn <= MAX_EXPIRES_IN_SECONDS)

@@ -15,6 +15,11 @@ import {
 } from '../shared/keys.js';
 import { epochSeconds, optionKeys, rejectUnknownOptions, type Clock } from '../shared/options.js';
 import { parseHttpUrl } from '../shared/url.js';
+import {
+  checkSuppliedAlgorithm,
+  generateDpopKeyPair,
+  type DpopAlgorithmSource,
+} from './algorithm.js';
 
 /**
  * A DPoP key pair supplied by the caller: WebCrypto keys or JWKs. The algorithm comes from the
@@ -76,23 +81,24 @@ const methodToken = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** The `htu` of a proof: the absolute http(s) URL without query and fragment (RFC 9449 §4.2). */
 export function proofTargetUri(htu: string): string {
   const url = typeof htu === 'string' ? parseHttpUrl(htu) : undefined;
-  if (url === undefined) throw new TypeError('buildDpopProof: `htu` must be an absolute http(s) URL');
+  if (url === undefined)
+    throw new TypeError('buildDpopProof: `htu` must be an absolute http(s) URL');
   url.search = '';
   url.hash = '';
   return url.href;
 }
 
-async function prepare(source: true | DpopKeyPair): Promise<ReadyKey> {
+async function prepare(source: true | DpopKeyPair, options: DpopSignerOptions): Promise<ReadyKey> {
+  const accepted = await options.acceptedAlgorithms?.();
+  const where = options.where ?? 'createAuthClient';
   if (source === true) {
     // Non-extractable: the private key exists only inside WebCrypto, for this instance's life.
-    const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, false, [
-      'sign',
-      'verify',
-    ])) as CryptoKeyPair;
+    const { alg, pair } = await generateDpopKeyPair(accepted, where);
     const jwk = await publicJwkOf(pair.publicKey);
-    return withHeader({ alg: 'EdDSA', key: pair.privateKey, jwk, thumbprint: await thumbprintOf(jwk) });
+    return withHeader({ alg, key: pair.privateKey, jwk, thumbprint: await thumbprintOf(jwk) });
   }
   const signing = await importSigningKey(source.privateKey, 'dpop.privateKey', source.alg);
+  checkSuppliedAlgorithm(signing.alg, accepted, where);
   const jwk = await publicJwkOf(source.publicKey);
   // A proof whose header key is not the signer's fails at every server with a vague error;
   // one test signature here says which option is wrong instead.
@@ -111,12 +117,21 @@ async function prepare(source: true | DpopKeyPair): Promise<ReadyKey> {
  * Whether a signature by `privateKey` verifies with the public key `jwk`. WebCrypto directly,
  * in both builds: both keys are `CryptoKey`s, and this runs once per key pair.
  */
-async function signsFor(alg: AsymmetricAlgorithm, privateKey: CryptoKey, jwk: PublicJwk): Promise<boolean> {
+async function signsFor(
+  alg: AsymmetricAlgorithm,
+  privateKey: CryptoKey,
+  jwk: PublicJwk,
+): Promise<boolean> {
   const { params } = schemeOf(alg) as SignatureScheme;
   const data = new Uint8Array(32);
   try {
     const publicKey = await importJwk(jwk, alg, 'verify');
-    return await crypto.subtle.verify(params, publicKey, await crypto.subtle.sign(params, privateKey, data), data);
+    return await crypto.subtle.verify(
+      params,
+      publicKey,
+      await crypto.subtle.sign(params, privateKey, data),
+      data,
+    );
   } catch {
     return false;
   }
@@ -133,14 +148,17 @@ export function validateDpopOption(
   if (typeof value === 'object' && value !== null) {
     rejectUnknownOptions(value, DPOP_KEY_PAIR_KEYS, where, name);
     const { privateKey, publicKey } = value as Partial<DpopKeyPair>;
-    const isKey = (key: unknown) => isCryptoKey(key) || (typeof key === 'object' && key !== null && 'kty' in key);
+    const isKey = (key: unknown) =>
+      isCryptoKey(key) || (typeof key === 'object' && key !== null && 'kty' in key);
     if (isKey(privateKey) && isKey(publicKey)) {
       if (!algorithmOf(privateKey as KeyInput)) {
         throw new TypeError(`${where}: \`${name}.privateKey\` is not an asymmetric signing key`);
       }
       const { alg } = value as Partial<DpopKeyPair>;
       if (alg !== undefined && !isAsymmetricAlgorithm(alg)) {
-        throw new TypeError(`${where}: \`${name}.alg\` is not a supported asymmetric JWS algorithm`);
+        throw new TypeError(
+          `${where}: \`${name}.alg\` is not a supported asymmetric JWS algorithm`,
+        );
       }
       return value as DpopKeyPair;
     }
@@ -148,11 +166,27 @@ export function validateDpopOption(
   throw new TypeError(`${where}: \`${name}\` must be true, false or { privateKey, publicKey }`);
 }
 
-export function createDpopSigner(source: true | DpopKeyPair, now: Clock): DpopSigner {
+/** What {@link createDpopSigner} takes besides the key and the clock. */
+export interface DpopSignerOptions {
+  /**
+   * What the server accepts, asked once before the key is made or first used: a generated key
+   * gets an algorithm from it, a supplied key must have one of it. A failure (discovery could
+   * not be read) fails that proof, and the next one asks again.
+   */
+  acceptedAlgorithms?: DpopAlgorithmSource | undefined;
+  /** Who is asking, for messages. Default `createAuthClient`. */
+  where?: string | undefined;
+}
+
+export function createDpopSigner(
+  source: true | DpopKeyPair,
+  now: Clock,
+  options: DpopSignerOptions = {},
+): DpopSigner {
   let ready: Promise<ReadyKey> | undefined;
   let readyKey: ReadyKey | undefined;
   const key = () => {
-    ready ??= prepare(source).then(
+    ready ??= prepare(source, options).then(
       (prepared) => (readyKey = prepared),
       (error: unknown) => {
         ready = undefined;

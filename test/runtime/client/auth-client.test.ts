@@ -185,8 +185,8 @@ describe('createAuthClient: answers that break the spec', () => {
     ['a body that is not JSON', () => new Response('<html>oops</html>', { status: 200 })],
     ['no access_token', () => json({ token_type: 'Bearer' })],
     [
-      'expires_in as a string',
-      () => json({ access_token: 't', token_type: 'Bearer', expires_in: '3600' }),
+      'expires_in as a string that is not only digits',
+      () => json({ access_token: 't', token_type: 'Bearer', expires_in: '3600s' }),
     ],
     ['an unknown token_type', () => json({ access_token: 't', token_type: 'mac' })],
     [

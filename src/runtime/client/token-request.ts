@@ -1,0 +1,172 @@
+import { OptionError } from '../shared/options.js';
+import type { FormValue } from '../transport/form.js';
+import { normaliseScopes, parameterName, SDK_PARAMETERS, type TokenTarget } from './cache-key.js';
+
+/**
+ * How the token request carries the resource indicators of a token: `'parameter'` as RFC 8707
+ * `resource` parameters; `'scope-default'` as the scope `<resource>/.default`, which Microsoft
+ * Entra ID takes instead (its v2.0 endpoint refuses `resource` with AADSTS901002).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc8707#section-2
+ * @see https://learn.microsoft.com/entra/identity-platform/scopes-oidc#the-default-scope
+ */
+export type ResourceAs = 'parameter' | 'scope-default';
+
+const resourceAsValues: readonly ResourceAs[] = ['parameter', 'scope-default'];
+
+/** How resource indicators go into the token request, settled from the options and profile. */
+export interface TokenRequestShape {
+  resourceAs: ResourceAs;
+  /** The parameter the one resource indicator is sent as instead of `resource` (Auth0: `audience`). */
+  audienceParameter: string | undefined;
+}
+
+function invalid(where: string, option: string, problem: string): OptionError {
+  return new OptionError(`${where}: \`${option}\` ${problem}`, 'ERR_INVALID_OPTION', option);
+}
+
+/**
+ * Settles `resourceAs` and `audienceParameter`. An option given wins over the profile, and
+ * takes the profile's other way of sending resources with it: `resourceAs: 'parameter'` with
+ * the Auth0 profile sends `resource` again. Both options given at once is a `TypeError`: they
+ * are two answers to one question.
+ */
+export function resolveTokenRequestShape(
+  options: { resourceAs?: unknown; audienceParameter?: unknown },
+  profile: { resourceAs?: ResourceAs; audienceParameter?: string } | undefined,
+  where: string,
+): TokenRequestShape {
+  const { resourceAs, audienceParameter } = options;
+  if (resourceAs !== undefined && !resourceAsValues.includes(resourceAs as ResourceAs)) {
+    throw invalid(where, 'resourceAs', `must be 'parameter' or 'scope-default'`);
+  }
+  if (audienceParameter !== undefined) {
+    if (typeof audienceParameter !== 'string' || !parameterName.test(audienceParameter)) {
+      throw invalid(
+        where,
+        'audienceParameter',
+        'must be an OAuth parameter name: letters, digits, `-`, `.` and `_` (RFC 6749 §8.2)',
+      );
+    }
+    if (SDK_PARAMETERS.includes(audienceParameter)) {
+      throw invalid(
+        where,
+        'audienceParameter',
+        `cannot be \`${audienceParameter}\`: that parameter is the client's own (leave \`audienceParameter\` out to send \`resource\`)`,
+      );
+    }
+    if (resourceAs !== undefined) {
+      throw invalid(
+        where,
+        'audienceParameter',
+        'and `resourceAs` both say how resources are sent: give one of them',
+      );
+    }
+    return { resourceAs: 'parameter', audienceParameter };
+  }
+  if (resourceAs !== undefined) {
+    return { resourceAs: resourceAs as ResourceAs, audienceParameter: undefined };
+  }
+  return {
+    resourceAs: profile?.resourceAs ?? 'parameter',
+    audienceParameter: profile?.audienceParameter,
+  };
+}
+
+/** `<resource>/.default`, without a second slash when the resource ends with one. */
+export function defaultScopeOf(resource: string): string {
+  return resource.endsWith('/') ? `${resource}.default` : `${resource}/.default`;
+}
+
+/** Targets already found sendable in one shape: defaults and memoised targets are reused. */
+const sendable = new WeakMap<TokenTarget, TokenRequestShape>();
+
+/**
+ * Checks that a token for `target` can be asked for in `shape`, or throws a `TypeError` that
+ * says why not, before anything is sent:
+ *
+ * - `'scope-default'` sends one resource as its `/.default` scope, which stands for every
+ *   permission the client was granted on it; a token request names one resource, and
+ *   client_credentials takes no other scope beside it (Entra: AADSTS1002012). So: at most one
+ *   resource, and no scopes with it.
+ * - `audienceParameter` sends one resource as that parameter (Auth0 takes one `audience`); a
+ *   `tokenParameters` entry of the same name beside a resource would be a second value.
+ */
+export function checkTokenTarget(
+  target: TokenTarget,
+  shape: TokenRequestShape,
+  where: string,
+): void {
+  if (sendable.get(target) === shape) return;
+  const { resources, scopes, parameters } = target;
+  if (shape.resourceAs === 'scope-default' && resources.length > 0) {
+    if (resources.length > 1) {
+      throw invalid(
+        where,
+        'resource',
+        `holds ${resources.length} resources, and \`resourceAs: 'scope-default'\` asks for one token per resource: ask for each in its own call`,
+      );
+    }
+    if (scopes.length > 0) {
+      throw invalid(
+        where,
+        'scope',
+        `cannot go with a \`resource\` under \`resourceAs: 'scope-default'\`: the resource is sent as the scope \`<resource>/.default\`, which stands for every permission granted on it; leave \`scope\` out, or ask for scopes without a resource`,
+      );
+    }
+    normaliseScopes(defaultScopeOf(resources[0] as string), `${where}: \`resource\` as a scope`);
+  }
+  if (shape.audienceParameter !== undefined && resources.length > 0) {
+    const name = shape.audienceParameter;
+    if (resources.length > 1) {
+      throw invalid(
+        where,
+        'resource',
+        `holds ${resources.length} resources, and they are sent as the one \`${name}\` parameter: ask for each in its own call`,
+      );
+    }
+    if (parameters.some(([parameter]) => parameter === name)) {
+      throw invalid(
+        where,
+        'tokenParameters',
+        `sets \`${name}\`, which also carries the \`resource\` of this token: give one of them`,
+      );
+    }
+  }
+  sendable.set(target, shape);
+}
+
+/**
+ * The form members for `target`, besides `grant_type` and the client's credentials:
+ * `scope`, the resources in the shape's way, and the extension parameters.
+ */
+export function tokenRequestMembers(
+  target: TokenTarget,
+  shape: TokenRequestShape,
+): Record<string, FormValue> {
+  const members: Record<string, FormValue> = {};
+  for (const [name, values] of target.parameters) {
+    put(members, name, values.length === 1 ? values[0] : values);
+  }
+  const { scopes, resources } = target;
+  if (resources.length > 0 && shape.resourceAs === 'scope-default') {
+    put(members, 'scope', defaultScopeOf(resources[0] as string));
+    return members;
+  }
+  if (scopes.length > 0) put(members, 'scope', scopes.join(' '));
+  if (resources.length > 0) {
+    if (shape.audienceParameter !== undefined) put(members, shape.audienceParameter, resources[0]);
+    else put(members, 'resource', [...resources]);
+  }
+  return members;
+}
+
+/** An own member whatever its name: a parameter called `__proto__` is a parameter, not a prototype. */
+function put(members: Record<string, FormValue>, name: string, value: FormValue): void {
+  Object.defineProperty(members, name, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
