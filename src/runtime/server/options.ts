@@ -187,9 +187,12 @@ export interface ResourceServerOptions {
   /**
    * The claims scopes are read from, in order: a string claim is space-separated, an array
    * claim lists them, an object claim's keys are them (ZITADEL's project roles). `scope` may be
-   * a string or a JSON array of strings. Default: the profile's, else `['scope']`.
+   * a string or a JSON array of strings. A name starting with `/` is an RFC 6901 JSON Pointer
+   * into nested claims: `'/realm_access/roles'` and `'/resource_access/orders-api/roles'` read
+   * Keycloak's realm and client roles. Default: the profile's, else `['scope']`.
    *
    * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.2.3
+   * @see https://www.rfc-editor.org/rfc/rfc6901
    */
   scopeClaims?: readonly string[] | undefined;
   /**

@@ -293,8 +293,9 @@ export function checkMarkers(
 /**
  * The scopes a token grants, from the claims named by `scopeClaims`, in order: a string claim
  * is space-separated (RFC 9068 §2.2.3), an array claim lists them (Duende's `scope`, Entra's
- * `roles`), an object claim's keys are them (ZITADEL's project roles). Malformed claims grant
- * nothing.
+ * `roles`), an object claim's keys are them (ZITADEL's project roles); a name starting with `/`
+ * is a JSON Pointer into nested claims (Keycloak's `/realm_access/roles`). Malformed claims
+ * grant nothing.
  */
 export function grantedScopes(
   claims: Readonly<Record<string, unknown>>,
@@ -302,7 +303,7 @@ export function grantedScopes(
 ): Set<string> {
   const granted = new Set<string>();
   for (const name of scopeClaims) {
-    const source = claims[name];
+    const source = name.startsWith('/') ? pointAt(claims, name) : claims[name];
     let list: unknown[] = [];
     if (typeof source === 'string') list = source.split(' ');
     else if (Array.isArray(source)) list = source;
@@ -310,6 +311,20 @@ export function grantedScopes(
     for (const scope of list) if (typeof scope === 'string' && scope !== '') granted.add(scope);
   }
   return granted;
+}
+
+/**
+ * The value an RFC 6901 JSON Pointer (`/realm_access/roles`) names inside the claims, for
+ * scopes that live in a nested claim (Keycloak's realm and client roles). Own members only.
+ */
+function pointAt(claims: Readonly<Record<string, unknown>>, pointer: string): unknown {
+  let value: unknown = claims;
+  for (const raw of pointer.slice(1).split('/')) {
+    const key = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    if (!isPlainObject(value) || !Object.hasOwn(value, key)) return undefined;
+    value = value[key];
+  }
+  return value;
 }
 
 /**

@@ -322,3 +322,32 @@ describe('issuer', () => {
     await expect(own.server.verifyToken(token)).resolves.toBeDefined();
   });
 });
+
+describe('scopeClaims with a JSON Pointer', () => {
+  it('checks required scopes against Keycloak realm roles in a nested claim', async () => {
+    const { createTestIssuer } = await import('../../../src/runtime/testing/test-issuer.js');
+    const { createResourceServer: create, TokenError: Refused } =
+      await import('../../../src/server.js');
+    const idp = await createTestIssuer({ audience: 'https://orders.test' });
+    const server = create({
+      issuer: idp.issuer,
+      audience: 'https://orders.test',
+      fetch: idp.fetch,
+      scopeClaims: ['/realm_access/roles'],
+    });
+    const token = await idp.mintAccessToken({
+      realm_access: { roles: ['orders-reader'] },
+      scope: 'profile',
+    });
+    await expect(
+      server.verifyToken(token, { requiredScopes: ['orders-reader'] }),
+    ).resolves.toMatchObject({
+      realm_access: { roles: ['orders-reader'] },
+    });
+    const error = await server
+      .verifyToken(token, { requiredScopes: ['profile'] })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(Refused);
+    expect(error).toMatchObject({ reason: 'scope', status: 403 });
+  });
+});

@@ -142,6 +142,24 @@ describe('grantedScopes', () => {
     ]);
   });
 
+  it('reads nested claims through a JSON Pointer (Keycloak realm and client roles)', () => {
+    const claims = {
+      realm_access: { roles: ['offline_access', 'orders-reader'] },
+      resource_access: { 'orders-api': { roles: ['write'] }, 'a/b': { roles: ['slash'] } },
+      'realm_access.roles': ['a dotted claim name is not a path'],
+    };
+    expect([...grantedScopes(claims, ['/realm_access/roles'])]).toEqual([
+      'offline_access',
+      'orders-reader',
+    ]);
+    expect([...grantedScopes(claims, ['/resource_access/orders-api/roles'])]).toEqual(['write']);
+    expect([...grantedScopes(claims, ['/resource_access/a~1b/roles'])]).toEqual(['slash']);
+    expect(grantedScopes(claims, ['/resource_access/billing/roles']).size).toBe(0);
+    expect(
+      grantedScopes({ realm_access: { roles: 'x' }, toString: 1 }, ['/toString/roles']).size,
+    ).toBe(0);
+  });
+
   it('grants nothing from a claim of another type', () => {
     expect(grantedScopes({ scope: 42 }, ['scope']).size).toBe(0);
   });
