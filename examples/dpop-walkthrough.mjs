@@ -5,7 +5,13 @@
 // Run it with `npm run demo` (it builds the package first). Everything binds 127.0.0.1.
 import { createServer } from 'node:http';
 import { decodeProtectedHeader, calculateJwkThumbprint } from 'jose';
-import { createAuthClient, createResourceServer, introspectToken, revokeToken, TokenError } from 's2s-auth';
+import {
+  createAuthClient,
+  createResourceServer,
+  introspectToken,
+  revokeToken,
+  TokenError,
+} from 's2s-auth';
 import { CLIENT, INTROSPECTOR, LEDGER_API, ORDERS_API, startLocalIdp } from './local-idp.mjs';
 
 const step = (n, text) => console.log(`\n${n}. ${text}`);
@@ -26,12 +32,21 @@ step(1, 'Local authorization server started');
 show('issuer', idp.issuer);
 
 // The protected service: every request goes through verifyRequest.
-const orders = createResourceServer({ issuer: idp.issuer, audience: ORDERS_API, requiredScopes: ['orders:read'] });
+const orders = createResourceServer({
+  issuer: idp.issuer,
+  audience: ORDERS_API,
+  requiredScopes: ['orders:read'],
+});
 const api = createServer(async (req, res) => {
-  const request = new Request(`http://${req.headers.host}${req.url}`, { method: req.method, headers: req.headers });
+  const request = new Request(`http://${req.headers.host}${req.url}`, {
+    method: req.method,
+    headers: req.headers,
+  });
   try {
     const claims = await orders.verifyRequest(request);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ order: 42, verified: claims }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ order: 42, verified: claims }));
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
     const headers = { 'www-authenticate': error.wwwAuthenticate };
@@ -56,7 +71,9 @@ try {
   });
 
   step(3, 'Client discovers the IdP (RFC 8414) and mints a DPoP-bound token (client_credentials)');
-  const metadata = await (await fetch(`${idp.issuer}/.well-known/oauth-authorization-server`)).json();
+  const metadata = await (
+    await fetch(`${idp.issuer}/.well-known/oauth-authorization-server`)
+  ).json();
   show('token_endpoint', metadata.token_endpoint);
   show('jwks_uri', metadata.jwks_uri);
   show('DPoP algs', metadata.dpop_signing_alg_values_supported?.join(' '));
@@ -64,7 +81,10 @@ try {
   show('token_type', token.token_type);
   show('scope', token.scope ?? '(as requested)');
   show('audience', ORDERS_API);
-  show('expires_at', `${new Date(token.expires_at * 1000).toISOString()} (in ${token.expires_in} s)`);
+  show(
+    'expires_at',
+    `${new Date(token.expires_at * 1000).toISOString()} (in ${token.expires_in} s)`,
+  );
   show('access_token', peek(token.access_token));
   show('IdP token calls', idpTokenRequests);
 
@@ -73,10 +93,16 @@ try {
   show('same token', again.access_token === token.access_token);
   show('IdP token calls', idpTokenRequests);
 
-  step(5, 'The token is bound to the client\'s DPoP key (RFC 9449)');
-  const proof = await client.buildDpopProof({ htm: 'GET', htu: apiUrl, accessToken: token.access_token });
+  step(5, "The token is bound to the client's DPoP key (RFC 9449)");
+  const proof = await client.buildDpopProof({
+    htm: 'GET',
+    htu: apiUrl,
+    accessToken: token.access_token,
+  });
   const header = decodeProtectedHeader(proof);
-  const claimsPart = JSON.parse(Buffer.from(token.access_token.split('.')[1], 'base64url').toString());
+  const claimsPart = JSON.parse(
+    Buffer.from(token.access_token.split('.')[1], 'base64url').toString(),
+  );
   show('proof key', `${header.jwk.kty} ${header.jwk.crv}, alg ${header.alg}`);
   show('key thumbprint', await calculateJwkThumbprint(header.jwk));
   show('token cnf.jkt', claimsPart.cnf?.jkt);
@@ -91,7 +117,9 @@ try {
   show('verified cnf.jkt', body.verified.cnf?.jkt);
 
   step(7, 'A stolen DPoP token sent as a plain Bearer token is refused');
-  const stolen = await fetch(apiUrl, { headers: { authorization: `Bearer ${token.access_token}` } });
+  const stolen = await fetch(apiUrl, {
+    headers: { authorization: `Bearer ${token.access_token}` },
+  });
   show('status', stolen.status);
   show('reason', (await stolen.json()).reason);
   show('WWW-Authenticate', stolen.headers.get('www-authenticate'));
@@ -111,8 +139,17 @@ try {
   show('token_type', active.token_type);
 
   step(10, 'Revocation (RFC 7009) turns it inactive');
-  await revokeToken({ issuer: idp.issuer, ...CLIENT, token: ledgerToken, tokenTypeHint: 'access_token' });
-  const revoked = await introspectToken({ issuer: idp.issuer, ...INTROSPECTOR, token: ledgerToken });
+  await revokeToken({
+    issuer: idp.issuer,
+    ...CLIENT,
+    token: ledgerToken,
+    tokenTypeHint: 'access_token',
+  });
+  const revoked = await introspectToken({
+    issuer: idp.issuer,
+    ...INTROSPECTOR,
+    token: ledgerToken,
+  });
   show('active', revoked.active);
 
   console.log('\nDone.');

@@ -5,4 +5,7 @@
  * @module s2s-auth/otel
  */
 export { createOpenTelemetryObserver } from './runtime/observability/otel.js';
-export type { OpenTelemetryObserver, OpenTelemetryObserverOptions } from './runtime/observability/otel.js';
+export type {
+  OpenTelemetryObserver,
+  OpenTelemetryObserverOptions,
+} from './runtime/observability/otel.js';

@@ -68,7 +68,9 @@ describe('s2s-auth token: options for real IdPs', () => {
     expect(result.code).toBe(2);
     // A value with a `/` or `.` is taken for a file path (and not found); any other must name a
     // source. Either way the value itself is never read from argv nor repeated.
-    expect(result.stderr).toMatch(/must name a source|cannot read the file named on the command line/);
+    expect(result.stderr).toMatch(
+      /must name a source|cannot read the file named on the command line/,
+    );
     expectNoSecrets(result, [appPassword]);
   });
 

@@ -19,11 +19,16 @@ function value(n: number, label: string): string | undefined {
 }
 
 beforeAll(async () => {
-  if (!existsSync(join(root, 'dist', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
-  const { stdout } = await promisify(execFile)(process.execPath, ['examples/dpop-walkthrough.mjs'], {
-    cwd: root,
-    timeout: 60_000,
-  });
+  if (!existsSync(join(root, 'dist', 'index.js')))
+    throw new Error('dist/ is missing: run `npm run build` first');
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['examples/dpop-walkthrough.mjs'],
+    {
+      cwd: root,
+      timeout: 60_000,
+    },
+  );
   output = stdout;
 }, 90_000);
 

@@ -30,7 +30,9 @@ describe('createOpenTelemetryObserver', () => {
   it('records cache results, token request time and a span per token request, without the token', async () => {
     const { meter, tracer, records, spans } = recorder();
     const observer = createOpenTelemetryObserver({ meter, tracer });
-    const fetch = fakeFetch(() => json({ access_token: 'secret-token-value', token_type: 'Bearer', expires_in: 60 }));
+    const fetch = fakeFetch(() =>
+      json({ access_token: 'secret-token-value', token_type: 'Bearer', expires_in: 60 }),
+    );
     const auth = createAuthClient({
       tokenEndpoint: 'https://idp.example.test/token',
       clientId: 'c',
@@ -41,15 +43,18 @@ describe('createOpenTelemetryObserver', () => {
     });
     await auth.getToken();
     await auth.getToken();
-    expect(records.filter((r) => r.name === 's2s_auth.client.cache').map((r) => r.attributes?.result)).toEqual([
-      'miss',
-      'hit',
-    ]);
+    expect(
+      records.filter((r) => r.name === 's2s_auth.client.cache').map((r) => r.attributes?.result),
+    ).toEqual(['miss', 'hit']);
     expect(records.find((r) => r.name === 's2s_auth.client.token.duration')).toMatchObject({
       attributes: { token_type: 'Bearer', refresh: 'none' },
     });
     expect(spans).toEqual([
-      expect.objectContaining({ name: 's2s-auth token request', ended: true, attributes: expect.objectContaining({ 'oauth.scope': 'orders:read' }) }),
+      expect.objectContaining({
+        name: 's2s-auth token request',
+        ended: true,
+        attributes: expect.objectContaining({ 'oauth.scope': 'orders:read' }),
+      }),
     ]);
     expect(JSON.stringify({ records, spans })).not.toContain('secret-token-value');
   });
@@ -57,7 +62,12 @@ describe('createOpenTelemetryObserver', () => {
   it('counts failed token requests and resource-server events by reason', () => {
     const { meter, tracer, records } = recorder();
     const { onEvent } = createOpenTelemetryObserver({ meter, tracer });
-    onEvent({ type: 'token_failed', slot: { scope: '', resource: [] }, error: new Error('x'), servedStale: true });
+    onEvent({
+      type: 'token_failed',
+      slot: { scope: '', resource: [] },
+      error: new Error('x'),
+      servedStale: true,
+    });
     onEvent({ type: 'verification_failed', reason: 'expired', status: 401 });
     onEvent({ type: 'jwks_fetched', reason: 'unknown_kid', ok: false });
     expect(records.map((r) => [r.name, r.attributes])).toEqual([

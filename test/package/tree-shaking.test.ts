@@ -108,7 +108,17 @@ describe.each(Object.entries(sides))(
 );
 
 describe('zod', () => {
-  const entries = ['s2s-auth', 'client', 'server', 'redis', 'hono', 'express', 'fastify', 'otel', 'testing'];
+  const entries = [
+    's2s-auth',
+    'client',
+    'server',
+    'redis',
+    'hono',
+    'express',
+    'fastify',
+    'otel',
+    'testing',
+  ];
 
   it.each(entries)('is not imported by %s, built as ESM or CommonJS', async (entry) => {
     const specifier = entry === 's2s-auth' ? entry : `s2s-auth/${entry}`;

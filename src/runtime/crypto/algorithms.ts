@@ -193,7 +193,11 @@ const curveSignatureBytes: Record<string, number> = { ES256: 64, ES384: 96, ES51
  * WebCrypto implementations accept an RSA signature with its leading zero byte dropped; the
  * JWS is then not the one that was signed, so both backends refuse it before verifying.
  */
-export function signatureLengthFits(alg: AsymmetricAlgorithm, key: CryptoKey, signature: Uint8Array): boolean {
+export function signatureLengthFits(
+  alg: AsymmetricAlgorithm,
+  key: CryptoKey,
+  signature: Uint8Array,
+): boolean {
   if (alg.startsWith('RS') || alg.startsWith('PS')) {
     const { modulusLength } = key.algorithm as { modulusLength?: number };
     return typeof modulusLength === 'number' && signature.length === Math.ceil(modulusLength / 8);

@@ -43,11 +43,15 @@ export interface OpenTelemetryObserver {
  * const server = createResourceServer({ issuer, audience, onEvent: observer.onEvent });
  * ```
  */
-export function createOpenTelemetryObserver(options: OpenTelemetryObserverOptions = {}): OpenTelemetryObserver {
+export function createOpenTelemetryObserver(
+  options: OpenTelemetryObserverOptions = {},
+): OpenTelemetryObserver {
   rejectUnknownOptions(options, OBSERVER_OPTION_KEYS, 'createOpenTelemetryObserver');
   const meter = options.meter ?? metrics.getMeter('s2s-auth');
   const tracer = options.tracer ?? trace.getTracer('s2s-auth');
-  const cache = meter.createCounter('s2s_auth.client.cache', { description: 'getToken calls by cache result' });
+  const cache = meter.createCounter('s2s_auth.client.cache', {
+    description: 'getToken calls by cache result',
+  });
   const duration = meter.createHistogram('s2s_auth.client.token.duration', {
     description: 'Time to get a token from the authorization server, retries included',
     unit: 'ms',
@@ -55,7 +59,9 @@ export function createOpenTelemetryObserver(options: OpenTelemetryObserverOption
   const failures = meter.createCounter('s2s_auth.client.token.failures', {
     description: 'Token requests that failed',
   });
-  const jwks = meter.createCounter('s2s_auth.server.jwks.fetches', { description: 'Key-set fetches' });
+  const jwks = meter.createCounter('s2s_auth.server.jwks.fetches', {
+    description: 'Key-set fetches',
+  });
   const rejected = meter.createCounter('s2s_auth.server.verification.failures', {
     description: 'Tokens and requests refused, by reason',
   });
@@ -75,7 +81,9 @@ export function createOpenTelemetryObserver(options: OpenTelemetryObserverOption
         };
         duration.record(event.durationMs, { token_type: event.tokenType, refresh: event.refresh });
         const end = Date.now();
-        tracer.startSpan('s2s-auth token request', { startTime: end - event.durationMs, attributes }).end(end);
+        tracer
+          .startSpan('s2s-auth token request', { startTime: end - event.durationMs, attributes })
+          .end(end);
         return;
       }
       case 'token_failed':

@@ -2,7 +2,9 @@
  * Calls an event listener without letting it break the call that emitted the event: a
  * throwing or rejecting listener is ignored.
  */
-export function emitter<E>(listener: ((event: E) => void) | undefined): ((event: E) => void) | undefined {
+export function emitter<E>(
+  listener: ((event: E) => void) | undefined,
+): ((event: E) => void) | undefined {
   if (listener === undefined) return undefined;
   if (typeof listener !== 'function') throw new TypeError('`onEvent` must be a function');
   return (event) => {

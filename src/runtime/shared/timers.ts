@@ -18,7 +18,11 @@ export interface Timer {
  * longer than {@link MAX_TIMER_DELAY_MS} are waited out in steps. With `unref`, the timer does
  * not keep a Node process alive.
  */
-export function scheduleTimeout(callback: () => void, delayMs: number, { unref = false } = {}): Timer {
+export function scheduleTimeout(
+  callback: () => void,
+  delayMs: number,
+  { unref = false } = {},
+): Timer {
   let remaining = Number.isNaN(delayMs) ? 0 : Math.max(0, delayMs);
   let handle: ReturnType<typeof setTimeout> | undefined;
   let cancelled = false;

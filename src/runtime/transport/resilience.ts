@@ -37,7 +37,10 @@ export interface CircuitBreakerOptions {
 }
 
 /** Every option of {@link CircuitBreakerOptions}; the compiler keeps the list complete. */
-const CIRCUIT_BREAKER_OPTION_KEYS = optionKeys<CircuitBreakerOptions>()(['failureThreshold', 'resetTimeoutMs']);
+const CIRCUIT_BREAKER_OPTION_KEYS = optionKeys<CircuitBreakerOptions>()([
+  'failureThreshold',
+  'resetTimeoutMs',
+]);
 
 export interface ResolvedRetry {
   maxAttempts: number;
@@ -92,7 +95,8 @@ export function resolveBreaker(
       `${where}: \`circuitBreaker\` must be false or { failureThreshold?, resetTimeoutMs? }`,
     );
   }
-  if (value !== undefined) rejectUnknownOptions(value, CIRCUIT_BREAKER_OPTION_KEYS, where, 'circuitBreaker');
+  if (value !== undefined)
+    rejectUnknownOptions(value, CIRCUIT_BREAKER_OPTION_KEYS, where, 'circuitBreaker');
   return {
     failureThreshold: positiveInteger(
       value?.failureThreshold,

@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseResources, normaliseScopes, tokenTarget } from '../../../src/runtime/client/cache-key.js';
+import {
+  normaliseResources,
+  normaliseScopes,
+  tokenTarget,
+} from '../../../src/runtime/client/cache-key.js';
 
 describe('cache key', () => {
   it('gives "a b" and ["b", "a"] the same key', () => {
-    expect(tokenTarget('a b', undefined, 't').key).toBe(tokenTarget(['b', 'a'], undefined, 't').key);
+    expect(tokenTarget('a b', undefined, 't').key).toBe(
+      tokenTarget(['b', 'a'], undefined, 't').key,
+    );
   });
 
   it('sorts and de-duplicates scopes, ignoring repeated spaces', () => {
@@ -23,10 +29,9 @@ describe('cache key', () => {
   });
 
   it('sorts and de-duplicates resources', () => {
-    expect(normaliseResources(['https://b.example/', 'https://a.example/', 'https://b.example/'], 't')).toEqual([
-      'https://a.example/',
-      'https://b.example/',
-    ]);
+    expect(
+      normaliseResources(['https://b.example/', 'https://a.example/', 'https://b.example/'], 't'),
+    ).toEqual(['https://a.example/', 'https://b.example/']);
   });
 
   it('does not let a scope that contains a newline collide with a resource', () => {

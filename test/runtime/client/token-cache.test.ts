@@ -27,7 +27,11 @@ describe('TokenCache', () => {
       loads++;
       return gate.promise;
     };
-    const results = Promise.all([cache.load('k', load), cache.load('k', load), cache.load('k', load)]);
+    const results = Promise.all([
+      cache.load('k', load),
+      cache.load('k', load),
+      cache.load('k', load),
+    ]);
     gate.resolve({ value: 't', refreshAtMs: 10 });
     expect(await results).toEqual(['t', 't', 't']);
     expect(loads).toBe(1);
@@ -42,7 +46,9 @@ describe('TokenCache', () => {
     await expect(a).rejects.toThrow('down');
     await expect(b).rejects.toThrow('down');
     expect(cache.fresh('k', 0)).toBeUndefined();
-    await expect(cache.load('k', async () => ({ value: 'ok', refreshAtMs: 10 }))).resolves.toBe('ok');
+    await expect(cache.load('k', async () => ({ value: 'ok', refreshAtMs: 10 }))).resolves.toBe(
+      'ok',
+    );
   });
 
   it('does not let a load that was in flight during clear() refill the cache', async () => {
@@ -57,7 +63,8 @@ describe('TokenCache', () => {
 
   it('evicts the oldest entry past its bound', async () => {
     const cache = new TokenCache<string>(2);
-    for (const key of ['a', 'b', 'c']) await cache.load(key, async () => ({ value: key, refreshAtMs: 10 }));
+    for (const key of ['a', 'b', 'c'])
+      await cache.load(key, async () => ({ value: key, refreshAtMs: 10 }));
     expect(cache.size).toBe(2);
     expect(cache.fresh('a', 0)).toBeUndefined();
     expect(cache.fresh('c', 0)).toBe('c');

@@ -47,7 +47,10 @@ describe('createDpopKey', () => {
     const pair = await generateKeyPair('ES256', { extractable: true });
     expect(() => createDpopKey(false as never)).toThrow(/createDpopKey: `key`/);
     expect(() => createDpopKey({ privateKey: pair.privateKey } as never)).toThrow(TypeError);
-    const symmetric = { privateKey: { kty: 'oct', k: 'c2VjcmV0' }, publicKey: { kty: 'oct', k: 'c2VjcmV0' } };
+    const symmetric = {
+      privateKey: { kty: 'oct', k: 'c2VjcmV0' },
+      publicKey: { kty: 'oct', k: 'c2VjcmV0' },
+    };
     expect(() => createDpopKey(symmetric)).toThrow(/createDpopKey: `key.privateKey`/);
     expect(() => createDpopKey(true, { now: 'yesterday' as never })).toThrow(TypeError);
   });

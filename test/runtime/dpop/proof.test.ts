@@ -1,4 +1,11 @@
-import { calculateJwkThumbprint, EmbeddedJWK, exportJWK, generateKeyPair, jwtVerify, decodeProtectedHeader } from 'jose';
+import {
+  calculateJwkThumbprint,
+  EmbeddedJWK,
+  exportJWK,
+  generateKeyPair,
+  jwtVerify,
+  decodeProtectedHeader,
+} from 'jose';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createAuthClient } from '../../../src/client.js';
@@ -6,19 +13,40 @@ import { fakeFetch, json, manualClock } from '../fake-fetch.js';
 
 const tokenEndpoint = 'https://idp.example.test/token';
 
-function dpopClient(dpop: Parameters<typeof createAuthClient>[0]['dpop'], fetch = fakeFetch(() => json({}))) {
+function dpopClient(
+  dpop: Parameters<typeof createAuthClient>[0]['dpop'],
+  fetch = fakeFetch(() => json({})),
+) {
   const clock = manualClock();
-  return { clock, fetch, auth: createAuthClient({ tokenEndpoint, clientId: 'c', clientSecret: 's', dpop, fetch, now: clock.now }) };
+  return {
+    clock,
+    fetch,
+    auth: createAuthClient({
+      tokenEndpoint,
+      clientId: 'c',
+      clientSecret: 's',
+      dpop,
+      fetch,
+      now: clock.now,
+    }),
+  };
 }
 
 describe('buildDpopProof', () => {
   it('signs an RFC 9449 proof with a lazily made Ed25519 key', async () => {
     const { auth, clock } = dpopClient(true);
-    const proof = await auth.buildDpopProof({ htm: 'GET', htu: 'https://api.example.test/orders?id=1#top' });
+    const proof = await auth.buildDpopProof({
+      htm: 'GET',
+      htu: 'https://api.example.test/orders?id=1#top',
+    });
     const { payload, protectedHeader } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt' });
     expect(protectedHeader.alg).toBe('EdDSA');
     expect(protectedHeader.jwk).toEqual({ kty: 'OKP', crv: 'Ed25519', x: expect.any(String) });
-    expect(payload).toMatchObject({ htm: 'GET', htu: 'https://api.example.test/orders', iat: Math.floor(clock.now().getTime() / 1000) });
+    expect(payload).toMatchObject({
+      htm: 'GET',
+      htu: 'https://api.example.test/orders',
+      iat: Math.floor(clock.now().getTime() / 1000),
+    });
     expect(payload.jti).toMatch(/^[A-Za-z0-9_-]{22,}$/);
     expect(payload.ath).toBeUndefined();
     expect(payload.nonce).toBeUndefined();
@@ -26,7 +54,12 @@ describe('buildDpopProof', () => {
 
   it('adds ath = base64url(SHA-256(token)) and the nonce when given', async () => {
     const { auth } = dpopClient(true);
-    const proof = await auth.buildDpopProof({ htm: 'POST', htu: 'https://api.example.test/x', accessToken: 'abc.def.ghi', nonce: 'n-1' });
+    const proof = await auth.buildDpopProof({
+      htm: 'POST',
+      htu: 'https://api.example.test/x',
+      accessToken: 'abc.def.ghi',
+      nonce: 'n-1',
+    });
     const { payload } = await jwtVerify(proof, EmbeddedJWK);
     expect(payload.ath).toBe(createHash('sha256').update('abc.def.ghi').digest('base64url'));
     expect(payload.nonce).toBe('n-1');
@@ -45,19 +78,28 @@ describe('buildDpopProof', () => {
 
   it('signs with a supplied ES256 key pair and never puts private members in the header', async () => {
     const pair = await generateKeyPair('ES256', { extractable: true });
-    const { auth } = dpopClient({ privateKey: await exportJWK(pair.privateKey), publicKey: await exportJWK(pair.publicKey) });
+    const { auth } = dpopClient({
+      privateKey: await exportJWK(pair.privateKey),
+      publicKey: await exportJWK(pair.publicKey),
+    });
     const proof = await auth.buildDpopProof({ htm: 'GET', htu: 'https://a.example/' });
     const header = decodeProtectedHeader(proof);
     expect(header.alg).toBe('ES256');
     expect(header.jwk).not.toHaveProperty('d');
-    expect(await calculateJwkThumbprint(header.jwk!)).toBe(await calculateJwkThumbprint(await exportJWK(pair.publicKey)));
+    expect(await calculateJwkThumbprint(header.jwk!)).toBe(
+      await calculateJwkThumbprint(await exportJWK(pair.publicKey)),
+    );
     await expect(jwtVerify(proof, EmbeddedJWK)).resolves.toBeTruthy();
   });
 
   it('signs with the algorithm `alg` names: an RSA key pair used for PS256', async () => {
     const pair = await generateKeyPair('RS256', { extractable: true });
     const privateKey = await exportJWK(pair.privateKey);
-    const { auth } = dpopClient({ privateKey, publicKey: await exportJWK(pair.publicKey), alg: 'PS256' });
+    const { auth } = dpopClient({
+      privateKey,
+      publicKey: await exportJWK(pair.publicKey),
+      alg: 'PS256',
+    });
     const proof = await auth.buildDpopProof({ htm: 'GET', htu: 'https://a.example/' });
     expect(decodeProtectedHeader(proof).alg).toBe('PS256');
     await expect(jwtVerify(proof, EmbeddedJWK, { algorithms: ['PS256'] })).resolves.toBeTruthy();
@@ -67,8 +109,14 @@ describe('buildDpopProof', () => {
     const pair = await generateKeyPair('ES256', { extractable: true });
     const privateKey = await exportJWK(pair.privateKey);
     for (const key of [privateKey, pair.privateKey]) {
-      const { auth } = dpopClient({ privateKey: key, publicKey: await exportJWK(pair.publicKey), alg: 'ES384' });
-      const error = await auth.buildDpopProof({ htm: 'GET', htu: 'https://a.example/' }).catch((e: unknown) => e);
+      const { auth } = dpopClient({
+        privateKey: key,
+        publicKey: await exportJWK(pair.publicKey),
+        alg: 'ES384',
+      });
+      const error = await auth
+        .buildDpopProof({ htm: 'GET', htu: 'https://a.example/' })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TypeError);
       expect((error as Error).message).toMatch(/dpop\.privateKey.*ES384/);
       expect((error as Error).message).not.toContain(privateKey.d as string);
@@ -81,15 +129,23 @@ describe('buildDpopProof', () => {
     expect(() => dpopClient(dpop)).toThrow(/`dpop\.alg`/);
   });
 
-  it('refuses a public key that is not the private key\'s, before any proof leaves', async () => {
+  it("refuses a public key that is not the private key's, before any proof leaves", async () => {
     const pair = await generateKeyPair('ES256', { extractable: true });
     const other = await generateKeyPair('ES256', { extractable: true });
     const ed = await generateKeyPair('EdDSA', { extractable: true });
-    for (const publicKey of [other.publicKey, await exportJWK(other.publicKey), await exportJWK(ed.publicKey)]) {
+    for (const publicKey of [
+      other.publicKey,
+      await exportJWK(other.publicKey),
+      await exportJWK(ed.publicKey),
+    ]) {
       const { auth, fetch } = dpopClient({ privateKey: pair.privateKey, publicKey });
-      const error = await auth.buildDpopProof({ htm: 'GET', htu: 'https://a.example/' }).catch((e: unknown) => e);
+      const error = await auth
+        .buildDpopProof({ htm: 'GET', htu: 'https://a.example/' })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TypeError);
-      expect((error as Error).message).toBe('`dpop.publicKey` is not the public key of `dpop.privateKey`');
+      expect((error as Error).message).toBe(
+        '`dpop.publicKey` is not the public key of `dpop.privateKey`',
+      );
       await expect(auth.getToken()).rejects.toThrow(TypeError);
       expect(fetch.seen).toHaveLength(0);
     }
@@ -97,14 +153,20 @@ describe('buildDpopProof', () => {
 
   it('throws TypeError when DPoP is off', async () => {
     const { auth } = dpopClient(false);
-    await expect(auth.buildDpopProof({ htm: 'GET', htu: 'https://a.example/' })).rejects.toThrow(TypeError);
+    await expect(auth.buildDpopProof({ htm: 'GET', htu: 'https://a.example/' })).rejects.toThrow(
+      TypeError,
+    );
   });
 
   it('throws TypeError for a method that is no HTTP token or a URL that is not absolute http(s)', async () => {
     const { auth } = dpopClient(true);
-    await expect(auth.buildDpopProof({ htm: 'GE T', htu: 'https://a.example/' })).rejects.toThrow(TypeError);
+    await expect(auth.buildDpopProof({ htm: 'GE T', htu: 'https://a.example/' })).rejects.toThrow(
+      TypeError,
+    );
     await expect(auth.buildDpopProof({ htm: 'GET', htu: '/relative' })).rejects.toThrow(TypeError);
-    await expect(auth.buildDpopProof({ htm: 'GET', htu: 'ftp://a.example/' })).rejects.toThrow(TypeError);
+    await expect(auth.buildDpopProof({ htm: 'GET', htu: 'ftp://a.example/' })).rejects.toThrow(
+      TypeError,
+    );
   });
 });
 
@@ -130,16 +192,24 @@ describe('DPoP token requests', () => {
     await auth.getToken({ scope: 'other' });
     expect(fetch.seen).toHaveLength(3);
     const nonces = await Promise.all(
-      fetch.seen.map(async (r) => (await jwtVerify(r.headers.get('dpop') ?? '', EmbeddedJWK)).payload.nonce),
+      fetch.seen.map(
+        async (r) => (await jwtVerify(r.headers.get('dpop') ?? '', EmbeddedJWK)).payload.nonce,
+      ),
     );
     expect(nonces).toEqual([undefined, 'nonce-1', 'nonce-1']);
   });
 
   it('gives up after one nonce retry', async () => {
     let n = 0;
-    const fetch = fakeFetch(() => json({ error: 'use_dpop_nonce' }, 400, { 'DPoP-Nonce': `nonce-${n++}` }));
+    const fetch = fakeFetch(() =>
+      json({ error: 'use_dpop_nonce' }, 400, { 'DPoP-Nonce': `nonce-${n++}` }),
+    );
     const { auth } = dpopClient(true, fetch);
-    await expect(auth.getToken()).rejects.toMatchObject({ name: 'OAuthError', code: 'use_dpop_nonce', status: 400 });
+    await expect(auth.getToken()).rejects.toMatchObject({
+      name: 'OAuthError',
+      code: 'use_dpop_nonce',
+      status: 400,
+    });
     expect(fetch.seen).toHaveLength(2);
   });
 });

@@ -330,7 +330,12 @@ describe('every factory and method refuses a misspelt option', () => {
     ],
     [
       'createResourceServer: dpop.nonce.lifetime',
-      () => createResourceServer({ issuer: ISSUER, audience: AUDIENCE, dpop: { nonce: { lifetime: 60 } } } as never),
+      () =>
+        createResourceServer({
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          dpop: { nonce: { lifetime: 60 } },
+        } as never),
       'dpop.nonce.lifetime',
       'dpop.nonce.lifetimeSeconds',
     ],
@@ -490,10 +495,15 @@ describe('plain-HTTP URLs', () => {
       () => client({ tokenEndpoint: `${publicHttp}/token` }),
       'tokenEndpoint',
     ],
-    ['createResourceServer issuer', () => createResourceServer({ issuer: publicHttp, audience: AUDIENCE }), 'issuer'],
+    [
+      'createResourceServer issuer',
+      () => createResourceServer({ issuer: publicHttp, audience: AUDIENCE }),
+      'issuer',
+    ],
     [
       'createResourceServer jwksUri',
-      () => createResourceServer({ issuer: ISSUER, audience: AUDIENCE, jwksUri: `${publicHttp}/jwks` }),
+      () =>
+        createResourceServer({ issuer: ISSUER, audience: AUDIENCE, jwksUri: `${publicHttp}/jwks` }),
       'jwksUri',
     ],
     ['introspectToken issuer', () => introspectToken({ ...caller, issuer: publicHttp }), 'issuer'],
@@ -526,7 +536,9 @@ describe('plain-HTTP URLs', () => {
     'http://127.9.9.9',
   ])('accepts %s: loopback', async (origin) => {
     expect(() => client({ issuer: origin, tokenEndpoint: `${origin}/token` })).not.toThrow();
-    expect(() => createResourceServer({ issuer: origin, audience: AUDIENCE, jwksUri: `${origin}/jwks` })).not.toThrow();
+    expect(() =>
+      createResourceServer({ issuer: origin, audience: AUDIENCE, jwksUri: `${origin}/jwks` }),
+    ).not.toThrow();
     const fetch = fakeFetch(() => json({ active: false }));
     await expect(
       introspectToken({ ...caller, fetch, issuer: origin, introspectionEndpoint: `${origin}/i` }),

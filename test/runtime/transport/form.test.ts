@@ -3,9 +3,13 @@ import { basicCredentials, formEncode } from '../../../src/runtime/transport/for
 
 describe('form serialiser', () => {
   it('repeats array members and leaves undefined ones out', () => {
-    expect(formEncode({ grant_type: 'client_credentials', scope: undefined, resource: ['https://a/', 'https://b/'] })).toBe(
-      'grant_type=client_credentials&resource=https%3A%2F%2Fa%2F&resource=https%3A%2F%2Fb%2F',
-    );
+    expect(
+      formEncode({
+        grant_type: 'client_credentials',
+        scope: undefined,
+        resource: ['https://a/', 'https://b/'],
+      }),
+    ).toBe('grant_type=client_credentials&resource=https%3A%2F%2Fa%2F&resource=https%3A%2F%2Fb%2F');
   });
 
   it('encodes spaces as + and reserved characters as %XX', () => {
@@ -15,7 +19,9 @@ describe('form serialiser', () => {
 
 describe('client_secret_basic credentials (RFC 6749 §2.3.1)', () => {
   it('form-encodes id and secret before Base64', () => {
-    expect(basicCredentials('s6BhdRkqt3', '7Fjfp0ZBr1KtDRbnfVdmIw')).toBe('Basic czZCaGRSa3F0Mzo3RmpmcDBaQnIxS3REUmJuZlZkbUl3');
+    expect(basicCredentials('s6BhdRkqt3', '7Fjfp0ZBr1KtDRbnfVdmIw')).toBe(
+      'Basic czZCaGRSa3F0Mzo3RmpmcDBaQnIxS3REUmJuZlZkbUl3',
+    );
     expect(atob(basicCredentials('a:b', 'c d/é').slice(6))).toBe('a%3Ab:c+d%2F%C3%A9');
   });
 });
