@@ -28,6 +28,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
+import { createAuthClient } from '../../src/client.js';
 
 // ---------------------------------------------------------------------------------------------
 // What the harness configures
@@ -656,4 +657,14 @@ export async function startGlewlwyd(options: StartGlewlwydOptions = {}): Promise
   }
   await rm(directory, { recursive: true, force: true });
   throw lastError;
+}
+
+/** A fresh `orders:read` token of the Basic client (not the resource server's own client). */
+export function basicToken(idp: Glewlwyd): Promise<string> {
+  return createAuthClient({
+    issuer: idp.issuer,
+    ...idp.clients.basic,
+    scope: GLEWLWYD_SCOPES.ordersRead,
+    resource: GLEWLWYD_RESOURCES.orders,
+  }).getAccessToken({ forceRefresh: true });
 }

@@ -16,6 +16,7 @@ import {
 import {
   GLEWLWYD_RESOURCES,
   GLEWLWYD_SCOPES,
+  basicToken,
   startGlewlwyd,
   type Glewlwyd,
 } from '../../support/glewlwyd.js';
@@ -33,15 +34,6 @@ afterAll(async () => {
 
 const { ordersRead } = GLEWLWYD_SCOPES;
 const orders = GLEWLWYD_RESOURCES.orders;
-
-function basicToken(): Promise<string> {
-  return createAuthClient({
-    issuer: idp.issuer,
-    ...idp.clients.basic,
-    scope: ordersRead,
-    resource: orders,
-  }).getAccessToken({ forceRefresh: true });
-}
 
 /** Introspecting with client_secret_post, which sees every client's tokens at glewlwyd. */
 function resourceServer(overrides: Partial<ResourceServerOptions> = {}) {
@@ -70,7 +62,7 @@ async function rejection(promise: Promise<unknown>): Promise<TokenError> {
 describe('JWTs introspected as well as verified', () => {
   it('verifies a fresh JWT locally and asks once whether it is active, returning its own claims', async () => {
     const recorder = recordingFetch();
-    const token = await basicToken();
+    const token = await basicToken(idp);
     const claims = await resourceServer({ fetch: recorder.fetch }).verifyToken(token);
     expect(claims).toMatchObject({ iss: idp.issuer, jti: decodeJwt(token).jti, scope: ordersRead });
     const asked = recorder.sent
@@ -81,7 +73,7 @@ describe('JWTs introspected as well as verified', () => {
   });
 
   it('refuses a revoked JWT as inactive, which local verification alone still accepts', async () => {
-    const token = await basicToken();
+    const token = await basicToken(idp);
     await revokeToken({
       issuer: idp.issuer,
       ...idp.clients.resourceServer,
@@ -98,7 +90,7 @@ describe('JWTs introspected as well as verified', () => {
     const server = resourceServer({
       introspection: { ...idp.clients.resourceServer, jwt: 'always' },
     });
-    expect(await rejection(server.verifyToken(await basicToken()))).toMatchObject({
+    expect(await rejection(server.verifyToken(await basicToken(idp)))).toMatchObject({
       reason: 'inactive',
     });
   });

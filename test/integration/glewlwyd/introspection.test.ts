@@ -17,6 +17,7 @@ import {
 import {
   GLEWLWYD_RESOURCES,
   GLEWLWYD_SCOPES,
+  basicToken,
   startGlewlwyd,
   type Glewlwyd,
 } from '../../support/glewlwyd.js';
@@ -33,16 +34,6 @@ afterAll(async () => {
 
 const { ordersRead } = GLEWLWYD_SCOPES;
 const orders = GLEWLWYD_RESOURCES.orders;
-
-/** A fresh token of the Basic client (not the resource server's own client). */
-function basicToken(): Promise<string> {
-  return createAuthClient({
-    issuer: idp.issuer,
-    ...idp.clients.basic,
-    scope: ordersRead,
-    resource: orders,
-  }).getAccessToken({ forceRefresh: true });
-}
 
 /** The resource server asks, authenticated with client_secret_post (which sees every token). */
 function asResourceServer(token: string, overrides: Partial<IntrospectTokenOptions> = {}) {
@@ -66,7 +57,7 @@ async function failure(promise: Promise<unknown>): Promise<OAuthError> {
 
 describe('introspection', () => {
   it('reports a fresh token active, with the claims of the JWT', async () => {
-    const token = await basicToken();
+    const token = await basicToken(idp);
     const jwt = decodeJwt(token);
     const result = await introspectToken(asResourceServer(token));
     expect(result).toEqual({
@@ -103,12 +94,12 @@ describe('introspection', () => {
     await expect(introspectToken(asResourceServer('not-a-token'))).resolves.toEqual({
       active: false,
     });
-    const foreign = `${(await basicToken()).slice(0, -4)}AAAA`;
+    const foreign = `${(await basicToken(idp)).slice(0, -4)}AAAA`;
     await expect(introspectToken(asResourceServer(foreign))).resolves.toEqual({ active: false });
   });
 
   it("shows a Basic-authenticated caller only its own tokens: another client's is inactive", async () => {
-    const token = await basicToken();
+    const token = await basicToken(idp);
     const basic = { ...asResourceServer(token), clientAuth: 'client_secret_basic' as const };
     await expect(introspectToken(basic)).resolves.toEqual({ active: false });
     await expect(introspectToken({ ...basic, ...idp.clients.basic })).resolves.toMatchObject({
@@ -119,7 +110,7 @@ describe('introspection', () => {
 
   it('refuses bad credentials with a typed OAuthError from a bodiless 401', async () => {
     const wrong = 'not-the-secret-at-all';
-    const token = await basicToken();
+    const token = await basicToken(idp);
     for (const clientAuth of ['client_secret_basic', 'client_secret_post'] as const) {
       const error = await failure(
         introspectToken(asResourceServer(token, { clientAuth, clientSecret: wrong })),
@@ -132,7 +123,7 @@ describe('introspection', () => {
 
 describe('revocation', () => {
   it('revokes a token: introspection says inactive, local verification still accepts it until exp', async () => {
-    const token = await basicToken();
+    const token = await basicToken(idp);
     await expect(introspectToken(asResourceServer(token))).resolves.toMatchObject({ active: true });
     await revokeToken({ ...asResourceServer(token), tokenTypeHint: 'access_token' });
     await expect(introspectToken(asResourceServer(token))).resolves.toEqual({ active: false });
@@ -144,14 +135,14 @@ describe('revocation', () => {
   });
 
   it('answers 200 for a token already revoked and for one it never issued', async () => {
-    const token = await basicToken();
+    const token = await basicToken(idp);
     await revokeToken(asResourceServer(token));
     await expect(revokeToken(asResourceServer(token))).resolves.toBeUndefined();
     await expect(revokeToken(asResourceServer('not-a-token'))).resolves.toBeUndefined();
   });
 
   it("answers 200 to a Basic-authenticated revocation of another client's token, and revokes nothing", async () => {
-    const token = await basicToken();
+    const token = await basicToken(idp);
     await revokeToken({ ...asResourceServer(token), clientAuth: 'client_secret_basic' });
     await expect(introspectToken(asResourceServer(token))).resolves.toMatchObject({ active: true });
     // The owner can.
@@ -165,7 +156,9 @@ describe('revocation', () => {
 
   it('refuses bad credentials with a typed OAuthError', async () => {
     const error = await failure(
-      revokeToken(asResourceServer(await basicToken(), { clientSecret: 'not-the-secret-at-all' })),
+      revokeToken(
+        asResourceServer(await basicToken(idp), { clientSecret: 'not-the-secret-at-all' }),
+      ),
     );
     expect(error).toMatchObject({ status: 401, code: 'invalid_client' });
   });
