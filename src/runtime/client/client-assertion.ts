@@ -209,7 +209,9 @@ export function createClientAssertionProvider(
       'clientAssertion',
     );
   }
-  const from = 'the `clientAssertion` function';
+  // The sources of assertion-sources.ts say where they read from: the file, the token service.
+  const { description } = source as { description?: unknown };
+  const from = typeof description === 'string' ? description : 'the `clientAssertion` function';
   return {
     async next() {
       let value: unknown;
