@@ -225,3 +225,69 @@ export function createClientAssertionProvider(
     },
   };
 }
+
+/** An absolute URI (RFC 3986 §4.3) without white space or control characters. */
+const absoluteUri = /^[A-Za-z][A-Za-z0-9+.-]*:[^\u0000-\u0020\u007f]+$/;
+
+/**
+ * The `clientAssertionType` option: an absolute URI, {@link JWT_BEARER_ASSERTION_TYPE} when
+ * left out (RFC 7521 §4.2 lets other assertion types, such as SAML 2.0 bearer, be defined).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7521#section-4.2
+ */
+export function resolveClientAssertionType(value: unknown, where: string): string {
+  if (value === undefined) return JWT_BEARER_ASSERTION_TYPE;
+  if (typeof value !== 'string' || value.length > 512 || !absoluteUri.test(value)) {
+    throw new OptionError(
+      `${where}: \`clientAssertionType\` must be an absolute URI such as '${JWT_BEARER_ASSERTION_TYPE}' (RFC 7521 §4.2)`,
+      'ERR_INVALID_OPTION',
+      'clientAssertionType',
+    );
+  }
+  return value;
+}
+
+/** The credentials of one token request made with an external assertion. */
+export interface ClientAssertionAuthentication {
+  headers: Record<string, string>;
+  body: Record<string, string>;
+  /**
+   * The assertion's `exp` (epoch seconds), when readable: the token bought with it must not be
+   * served past it.
+   */
+  notAfter: number | undefined;
+}
+
+/**
+ * The client authentication of `clientAuth: 'client_assertion'`: for every request, a fresh
+ * assertion from the source as `client_assertion`, with `client_assertion_type` and
+ * `client_id` (RFC 7521 §4.2, RFC 7523 §2.2), and the assertion's `exp` as `notAfter`.
+ * Options are checked when it is made (`clientAssertion`, `clientAssertionType`).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.2
+ */
+export function createClientAssertionAuthenticator(init: {
+  clientId: string;
+  clientAssertion: unknown;
+  clientAssertionType?: unknown;
+  now: Clock;
+  where: string;
+}): { authenticate(): Promise<ClientAssertionAuthentication> } {
+  const { clientId, now, where } = init;
+  const provider = createClientAssertionProvider(init.clientAssertion, where, now);
+  const assertionType = resolveClientAssertionType(init.clientAssertionType, where);
+  return {
+    async authenticate() {
+      const assertion = await provider.next();
+      return {
+        headers: {},
+        body: {
+          client_id: clientId,
+          client_assertion_type: assertionType,
+          client_assertion: assertion.value,
+        },
+        notAfter: assertion.expiresAt,
+      };
+    },
+  };
+}

@@ -6,11 +6,13 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
+  createClientAssertionAuthenticator,
   createClientAssertionProvider,
   earlierExpiry,
   JWT_BEARER_ASSERTION_TYPE,
   readClientAssertion,
   readUnverifiedExpiry,
+  resolveClientAssertionType,
 } from '../../../src/runtime/client/client-assertion.js';
 import {
   AuthError,
@@ -263,5 +265,71 @@ describe('createClientAssertionProvider', () => {
       clock.now,
     );
     expect(await rejected(provider.next())).toBe(failure);
+  });
+});
+
+describe('resolveClientAssertionType', () => {
+  it('defaults to the jwt-bearer type and takes another absolute URI', () => {
+    expect(resolveClientAssertionType(undefined, 'createAuthClient')).toBe(
+      JWT_BEARER_ASSERTION_TYPE,
+    );
+    expect(
+      resolveClientAssertionType(
+        'urn:ietf:params:oauth:client-assertion-type:saml2-bearer',
+        'createAuthClient',
+      ),
+    ).toBe('urn:ietf:params:oauth:client-assertion-type:saml2-bearer');
+  });
+
+  it('refuses a value that is not an absolute URI, naming the option', () => {
+    for (const value of ['jwt-bearer', 'urn:x y', 42, '']) {
+      let error: unknown;
+      try {
+        resolveClientAssertionType(value, 'createAuthClient');
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(OptionError);
+      expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION', option: 'clientAssertionType' });
+    }
+  });
+});
+
+describe('createClientAssertionAuthenticator', () => {
+  it('sends a fresh assertion per request as client_assertion, with its exp as notAfter', async () => {
+    let n = 0;
+    const authenticator = createClientAssertionAuthenticator({
+      clientId: 'orders-worker',
+      clientAssertion: () => assertion({ n: ++n, exp: nowSeconds + 120 }),
+      now: clock.now,
+      where: 'createAuthClient',
+    });
+    const first = await authenticator.authenticate();
+    const second = await authenticator.authenticate();
+    expect(first).toEqual({
+      headers: {},
+      body: {
+        client_id: 'orders-worker',
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: assertion({ n: 1, exp: nowSeconds + 120 }),
+      },
+      notAfter: nowSeconds + 120,
+    });
+    expect(second.body.client_assertion).toBe(assertion({ n: 2, exp: nowSeconds + 120 }));
+  });
+
+  it('checks clientAssertion and clientAssertionType when it is made', () => {
+    const make = (clientAssertion: unknown, clientAssertionType?: unknown) =>
+      createClientAssertionAuthenticator({
+        clientId: 'orders-worker',
+        clientAssertion,
+        clientAssertionType,
+        now: clock.now,
+        where: 'createAuthClient',
+      });
+    expect(() => make(undefined)).toThrow(expect.objectContaining({ option: 'clientAssertion' }));
+    expect(() => make(assertion(), 'bearer')).toThrow(
+      expect.objectContaining({ option: 'clientAssertionType' }),
+    );
   });
 });
