@@ -17,7 +17,6 @@ import {
   rejectUnknownOptions,
   type Clock,
 } from '../shared/options.js';
-import type { FormValue } from '../transport/form.js';
 import { normaliseResources, normaliseScopes, type ListInput } from './cache-key.js';
 import { earlierExpiry, readUnverifiedExpiry } from './client-assertion.js';
 import { TokenCache } from './token-cache.js';
@@ -25,7 +24,7 @@ import { readTokenResponse } from './token-response.js';
 import { isTokenTypeUri, type TokenType } from './token-types.js';
 
 /** The `grant_type` of token exchange (RFC 8693 §2.1). */
-export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange' as const;
 
 /**
  * What `exchangeToken` takes.
@@ -96,8 +95,11 @@ export interface ExchangedToken {
 
 /** One exchange, checked and ready to send. */
 export interface TokenExchangeRequest {
-  /** The form members, `grant_type` included; the client's credentials are added by the sender. */
-  readonly parameters: Readonly<Record<string, FormValue>>;
+  /**
+   * The form members, `grant_type` included, typed as the spec's request body; the client's
+   * credentials are added by the sender.
+   */
+  readonly parameters: Readonly<TokenExchangeRequestBody>;
   /** The subject and actor tokens: to scrub from anything the server echoes into an error. */
   readonly secrets: readonly string[];
   /**
@@ -206,7 +208,7 @@ export function prepareTokenExchange(
   const scopes = normaliseScopes(options.scope, where);
   const forceRefresh = optionalBoolean(options.forceRefresh, 'forceRefresh', where, false);
 
-  const parameters: Record<string, FormValue> = {
+  const parameters: TokenExchangeRequestBody = {
     grant_type: TOKEN_EXCHANGE_GRANT_TYPE,
     subject_token: subjectToken,
     subject_token_type: subjectTokenType,
@@ -250,6 +252,9 @@ export function prepareTokenExchange(
 export async function tokenExchangeCacheKey(request: TokenExchangeRequest): Promise<string> {
   return `exchange:${await sha256base64url(JSON.stringify(request.identity))}`;
 }
+
+/** The body of a token exchange request, as generated from `openapi.yaml`. */
+export type TokenExchangeRequestBody = components['schemas']['TokenExchangeRequest'];
 
 /** The validated body of a token exchange answer, as generated from `openapi.yaml`. */
 export type TokenExchangeResponseBody = components['schemas']['TokenExchangeResponse'];

@@ -19,7 +19,14 @@ import {
   type TokenExchangeResponseBody,
 } from '../../../src/runtime/client/token-exchange.js';
 import { TokenTypes } from '../../../src/runtime/client/token-types.js';
-import { ProtocolError } from '../../../src/runtime/errors.js';
+import { OAuthError, ProtocolError } from '../../../src/runtime/errors.js';
+import {
+  createIdpClient,
+  exchange,
+  parseBody,
+  toOAuthError,
+  type IdpCall,
+} from '../../../src/runtime/transport/idp-client.js';
 import { OptionError } from '../../../src/runtime/shared/options.js';
 import { validate } from '../../../src/runtime/shared/validate.js';
 import { manualClock } from '../fake-fetch.js';
@@ -414,5 +421,91 @@ describe('createTokenExchanger', () => {
       exchanger.exchange({ ...ask, actorTokenType: TokenTypes.accessToken }),
     ).rejects.toBeInstanceOf(OptionError);
     expect(sent).toHaveLength(0);
+  });
+});
+
+describe('a token exchange sent through the transport', () => {
+  /** The `send` a client composes: transport, answer schema, answer checks, OAuth errors. */
+  async function send(request: TokenExchangeRequest, answer: Response) {
+    const call: IdpCall = {
+      client: createIdpClient(async () => answer),
+      url: 'https://idp.example.test/token',
+      endpoint: 'token endpoint',
+      timeoutMs: 1000,
+      secrets: request.secrets,
+    };
+    const sentAtMs = clock.now().getTime();
+    const result = await exchange(call, (middleware) =>
+      call.client.POST('/token', {
+        body: request.parameters,
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        parseAs: 'text',
+        middleware,
+      }),
+    );
+    if (!result.response.ok) throw toOAuthError(result, call);
+    const body = parseBody(result, schemas.TokenExchangeResponse, call);
+    return readTokenExchangeResponse(body, {
+      dpop: false,
+      sentAtMs,
+      where: "the authorization server's token endpoint",
+      notAfter: request.notAfter,
+    });
+  }
+  const request = prepareTokenExchange({
+    subjectToken,
+    subjectTokenType: TokenTypes.accessToken,
+    audience: 'ledger-api',
+  });
+
+  it('turns an RFC 8693 §2.2.2 error into an OAuthError with its code, the echoed subject token scrubbed', async () => {
+    const error = await send(
+      request,
+      new Response(
+        JSON.stringify({
+          error: 'invalid_request',
+          error_description: `bad token ${subjectToken}`,
+        }),
+        { status: 400, headers: { 'content-type': 'application/json' } },
+      ),
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(OAuthError);
+    expect(error).toMatchObject({ code: 'invalid_request', status: 400 });
+    expect(shown(error)).not.toContain(subjectToken);
+    expect(shown(error)).not.toContain(subjectToken.split('.')[1]);
+  });
+
+  it('refuses a 2xx answer without issued_token_type as a ProtocolError schema', async () => {
+    const error = await send(
+      request,
+      new Response(JSON.stringify({ access_token: 'a', token_type: 'Bearer' }), {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      }),
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error).toMatchObject({ code: 'schema' });
+  });
+
+  it('hands out the token of a good answer, capped at the subject token’s exp', async () => {
+    const token = await send(
+      request,
+      new Response(
+        JSON.stringify({
+          access_token: 'downstream',
+          issued_token_type: TokenTypes.accessToken,
+          token_type: 'Bearer',
+          expires_in: 3600,
+        }),
+        { status: 200, headers: { 'content-type': 'application/json' } },
+      ),
+    );
+    expect(token).toMatchObject({ access_token: 'downstream', expires_at: nowSeconds + 600 });
   });
 });
