@@ -34,3 +34,12 @@ export type { MemoryStore, MemoryStoreOptions, TokenStore } from './runtime/shar
 export type { JsonWebKeyInput, KeyInput } from './runtime/shared/keys.js';
 export * from './runtime/errors.js';
 export type { Clock, FetchLike } from './runtime/shared/options.js';
+export { assertionFromFile, assertionFromUrl } from './runtime/client/assertion-sources.js';
+export type {
+  AssertionFromUrlOptions,
+  ClientAssertionFunction,
+} from './runtime/client/assertion-sources.js';
+export type { ClientAssertionSource } from './runtime/client/client-assertion.js';
+export type { ExchangedToken, ExchangeTokenOptions } from './runtime/client/token-exchange.js';
+export { isTokenTypeUri, TokenTypes } from './runtime/client/token-types.js';
+export type { TokenType } from './runtime/client/token-types.js';

@@ -57,11 +57,15 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Issue an access token (client credentials)
-         * @description The client credentials grant (RFC 6749 §4.4). The client authenticates with HTTP Basic
-         *     (`client_secret_basic`, id and secret form-encoded before Base64, RFC 6749 §2.3.1), with
-         *     `client_id` and `client_secret` in the body (`client_secret_post`), or with a signed
-         *     assertion (`private_key_jwt`, RFC 7523 §2.2).
+         * Issue an access token (client credentials or token exchange)
+         * @description The client credentials grant (RFC 6749 §4.4), or token exchange (RFC 8693 §2): a token
+         *     for another audience, resource or type in exchange for a `subject_token` (and, for
+         *     delegation, an `actor_token`). The `grant_type` tells the two apart. The client
+         *     authenticates with HTTP Basic (`client_secret_basic`, id and secret form-encoded before
+         *     Base64, RFC 6749 §2.3.1), with `client_id` and `client_secret` in the body
+         *     (`client_secret_post`), with an assertion it signed (`private_key_jwt`, RFC 7523 §2.2),
+         *     or with one another issuer made for the workload (a Kubernetes service-account token, a
+         *     CI system's OIDC token: workload identity federation, RFC 7521 §4.2).
          *
          *     `resource` may be repeated to name the target services (RFC 8707 §2). With a `DPoP`
          *     proof header the issued token is bound to the proof's key and its `token_type` is
@@ -186,7 +190,10 @@ export interface components {
          *     `audience`; a list is sent as one parameter per value.
          */
         ClientCredentialsTokenRequest: {
-            /** @constant */
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
             grant_type: "client_credentials";
             /** @description Space-separated scopes (RFC 6749 §3.3). */
             scope?: string;
@@ -198,8 +205,72 @@ export interface components {
             client_secret?: string;
             /** @constant */
             client_assertion_type?: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-            /** @description The signed client assertion for `private_key_jwt` (RFC 7523 §2.2). */
+            /**
+             * @description The client assertion: signed by the client (`private_key_jwt`) or by the workload's
+             *     own issuer (workload identity federation), RFC 7523 §2.2.
+             */
             client_assertion?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description A token exchange request (RFC 8693 §2.1). `actor_token_type` is sent exactly when
+         *     `actor_token` is. `audience` and `resource` may each be repeated.
+         */
+        TokenExchangeRequest: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            grant_type: "urn:ietf:params:oauth:grant-type:token-exchange";
+            /** @description The token that represents the party on whose behalf the request is made. */
+            subject_token: string;
+            /**
+             * Format: uri
+             * @description Its type, such as `urn:ietf:params:oauth:token-type:access_token` (RFC 8693 §3).
+             */
+            subject_token_type: string;
+            /** @description The token that represents the acting party (delegation, RFC 8693 §1.1). */
+            actor_token?: string;
+            /**
+             * Format: uri
+             * @description Its type; required with `actor_token`, absent without it.
+             */
+            actor_token_type?: string;
+            /**
+             * Format: uri
+             * @description The type of token wanted; the server's choice when absent.
+             */
+            requested_token_type?: string;
+            /** @description Logical names of the target services, one parameter each. */
+            audience?: string[];
+            /** @description Target services as absolute URIs without fragment (RFC 8693 §2.1), one parameter each. */
+            resource?: string[];
+            /** @description Space-separated scopes (RFC 6749 §3.3). */
+            scope?: string;
+            client_id?: string;
+            client_secret?: string;
+            /** @constant */
+            client_assertion_type?: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+            client_assertion?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description A successful token exchange response (RFC 8693 §2.2.1). Unknown members are kept.
+         *     `token_type` is `N_A` when the issued token is not an access token.
+         */
+        TokenExchangeResponse: {
+            /** @description The issued token, whatever its type (the name is historical, RFC 8693 §2.2.1). */
+            access_token: string;
+            /** @description The type of the issued token (RFC 8693 §3). */
+            issued_token_type: string;
+            /** @description `Bearer`, `DPoP`, or `N_A`; compared case-insensitively. */
+            token_type: string;
+            /** @description Lifetime in seconds; a string of digits is taken as the number it spells. */
+            expires_in?: number | string;
+            scope?: string;
+            refresh_token?: string;
         } & {
             [key: string]: unknown;
         };
@@ -411,7 +482,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/x-www-form-urlencoded": components["schemas"]["ClientCredentialsTokenRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ClientCredentialsTokenRequest"] | components["schemas"]["TokenExchangeRequest"];
             };
         };
         responses: {
@@ -423,13 +494,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenResponse"];
+                    "application/json": components["schemas"]["TokenResponse"] | components["schemas"]["TokenExchangeResponse"];
                 };
             };
             /**
              * @description The request was refused (RFC 6749 §5.2): for example `invalid_scope`,
-             *     `invalid_target` (RFC 8707), `unauthorized_client`, `invalid_dpop_proof` or
-             *     `use_dpop_nonce` (RFC 9449).
+             *     `invalid_target` (RFC 8707, and RFC 8693 §2.2.2 for an audience or resource the
+             *     server will not issue a token for), `invalid_request` (RFC 8693 §2.2.2 for a subject
+             *     or actor token that is not valid), `invalid_grant`, `unauthorized_client`,
+             *     `invalid_dpop_proof` or `use_dpop_nonce` (RFC 9449).
              */
             400: {
                 headers: {

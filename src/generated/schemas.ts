@@ -97,6 +97,54 @@ export const ClientCredentialsTokenRequest: Schema<components['schemas']['Client
 };
 
 /**
+ * A token exchange request (RFC 8693 §2.1). `actor_token_type` is sent exactly when
+ * `actor_token` is. `audience` and `resource` may each be repeated.
+ */
+export const TokenExchangeRequest: Schema<components['schemas']['TokenExchangeRequest']> = {
+  type: 'object',
+  properties: {
+    grant_type: { type: 'string', const: 'urn:ietf:params:oauth:grant-type:token-exchange' },
+    subject_token: { type: 'string', minLength: 1 },
+    subject_token_type: { type: 'string', format: 'uri' },
+    actor_token: { type: 'string', minLength: 1 },
+    actor_token_type: { type: 'string', format: 'uri' },
+    requested_token_type: { type: 'string', format: 'uri' },
+    audience: { type: 'array', items: { type: 'string', minLength: 1 } },
+    resource: { type: 'array', items: { type: 'string', format: 'uri' } },
+    scope: { type: 'string' },
+    client_id: { type: 'string' },
+    client_secret: { type: 'string' },
+    client_assertion_type: {
+      type: 'string',
+      const: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    },
+    client_assertion: { type: 'string' },
+  },
+  required: ['grant_type', 'subject_token', 'subject_token_type'],
+  additionalProperties: true,
+};
+
+/**
+ * A successful token exchange response (RFC 8693 §2.2.1). Unknown members are kept.
+ * `token_type` is `N_A` when the issued token is not an access token.
+ */
+export const TokenExchangeResponse: Schema<components['schemas']['TokenExchangeResponse']> = {
+  type: 'object',
+  properties: {
+    access_token: { type: 'string', minLength: 1 },
+    issued_token_type: { type: 'string', minLength: 1 },
+    token_type: { type: 'string', minLength: 1 },
+    expires_in: {
+      oneOf: [{ type: 'number', minimum: 0 }, { type: 'string', pattern: '^[0-9]{1,10}$' }],
+    },
+    scope: { type: 'string' },
+    refresh_token: { type: 'string' },
+  },
+  required: ['access_token', 'issued_token_type', 'token_type'],
+  additionalProperties: true,
+};
+
+/**
  * A successful token response (RFC 6749 §5.1). Unknown members are kept.
  */
 export const TokenResponse: Schema<components['schemas']['TokenResponse']> = {

@@ -55,6 +55,44 @@ export const zClientCredentialsTokenRequest = z.looseObject({
 });
 
 /**
+ * A token exchange request (RFC 8693 §2.1). `actor_token_type` is sent exactly when
+ * `actor_token` is. `audience` and `resource` may each be repeated.
+ *
+ */
+export const zTokenExchangeRequest = z.looseObject({
+    grant_type: z.literal('urn:ietf:params:oauth:grant-type:token-exchange'),
+    subject_token: z.string().min(1),
+    subject_token_type: zUri,
+    actor_token: z.string().min(1).optional(),
+    actor_token_type: zUri.optional(),
+    requested_token_type: zUri.optional(),
+    audience: z.array(z.string().min(1)).optional(),
+    resource: z.array(zUri).optional(),
+    scope: z.string().optional(),
+    client_id: z.string().optional(),
+    client_secret: z.string().optional(),
+    client_assertion_type: z.literal('urn:ietf:params:oauth:client-assertion-type:jwt-bearer').optional(),
+    client_assertion: z.string().optional()
+});
+
+/**
+ * A successful token exchange response (RFC 8693 §2.2.1). Unknown members are kept.
+ * `token_type` is `N_A` when the issued token is not an access token.
+ *
+ */
+export const zTokenExchangeResponse = z.looseObject({
+    access_token: z.string().min(1),
+    issued_token_type: z.string().min(1),
+    token_type: z.string().min(1),
+    expires_in: z.union([
+        z.number().gte(0),
+        z.string().regex(/^[0-9]{1,10}$/)
+    ]).optional(),
+    scope: z.string().optional(),
+    refresh_token: z.string().optional()
+});
+
+/**
  * A successful token response (RFC 6749 §5.1). Unknown members are kept.
  */
 export const zTokenResponse = z.looseObject({
@@ -176,7 +214,14 @@ export const zGetAuthorizationServerMetadataResponse = zAuthorizationServerMetad
  */
 export const zGetOpenIdConfigurationResponse = zOpenIdProviderMetadata;
 
-export const zRequestTokenBody = zClientCredentialsTokenRequest;
+export const zRequestTokenBody = z.union([
+    z.object({
+        grant_type: z.literal('client_credentials')
+    }).and(zClientCredentialsTokenRequest),
+    z.object({
+        grant_type: z.literal('urn:ietf:params:oauth:grant-type:token-exchange')
+    }).and(zTokenExchangeRequest)
+]);
 
 export const zRequestTokenHeaders = z.object({
     DPoP: z.string().regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/).optional()
@@ -185,7 +230,10 @@ export const zRequestTokenHeaders = z.object({
 /**
  * The access token.
  */
-export const zRequestTokenResponse = zTokenResponse;
+export const zRequestTokenResponse = z.union([
+    zTokenResponse,
+    zTokenExchangeResponse
+]);
 
 /**
  * The key set.

@@ -393,3 +393,72 @@ export class TokenError extends AuthError {
     this.errorDescription = init.errorDescription;
   }
 }
+
+/**
+ * What went wrong getting a client assertion, for branching:
+ *
+ * - `invalid`: the source gave something that is not a compact JWS (RFC 7515 §7.1): not a
+ *   string, not three base64url parts, a header or payload that is not a JSON object, or an
+ *   `alg` of `none`.
+ * - `too_large`: the assertion (or the file or answer holding it) is longer than
+ *   {@link MAX_CLIENT_ASSERTION_LENGTH} characters.
+ * - `expired`: its `exp` has passed on the client's clock: the file or token service was not
+ *   refreshed.
+ * - `source_failed`: the `clientAssertion` function threw or rejected; `cause` holds what it
+ *   threw.
+ * - `file_not_found`, `file_empty`, `file_unreadable`: `assertionFromFile` found no file, an
+ *   empty one, or one it may not read (a directory, no permission); `cause` holds the file
+ *   system's error.
+ * - `no_file_system`: `assertionFromFile` runs on a runtime without `node:fs` (a browser, a
+ *   Cloudflare Worker).
+ * - `http_status`: the token service of `assertionFromUrl` answered a status other than 2xx.
+ * - `no_assertion`: the token service answered 2xx without an assertion in the body.
+ */
+export type ClientAssertionErrorCode =
+  | 'invalid'
+  | 'too_large'
+  | 'expired'
+  | 'source_failed'
+  | 'file_not_found'
+  | 'file_empty'
+  | 'file_unreadable'
+  | 'no_file_system'
+  | 'http_status'
+  | 'no_assertion';
+
+/**
+ * The most characters a client assertion may have: 16 KiB. Kubernetes projected service-account
+ * tokens, Entra federated tokens and CI OIDC tokens are 1 to 2 KiB.
+ */
+export const MAX_CLIENT_ASSERTION_LENGTH = 16_384;
+
+/**
+ * The client could not get a usable client assertion (`clientAuth: 'client_assertion'`,
+ * RFC 7521 §4.2, RFC 7523 §2.2) before sending the token request: `code` says why. The message
+ * names the source (a file's path, a token service's URL without its query) and what was found,
+ * never the assertion or any part of it.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.2
+ * @example
+ * ```ts
+ * if (error instanceof ClientAssertionError && error.code === 'expired') {
+ *   // the projected token file was not rotated: check the kubelet
+ * }
+ * ```
+ */
+export class ClientAssertionError extends AuthError {
+  /** Why, for branching; the message says it in words. */
+  readonly code: ClientAssertionErrorCode;
+  /** For `http_status`: the status the token service answered. */
+  readonly status: number | undefined;
+
+  constructor(
+    message: string,
+    code: ClientAssertionErrorCode,
+    options: { cause?: unknown; status?: number } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = options.status;
+  }
+}
