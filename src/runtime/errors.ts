@@ -279,6 +279,11 @@ export type TokenErrorReason =
   /** The DPoP proof was used before. */
   | 'dpop_replay'
   /**
+   * The token is bound to a client certificate (`cnf["x5t#S256"]`, RFC 8705 §3) and the request
+   * came without one, or with another.
+   */
+  | 'certificate'
+  /**
    * The issuer's key set could not be had, so the token could not be checked at all: answered
    * 503 with `retryAfter`, not 401, so clients do not fetch a new token for nothing. `cause`
    * says why.
