@@ -85,7 +85,7 @@ function pemLabels(text: string): string[] | undefined {
 }
 
 function describePem(labels: readonly string[] | undefined): string {
-  if (labels === undefined) return 'no PEM block';
+  if (labels === undefined) return 'no PEM block, or a broken one';
   if (labels.some((label) => privateKeyLabels.includes(label) || label.endsWith('PRIVATE KEY'))) {
     return 'a private key';
   }
@@ -124,7 +124,7 @@ function privateKey(value: unknown, where: string): string {
       'ERR_INVALID_OPTION',
       'tls.key',
     );
-  if (labels === undefined) throw refuse('no PEM block');
+  if (labels === undefined) throw refuse('no PEM block, or a broken one');
   if (labels.length !== 1) throw refuse(`${labels.length} PEM blocks`);
   const [label] = labels as [string];
   if (label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/.test(text)) {

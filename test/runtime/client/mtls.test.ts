@@ -123,7 +123,16 @@ describe('resolveTlsOptions', () => {
       resolveTlsOptions({ cert: '/etc/ssl/client.pem', key: pki.client.key }, where),
     );
     expect(error.option).toBe('tls.cert');
-    expect(error.message).toMatch(/found no PEM block$/);
+    expect(error.message).toMatch(/found no PEM block, or a broken one$/);
+  });
+
+  it('refuses a certificate followed by a chain cut short', () => {
+    const cut = pki.ca.cert.slice(0, pki.ca.cert.indexOf('-----END'));
+    const error = optionErrorOf(() =>
+      resolveTlsOptions({ cert: `${pki.client.cert}${cut}`, key: pki.client.key }, where),
+    );
+    expect(error.option).toBe('tls.cert');
+    expect(error.message).toMatch(/found no PEM block, or a broken one$/);
   });
 
   it('refuses a key that does not belong to the certificate', () => {
@@ -199,6 +208,39 @@ describe('createMtlsFetch', () => {
     }
     expect(failure).toBeInstanceOf(MtlsUnavailableError);
     expect((failure as Error).message).toMatch(/this runtime has no Node.js built-in modules/);
+  });
+
+  it('fails the first request with MtlsUnavailableError when undici cannot be loaded', async () => {
+    vi.doMock('undici', () => {
+      throw new Error('Cannot find package undici');
+    });
+    try {
+      const fetch = createMtlsFetch({ cert: pki.client.cert, key: pki.client.key });
+      const failure = await fetch(new Request('https://127.0.0.1:1/')).catch(
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(MtlsUnavailableError);
+      expect((failure as MtlsUnavailableError).code).toBe('mtls_unavailable');
+      expect((failure as Error).message).toMatch(
+        /the optional peer `undici` is not installed \(npm install undici\)/,
+      );
+    } finally {
+      vi.doUnmock('undici');
+    }
+  });
+
+  it('fails the first request with MtlsUnavailableError when undici has no Agent', async () => {
+    vi.doMock('undici', () => ({ Agent: undefined, fetch: globalThis.fetch }));
+    try {
+      const fetch = createMtlsFetch({ cert: pki.client.cert, key: pki.client.key });
+      const failure = await fetch(new Request('https://127.0.0.1:1/')).catch(
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(MtlsUnavailableError);
+      expect((failure as Error).message).toMatch(/has no `Agent` and `fetch`/);
+    } finally {
+      vi.doUnmock('undici');
+    }
   });
 
   it('validates tls before anything else', () => {
