@@ -235,6 +235,20 @@ export class DiscoveryError extends ProtocolError {
 }
 
 /**
+ * Mutual TLS (`tls` option, RFC 8705) cannot be done by the SDK on this runtime: it has no way
+ * to present a client certificate from a `fetch` (Cloudflare Workers, browsers, Bun and Deno,
+ * whose `fetch` takes client certificates in options of its own), or, on Node, the optional
+ * peer `undici` is not installed. Pass a `fetch` that does mTLS instead (a Workers mTLS
+ * binding's `fetch`, Bun's `fetch` with `tls`, Deno's with `Deno.createHttpClient`), or install
+ * `undici`. `code` is always `mtls_unavailable`.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc8705#section-2
+ */
+export class MtlsUnavailableError extends AuthError {
+  readonly code = 'mtls_unavailable' as const;
+}
+
+/**
  * Machine-readable reasons a token or DPoP proof is rejected. Every reason answers 401 except
  * `scope` (403), `duplicate_credentials` (400), `jwks` and `introspection` (503).
  */
@@ -278,6 +292,11 @@ export type TokenErrorReason =
   | 'dpop_nonce'
   /** The DPoP proof was used before. */
   | 'dpop_replay'
+  /**
+   * The token is bound to a client certificate (`cnf["x5t#S256"]`, RFC 8705 §3) and the request
+   * came without one, or with another.
+   */
+  | 'certificate'
   /**
    * The issuer's key set could not be had, so the token could not be checked at all: answered
    * 503 with `retryAfter`, not 401, so clients do not fetch a new token for nothing. `cause`

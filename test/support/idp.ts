@@ -370,6 +370,13 @@ export interface StartIdpOptions {
    * (oidc-provider's `enabledJWA.dPoPSigningAlgValues`). Default: ES256, Ed25519, EdDSA.
    */
   dpopSigningAlgorithms?: string[];
+  /**
+   * Serves the IdP on a server of the caller's making (such as `node:https`), whose requests go
+   * to `listener`; `protocol` is the issuer's scheme. Default: plain `node:http`.
+   */
+  server?: { create(listener: RequestListener): Server; protocol: 'http' | 'https' };
+  /** Changes the oidc-provider configuration (features, discovery, …) before the IdP starts. */
+  configure?: (configuration: Configuration, issuer: string) => void;
 }
 
 /** One HTTP request as the IdP received it. */
@@ -420,7 +427,7 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
   const recordedErrors: RecordedError[] = [];
   let handler: RequestListener | undefined;
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = (options.server?.create ?? createServer)((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     requests.push({ method: req.method ?? 'GET', path, headers: { ...req.headers } });
     if (
@@ -444,7 +451,7 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
     });
   });
   const { port } = server.address() as AddressInfo;
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `${options.server?.protocol ?? 'http'}://127.0.0.1:${port}`;
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(),
@@ -504,6 +511,7 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
     },
   };
 
+  options.configure?.(configuration, issuer);
   const provider = new ProviderClass(issuer, configuration);
   for (const event of [
     'server_error',

@@ -92,9 +92,14 @@ export function randomBase64url(bytes: number): string {
   return id;
 }
 
-/** base64url(SHA-256(UTF-8 of `text`)), as DPoP's `ath` and RFC 7638 thumbprints use. */
-export function sha256Base64url(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('base64url');
+/**
+ * base64url(SHA-256(UTF-8 of `input`)), as DPoP's `ath` and RFC 7638 thumbprints use, or of
+ * bytes, as RFC 8705 certificate thumbprints use.
+ */
+export function sha256Base64url(input: string | Uint8Array): string {
+  return typeof input === 'string'
+    ? createHash('sha256').update(input, 'utf8').digest('base64url')
+    : createHash('sha256').update(input).digest('base64url');
 }
 
 /** A key ready for `node:crypto`: its digest and the key object, with the scheme's options. */

@@ -79,10 +79,16 @@ export function randomBase64url(bytes: number): string {
   return encodeBase64urlBinary(binary);
 }
 
-/** base64url(SHA-256(UTF-8 of `text`)), as DPoP's `ath` and RFC 7638 thumbprints use. */
-export function sha256Base64url(text: string): string | Promise<string> {
+/**
+ * base64url(SHA-256(UTF-8 of `input`)), as DPoP's `ath` and RFC 7638 thumbprints use, or of
+ * bytes, as RFC 8705 certificate thumbprints use.
+ */
+export function sha256Base64url(input: string | Uint8Array): string | Promise<string> {
   return crypto.subtle
-    .digest('SHA-256', encoder.encode(text))
+    .digest(
+      'SHA-256',
+      typeof input === 'string' ? encoder.encode(input) : (input as Uint8Array<ArrayBuffer>),
+    )
     .then((digest) => encodeBase64urlBytes(new Uint8Array(digest)));
 }
 
