@@ -16,11 +16,11 @@ import {
 import {
   resolveServiceAuthOptions,
   type ServiceAuthOptions,
-} from './runtime/middleware/options.js';
-import { publicRequestUrl } from './runtime/middleware/request-url.js';
+} from './runtime/middleware/guard-options.js';
+import { webRequestParts } from './runtime/middleware/web-request.js';
 import type { AccessTokenClaims } from './runtime/server/jwt-verify.js';
 
-export type { ServiceAuthOptions } from './runtime/middleware/options.js';
+export type { ServiceAuthOptions } from './runtime/middleware/guard-options.js';
 export type { AccessTokenClaims } from './runtime/server/jwt-verify.js';
 export * from './runtime/errors.js';
 
@@ -92,24 +92,7 @@ export interface ServiceAuthEnv {
 export function requireServiceAuth(options: ServiceAuthOptions): MiddlewareHandler<ServiceAuthEnv> {
   const resolved = resolveServiceAuthOptions(options);
   return async (c, next) => {
-    const outcome = await authenticate(
-      resolved,
-      {
-        method: c.req.method,
-        // The adapter's URL is absolute already: the scheme and host come from it.
-        url: publicRequestUrl(
-          {
-            secure: false,
-            host: undefined,
-            target: c.req.url,
-            header: (name) => c.req.header(name),
-          },
-          resolved,
-        ),
-        headers: c.req.raw.headers,
-      },
-      c.req.raw,
-    );
+    const outcome = await authenticate(resolved, webRequestParts(c.req.raw, resolved), c.req.raw);
     return settle(outcome, c, next);
   };
 }

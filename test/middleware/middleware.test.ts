@@ -11,7 +11,7 @@ import {
   type AuthClientOptions,
   type ResourceServerOptions,
 } from '../../src/index.js';
-import type { ServiceAuthOptions } from '../../src/runtime/middleware/options.js';
+import type { ServiceAuthOptions } from '../../src/runtime/middleware/guard-options.js';
 import { closedPort } from '../support/http.js';
 import { CLIENTS, RESOURCES, startIdp, type TestIdp } from '../support/idp.js';
 import { startForwardingProxy } from './support/forwarding-proxy.js';

@@ -7,7 +7,7 @@ import { createResourceServer } from '../../src/index.js';
 import {
   resolveServiceAuthOptions,
   type ServiceAuthOptions,
-} from '../../src/runtime/middleware/options.js';
+} from '../../src/runtime/middleware/guard-options.js';
 
 const resourceServer = createResourceServer({
   issuer: 'https://idp.example.test',

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResourceServer, type ResourceServerEvent } from '../../src/server.js';
-import type { ServiceAuthOptions } from '../../src/runtime/middleware/options.js';
+import type { ServiceAuthOptions } from '../../src/runtime/middleware/guard-options.js';
 import { idpFixtures } from '../fixtures/idps/index.js';
 import { fixtureIdp, type FixtureIdp } from '../support/fixture-idp.js';
 import { frameworks, type OrdersAnswer, type RunningApi } from './support/frameworks.js';

@@ -1,7 +1,7 @@
 import type { AccessTokenClaims } from '../server/jwt-verify.js';
 import { validateScopes } from '../server/options.js';
 import type { RequestLike } from '../server/request.js';
-import type { ResolvedServiceAuthOptions } from './options.js';
+import type { ResolvedServiceAuthOptions } from './guard-options.js';
 import { isTokenError, rejectionResponse, type RejectionResponse } from './rejection-response.js';
 import { rememberVerified, verifiedBefore } from './verified-requests.js';
 

@@ -21,7 +21,7 @@ import {
   type NodeRequestOptions,
   type ResourceServer,
 } from '../../../src/server.js';
-import type { ServiceAuthOptions } from '../../../src/runtime/middleware/options.js';
+import type { ServiceAuthOptions } from '../../../src/runtime/middleware/guard-options.js';
 
 export type FrameworkName = 'hono' | 'express' | 'fastify';
 
