@@ -9,9 +9,9 @@ import {
   createResourceServer,
   TokenError,
   type ReplayStore,
-} from '../../src/index.js';
-import { createRedisStore, type RedisStore } from '../../src/redis.js';
-import { CLIENTS, RESOURCES, startIdp, type TestIdp } from '../support/idp.js';
+} from '../../../src/index.js';
+import { createRedisStore, type RedisStore } from '../../../src/redis.js';
+import { CLIENTS, RESOURCES, startIdp, type TestIdp } from '../../support/idp.js';
 import { startRedis, type TestRedis } from './support/redis-server.js';
 
 let idp: TestIdp;

@@ -11,17 +11,17 @@ import express from 'express';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
 import { expectTypeOf } from 'vitest';
-import { requireServiceAuth as expressAuth } from '../../../src/express.js';
-import { requireServiceAuth as fastifyAuth } from '../../../src/fastify.js';
-import { requireServiceAuth as honoAuth, type ServiceAuthEnv } from '../../../src/hono.js';
+import { requireServiceAuth as expressAuth } from '../../../../src/express.js';
+import { requireServiceAuth as fastifyAuth } from '../../../../src/fastify.js';
+import { requireServiceAuth as honoAuth, type ServiceAuthEnv } from '../../../../src/hono.js';
 import {
   requestFromNode,
   TokenError,
   type AccessTokenClaims,
   type NodeRequestOptions,
   type ResourceServer,
-} from '../../../src/server.js';
-import type { ServiceAuthOptions } from '../../../src/runtime/middleware/guard-options.js';
+} from '../../../../src/server.js';
+import type { ServiceAuthOptions } from '../../../../src/runtime/middleware/guard-options.js';
 
 export type FrameworkName = 'hono' | 'express' | 'fastify';
 

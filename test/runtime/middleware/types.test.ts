@@ -7,10 +7,10 @@ import express from 'express';
 import Fastify, { type FastifyRequest, type preHandlerAsyncHookHandler } from 'fastify';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { describe, expectTypeOf, it } from 'vitest';
-import * as expressEntry from '../../src/express.js';
-import * as fastifyEntry from '../../src/fastify.js';
-import * as honoEntry from '../../src/hono.js';
-import { createResourceServer, type AccessTokenClaims } from '../../src/server.js';
+import * as expressEntry from '../../../src/express.js';
+import * as fastifyEntry from '../../../src/fastify.js';
+import * as honoEntry from '../../../src/hono.js';
+import { createResourceServer, type AccessTokenClaims } from '../../../src/server.js';
 
 const resourceServer = createResourceServer({
   issuer: 'https://idp.example.test',

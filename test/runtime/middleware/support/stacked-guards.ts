@@ -10,11 +10,11 @@ import { serve } from '@hono/node-server';
 import express from 'express';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
-import * as expressEntry from '../../../src/express.js';
-import * as fastifyEntry from '../../../src/fastify.js';
-import * as honoEntry from '../../../src/hono.js';
-import type { ServiceAuthEnv } from '../../../src/hono.js';
-import type { AccessTokenClaims, ResourceServer } from '../../../src/server.js';
+import * as expressEntry from '../../../../src/express.js';
+import * as fastifyEntry from '../../../../src/fastify.js';
+import * as honoEntry from '../../../../src/hono.js';
+import type { ServiceAuthEnv } from '../../../../src/hono.js';
+import type { AccessTokenClaims, ResourceServer } from '../../../../src/server.js';
 
 export type RouteGuard = 'requireScopes' | 'requireServiceAuth';
 
