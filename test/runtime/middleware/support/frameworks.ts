@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import express from 'express';
 import Fastify from 'fastify';
+import { HTTPException } from 'hono/http-exception';
 import { Hono } from 'hono';
 import { expectTypeOf } from 'vitest';
 import { requireServiceAuth as expressAuth } from '../../../../src/express.js';
@@ -90,7 +91,9 @@ async function startHono(options: ServiceAuthOptions): Promise<RunningApi> {
 
   const app = new Hono();
   app.route('/api', api);
+  // Hono's habit for an app-wide error handler: an HTTPException carries its own answer.
   app.onError((error, c) => {
+    if (error instanceof HTTPException) return error.getResponse();
     recorder.errors.push(error);
     return c.json({ error: 'server_error' }, 500);
   });
