@@ -1,6 +1,7 @@
 /**
- * Type-level checks, enforced by `tsc -p tsconfig.json` (the assertions are no-ops at run time):
- * each middleware has its framework's type, and the claims reach handlers typed.
+ * Type-level checks, run as type tests by vitest's typecheck (see vitest.config.ts) and by
+ * `tsc -p tsconfig.json`; the assertions are no-ops at run time. Each middleware has its
+ * framework's type, and the claims reach handlers typed.
  */
 import type { Request, RequestHandler } from 'express';
 import express from 'express';
