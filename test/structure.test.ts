@@ -51,9 +51,7 @@ const TESTED_IN: Readonly<Record<string, string>> = {
   'src/runtime/introspection/introspection.ts': 'test/integration/introspection.test.ts',
 
   'src/runtime/middleware/authenticate.ts': 'test/runtime/middleware/middleware.test.ts',
-  'src/runtime/middleware/node-request.ts': 'test/runtime/middleware/duplicate-headers.test.ts',
   'src/runtime/middleware/verified-requests.ts': 'test/runtime/middleware/require-scopes.test.ts',
-  'src/runtime/middleware/web-request.ts': 'test/runtime/middleware/middleware.test.ts',
 
   // Every profile is checked against its IdP's genuine tokens in one table-driven file.
   'src/runtime/profiles/auth0.ts': 'test/runtime/profiles/idp-profiles.test.ts',
