@@ -15,12 +15,11 @@ import {
 import {
   resolveServiceAuthOptions,
   type ServiceAuthOptions,
-} from './runtime/middleware/options.js';
-import { firstNodeHeader, isEncrypted, nodeHeaders } from './runtime/middleware/node-request.js';
-import { publicRequestUrl } from './runtime/middleware/request-url.js';
+} from './runtime/middleware/guard-options.js';
+import { nodeRequestParts } from './runtime/middleware/node-request.js';
 import type { AccessTokenClaims } from './runtime/server/jwt-verify.js';
 
-export type { ServiceAuthOptions } from './runtime/middleware/options.js';
+export type { ServiceAuthOptions } from './runtime/middleware/guard-options.js';
 export type { AccessTokenClaims } from './runtime/server/jwt-verify.js';
 export * from './runtime/errors.js';
 
@@ -75,22 +74,10 @@ export function requireServiceAuth(options: ServiceAuthOptions): RequestHandler 
   return (req, res, next) => {
     let pending: Promise<AuthenticationOutcome>;
     try {
+      // `originalUrl`: the path the client asked for, also under a router mounted on a path.
       pending = authenticate(
         resolved,
-        {
-          method: req.method,
-          url: publicRequestUrl(
-            {
-              secure: isEncrypted(req),
-              host: req.headers.host,
-              target: req.originalUrl ?? req.url,
-              header: (name) => firstNodeHeader(req, name),
-            },
-            resolved,
-          ),
-          // Every line of each header: `req.headers` keeps only the first `Authorization`.
-          headers: nodeHeaders(req),
-        },
+        nodeRequestParts(req, req.originalUrl ?? req.url, resolved),
         req,
       );
     } catch (error) {

@@ -15,12 +15,11 @@ import {
 import {
   resolveServiceAuthOptions,
   type ServiceAuthOptions,
-} from './runtime/middleware/options.js';
-import { firstNodeHeader, isEncrypted, nodeHeaders } from './runtime/middleware/node-request.js';
-import { publicRequestUrl } from './runtime/middleware/request-url.js';
+} from './runtime/middleware/guard-options.js';
+import { nodeRequestParts } from './runtime/middleware/node-request.js';
 import type { AccessTokenClaims } from './runtime/server/jwt-verify.js';
 
-export type { ServiceAuthOptions } from './runtime/middleware/options.js';
+export type { ServiceAuthOptions } from './runtime/middleware/guard-options.js';
 export type { AccessTokenClaims } from './runtime/server/jwt-verify.js';
 export * from './runtime/errors.js';
 
@@ -76,24 +75,9 @@ export function requireServiceAuth(options: ServiceAuthOptions): preHandlerAsync
   const resolved = resolveServiceAuthOptions(options);
   return async (request, reply) => {
     const { raw } = request;
-    const outcome = await authenticate(
-      resolved,
-      {
-        method: request.method,
-        url: publicRequestUrl(
-          {
-            secure: isEncrypted(raw),
-            host: firstNodeHeader(raw, 'host') ?? firstNodeHeader(raw, ':authority'),
-            target: (request as { originalUrl?: string }).originalUrl ?? raw.url ?? request.url,
-            header: (name) => firstNodeHeader(raw, name),
-          },
-          resolved,
-        ),
-        // Every line of each header: `request.headers` keeps only the first `Authorization`.
-        headers: nodeHeaders(raw),
-      },
-      raw,
-    );
+    // The URL the client asked for, before any `rewriteUrl`.
+    const target = (request as { originalUrl?: string }).originalUrl ?? raw.url ?? request.url;
+    const outcome = await authenticate(resolved, nodeRequestParts(raw, target, resolved), raw);
     return settle(outcome, request, reply);
   };
 }

@@ -1,12 +1,13 @@
 /**
  * Service-to-service authentication for Hono: a middleware that verifies the access token (and
  * DPoP proof) of each request with a resource server and hands the claims to the handler as
- * `c.get('auth')`. It imports nothing from `hono` at run time and runs wherever Hono does
- * (Node, Bun, Deno, Cloudflare Workers).
+ * `c.get('auth')`. At run time it imports only `HTTPException` from `hono/http-exception`, and
+ * it runs wherever Hono does (Node, Bun, Deno, Cloudflare Workers).
  *
  * @module s2s-auth/hono
  */
 import type { Context, MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import {
   authenticate,
   authorizeScopes,
@@ -16,11 +17,13 @@ import {
 import {
   resolveServiceAuthOptions,
   type ServiceAuthOptions,
-} from './runtime/middleware/options.js';
-import { publicRequestUrl } from './runtime/middleware/request-url.js';
+} from './runtime/middleware/guard-options.js';
+import type { RejectionResponse } from './runtime/middleware/rejection-response.js';
+import { webRequestParts } from './runtime/middleware/web-request.js';
+import type { TokenError } from './runtime/errors.js';
 import type { AccessTokenClaims } from './runtime/server/jwt-verify.js';
 
-export type { ServiceAuthOptions } from './runtime/middleware/options.js';
+export type { ServiceAuthOptions } from './runtime/middleware/guard-options.js';
 export type { AccessTokenClaims } from './runtime/server/jwt-verify.js';
 export * from './runtime/errors.js';
 
@@ -62,10 +65,13 @@ export interface ServiceAuthEnv {
  * A Hono middleware that lets a request through only with a valid access token: `Bearer`, or
  * `DPoP` with a proof for this method and URL. The verified claims are `c.get('auth')`.
  *
- * A rejected request is answered at once with the resource server's status (401, or 403 for a
- * missing scope), its `WWW-Authenticate` challenge, `DPoP-Nonce` when the proof must carry a
- * nonce, `Cache-Control: no-store` and a JSON body `{ error, error_description }`; the token is
- * never echoed. Any other failure is thrown to Hono's `onError`.
+ * A rejected request throws an `HTTPException` (from `hono/http-exception`) whose `status` is the
+ * resource server's (401, or 403 for a missing scope) and whose `res`, what Hono answers when
+ * no `app.onError` reshapes it, carries the `WWW-Authenticate` challenge, `DPoP-Nonce` when the
+ * proof must carry a nonce, `Cache-Control: no-store` and a JSON body
+ * `{ error, error_description }`; its `cause` is the `TokenError`. The token is never echoed.
+ * An `onError` that handles every error should answer an `HTTPException` with
+ * `error.getResponse()`. Any other failure is thrown to `onError` as it is.
  *
  * The DPoP proof is checked against `c.req.url`; behind a proxy, set `publicOrigin` (or
  * `trustProxy`). Bad options throw a `TypeError` here.
@@ -92,24 +98,7 @@ export interface ServiceAuthEnv {
 export function requireServiceAuth(options: ServiceAuthOptions): MiddlewareHandler<ServiceAuthEnv> {
   const resolved = resolveServiceAuthOptions(options);
   return async (c, next) => {
-    const outcome = await authenticate(
-      resolved,
-      {
-        method: c.req.method,
-        // The adapter's URL is absolute already: the scheme and host come from it.
-        url: publicRequestUrl(
-          {
-            secure: false,
-            host: undefined,
-            target: c.req.url,
-            header: (name) => c.req.header(name),
-          },
-          resolved,
-        ),
-        headers: c.req.raw.headers,
-      },
-      c.req.raw,
-    );
+    const outcome = await authenticate(resolved, webRequestParts(c.req.raw, resolved), c.req.raw);
     return settle(outcome, c, next);
   };
 }
@@ -118,8 +107,8 @@ export function requireServiceAuth(options: ServiceAuthOptions): MiddlewareHandl
  * A Hono middleware that checks scopes on a request an earlier {@link requireServiceAuth} has
  * verified: one `requireServiceAuth` for the app or a group of routes, and a scope check per
  * route. The request is not verified twice (a DPoP proof would look like its own replay); its
- * token must grant every one of `scopes`, or the answer is 403 `insufficient_scope` with a
- * `WWW-Authenticate` naming them, as from `requireServiceAuth`.
+ * token must grant every one of `scopes`, or it throws an `HTTPException` answering 403
+ * `insufficient_scope` with a `WWW-Authenticate` naming them, as from `requireServiceAuth`.
  *
  * Without a `requireServiceAuth` ahead of it, every request throws a `TypeError` to Hono's
  * `onError` (a configuration error, answered 500 by default), never a 401. Bad scopes throw a
@@ -139,17 +128,43 @@ export function requireScopes(
   return async (c, next) => settle(await authorizeScopes(c.req.raw, required), c, next);
 }
 
-/** Hands the claims to the handler, or answers the rejection. */
+/** Hands the claims to the handler, or throws the rejection for `onError`. */
 async function settle(
   outcome: AuthenticationOutcome,
   c: Context<ServiceAuthEnv>,
   next: () => Promise<void>,
-): Promise<Response | undefined> {
-  if (outcome.rejection !== undefined) {
-    const { status, headers, body } = outcome.rejection;
-    return c.json(body, status, headers);
-  }
+): Promise<void> {
+  if (outcome.rejection !== undefined)
+    throw new RejectionException(outcome.rejection, outcome.error);
   c.set('auth', outcome.claims);
   await next();
-  return undefined;
+}
+
+/**
+ * A refusal as Hono's own exception, so `app.onError` can reshape it. `res` is the answer without
+ * framing headers, for an `onError` to read; `getResponse()`, what Hono answers with when no
+ * `onError` does, is a fresh copy on every call with its `Content-Length`, so the answer is
+ * framed as `c.json` frames it rather than chunked.
+ */
+class RejectionException extends HTTPException {
+  readonly #text: string;
+  readonly #init: ResponseInit;
+
+  constructor(rejection: RejectionResponse, cause: TokenError) {
+    const { status, headers, body } = rejection;
+    const text = JSON.stringify(body);
+    const fields = { 'Content-Type': 'application/json', ...headers };
+    super(status, {
+      res: new Response(text, { status, headers: fields }),
+      message: body.error_description ?? body.error,
+      cause,
+    });
+    this.#text = text;
+    const length = String(new TextEncoder().encode(text).byteLength);
+    this.#init = { status, headers: { ...fields, 'Content-Length': length } };
+  }
+
+  override getResponse(): Response {
+    return new Response(this.#text, this.#init);
+  }
 }

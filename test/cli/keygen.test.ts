@@ -34,10 +34,12 @@ describe('s2s-auth keygen', () => {
     const { kid, alg: _alg, use: _use, ...members } = publicJwk;
     expect(kid).toBe(await calculateJwkThumbprint(members as never));
     // The two halves belong together: a signature by one verifies with the other.
-    const jwt = await new SignJWT({})
+    const jwt = await new SignJWT({ sub: 'keygen-pair' })
       .setProtectedHeader({ alg: 'ES256' })
       .sign(await importJWK(privateJwk, 'ES256'));
-    await expect(jwtVerify(jwt, await importJWK(publicJwk, 'ES256'))).resolves.toBeDefined();
+    const verified = await jwtVerify(jwt, await importJWK(publicJwk, 'ES256'));
+    expect(verified.protectedHeader).toEqual({ alg: 'ES256' });
+    expect(verified.payload).toEqual({ sub: 'keygen-pair' });
   });
 
   it.each([

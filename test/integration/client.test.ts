@@ -240,7 +240,14 @@ describe('client authentication', () => {
     });
     await client.getToken();
     const assertion = recorder.forms('/token')[0]?.get('client_assertion') ?? '';
-    await expect(jwtVerify(assertion, await importJWK(publicJwk, 'ES256'))).resolves.toBeDefined();
+    const { payload, protectedHeader } = await jwtVerify(
+      assertion,
+      await importJWK(publicJwk, 'ES256'),
+      { issuer: clientId, subject: clientId },
+    );
+    expect(protectedHeader.alg).toBe('ES256');
+    expect([idp.issuer, idp.endpoints.token]).toContain(payload.aud);
+    expect(payload.jti).toEqual(expect.any(String));
   });
 
   it('authenticates with private_key_jwt using an RSA key (RS256)', async () => {

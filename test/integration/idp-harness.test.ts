@@ -136,12 +136,16 @@ describe('the test IdP', () => {
     const eddsa = await mintAccessToken(idp, { scope: 'billing:read', resource: RESOURCES.eddsa });
     expect(decodeProtectedHeader(es256)).toMatchObject({ alg: 'ES256', typ: 'at+jwt' });
     expect(decodeProtectedHeader(eddsa)).toMatchObject({ alg: 'EdDSA', typ: 'at+jwt' });
-    await expect(
-      jwtVerify(es256, createLocalJWKSet(idp.jwks), { audience: RESOURCES.es256 }),
-    ).resolves.toBeDefined();
-    await expect(
-      jwtVerify(eddsa, createLocalJWKSet(idp.jwks), { audience: RESOURCES.eddsa }),
-    ).resolves.toBeDefined();
+    const verifiedEs256 = await jwtVerify(es256, createLocalJWKSet(idp.jwks), {
+      audience: RESOURCES.es256,
+    });
+    expect(verifiedEs256.protectedHeader.alg).toBe('ES256');
+    expect(verifiedEs256.payload).toMatchObject({ aud: RESOURCES.es256, scope: 'inventory:read' });
+    const verifiedEddsa = await jwtVerify(eddsa, createLocalJWKSet(idp.jwks), {
+      audience: RESOURCES.eddsa,
+    });
+    expect(verifiedEddsa.protectedHeader.alg).toBe('EdDSA');
+    expect(verifiedEddsa.payload).toMatchObject({ aud: RESOURCES.eddsa, scope: 'billing:read' });
   });
 
   it('issues opaque tokens for the opaque resource that introspect as active', async () => {

@@ -329,10 +329,11 @@ describe('key rotation and outages', () => {
     await server.verifyToken(token);
     await down.close();
 
+    const expected = { aud: RESOURCES.jwt, client_id: CLIENTS.basic.clientId };
     clock.advance(61);
-    await expect(server.verifyToken(token)).resolves.toBeDefined();
+    expect(await server.verifyToken(token)).toMatchObject(expected);
     clock.advance(500);
-    await expect(server.verifyToken(token)).resolves.toBeDefined();
+    expect(await server.verifyToken(token)).toMatchObject(expected);
 
     clock.advance(40);
     const error = await rejection(server.verifyToken(token));

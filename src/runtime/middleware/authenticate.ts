@@ -1,14 +1,15 @@
+import type { TokenError } from '../errors.js';
 import type { AccessTokenClaims } from '../server/jwt-verify.js';
 import { validateScopes } from '../server/options.js';
 import type { RequestLike } from '../server/request.js';
-import type { ResolvedServiceAuthOptions } from './options.js';
+import type { ResolvedServiceAuthOptions } from './guard-options.js';
 import { isTokenError, rejectionResponse, type RejectionResponse } from './rejection-response.js';
 import { rememberVerified, verifiedBefore } from './verified-requests.js';
 
-/** A verified request's claims, or the answer for a rejected one. */
+/** A verified request's claims, or the answer for a rejected one and the error behind it. */
 export type AuthenticationOutcome =
-  | { claims: AccessTokenClaims; rejection?: undefined }
-  | { claims?: undefined; rejection: RejectionResponse };
+  | { claims: AccessTokenClaims; rejection?: undefined; error?: undefined }
+  | { claims?: undefined; rejection: RejectionResponse; error: TokenError };
 
 /**
  * Runs `verifyRequest` and sorts the result: claims, or a rejection to answer. Anything but a
@@ -25,7 +26,7 @@ export async function authenticate(
   try {
     claims = await options.resourceServer.verifyRequest(request, options.verifyOptions);
   } catch (error) {
-    if (isTokenError(error)) return { rejection: rejectionResponse(error) };
+    if (isTokenError(error)) return { rejection: rejectionResponse(error), error };
     throw error;
   }
   if (incoming !== undefined) rememberVerified(incoming, { options, request });

@@ -1,5 +1,5 @@
 import type { HeadersLike, RequestLike } from '../server/request.js';
-import { validatePublicOrigin } from './options.js';
+import { validatePublicOrigin, type ResolvedServiceAuthOptions } from './guard-options.js';
 import { publicRequestUrl } from './request-url.js';
 
 /**
@@ -120,17 +120,31 @@ export function requestFromNode(
   if (options.trustProxy !== undefined && typeof options.trustProxy !== 'boolean') {
     throw new TypeError(`${WHERE}: \`trustProxy\` must be a boolean`);
   }
+  return nodeRequestParts(req, req.url ?? '/', {
+    publicOrigin: validatePublicOrigin(options.publicOrigin, WHERE),
+    trustProxy: options.trustProxy === true,
+  });
+}
+
+/**
+ * The `{ method, url, headers }` of a Node request, as every Node adapter hands it to
+ * `verifyRequest`: `target` is the request target the framework saw before its own rewrites
+ * (Express's `originalUrl`, Fastify's URL before `rewriteUrl`), and the origin in front of it
+ * follows `origin`'s `publicOrigin` and `trustProxy`.
+ */
+export function nodeRequestParts(
+  req: NodeIncomingRequest,
+  target: string,
+  origin: Pick<ResolvedServiceAuthOptions, 'publicOrigin' | 'trustProxy'>,
+): RequestLike {
   const url = publicRequestUrl(
     {
       secure: isEncrypted(req),
       host: firstNodeHeader(req, 'host') ?? firstNodeHeader(req, ':authority'),
-      target: req.url ?? '/',
+      target,
       header: (name) => firstNodeHeader(req, name),
     },
-    {
-      publicOrigin: validatePublicOrigin(options.publicOrigin, WHERE),
-      trustProxy: options.trustProxy === true,
-    },
+    origin,
   );
   return { method: req.method ?? 'GET', url, headers: nodeHeaders(req) };
 }

@@ -1,4 +1,4 @@
-import type { ResolvedServiceAuthOptions } from './options.js';
+import type { ResolvedServiceAuthOptions } from './guard-options.js';
 
 /** What a framework knows about where a request was sent. */
 export interface IncomingTarget {

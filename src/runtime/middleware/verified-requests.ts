@@ -1,5 +1,5 @@
 import type { RequestLike } from '../server/request.js';
-import type { ResolvedServiceAuthOptions } from './options.js';
+import type { ResolvedServiceAuthOptions } from './guard-options.js';
 
 /** What `requireServiceAuth` verified for one incoming request, for guards that come after it. */
 export interface VerifiedRequest {

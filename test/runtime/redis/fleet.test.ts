@@ -13,9 +13,9 @@ import { createInterface } from 'node:readline';
 import type { Cluster, Redis } from 'ioredis';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthClient } from '../../src/client.js';
-import { createRedisStore } from '../../src/redis.js';
-import { CLIENTS, RESOURCES, SCOPES, startIdp, type TestIdp } from '../support/idp.js';
+import { createAuthClient } from '../../../src/client.js';
+import { createRedisStore } from '../../../src/redis.js';
+import { CLIENTS, RESOURCES, SCOPES, startIdp, type TestIdp } from '../../support/idp.js';
 import { startRedisCluster, type TestRedisCluster } from './support/redis-cluster.js';
 import { startRedis, type TestRedis } from './support/redis-server.js';
 
@@ -146,7 +146,7 @@ const workers: Worker[] = [];
 let prefixes = 0;
 
 beforeAll(async () => {
-  if (!existsSync(join(import.meta.dirname, '..', '..', 'dist', 'redis.js'))) {
+  if (!existsSync(join(import.meta.dirname, '..', '..', '..', 'dist', 'redis.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
   }
   [idp, shortIdp, server, cluster] = await Promise.all([

@@ -5,11 +5,11 @@
  * not taken for its own replay; a proof sent again in a second request still is.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthClient, createResourceServer, type AuthClient } from '../../src/index.js';
-import { requireScopes as expressScopes } from '../../src/express.js';
-import { requireScopes as fastifyScopes } from '../../src/fastify.js';
-import { requireScopes as honoScopes } from '../../src/hono.js';
-import { CLIENTS, RESOURCES, startIdp, type TestIdp } from '../support/idp.js';
+import { createAuthClient, createResourceServer, type AuthClient } from '../../../src/index.js';
+import { requireScopes as expressScopes } from '../../../src/express.js';
+import { requireScopes as fastifyScopes } from '../../../src/fastify.js';
+import { requireScopes as honoScopes } from '../../../src/hono.js';
+import { CLIENTS, RESOURCES, startIdp, type TestIdp } from '../../support/idp.js';
 import {
   ROUTES,
   stackedFrameworks,

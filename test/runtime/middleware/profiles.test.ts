@@ -5,10 +5,10 @@
  * what the error knows of the refusal (the values expected and found) stays out of the answer.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createResourceServer, type ResourceServerEvent } from '../../src/server.js';
-import type { ServiceAuthOptions } from '../../src/runtime/middleware/options.js';
-import { idpFixtures } from '../fixtures/idps/index.js';
-import { fixtureIdp, type FixtureIdp } from '../support/fixture-idp.js';
+import { createResourceServer, type ResourceServerEvent } from '../../../src/server.js';
+import type { ServiceAuthOptions } from '../../../src/runtime/middleware/guard-options.js';
+import { idpFixtures } from '../../fixtures/idps/index.js';
+import { fixtureIdp, type FixtureIdp } from '../../support/fixture-idp.js';
 import { frameworks, type OrdersAnswer, type RunningApi } from './support/frameworks.js';
 import { ROUTES, stackedFrameworks, type StackedApi } from './support/stacked-guards.js';
 

@@ -6,8 +6,8 @@
  * folds repeated lines into one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthClient, createResourceServer, type AuthClient } from '../../src/index.js';
-import { CLIENTS, RESOURCES, startIdp, type TestIdp } from '../support/idp.js';
+import { createAuthClient, createResourceServer, type AuthClient } from '../../../src/index.js';
+import { CLIENTS, RESOURCES, startIdp, type TestIdp } from '../../support/idp.js';
 import { frameworks, startNodeHttp, type RunningApi } from './support/frameworks.js';
 import { rawRequest, type RawAnswer } from './support/raw-http.js';
 

@@ -1,6 +1,9 @@
 /** The URL a DPoP proof is checked against, rebuilt from what the framework saw. */
 import { describe, expect, it } from 'vitest';
-import { publicRequestUrl, type IncomingTarget } from '../../src/runtime/middleware/request-url.js';
+import {
+  publicRequestUrl,
+  type IncomingTarget,
+} from '../../../src/runtime/middleware/request-url.js';
 
 function incoming(overrides: Partial<IncomingTarget> & { headers?: Record<string, string> } = {}) {
   const { headers = {}, ...rest } = overrides;

@@ -1,13 +1,13 @@
 /** requireServiceAuth checks its options when it is called, on every framework. */
 import { describe, expect, it } from 'vitest';
-import { requireServiceAuth as expressAuth } from '../../src/express.js';
-import { requireServiceAuth as fastifyAuth } from '../../src/fastify.js';
-import { requireServiceAuth as honoAuth } from '../../src/hono.js';
-import { createResourceServer } from '../../src/index.js';
+import { requireServiceAuth as expressAuth } from '../../../src/express.js';
+import { requireServiceAuth as fastifyAuth } from '../../../src/fastify.js';
+import { requireServiceAuth as honoAuth } from '../../../src/hono.js';
+import { createResourceServer } from '../../../src/index.js';
 import {
   resolveServiceAuthOptions,
   type ServiceAuthOptions,
-} from '../../src/runtime/middleware/options.js';
+} from '../../../src/runtime/middleware/guard-options.js';
 
 const resourceServer = createResourceServer({
   issuer: 'https://idp.example.test',

@@ -4,8 +4,8 @@
  * `requireServiceAuth` and a `requireScopes` per route, Bearer and DPoP-bound tokens.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createResourceServer } from '../../src/server.js';
-import { createTestIssuer, type TestIssuer } from '../../src/testing.js';
+import { createResourceServer } from '../../../src/server.js';
+import { createTestIssuer, type TestIssuer } from '../../../src/testing.js';
 import { ROUTES, stackedFrameworks, type StackedApi } from './support/stacked-guards.js';
 
 const audience = 'https://orders.test';

@@ -1,10 +1,10 @@
 /** What every middleware sends back for a TokenError. */
 import { describe, expect, it } from 'vitest';
-import { TokenError } from '../../src/index.js';
+import { TokenError } from '../../../src/index.js';
 import {
   isTokenError,
   rejectionResponse,
-} from '../../src/runtime/middleware/rejection-response.js';
+} from '../../../src/runtime/middleware/rejection-response.js';
 
 function tokenError(init: Partial<ConstructorParameters<typeof TokenError>[0]> = {}) {
   return new TokenError({

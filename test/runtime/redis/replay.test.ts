@@ -9,9 +9,9 @@ import {
   createResourceServer,
   TokenError,
   type ReplayStore,
-} from '../../src/index.js';
-import { createRedisStore, type RedisStore } from '../../src/redis.js';
-import { CLIENTS, RESOURCES, startIdp, type TestIdp } from '../support/idp.js';
+} from '../../../src/index.js';
+import { createRedisStore, type RedisStore } from '../../../src/redis.js';
+import { CLIENTS, RESOURCES, startIdp, type TestIdp } from '../../support/idp.js';
 import { startRedis, type TestRedis } from './support/redis-server.js';
 
 let idp: TestIdp;
@@ -94,8 +94,11 @@ describe('a replay store on Redis shared by resource-server instances', () => {
     const client = auth();
     const one = instance(sharedStore('replay-b:'));
     const two = instance(sharedStore('replay-b:'));
-    await one.verifyRequest((await signedRequest(client))());
-    await expect(two.verifyRequest((await signedRequest(client))())).resolves.toBeDefined();
+    const first = await one.verifyRequest((await signedRequest(client))());
+    const second = await two.verifyRequest((await signedRequest(client))());
+    expect(second.client_id).toBe(CLIENTS.dpopOnly.clientId);
+    expect(second.cnf?.jkt).toEqual(expect.any(String));
+    expect(second.cnf?.jkt).toBe(first.cnf?.jkt);
   });
 
   it('remembers the proof in Redis for a bounded time', async () => {
@@ -111,8 +114,11 @@ describe('a replay store on Redis shared by resource-server instances', () => {
 
   it('is needed: instances with their own memory stores both accept the replay', async () => {
     const request = await signedRequest(auth());
-    await instance().verifyRequest(request());
-    await expect(instance().verifyRequest(request())).resolves.toBeDefined();
+    const first = await instance().verifyRequest(request());
+    const replayed = await instance().verifyRequest(request());
+    expect(replayed.client_id).toBe(CLIENTS.dpopOnly.clientId);
+    expect(replayed.jti).toBe(first.jti);
+    expect(replayed.cnf?.jkt).toBe(first.cnf?.jkt);
   });
 
   it('refuses proofs while Redis is unreachable rather than letting replays through', async () => {

@@ -13,9 +13,9 @@ import {
   RedisStoreError,
   type RedisClientLike,
   type RedisStore,
-} from '../../src/redis.js';
-import type { ReplayStore } from '../../src/server.js';
-import type { TokenStore } from '../../src/client.js';
+} from '../../../src/redis.js';
+import type { ReplayStore } from '../../../src/server.js';
+import type { TokenStore } from '../../../src/client.js';
 import { freePort, startRedis, type TestRedis } from './support/redis-server.js';
 
 let server: TestRedis;
@@ -537,7 +537,7 @@ describe('createRedisStore options', () => {
   it('loads nothing from ioredis or node: itself, in the built entry point or its chunks', async () => {
     const { readFile } = await import('node:fs/promises');
     const { join } = await import('node:path');
-    const dist = join(import.meta.dirname, '..', '..', 'dist');
+    const dist = join(import.meta.dirname, '..', '..', '..', 'dist');
     const seen = new Set<string>();
     const pending = ['redis.js', 'redis.cjs'];
     while (pending.length > 0 && seen.size < 100) {

@@ -10,10 +10,10 @@ import {
   type AuthClient,
   type AuthClientOptions,
   type ResourceServerOptions,
-} from '../../src/index.js';
-import type { ServiceAuthOptions } from '../../src/runtime/middleware/options.js';
-import { closedPort } from '../support/http.js';
-import { CLIENTS, RESOURCES, startIdp, type TestIdp } from '../support/idp.js';
+} from '../../../src/index.js';
+import type { ServiceAuthOptions } from '../../../src/runtime/middleware/guard-options.js';
+import { closedPort } from '../../support/http.js';
+import { CLIENTS, RESOURCES, startIdp, type TestIdp } from '../../support/idp.js';
 import { startForwardingProxy } from './support/forwarding-proxy.js';
 import { frameworks, type OrdersAnswer, type RunningApi } from './support/frameworks.js';
 

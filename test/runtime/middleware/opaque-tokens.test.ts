@@ -5,10 +5,10 @@
  * that cannot be asked gets 503 with Retry-After.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAuthClient, createResourceServer, revokeToken } from '../../src/index.js';
-import type { ServiceAuthOptions } from '../../src/runtime/middleware/options.js';
-import { closedPort } from '../support/http.js';
-import { CLIENTS, RESOURCES, startIdp, type TestIdp } from '../support/idp.js';
+import { createAuthClient, createResourceServer, revokeToken } from '../../../src/index.js';
+import type { ServiceAuthOptions } from '../../../src/runtime/middleware/guard-options.js';
+import { closedPort } from '../../support/http.js';
+import { CLIENTS, RESOURCES, startIdp, type TestIdp } from '../../support/idp.js';
 import { frameworks, type OrdersAnswer, type RunningApi } from './support/frameworks.js';
 
 let idp: TestIdp;

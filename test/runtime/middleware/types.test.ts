@@ -1,16 +1,17 @@
 /**
- * Type-level checks, enforced by `tsc -p tsconfig.json` (the assertions are no-ops at run time):
- * each middleware has its framework's type, and the claims reach handlers typed.
+ * Type-level checks, run as type tests by vitest's typecheck (see vitest.config.ts) and by
+ * `tsc -p tsconfig.json`; the assertions are no-ops at run time. Each middleware has its
+ * framework's type, and the claims reach handlers typed.
  */
 import type { Request, RequestHandler } from 'express';
 import express from 'express';
 import Fastify, { type FastifyRequest, type preHandlerAsyncHookHandler } from 'fastify';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { describe, expectTypeOf, it } from 'vitest';
-import * as expressEntry from '../../src/express.js';
-import * as fastifyEntry from '../../src/fastify.js';
-import * as honoEntry from '../../src/hono.js';
-import { createResourceServer, type AccessTokenClaims } from '../../src/server.js';
+import * as expressEntry from '../../../src/express.js';
+import * as fastifyEntry from '../../../src/fastify.js';
+import * as honoEntry from '../../../src/hono.js';
+import { createResourceServer, type AccessTokenClaims } from '../../../src/server.js';
 
 const resourceServer = createResourceServer({
   issuer: 'https://idp.example.test',

@@ -9,19 +9,20 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import express from 'express';
 import Fastify from 'fastify';
+import { HTTPException } from 'hono/http-exception';
 import { Hono } from 'hono';
 import { expectTypeOf } from 'vitest';
-import { requireServiceAuth as expressAuth } from '../../../src/express.js';
-import { requireServiceAuth as fastifyAuth } from '../../../src/fastify.js';
-import { requireServiceAuth as honoAuth, type ServiceAuthEnv } from '../../../src/hono.js';
+import { requireServiceAuth as expressAuth } from '../../../../src/express.js';
+import { requireServiceAuth as fastifyAuth } from '../../../../src/fastify.js';
+import { requireServiceAuth as honoAuth, type ServiceAuthEnv } from '../../../../src/hono.js';
 import {
   requestFromNode,
   TokenError,
   type AccessTokenClaims,
   type NodeRequestOptions,
   type ResourceServer,
-} from '../../../src/server.js';
-import type { ServiceAuthOptions } from '../../../src/runtime/middleware/options.js';
+} from '../../../../src/server.js';
+import type { ServiceAuthOptions } from '../../../../src/runtime/middleware/guard-options.js';
 
 export type FrameworkName = 'hono' | 'express' | 'fastify';
 
@@ -90,7 +91,9 @@ async function startHono(options: ServiceAuthOptions): Promise<RunningApi> {
 
   const app = new Hono();
   app.route('/api', api);
+  // Hono's habit for an app-wide error handler: an HTTPException carries its own answer.
   app.onError((error, c) => {
+    if (error instanceof HTTPException) return error.getResponse();
     recorder.errors.push(error);
     return c.json({ error: 'server_error' }, 500);
   });

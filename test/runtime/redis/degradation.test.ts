@@ -9,9 +9,9 @@ import {
   createAuthClient,
   type AuthClientEvent,
   type AuthClientOptions,
-} from '../../src/client.js';
-import { createRedisStore, type RedisStore, type RedisStoreOptions } from '../../src/redis.js';
-import { CLIENTS, RESOURCES, SCOPES, startIdp, type TestIdp } from '../support/idp.js';
+} from '../../../src/client.js';
+import { createRedisStore, type RedisStore, type RedisStoreOptions } from '../../../src/redis.js';
+import { CLIENTS, RESOURCES, SCOPES, startIdp, type TestIdp } from '../../support/idp.js';
 import { startRedis, type TestRedis } from './support/redis-server.js';
 
 let idp: TestIdp;

@@ -9,12 +9,13 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import express from 'express';
 import Fastify from 'fastify';
+import { HTTPException } from 'hono/http-exception';
 import { Hono } from 'hono';
-import * as expressEntry from '../../../src/express.js';
-import * as fastifyEntry from '../../../src/fastify.js';
-import * as honoEntry from '../../../src/hono.js';
-import type { ServiceAuthEnv } from '../../../src/hono.js';
-import type { AccessTokenClaims, ResourceServer } from '../../../src/server.js';
+import * as expressEntry from '../../../../src/express.js';
+import * as fastifyEntry from '../../../../src/fastify.js';
+import * as honoEntry from '../../../../src/hono.js';
+import type { ServiceAuthEnv } from '../../../../src/hono.js';
+import type { AccessTokenClaims, ResourceServer } from '../../../../src/server.js';
 
 export type RouteGuard = 'requireScopes' | 'requireServiceAuth';
 
@@ -89,7 +90,9 @@ async function startHono(
   app.get(ROUTES.unguarded.path, honoEntry.requireScopes(ROUTES.unguarded.scope), (c) =>
     c.json({ client_id: c.get('auth').client_id ?? null }),
   );
+  // Hono's habit for an app-wide error handler: an HTTPException carries its own answer.
   app.onError((error, c) => {
+    if (error instanceof HTTPException) return error.getResponse();
     errors.push(error);
     return c.json({ error: 'server_error' }, 500);
   });

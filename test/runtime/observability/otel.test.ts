@@ -1,8 +1,8 @@
 import type { Attributes, Meter, Span, Tracer } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
-import { createAuthClient } from '../../src/client.js';
-import { createOpenTelemetryObserver } from '../../src/otel.js';
-import { fakeFetch, json } from '../runtime/fake-fetch.js';
+import { createAuthClient } from '../../../src/client.js';
+import { createOpenTelemetryObserver } from '../../../src/otel.js';
+import { fakeFetch, json } from '../fake-fetch.js';
 
 /** A meter and tracer that remember what was recorded. */
 function recorder() {

@@ -1,4 +1,4 @@
-// One instance of a fleet for test/redis/fleet.test.ts: a separate process with its own
+// One instance of a fleet for test/runtime/redis/fleet.test.ts: a separate process with its own
 // s2s-auth client (the BUILT package from dist/), sharing one Redis with its siblings.
 //
 // Configuration comes in FLEET_WORKER_CONFIG (JSON); `redis` is `{ port }` for one server or
@@ -16,8 +16,8 @@
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { Cluster, Redis } from 'ioredis';
-import { createAuthClient } from '../../dist/client.js';
-import { createRedisStore } from '../../dist/redis.js';
+import { createAuthClient } from '../../../dist/client.js';
+import { createRedisStore } from '../../../dist/redis.js';
 
 const config = JSON.parse(process.env.FLEET_WORKER_CONFIG ?? '{}');
 // Never outlive the test that started this process.
