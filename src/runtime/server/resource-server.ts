@@ -61,7 +61,8 @@ const VERIFY_ALIASES = { scopes: 'requiredScopes' } as const;
  * Verifies access tokens and DPoP proofs for one issuer (or a list). Every rejection is a
  * {@link TokenError} with a `reason`, a `status` (401; 403 for missing scopes; 400 for a
  * request with several credentials) and a `wwwAuthenticate` value to send back; nothing else is
- * ever thrown for any token or request.
+ * ever thrown for any token or request. A fault that is no verdict on the token (an error
+ * thrown by an injected `now`, a request's `headers.get`, or a bug) comes out as itself.
  *
  * When the issuer's key set cannot be fetched and no cached one is young enough to use, tokens
  * cannot be checked: the `TokenError` has `reason` `jwks`, status 503 and `retryAfter` (the

@@ -84,12 +84,16 @@ describe('toTokenError', () => {
     expect(error.dpopNonce).toBe('n-1');
   });
 
-  it('wraps anything unexpected in a TokenError and keeps it as the cause', () => {
+  it('rethrows anything that is not a refusal unchanged, rather than calling it malformed', () => {
     const bug = new RangeError('boom');
-    const error = toTokenError(bug, bearer);
-    expect(error).toBeInstanceOf(TokenError);
-    expect(error.reason).toBe('malformed');
-    expect(error.cause).toBe(bug);
+    let thrown: unknown;
+    try {
+      toTokenError(bug, bearer);
+    } catch (failure) {
+      thrown = failure;
+    }
+    expect(thrown).toBe(bug);
+    expect(thrown).not.toBeInstanceOf(TokenError);
   });
 });
 
