@@ -1,5 +1,5 @@
 import type { AccessTokenClaims } from '../server/jwt-verify.js';
-import { validateScopes } from '../server/options.js';
+import { validateScopes } from '../server/verify-options.js';
 import type { RequestLike } from '../server/request.js';
 import type { ResolvedServiceAuthOptions } from './options.js';
 import { isTokenError, rejectionResponse, type RejectionResponse } from './rejection-response.js';

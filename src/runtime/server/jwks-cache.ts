@@ -5,7 +5,7 @@ import {
   keyFitsAlgorithm,
   sameAlgorithm,
   type AsymmetricAlgorithm,
-} from './algorithms.js';
+} from '../crypto/algorithms.js';
 import { reject } from './rejection.js';
 import { shown } from './token-policy.js';
 import {
