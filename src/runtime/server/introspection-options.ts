@@ -2,7 +2,10 @@
  * The `introspection` option of a resource server (RFC 7662): its type, and its check at
  * factory time.
  */
-import type { TokenEndpointClientAuth } from '../introspection/introspection.js';
+import {
+  isTokenEndpointClientAuth,
+  type TokenEndpointClientAuth,
+} from '../introspection/caller-options.js';
 import {
   optionalPositiveNumber,
   optionKeys,
@@ -89,6 +92,10 @@ const INTROSPECTION_OPTION_KEYS = optionKeys<ResourceServerIntrospectionOptions>
   'jwt',
 ]);
 
+function isJwtIntrospection(value: unknown): value is 'never' | 'always' {
+  return value === 'never' || value === 'always';
+}
+
 /** Checks the `introspection` option; `undefined` when it is not given. */
 export function resolveIntrospectionOptions(
   value: unknown,
@@ -99,13 +106,13 @@ export function resolveIntrospectionOptions(
   rejectUnknownOptions(value, INTROSPECTION_OPTION_KEYS, where, 'introspection');
   const o = value as Partial<Record<keyof ResourceServerIntrospectionOptions, unknown>>;
   const clientAuth = o.clientAuth ?? 'client_secret_basic';
-  if (clientAuth !== 'client_secret_basic' && clientAuth !== 'client_secret_post') {
+  if (!isTokenEndpointClientAuth(clientAuth)) {
     throw new TypeError(
       `${where}: \`introspection.clientAuth\` must be 'client_secret_basic' or 'client_secret_post'`,
     );
   }
   const jwt = o.jwt ?? 'never';
-  if (jwt !== 'never' && jwt !== 'always') {
+  if (!isJwtIntrospection(jwt)) {
     throw new TypeError(`${where}: \`introspection.jwt\` must be 'never' or 'always'`);
   }
   const cacheMaxEntries = optionalPositiveNumber(

@@ -4,7 +4,8 @@
  * JWT's claims get. Active answers are cached for a bounded time, never past the token's `exp`.
  */
 import { scrubCredentials } from '../shared/scrub-error.js';
-import { requestIntrospection, type IntrospectionResult } from '../introspection/introspection.js';
+import type { IntrospectionResult } from '../introspection/introspection-result.js';
+import { requestIntrospection } from '../introspection/request.js';
 import { sha256base64url } from '../shared/base64url.js';
 import type { Clock } from '../shared/options.js';
 import { createSingleFlight } from '../shared/single-flight.js';
