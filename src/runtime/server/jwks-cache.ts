@@ -1,5 +1,6 @@
 import { ProtocolError } from '../errors.js';
 import type { Clock } from '../shared/options.js';
+import { createSingleFlight } from '../shared/single-flight.js';
 import {
   isAsymmetricAlgorithm,
   keyFitsAlgorithm,
@@ -274,14 +275,15 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   let keySet: IndexedKeySet | undefined;
   let lastAttempt = Number.NEGATIVE_INFINITY;
   let lastError: unknown;
-  let inFlight: Promise<void> | undefined;
+  const inFlight = createSingleFlight<undefined, void>();
 
   /** Starts a fetch unless one is running (join it) or the cooldown forbids one (`undefined`). */
   function refresh(at: number, reason: JwksFetchReason): Promise<void> | undefined {
-    if (inFlight) return inFlight;
+    const running = inFlight.pending(undefined);
+    if (running) return running;
     if (at - lastAttempt < cooldownMs) return undefined;
     lastAttempt = at;
-    const attempt = (async () => {
+    return inFlight.run(undefined, async () => {
       let published: number | undefined;
       try {
         const fetched = await options.fetchKeySet();
@@ -299,12 +301,8 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
           ...(published === undefined ? {} : { published }),
           error,
         });
-      } finally {
-        inFlight = undefined;
       }
-    })();
-    inFlight = attempt;
-    return attempt;
+    });
   }
 
   function usableSet(at: number): IndexedKeySet {

@@ -31,7 +31,7 @@ import {
   RESOURCE_SERVER_OPTION_KEYS,
   type ResourceServerOptions,
 } from './resource-server-options.js';
-import { resolveTokenPolicy } from './token-policy.js';
+import { resolveTokenPolicy } from './token-policy-options.js';
 import { validateAudience, validateScopes } from './verify-options.js';
 
 const WHERE = 'createResourceServer';
