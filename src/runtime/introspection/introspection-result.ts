@@ -1,5 +1,10 @@
 import type { components } from '../../generated/openapi.js';
 
+/** The answer as the spec's schema defines it, generated from `openapi.yaml`. */
+type IntrospectionResponse = components['schemas']['IntrospectionResponse'];
+
+// An interface over the generated type rather than an alias of it, so editors and the d.ts show
+// it by its name.
 /**
  * An RFC 7662 §2.2 introspection response: `active`, and for an active token its claims
  * (`scope`, `client_id`, `exp`, `aud`, `cnf`, and whatever else the server adds). An inactive
@@ -20,4 +25,4 @@ import type { components } from '../../generated/openapi.js';
  *
  * @see https://www.rfc-editor.org/rfc/rfc7662#section-2.2
  */
-export type IntrospectionResult = components['schemas']['IntrospectionResponse'];
+export interface IntrospectionResult extends IntrospectionResponse {}
