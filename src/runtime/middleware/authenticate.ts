@@ -1,6 +1,6 @@
 import type { TokenError } from '../errors.js';
 import type { AccessTokenClaims } from '../server/jwt-verify.js';
-import { validateScopes } from '../server/options.js';
+import { validateScopes } from '../server/verify-options.js';
 import type { RequestLike } from '../server/request.js';
 import type { ResolvedServiceAuthOptions } from './guard-options.js';
 import { isTokenError, rejectionResponse, type RejectionResponse } from './rejection-response.js';

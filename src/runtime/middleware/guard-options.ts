@@ -1,4 +1,4 @@
-import { validateAudience, validateScopes } from '../server/options.js';
+import { validateAudience, validateScopes } from '../server/verify-options.js';
 import type { ResourceServer } from '../server/resource-server.js';
 import { applyAliases, givenName, rejectUnknownAliasedOptions } from '../shared/aliases.js';
 import { optionKeys } from '../shared/options.js';

@@ -1,4 +1,5 @@
 import { TokenError, type TokenErrorStatus } from '../errors.js';
+import { challengeParameter } from '../server/www-authenticate.js';
 
 /**
  * The JSON body of a rejection: the `error` code of the challenge (RFC 6750 §3.1, RFC 9449
@@ -42,11 +43,6 @@ export function isTokenError(error: unknown): error is TokenError {
   );
 }
 
-// Challenge parameter values never hold `"` (the resource server writes RFC 6750 §3 quoted
-// strings without it), so `error="` can only start the parameter itself.
-const errorParameter = /(?:^|[\s,])error="([^"]*)"/;
-const descriptionParameter = /(?:^|[\s,])error_description="([^"]*)"/;
-
 /**
  * The answer to a rejected request (RFC 6750 §3, RFC 9449 §7.1): the error's status and
  * challenge, the nonce to use next when one was asked for (RFC 9449 §9), `no-store` so no
@@ -74,13 +70,13 @@ export function rejectionResponse(error: TokenError): RejectionResponse {
   }
   // A TokenError from an older copy of the package may lack `error`: read the challenge then.
   const fields = error as Partial<Pick<TokenError, 'error' | 'errorDescription'>>;
-  const code = fields.error ?? errorParameter.exec(error.wwwAuthenticate)?.[1];
+  const code = fields.error ?? challengeParameter(error.wwwAuthenticate, 'error');
   let body: RejectionBody;
   if (code === undefined) {
     body = { error: 'unauthorized', error_description: 'no access token' };
   } else {
     const description =
-      fields.errorDescription ?? descriptionParameter.exec(error.wwwAuthenticate)?.[1];
+      fields.errorDescription ?? challengeParameter(error.wwwAuthenticate, 'error_description');
     body =
       description === undefined ? { error: code } : { error: code, error_description: description };
   }

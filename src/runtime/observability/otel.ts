@@ -1,6 +1,6 @@
 import { metrics, trace, type Attributes, type Meter, type Tracer } from '@opentelemetry/api';
 import type { AuthClientEvent } from '../client/auth-client.js';
-import type { ResourceServerEvent } from '../server/events.js';
+import type { ResourceServerEvent } from '../server/resource-server-events.js';
 import { optionKeys, rejectUnknownOptions } from '../shared/options.js';
 
 /** Options of {@link createOpenTelemetryObserver}. */

@@ -1,45 +1,6 @@
-import {
-  ASYMMETRIC_ALGORITHMS,
-  isAsymmetricAlgorithm,
-  type AsymmetricAlgorithm,
-} from '../crypto/algorithms.js';
-
-// One list of asymmetric algorithms for the whole SDK (src/runtime/crypto/algorithms.ts): the
-// client signs with them, the resource server verifies them.
-export {
-  ASYMMETRIC_ALGORITHMS,
-  isAsymmetricAlgorithm,
-  keyFitsAlgorithm,
-  sameAlgorithm,
-  type AsymmetricAlgorithm,
-} from '../crypto/algorithms.js';
-
 /**
- * Checks an `algorithms` option at factory time: a non-empty list of supported asymmetric
- * algorithms. `none`, `HS*` and anything unknown are a `TypeError`, whatever the caller meant.
+ * The SDK's one list of asymmetric algorithms lives in `src/runtime/crypto/algorithms.ts`; the
+ * resource server's check of its `algorithms` options is `algorithm-option.ts`. This re-export
+ * remains only until `jwt-verify.ts` imports `AsymmetricAlgorithm` from crypto directly.
  */
-export function validateAlgorithms(
-  value: unknown,
-  name: string,
-  where: string,
-  fallback: readonly AsymmetricAlgorithm[],
-): ReadonlySet<AsymmetricAlgorithm> {
-  if (value === undefined) return new Set(fallback);
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new TypeError(
-      `${where}: \`${name}\` must be a non-empty array of asymmetric JWS algorithms`,
-    );
-  }
-  for (const alg of value as unknown[]) {
-    if (!isAsymmetricAlgorithm(alg)) {
-      const shown = typeof alg === 'string' ? `"${alg.slice(0, 20)}"` : typeof alg;
-      throw new TypeError(
-        `${where}: \`${name}\` may only list asymmetric JWS algorithms (${ASYMMETRIC_ALGORITHMS.join(', ')}); ${shown} is not one` +
-          (typeof alg === 'string' && (/^hs\d/i.test(alg) || alg.toLowerCase() === 'none')
-            ? ': `none` and HMAC algorithms are never accepted'
-            : ''),
-      );
-    }
-  }
-  return new Set(value as AsymmetricAlgorithm[]);
-}
+export type { AsymmetricAlgorithm } from '../crypto/algorithms.js';

@@ -1,6 +1,6 @@
 import { thumbprintInput } from '../crypto/jwk.js';
 import { sha256base64url } from '../shared/base64url.js';
-import { keyFitsAlgorithm, type AsymmetricAlgorithm } from './algorithms.js';
+import { keyFitsAlgorithm, type AsymmetricAlgorithm } from '../crypto/algorithms.js';
 import { normaliseMediaType, parseCompactJws } from './compact-jws.js';
 import type { DpopNonceProvider } from './dpop-nonce.js';
 import { normaliseHtu } from './htu.js';

@@ -18,21 +18,6 @@ export interface IssuerTemplate {
   claim: string;
 }
 
-/** The checked issuer rules. */
-export interface IssuerPolicy {
-  /** The issuer discovery starts from: the first configured issuer that is not a template. */
-  discoveryIssuer: string | undefined;
-  /** Issuers compared exactly (RFC 8414 §3.3): the configured ones and their profile aliases. */
-  exact: ReadonlySet<string>;
-  /** Configured issuers holding the template's placeholder. */
-  templates: readonly string[];
-  template: IssuerTemplate | undefined;
-  /** The values the template's claim may have; set exactly when `templates` is not empty. */
-  tenants: ReadonlySet<string> | undefined;
-  /** A key's own `issuer` member, when it has one, must name an issuer accepted for the token. */
-  keyIssuer: boolean;
-}
-
 /** The options the issuer rules are made of. */
 export interface IssuerPolicyOptions {
   issuer?: unknown;
@@ -86,7 +71,7 @@ export function resolveIssuerPolicy(
   profile: ResourceServerProfile | undefined,
   where: string,
   urls: { allowInsecureHttp: boolean },
-): IssuerPolicy {
+) {
   const list = typeof options.issuer === 'string' ? [options.issuer] : options.issuer;
   if (!Array.isArray(list) || list.length === 0) {
     throw new TypeError(`${where}: \`issuer\` must be an issuer URL or a non-empty array of them`);
@@ -133,14 +118,22 @@ export function resolveIssuerPolicy(
     );
   }
   return {
+    /** The issuer discovery starts from: the first configured issuer that is not a template. */
     discoveryIssuer,
-    exact,
-    templates: Object.freeze(templates),
+    /** Issuers compared exactly (RFC 8414 §3.3): the configured ones and their profile aliases. */
+    exact: exact as ReadonlySet<string>,
+    /** Configured issuers holding the template's placeholder. */
+    templates: Object.freeze(templates) as readonly string[],
     template,
+    /** The values the template's claim may have; set exactly when `templates` is not empty. */
     tenants,
+    /** A key's own `issuer` member, when it has one, must name an issuer accepted for the token. */
     keyIssuer,
   };
 }
+
+/** The checked issuer rules. */
+export type IssuerPolicy = ReturnType<typeof resolveIssuerPolicy>;
 
 /** The tenant a token names through the template's claim, when it is on the allow-list. */
 function allowedTenant(

@@ -86,14 +86,16 @@ function plainChallenges(context: ChallengeContext): string {
     .join(', ');
 }
 
-/** Turns whatever a verification step threw into the one error type callers see. */
+/**
+ * Turns a refusal of a verification step (a {@link Rejection}, or a {@link TokenError} already)
+ * into the one error type callers see. Anything else is a fault, in this code or in a hook the
+ * caller injected (`now`, a request's `headers.get`, …), not a verdict on the token: it is
+ * rethrown as it is, so a bug surfaces as itself rather than as a 401 `malformed`.
+ */
 export function toTokenError(failure: unknown, context: ChallengeContext): TokenError {
   if (failure instanceof TokenError) return failure;
-  const rejection =
-    failure instanceof Rejection
-      ? failure
-      : new Rejection('malformed', 'the token could not be verified', { cause: failure });
-  const { reason, description, details } = rejection;
+  if (!(failure instanceof Rejection)) throw failure;
+  const { reason, description, details } = failure;
   const shared = {
     reason,
     ...(details.claim === undefined ? {} : { claim: details.claim }),

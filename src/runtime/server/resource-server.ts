@@ -1,17 +1,13 @@
 import type { TokenError } from '../errors.js';
 import { sha256base64url } from '../shared/base64url.js';
-import { applyAliases, givenName, rejectUnknownAliasedOptions } from '../shared/aliases.js';
-import { optionKeys } from '../shared/options.js';
 import { createEndpointResolver } from '../transport/discovery.js';
 import { createIdpClient } from '../transport/idp-client.js';
 import { createProofKeyCache, verifyDpopProof, type DpopRules } from './dpop-verify.js';
 import { normaliseHtu } from './htu.js';
 import { createJwksCache } from './jwks-cache.js';
 import { createJwksFetcher } from './jwks-fetch.js';
-import {
-  createOpaqueTokenVerifier,
-  type ResourceServerIntrospectionOptions,
-} from './opaque-tokens.js';
+import type { ResourceServerIntrospectionOptions } from './introspection-options.js';
+import { createOpaqueTokenVerifier } from './opaque-tokens.js';
 import {
   copyClaims,
   recheckClaims,
@@ -19,49 +15,24 @@ import {
   type AccessTokenClaims,
   type AccessTokenRules,
 } from './jwt-verify.js';
-import {
-  resolveOptions,
-  validateAudience,
-  validateScopes,
-  type ResourceServerOptions,
-} from './options.js';
+import { resolveOptions } from './resolve-options.js';
+import type { ResourceServerOptions } from './resource-server-options.js';
 import { reject, toTokenError, type ChallengeContext } from './rejection.js';
 import { readCredentials, readHeader, readRequest, SEVERAL, type RequestLike } from './request.js';
 import { verifySignature } from './signature.js';
 import { checkScopes } from './token-policy.js';
 import { VERIFIED_TOKEN_CACHE_SIZE, VerifiedTokenCache } from './verified-tokens.js';
+import { resolveCallOptions, type CallRequirements, type VerifyOptions } from './verify-options.js';
 import type { ChallengeScheme } from './www-authenticate.js';
 
-/**
- * Per-call options of {@link ResourceServer.verifyToken} and {@link ResourceServer.verifyRequest}.
- * Each one given replaces the server's default for this call.
- *
- * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
- * @example
- * ```ts
- * await server.verifyToken(token, { audience: 'https://billing.example.com', requiredScopes: ['billing:write'] });
- * ```
- */
-export interface VerifyOptions {
-  /** Expected `aud` for this call. */
-  audience?: string | readonly string[] | undefined;
-  /** Scopes the token must grant for this call (space-separated string or array). */
-  requiredScopes?: string | readonly string[] | undefined;
-  /** Another name for `requiredScopes`, as the middleware spells it; give one or the other. */
-  scopes?: string | readonly string[] | undefined;
-}
-
-/** Every option of {@link VerifyOptions}; the compiler keeps the list complete. */
-const VERIFY_OPTION_KEYS = optionKeys<VerifyOptions>()(['audience', 'requiredScopes', 'scopes']);
-
-/** The other names per-call options may be given under. */
-const VERIFY_ALIASES = { scopes: 'requiredScopes' } as const;
+export type { VerifyOptions } from './verify-options.js';
 
 /**
  * Verifies access tokens and DPoP proofs for one issuer (or a list). Every rejection is a
  * {@link TokenError} with a `reason`, a `status` (401; 403 for missing scopes; 400 for a
  * request with several credentials) and a `wwwAuthenticate` value to send back; nothing else is
- * ever thrown for any token or request.
+ * ever thrown for any token or request. A fault that is no verdict on the token (an error
+ * thrown by an injected `now`, a request's `headers.get`, or a bug) comes out as itself.
  *
  * When the issuer's key set cannot be fetched and no cached one is young enough to use, tokens
  * cannot be checked: the `TokenError` has `reason` `jwks`, status 503 and `retryAfter` (the
@@ -263,27 +234,12 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     realm: resolved.realm,
     dpopAlgs,
   };
-  const defaults = { audience: resolved.audience, requiredScopes: resolved.requiredScopes };
+  const defaults: CallRequirements = {
+    audience: resolved.audience,
+    requiredScopes: resolved.requiredScopes,
+  };
 
   const { scopeClaims } = resolved.policy;
-
-  function callOptions(options: VerifyOptions | undefined, where: string) {
-    if (options === undefined) return defaults;
-    rejectUnknownAliasedOptions(options, VERIFY_OPTION_KEYS, VERIFY_ALIASES, where);
-    const call = applyAliases(options, VERIFY_ALIASES, where);
-    return {
-      audience:
-        call.audience === undefined ? resolved.audience : validateAudience(call.audience, where),
-      requiredScopes:
-        call.requiredScopes === undefined
-          ? resolved.requiredScopes
-          : validateScopes(
-              call.requiredScopes,
-              where,
-              givenName(options, 'requiredScopes', VERIFY_ALIASES),
-            ),
-    };
-  }
 
   /** Reports a refusal to `onEvent` on its way out. */
   function refused(error: TokenError): TokenError {
@@ -298,7 +254,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   }
 
   async function verifyToken(token: string, options?: VerifyOptions): Promise<AccessTokenClaims> {
-    const call = callOptions(options, 'verifyToken');
+    const call = resolveCallOptions(options, 'verifyToken', defaults);
     try {
       const claims = await verifyAnyToken(token, call.audience);
       checkScopes(claims, call.requiredScopes, scopeClaims);
@@ -312,7 +268,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     request: Request | RequestLike,
     options?: VerifyOptions,
   ): Promise<AccessTokenClaims> {
-    const call = callOptions(options, 'verifyRequest');
+    const call = resolveCallOptions(options, 'verifyRequest', defaults);
     const context: ChallengeContext = {
       scheme: undefined,
       offered,

@@ -7,7 +7,7 @@
  * like their ID tokens; for those, the markers of a profile (Keycloak's `typ: "Bearer"` claim,
  * Cognito's `token_use: "access"`, Entra's `azp`/`appid` plus `roles`/`scp`, …) do that job.
  */
-import type { ClaimValue, ResourceServerProfile } from '../profiles/types.js';
+import type { TokenPolicy } from './token-policy-options.js';
 import { normaliseMediaType } from './compact-jws.js';
 import { reject } from './rejection.js';
 
@@ -41,155 +41,10 @@ export const RFC9068_REQUIRED_CLAIMS: readonly string[] = Object.freeze([
  */
 const GENERIC_TYPES: ReadonlySet<string> = new Set(['jwt', 'at+jwt']);
 
-/** The checked policy. */
-export interface TokenPolicy {
-  /** Normalised media types `typ` must be one of; `'generic'` for `typ: false`. */
-  typ: ReadonlySet<string> | 'generic';
-  /** Each entry: at least one of these claims is present. `undefined`: RFC 9068's, for `at+jwt` tokens. */
-  requiredClaims: readonly (readonly string[])[] | undefined;
-  claimValues: readonly (readonly [string, readonly ClaimValue[]])[];
-  absentClaims: readonly string[];
-  scopeClaims: readonly string[];
-  clientIds: ReadonlySet<string> | undefined;
-  clientIdClaims: readonly string[];
-}
-
-/** The options a policy is made of; each may also come from a profile. */
-export interface TokenPolicyOptions {
-  typ?: unknown;
-  requiredClaims?: unknown;
-  claimValues?: unknown;
-  absentClaims?: unknown;
-  scopeClaims?: unknown;
-  clientIds?: unknown;
-  clientIdClaims?: unknown;
-}
-
-const claimName = /^[\x21-\x7e]{1,128}$/;
+export type { TokenPolicy } from './token-policy-options.js';
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function nameList(value: unknown, name: string, where: string): readonly string[] {
-  if (
-    !Array.isArray(value) ||
-    !value.every((item) => typeof item === 'string' && claimName.test(item))
-  ) {
-    throw new TypeError(`${where}: \`${name}\` must be an array of claim names`);
-  }
-  return Object.freeze([...new Set(value as string[])]);
-}
-
-function resolveTyp(value: unknown, where: string): TokenPolicy['typ'] {
-  if (value === undefined) return new Set(['at+jwt']);
-  if (value === false) return 'generic';
-  const list = typeof value === 'string' ? [value] : value;
-  if (
-    !Array.isArray(list) ||
-    list.length === 0 ||
-    !list.every((item) => typeof item === 'string' && item.trim() !== '')
-  ) {
-    throw new TypeError(
-      `${where}: \`typ\` must be a media type such as 'at+jwt', a non-empty array of them, or false`,
-    );
-  }
-  return new Set((list as string[]).map((item) => normaliseMediaType(item.trim())));
-}
-
-function resolveRequired(value: unknown, where: string): TokenPolicy['requiredClaims'] {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value))
-    throw new TypeError(
-      `${where}: \`requiredClaims\` must be an array of claim names (or arrays of alternatives)`,
-    );
-  return Object.freeze(
-    value.map((entry: unknown) => {
-      const group = typeof entry === 'string' ? [entry] : entry;
-      if (!Array.isArray(group) || group.length === 0) {
-        throw new TypeError(
-          `${where}: \`requiredClaims\` must be an array of claim names (or arrays of alternatives)`,
-        );
-      }
-      return nameList(group, 'requiredClaims', where);
-    }),
-  );
-}
-
-function isClaimValue(value: unknown): value is ClaimValue {
-  return (
-    typeof value === 'string' ||
-    typeof value === 'boolean' ||
-    (typeof value === 'number' && Number.isFinite(value))
-  );
-}
-
-function resolveClaimValues(value: unknown, where: string): TokenPolicy['claimValues'] {
-  if (value === undefined) return [];
-  if (!isPlainObject(value))
-    throw new TypeError(`${where}: \`claimValues\` must be an object of claim name → value(s)`);
-  return Object.freeze(
-    Object.entries(value).map(([name, allowed]) => {
-      const list = Array.isArray(allowed) ? allowed : [allowed];
-      if (!claimName.test(name) || list.length === 0 || !list.every(isClaimValue)) {
-        throw new TypeError(
-          `${where}: \`claimValues.${name.slice(0, 64)}\` must be a string, number or boolean, or a non-empty array of them`,
-        );
-      }
-      return [name, Object.freeze([...list])] as const;
-    }),
-  );
-}
-
-/**
- * Resolves the policy: an option given explicitly wins over the profile's value for it.
- * Throws a `TypeError` naming the option for anything malformed.
- */
-export function resolveTokenPolicy(
-  options: TokenPolicyOptions,
-  profile: ResourceServerProfile | undefined,
-  where: string,
-): TokenPolicy {
-  const pick = <K extends keyof TokenPolicyOptions>(key: K): unknown =>
-    options[key] !== undefined
-      ? options[key]
-      : (profile as Record<string, unknown> | undefined)?.[key];
-  const clientIds = pick('clientIds');
-  if (clientIds === undefined && profile?.requiresClientIds) {
-    throw new TypeError(
-      `${where}: this profile needs \`clientIds\`, the app clients whose tokens this server accepts: the IdP's access tokens do not say which service they are for`,
-    );
-  }
-  const clientIdClaims = pick('clientIdClaims');
-  const scopeClaims = pick('scopeClaims');
-  const absentClaims = pick('absentClaims');
-  return {
-    typ: resolveTyp(pick('typ'), where),
-    requiredClaims: resolveRequired(pick('requiredClaims'), where),
-    claimValues: resolveClaimValues(pick('claimValues'), where),
-    absentClaims: absentClaims === undefined ? [] : nameList(absentClaims, 'absentClaims', where),
-    scopeClaims:
-      scopeClaims === undefined ? ['scope'] : nameList(scopeClaims, 'scopeClaims', where),
-    clientIds:
-      clientIds === undefined
-        ? undefined
-        : (() => {
-            if (
-              !Array.isArray(clientIds) ||
-              clientIds.length === 0 ||
-              !clientIds.every((id) => typeof id === 'string' && id !== '')
-            ) {
-              throw new TypeError(
-                `${where}: \`clientIds\` must be a non-empty array of client ids`,
-              );
-            }
-            return new Set(clientIds as string[]);
-          })(),
-    clientIdClaims:
-      clientIdClaims === undefined
-        ? ['client_id', 'azp', 'appid']
-        : nameList(clientIdClaims, 'clientIdClaims', where),
-  };
 }
 
 /** The most characters of a value {@link shown} quotes: an issuer URL fits, a token does not. */

@@ -1,4 +1,4 @@
-import type { AsymmetricAlgorithm } from './algorithms.js';
+import type { AsymmetricAlgorithm } from '../crypto/algorithms.js';
 
 /**
  * What a successful verification of one token string leaves behind, so the next request with

@@ -1,7 +1,6 @@
 /**
- * `IntrospectionResult` is written out by hand so each member has its documentation; these type
- * tests hold it to `IntrospectionResponse` as openapi-typescript generates it from the spec, so a
- * change to either without the other fails the typecheck.
+ * `IntrospectionResult` is `IntrospectionResponse` as openapi-typescript generates it from the
+ * spec; these type tests pin the public shape it must keep, `{ active: boolean, ...claims }`.
  */
 import { describe, expectTypeOf, it } from 'vitest';
 import type { components } from '../../../src/generated/openapi.js';
@@ -24,5 +23,16 @@ describe('IntrospectionResult', () => {
     expectTypeOf<KnownKeys<NonNullable<IntrospectionResult['cnf']>>>().toEqualTypeOf<
       KnownKeys<NonNullable<Generated['cnf']>>
     >();
+  });
+
+  it('keeps the public shape: a boolean active, typed registered claims, any other claim unknown', () => {
+    expectTypeOf<IntrospectionResult['active']>().toEqualTypeOf<boolean>();
+    expectTypeOf<IntrospectionResult['exp']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<IntrospectionResult['scope']>().toEqualTypeOf<string | undefined>();
+    expectTypeOf<IntrospectionResult['custom_claim']>().toEqualTypeOf<unknown>();
+    expectTypeOf<NonNullable<IntrospectionResult['cnf']>['jkt']>().toEqualTypeOf<
+      string | undefined
+    >();
+    expectTypeOf({ active: false }).toExtend<IntrospectionResult>();
   });
 });

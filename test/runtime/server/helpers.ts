@@ -333,3 +333,9 @@ export function request(
 ): Request {
   return new Request(init.url ?? RESOURCE_URL, { method: init.method ?? 'GET', headers });
 }
+
+/** The claims a JWS carries, decoded from its payload: what a verified token resolves to. */
+export function claimsOf(token: string): Record<string, unknown> {
+  const payload = token.split('.')[1] ?? '';
+  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+}

@@ -1,7 +1,16 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { NetworkError, OAuthError, ProtocolError, TokenError } from '../../../src/index.js';
-import { accessToken, AUDIENCE, fakeIdp, ISSUER, makeKey, setup, START } from './helpers.js';
+import {
+  claimsOf,
+  accessToken,
+  AUDIENCE,
+  fakeIdp,
+  ISSUER,
+  makeKey,
+  setup,
+  START,
+} from './helpers.js';
 import {
   createResourceServer,
   MAX_KEY_SET_SIZE,
@@ -141,7 +150,8 @@ describe('the key set cache', () => {
     idp.failWith('down');
 
     clock.advance(600);
-    await expect(server.verifyToken(await accessToken(key, now()))).resolves.toBeDefined();
+    const signed = await accessToken(key, now());
+    await expect(server.verifyToken(signed)).resolves.toEqual(claimsOf(signed));
     expect(idp.jwksRequests()).toBe(2);
     // Within the cooldown a failed refresh is not retried.
     clock.advance(10);
@@ -149,7 +159,8 @@ describe('the key set cache', () => {
     expect(idp.jwksRequests()).toBe(2);
 
     clock.setSeconds(START.getTime() / 1000 + 3599);
-    await expect(server.verifyToken(await accessToken(key, now()))).resolves.toBeDefined();
+    const stale = await accessToken(key, now());
+    await expect(server.verifyToken(stale)).resolves.toEqual(claimsOf(stale));
 
     clock.advance(1);
     const error = await rejection(server.verifyToken(await accessToken(key, now())));
@@ -200,7 +211,8 @@ describe('the key set cache', () => {
     );
     idp.failWith(undefined);
     clock.advance(30);
-    await expect(server.verifyToken(await accessToken(key, now()))).resolves.toBeDefined();
+    const signed = await accessToken(key, now());
+    await expect(server.verifyToken(signed)).resolves.toEqual(claimsOf(signed));
   });
 
   it('tries a key set it never had at most once per cooldown window', async () => {
@@ -214,7 +226,8 @@ describe('the key set cache', () => {
     expect(idp.jwksRequests()).toBe(1);
     clock.advance(30);
     idp.failWith(undefined);
-    await expect(server.verifyToken(await accessToken(key, now()))).resolves.toBeDefined();
+    const signed = await accessToken(key, now());
+    await expect(server.verifyToken(signed)).resolves.toEqual(claimsOf(signed));
     expect(idp.jwksRequests()).toBe(2);
   });
 
@@ -284,18 +297,16 @@ describe('key selection', () => {
     const key = await makeKey('EdDSA');
     const other = await makeKey('RS256');
     const { server, now } = await setup({}, { key, published: [other.jwk, key.jwk] });
-    await expect(
-      server.verifyToken(await accessToken(key, now(), {}, { kid: undefined })),
-    ).resolves.toBeDefined();
+    const signed = await accessToken(key, now(), {}, { kid: undefined });
+    await expect(server.verifyToken(signed)).resolves.toEqual(claimsOf(signed));
   });
 
   it('tries each fitting key when the token has no kid', async () => {
     const first = await makeKey('ES256', 'a');
     const second = await makeKey('ES256', 'b');
     const { server, now } = await setup({}, { key: second, published: [first.jwk, second.jwk] });
-    await expect(
-      server.verifyToken(await accessToken(second, now(), {}, { kid: undefined })),
-    ).resolves.toBeDefined();
+    const signed = await accessToken(second, now(), {}, { kid: undefined });
+    await expect(server.verifyToken(signed)).resolves.toEqual(claimsOf(signed));
   });
 
   it('verifies RS256, PS256, ES256, ES384, ES512 and EdDSA tokens', async () => {
@@ -312,7 +323,7 @@ describe('key selection', () => {
     const key = await makeKey('EdDSA');
     const { server, now } = await setup({}, { key });
     const token = await accessToken(key, now(), {}, { alg: 'Ed25519' });
-    await expect(server.verifyToken(token)).resolves.toBeDefined();
+    await expect(server.verifyToken(token)).resolves.toEqual(claimsOf(token));
   });
 });
 
@@ -429,7 +440,8 @@ describe(`the bound of ${MAX_KEY_SET_SIZE} members on a key set`, () => {
   it('reads a set of exactly 100 members, the last one included', async () => {
     const key = await makeKey('ES256', 'last');
     const { server, now } = await setup({}, { key, published: [...(await fillers(99)), key.jwk] });
-    await expect(server.verifyToken(await accessToken(key, now()))).resolves.toBeDefined();
+    const signed = await accessToken(key, now());
+    await expect(server.verifyToken(signed)).resolves.toEqual(claimsOf(signed));
   });
 
   it('refuses a set of 101 members as a whole, naming the bound and the count, instead of dropping the last', async () => {
@@ -464,7 +476,8 @@ describe(`the bound of ${MAX_KEY_SET_SIZE} members on a key set`, () => {
     await server.verifyToken(await accessToken(key, now()));
     idp.setKeys([...(await fillers(150)), key.jwk]);
     clock.advance(600);
-    await expect(server.verifyToken(await accessToken(key, now()))).resolves.toBeDefined();
+    const signed = await accessToken(key, now());
+    await expect(server.verifyToken(signed)).resolves.toEqual(claimsOf(signed));
     expect(idp.jwksRequests()).toBe(2);
   });
 });

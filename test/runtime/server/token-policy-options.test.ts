@@ -12,6 +12,7 @@ import {
   type ResourceServerOptions,
 } from '../../../src/server.js';
 import {
+  claimsOf,
   AUDIENCE,
   ISSUER,
   JWKS_URI,
@@ -60,7 +61,8 @@ describe('profile', () => {
       claimValues: { typ: 'Bearer' },
     });
     const claims = { typ: 'Bearer', azp: 'billing' };
-    await expect(server.verifyToken(await accessToken(key, now(), claims))).resolves.toBeDefined();
+    const signed = await accessToken(key, now(), claims);
+    await expect(server.verifyToken(signed)).resolves.toEqual(claimsOf(signed));
     const dpop = await accessToken(key, now(), { ...claims, typ: 'DPoP' });
     expect(await rejection(server.verifyToken(dpop))).toMatchObject({
       reason: 'claims',
@@ -74,9 +76,8 @@ describe('typ', () => {
   it('takes a list of accepted types', async () => {
     const { server, key, now } = await setup({ typ: ['JWT', 'at+jwt'] });
     for (const typ of ['JWT', 'at+jwt', 'application/at+jwt']) {
-      await expect(
-        server.verifyToken(await accessToken(key, now(), {}, { typ })),
-      ).resolves.toBeDefined();
+      const signed = await accessToken(key, now(), {}, { typ });
+      await expect(server.verifyToken(signed)).resolves.toEqual(claimsOf(signed));
     }
     const logout = await accessToken(key, now(), {}, { typ: 'logout+jwt' });
     expect((await rejection(server.verifyToken(logout))).detail).toBe(
@@ -96,9 +97,8 @@ describe('typ', () => {
   it('with typ: false accepts no typ, JWT and at+jwt', async () => {
     const { server, key, now } = await setup({ typ: false });
     for (const typ of [undefined, 'JWT', 'at+jwt']) {
-      await expect(
-        server.verifyToken(await accessToken(key, now(), {}, { typ })),
-      ).resolves.toBeDefined();
+      const signed = await accessToken(key, now(), {}, { typ });
+      await expect(server.verifyToken(signed)).resolves.toEqual(claimsOf(signed));
     }
   });
 });
@@ -112,16 +112,15 @@ describe('requiredClaims', () => {
       claim: 'sub',
     });
     const untyped = await accessToken(key, now(), { sub: undefined }, { typ: 'JWT' });
-    await expect(server.verifyToken(untyped)).resolves.toBeDefined();
+    await expect(server.verifyToken(untyped)).resolves.toEqual(claimsOf(untyped));
   });
 
   it('takes alternatives: at least one claim of an inner list', async () => {
     const { server, key, now } = await setup({
       requiredClaims: ['iss', 'exp', ['azp', 'appid']],
     });
-    await expect(
-      server.verifyToken(await accessToken(key, now(), { appid: 'billing' })),
-    ).resolves.toBeDefined();
+    const signed = await accessToken(key, now(), { appid: 'billing' });
+    await expect(server.verifyToken(signed)).resolves.toEqual(claimsOf(signed));
     expect(await rejection(server.verifyToken(await accessToken(key, now())))).toMatchObject({
       reason: 'claims',
       claim: 'azp|appid',
@@ -139,7 +138,8 @@ describe('claimValues, absentClaims and clientIds', () => {
       clientIdClaims: ['client_id'],
     });
     const good = { token_use: 'access', client_id: 'billing' };
-    await expect(server.verifyToken(await accessToken(key, now(), good))).resolves.toBeDefined();
+    const signed = await accessToken(key, now(), good);
+    await expect(server.verifyToken(signed)).resolves.toEqual(claimsOf(signed));
     const cases: [Record<string, unknown>, string, string | undefined][] = [
       [{ ...good, token_use: 'id' }, 'claims', 'token_use'],
       [{ ...good, nonce: 'n-0S6' }, 'claims', 'nonce'],
@@ -168,7 +168,7 @@ describe('scopes', () => {
       requiredScopes: 'orders:read',
     });
     const granted = await accessToken(key, now(), { scope: undefined, scp: ['orders:read'] });
-    await expect(server.verifyToken(granted)).resolves.toBeDefined();
+    await expect(server.verifyToken(granted)).resolves.toEqual(claimsOf(granted));
     const inScope = await accessToken(key, now(), { scope: 'orders:read' });
     expect(await rejection(server.verifyToken(inScope))).toMatchObject({
       reason: 'scope',
@@ -181,12 +181,14 @@ describe('scopes', () => {
     const { server, key, now } = await setup({ scopes: 'orders:admin' });
     const token = await accessToken(key, now());
     expect((await rejection(server.verifyToken(token))).reason).toBe('scope');
-    await expect(server.verifyToken(token, { scopes: 'orders:read' })).resolves.toBeDefined();
+    await expect(server.verifyToken(token, { scopes: 'orders:read' })).resolves.toEqual(
+      claimsOf(token),
+    );
     await expect(
       server.verifyRequest(request({ authorization: `Bearer ${token}` }), {
         scopes: 'orders:read',
       }),
-    ).resolves.toBeDefined();
+    ).resolves.toEqual(claimsOf(token));
     await expect(server.verifyToken(token, { scopes: 'a', requiredScopes: 'b' })).rejects.toThrow(
       'verifyToken: `scopes` is another name for `requiredScopes`',
     );
@@ -212,7 +214,7 @@ describe('the seed products’ names', () => {
     });
     const nowSeconds = Math.floor(Date.now() / 1000);
     const token = await accessToken(key, nowSeconds, { exp: nowSeconds - 60 });
-    await expect(server.verifyToken(token)).resolves.toBeDefined();
+    await expect(server.verifyToken(token)).resolves.toEqual(claimsOf(token));
     expect(idp.jwksRequests()).toBe(1);
     expect(attempt({ clockToleranceSec: 1, clockToleranceSeconds: 2 })).toThrow(
       '`clockToleranceSec` is another name for `clockToleranceSeconds`',
@@ -314,12 +316,12 @@ describe('issuer', () => {
     const token = await accessToken(key, strict.now());
     expect((await rejection(strict.server.verifyToken(token))).reason).toBe('issuer');
     const lax = await setup({}, { key, published });
-    await expect(lax.server.verifyToken(token)).resolves.toBeDefined();
+    await expect(lax.server.verifyToken(token)).resolves.toEqual(claimsOf(token));
     const own = await setup(
       { keyIssuer: true },
       { key, published: [{ ...key.jwk, issuer: ISSUER } as JWK] },
     );
-    await expect(own.server.verifyToken(token)).resolves.toBeDefined();
+    await expect(own.server.verifyToken(token)).resolves.toEqual(claimsOf(token));
   });
 });
 

@@ -4,9 +4,9 @@ import {
   checkMarkers,
   checkTyp,
   grantedScopes,
-  resolveTokenPolicy,
   type TokenPolicy,
 } from '../../../src/runtime/server/token-policy.js';
+import { resolveTokenPolicy } from '../../../src/runtime/server/token-policy-options.js';
 import { profiles } from '../../../src/runtime/profiles/index.js';
 
 const WHERE = 'createResourceServer';

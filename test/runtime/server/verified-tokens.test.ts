@@ -11,6 +11,7 @@ import {
   type VerifiedToken,
 } from '../../../src/runtime/server/verified-tokens.js';
 import {
+  claimsOf,
   AUDIENCE,
   RESOURCE_URL,
   accessToken,
@@ -56,7 +57,7 @@ describe('a repeated token', () => {
     const token = await accessToken(key, now(), { exp: now() + 60 });
     await cache(server, token);
     clock.advance(59);
-    await expect(server.verifyToken(token)).resolves.toBeDefined();
+    await expect(server.verifyToken(token)).resolves.toEqual(claimsOf(token));
     clock.advance(1);
     expect(await reasonOf(server.verifyToken(token))).toBe('expired');
     expect(await reasonOf(server.verifyToken(token))).toBe('expired');
@@ -67,7 +68,7 @@ describe('a repeated token', () => {
     const token = await accessToken(key, now(), { exp: now() + 60 });
     await cache(server, token);
     clock.advance(89);
-    await expect(server.verifyToken(token)).resolves.toBeDefined();
+    await expect(server.verifyToken(token)).resolves.toEqual(claimsOf(token));
     clock.advance(1);
     expect(await reasonOf(server.verifyToken(token))).toBe('expired');
   });
@@ -80,7 +81,7 @@ describe('a repeated token', () => {
     clock.setSeconds(start - 10);
     expect(await reasonOf(server.verifyToken(token))).toBe('not_yet_valid');
     clock.setSeconds(start);
-    await expect(server.verifyToken(token)).resolves.toBeDefined();
+    await expect(server.verifyToken(token)).resolves.toEqual(claimsOf(token));
   });
 
   it('has each call’s audience and required scopes checked', async () => {
@@ -96,9 +97,9 @@ describe('a repeated token', () => {
     expect(error).toBeInstanceOf(TokenError);
     expect((error as TokenError).reason).toBe('scope');
     expect((error as TokenError).status).toBe(403);
-    await expect(
-      server.verifyToken(token, { requiredScopes: 'orders:read' }),
-    ).resolves.toBeDefined();
+    await expect(server.verifyToken(token, { requiredScopes: 'orders:read' })).resolves.toEqual(
+      claimsOf(token),
+    );
     // verifyRequest shares the cache and checks the same.
     expect(
       await reasonOf(
@@ -118,7 +119,7 @@ describe('a repeated token', () => {
     idp.setKeys([second.jwk]);
     clock.advance(30);
     // The key set is still fresh: the server does not know yet, cached or not.
-    await expect(server.verifyToken(token)).resolves.toBeDefined();
+    await expect(server.verifyToken(token)).resolves.toEqual(claimsOf(token));
     clock.advance(31);
     expect(await reasonOf(server.verifyToken(token))).toBe('key');
     expect(idp.jwksRequests()).toBe(2);
@@ -164,7 +165,7 @@ describe('failures', () => {
     expect(await reasonOf(server.verifyToken(token))).toBe('key');
     idp.setKeys([published.jwk, fresh.jwk]);
     clock.advance(11);
-    await expect(server.verifyToken(token)).resolves.toBeDefined();
+    await expect(server.verifyToken(token)).resolves.toEqual(claimsOf(token));
   });
 
   it('are never remembered: a forged signature stays refused, even after the genuine token passed', async () => {
@@ -191,7 +192,7 @@ describe('a repeated DPoP-bound token', () => {
       s.server.verifyRequest(
         request({ authorization: `${scheme} ${token}`, ...(dpop === undefined ? {} : { dpop }) }),
       );
-    await expect(send(proof)).resolves.toBeDefined();
+    await expect(send(proof)).resolves.toEqual(claimsOf(token));
     expect(await reasonOf(send(proof))).toBe('dpop_replay');
     expect(await reasonOf(send())).toBe('dpop');
     expect(await reasonOf(send(await dpopProof(dpopKey, s.now()), 'Bearer'))).toBe('dpop');
@@ -208,9 +209,9 @@ describe('a repeated DPoP-bound token', () => {
         ),
       ),
     ).toBe('dpop');
-    await expect(
-      send(await dpopProof(dpopKey, s.now(), { accessToken: token })),
-    ).resolves.toBeDefined();
+    await expect(send(await dpopProof(dpopKey, s.now(), { accessToken: token }))).resolves.toEqual(
+      claimsOf(token),
+    );
   });
 
   it('is refused as Bearer whether or not it is cached', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { TokenError, type ReplayStore } from '../../../src/index.js';
 import {
+  claimsOf,
   AUDIENCE,
   ISSUER,
   RESOURCE_URL,
@@ -65,7 +66,7 @@ describe('verifyRequest with Bearer tokens', () => {
         url: '/orders',
         headers: { Authorization: [`Bearer ${token}`] },
       }),
-    ).resolves.toBeDefined();
+    ).resolves.toEqual(claimsOf(token));
   });
 
   it('reads the scheme without regard to case', async () => {
@@ -74,7 +75,7 @@ describe('verifyRequest with Bearer tokens', () => {
     for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
       await expect(
         s.server.verifyRequest(request({ authorization: `${scheme} ${token}` })),
-      ).resolves.toBeDefined();
+      ).resolves.toEqual(claimsOf(token));
     }
   });
 
@@ -200,7 +201,7 @@ describe('verifyRequest with DPoP', () => {
       await expect(
         s.server.verifyRequest(request({ authorization: `DPoP ${token}`, dpop: proof })),
         alg,
-      ).resolves.toBeDefined();
+      ).resolves.toEqual(claimsOf(token));
     }
   });
 
@@ -216,7 +217,7 @@ describe('verifyRequest with DPoP', () => {
       { authorization: `DPoP ${token}`, dpop: proof },
       { url: 'HTTPS://API.EXAMPLE.TEST:443/orders/%34%32?expand=items#x' },
     );
-    await expect(s.server.verifyRequest(req)).resolves.toBeDefined();
+    await expect(s.server.verifyRequest(req)).resolves.toEqual(claimsOf(token));
   });
 
   it('compares htm with the method, upper-casing the standard ones of a plain object', async () => {
@@ -228,7 +229,7 @@ describe('verifyRequest with DPoP', () => {
         url: RESOURCE_URL,
         headers: { authorization: `DPoP ${token}`, dpop: proof },
       }),
-    ).resolves.toBeDefined();
+    ).resolves.toEqual(claimsOf(token));
   });
 
   it('refuses a DPoP-scheme token that is not bound to a key', async () => {
@@ -443,7 +444,7 @@ describe('verifyRequest with DPoP', () => {
       });
       await expect(
         s.server.verifyRequest(request({ authorization: `DPoP ${token}`, dpop: retry })),
-      ).resolves.toBeDefined();
+      ).resolves.toEqual(claimsOf(token));
     });
 
     it('refuses a wrong nonce', async () => {
@@ -472,7 +473,11 @@ describe('verifyRequest with DPoP', () => {
         return s.server.verifyRequest(request({ authorization: `DPoP ${token}`, dpop: proof }));
       };
       s.clock.advance(61);
-      await expect(attempt()).resolves.toBeDefined();
+      await expect(attempt()).resolves.toMatchObject({
+        iss: ISSUER,
+        aud: AUDIENCE,
+        cnf: { jkt: dpopKey.jkt },
+      });
       s.clock.advance(60);
       const late = await rejection(attempt());
       expect(late.reason).toBe('dpop_nonce');
@@ -493,7 +498,7 @@ describe('verifyRequest with DPoP', () => {
       });
       await expect(
         s.server.verifyRequest(request({ authorization: `DPoP ${token}`, dpop: proof })),
-      ).resolves.toBeDefined();
+      ).resolves.toEqual(claimsOf(token));
     });
 
     it('refuses the proof when the nonce provider fails or hands out an unsendable nonce', async () => {

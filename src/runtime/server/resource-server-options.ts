@@ -1,34 +1,18 @@
-import { profiles } from '../profiles/index.js';
+/**
+ * The options of {@link createResourceServer}, as callers write them: their types, with the
+ * documentation of each, and the complete key lists the factory checks them against. Their
+ * check and defaults are in `resolve-options.ts`.
+ */
 import type { ClaimValue, ProfileName } from '../profiles/types.js';
-import { applyAliases, givenName, rejectUnknownAliasedOptions } from '../shared/aliases.js';
-import { emitter } from '../shared/events.js';
-import type { ResourceServerEvent } from './events.js';
-import {
-  optionalBoolean,
-  optionalPositiveNumber,
-  optionKeys,
-  rejectUnknownOptions,
-  resolveClock,
-  resolveFetch,
-  type Clock,
-  type FetchLike,
-} from '../shared/options.js';
-import { requireHttpUrl } from '../shared/url.js';
-import {
-  ASYMMETRIC_ALGORITHMS,
-  validateAlgorithms,
-  type AsymmetricAlgorithm,
-} from './algorithms.js';
-import { createRotatingNonceProvider, type DpopNonceProvider } from './dpop-nonce.js';
-import {
-  resolveIntrospectionOptions,
-  type ResolvedIntrospection,
-  type ResourceServerIntrospectionOptions,
-} from './opaque-tokens.js';
-import { resolveIssuerPolicy, type IssuerPolicy, type IssuerTemplate } from './issuer-policy.js';
-import { resolveTokenPolicy, type TokenPolicy } from './token-policy.js';
-import { createMemoryReplayStore, type ReplayStore } from './replay-store.js';
-import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/idp-client.js';
+import type { AsymmetricAlgorithm } from '../crypto/algorithms.js';
+import { optionKeys, type Clock, type FetchLike } from '../shared/options.js';
+import type { DpopNonceProvider } from './dpop-nonce.js';
+import type { ResourceServerIntrospectionOptions } from './introspection-options.js';
+import type { IssuerTemplate } from './issuer-policy.js';
+import type { createMemoryReplayStore, ReplayStore } from './replay-store.js';
+import type { createResourceServer } from './resource-server.js';
+import type { ResourceServerEvent } from './resource-server-events.js';
+import type { RFC9068_REQUIRED_CLAIMS } from './token-policy.js';
 
 /**
  * DPoP settings of a resource server (RFC 9449). DPoP is always accepted; these tune it.
@@ -62,14 +46,14 @@ export interface ResourceServerDpopOptions {
 }
 
 /** Every option of {@link ResourceServerDpopOptions}; the compiler keeps the list complete. */
-const DPOP_OPTION_KEYS = optionKeys<ResourceServerDpopOptions>()([
+export const DPOP_OPTION_KEYS = optionKeys<ResourceServerDpopOptions>()([
   'required',
   'algorithms',
   'iatWindowSeconds',
   'nonce',
 ]);
 
-const NONCE_OPTION_KEYS = optionKeys<{ lifetimeSeconds?: number | undefined }>()([
+export const NONCE_OPTION_KEYS = optionKeys<{ lifetimeSeconds?: number | undefined }>()([
   'lifetimeSeconds',
 ]);
 
@@ -291,7 +275,7 @@ export interface ResourceServerOptions {
 }
 
 /** Every option of {@link ResourceServerOptions}; the compiler keeps the list complete. */
-const RESOURCE_SERVER_OPTION_KEYS = optionKeys<ResourceServerOptions>()([
+export const RESOURCE_SERVER_OPTION_KEYS = optionKeys<ResourceServerOptions>()([
   'issuer',
   'profile',
   'audience',
@@ -334,259 +318,3 @@ export const RESOURCE_SERVER_ALIASES = {
   clockToleranceSec: 'clockToleranceSeconds',
   fetchImpl: 'fetch',
 } as const;
-
-/** The options, checked and with defaults filled in. */
-export interface ResolvedOptions {
-  /** The issuer discovery starts from; `undefined` with issuer templates only (then `jwksUri`). */
-  issuer: string | undefined;
-  /** Every issuer accepted, and the rules for templates and keys' own issuers. */
-  issuers: IssuerPolicy;
-  audience: readonly string[] | undefined;
-  clockToleranceSeconds: number;
-  algorithms: ReadonlySet<AsymmetricAlgorithm>;
-  jwksUri: string | undefined;
-  requiredScopes: readonly string[] | undefined;
-  /** `typ`, markers, client allow-list and scope claims, the profile's filled in. */
-  policy: TokenPolicy;
-  fetch: FetchLike;
-  now: Clock;
-  replayStore: ReplayStore;
-  dpopRequired: boolean;
-  dpopAlgorithms: ReadonlySet<AsymmetricAlgorithm>;
-  iatWindowSeconds: number;
-  nonce: DpopNonceProvider | undefined;
-  jwksCacheMaxAgeSeconds: number;
-  jwksCooldownSeconds: number;
-  jwksMaxStaleSeconds: number;
-  timeoutMs: number;
-  maxResponseBytes: number;
-  maxTokenLength: number;
-  realm: string | undefined;
-  emit: ((event: ResourceServerEvent) => void) | undefined;
-  /** Plain `http:` to hosts other than loopback is accepted (for discovered endpoints too). */
-  allowInsecureHttp: boolean;
-  /** Opaque tokens are introspected with these; `undefined`: they are refused. */
-  introspection: ResolvedIntrospection | undefined;
-}
-
-const WHERE = 'createResourceServer';
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** An audience option: a non-empty string or a non-empty array of them. */
-export function validateAudience(value: unknown, where: string): readonly string[] | undefined {
-  if (value === undefined) return undefined;
-  const list = typeof value === 'string' ? [value] : value;
-  if (
-    !Array.isArray(list) ||
-    list.length === 0 ||
-    !list.every((item) => typeof item === 'string' && item !== '')
-  ) {
-    throw new TypeError(
-      `${where}: \`audience\` must be a non-empty string or a non-empty array of them`,
-    );
-  }
-  return Object.freeze([...(list as string[])]);
-}
-
-/** A scopes option: a space-separated string or an array of scope tokens (RFC 6749 §3.3). */
-export function validateScopes(
-  value: unknown,
-  where: string,
-  name = 'requiredScopes',
-): readonly string[] | undefined {
-  if (value === undefined) return undefined;
-  const list = typeof value === 'string' ? value.split(' ').filter((scope) => scope !== '') : value;
-  const scopeToken = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
-  if (
-    !Array.isArray(list) ||
-    !list.every((item) => typeof item === 'string' && scopeToken.test(item))
-  ) {
-    throw new TypeError(
-      `${where}: \`${name}\` must be a space-separated string or an array of scope tokens (RFC 6749 §3.3)`,
-    );
-  }
-  return Object.freeze([...new Set(list as string[])]);
-}
-
-export { RFC9068_REQUIRED_CLAIMS } from './token-policy.js';
-
-function validateProfile(value: unknown): ProfileName | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !Object.hasOwn(profiles, value)) {
-    throw new TypeError(
-      `${WHERE}: \`profile\` must be one of ${Object.keys(profiles)
-        .map((name) => `'${name}'`)
-        .join(', ')}`,
-    );
-  }
-  return value as ProfileName;
-}
-
-/** `audience` is required; `null` is the explicit, documented way to go without the check. */
-function requireAudience(value: unknown): readonly string[] | undefined {
-  if (value === undefined) {
-    throw new TypeError(
-      `${WHERE}: \`audience\` is required: the \`aud\` to accept, or \`null\` to accept any (which RFC 9068 §4 forbids)`,
-    );
-  }
-  return value === null ? undefined : validateAudience(value, WHERE);
-}
-
-function validateReplayStore(value: unknown, now: Clock): ReplayStore {
-  if (value === undefined) return createMemoryReplayStore({ now });
-  if (!isObject(value) || typeof value['checkAndSet'] !== 'function') {
-    throw new TypeError(
-      `${WHERE}: \`replayStore\` must have a checkAndSet(key, ttlSeconds) method`,
-    );
-  }
-  return value as unknown as ReplayStore;
-}
-
-function validateNonce(value: unknown, now: Clock): DpopNonceProvider | undefined {
-  if (value === undefined || value === false) return undefined;
-  if (value === true) return createRotatingNonceProvider(300, now);
-  if (
-    isObject(value) &&
-    typeof value['current'] === 'function' &&
-    typeof value['isValid'] === 'function'
-  ) {
-    return value as unknown as DpopNonceProvider;
-  }
-  if (isObject(value) && !('current' in value) && !('isValid' in value)) {
-    rejectUnknownOptions(value, NONCE_OPTION_KEYS, WHERE, 'dpop.nonce');
-    const lifetime = optionalPositiveNumber(
-      value['lifetimeSeconds'],
-      'dpop.nonce.lifetimeSeconds',
-      WHERE,
-      300,
-    );
-    return createRotatingNonceProvider(lifetime, now);
-  }
-  throw new TypeError(
-    `${WHERE}: \`dpop.nonce\` must be a boolean, { lifetimeSeconds }, or an object with current() and isValid(nonce)`,
-  );
-}
-
-function validateRealm(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '' || !/^[\x20\x21\x23-\x5b\x5d-\x7e]+$/.test(value)) {
-    throw new TypeError(`${WHERE}: \`realm\` must be printable ASCII without '"' or '\\'`);
-  }
-  return value;
-}
-
-/** Checks every option when the factory is called; a bad one is a `TypeError` naming it. */
-export function resolveOptions(options: unknown): ResolvedOptions {
-  if (!isObject(options)) {
-    throw new TypeError(`${WHERE}: options must be an object with at least \`issuer\``);
-  }
-  rejectUnknownAliasedOptions(options, RESOURCE_SERVER_OPTION_KEYS, RESOURCE_SERVER_ALIASES, WHERE);
-  const o = applyAliases(options, RESOURCE_SERVER_ALIASES, WHERE) as Partial<
-    Record<keyof ResourceServerOptions, unknown>
-  >;
-  const allowInsecureHttp = optionalBoolean(o.allowInsecureHttp, 'allowInsecureHttp', WHERE, false);
-  const profile = validateProfile(o.profile);
-  const profileRules = profile === undefined ? undefined : profiles[profile].server;
-  const issuers = resolveIssuerPolicy(o, profileRules, WHERE, { allowInsecureHttp });
-  const policy = resolveTokenPolicy(o, profileRules, WHERE);
-  const now = resolveClock(o.now as Clock | undefined, WHERE);
-  const fetch = resolveFetch(o.fetch as FetchLike | undefined, WHERE);
-
-  const dpop = o.dpop ?? {};
-  if (!isObject(dpop)) throw new TypeError(`${WHERE}: \`dpop\` must be an object`);
-  rejectUnknownOptions(dpop, DPOP_OPTION_KEYS, WHERE, 'dpop');
-  if (dpop['required'] !== undefined && typeof dpop['required'] !== 'boolean') {
-    throw new TypeError(`${WHERE}: \`dpop.required\` must be a boolean`);
-  }
-
-  const jwksCacheMaxAgeSeconds = optionalPositiveNumber(
-    o.jwksCacheMaxAgeSeconds,
-    'jwksCacheMaxAgeSeconds',
-    WHERE,
-    600,
-  );
-  const jwksMaxStaleSeconds = optionalPositiveNumber(
-    o.jwksMaxStaleSeconds,
-    'jwksMaxStaleSeconds',
-    WHERE,
-    Math.max(3600, jwksCacheMaxAgeSeconds),
-  );
-  if (jwksMaxStaleSeconds < jwksCacheMaxAgeSeconds) {
-    throw new TypeError(
-      `${WHERE}: \`jwksMaxStaleSeconds\` must be at least \`jwksCacheMaxAgeSeconds\``,
-    );
-  }
-  const maxTokenLength = optionalPositiveNumber(o.maxTokenLength, 'maxTokenLength', WHERE, 16_384);
-  if (!Number.isInteger(maxTokenLength)) {
-    throw new TypeError(`${WHERE}: \`maxTokenLength\` must be an integer`);
-  }
-
-  return {
-    issuer: issuers.discoveryIssuer,
-    issuers,
-    audience: requireAudience(o.audience),
-    clockToleranceSeconds: optionalPositiveNumber(
-      o.clockToleranceSeconds,
-      'clockToleranceSeconds',
-      WHERE,
-      30,
-      {
-        allowZero: true,
-      },
-    ),
-    algorithms: validateAlgorithms(o.algorithms, 'algorithms', WHERE, ASYMMETRIC_ALGORITHMS),
-    jwksUri:
-      o.jwksUri === undefined
-        ? undefined
-        : requireHttpUrl(o.jwksUri, 'jwksUri', WHERE, { allowInsecureHttp }),
-    requiredScopes: validateScopes(
-      o.requiredScopes,
-      WHERE,
-      givenName(options, 'requiredScopes', RESOURCE_SERVER_ALIASES),
-    ),
-    policy,
-    fetch,
-    now,
-    replayStore: validateReplayStore(o.replayStore, now),
-    emit: emitter(o.onEvent as ((event: ResourceServerEvent) => void) | undefined),
-    dpopRequired: dpop['required'] === true,
-    dpopAlgorithms: validateAlgorithms(
-      dpop['algorithms'],
-      'dpop.algorithms',
-      WHERE,
-      ASYMMETRIC_ALGORITHMS,
-    ),
-    iatWindowSeconds: optionalPositiveNumber(
-      dpop['iatWindowSeconds'],
-      'dpop.iatWindowSeconds',
-      WHERE,
-      60,
-    ),
-    nonce: validateNonce(dpop['nonce'], now),
-    jwksCacheMaxAgeSeconds,
-    jwksCooldownSeconds: optionalPositiveNumber(
-      o.jwksCooldownSeconds,
-      'jwksCooldownSeconds',
-      WHERE,
-      30,
-      {
-        allowZero: true,
-      },
-    ),
-    jwksMaxStaleSeconds,
-    timeoutMs: optionalPositiveNumber(o.timeoutMs, 'timeoutMs', WHERE, 5000),
-    maxResponseBytes: optionalPositiveNumber(
-      o.maxResponseBytes,
-      'maxResponseBytes',
-      WHERE,
-      DEFAULT_MAX_RESPONSE_BYTES,
-    ),
-    maxTokenLength,
-    realm: validateRealm(o.realm),
-    allowInsecureHttp,
-    introspection: resolveIntrospectionOptions(o.introspection, WHERE, allowInsecureHttp),
-  };
-}

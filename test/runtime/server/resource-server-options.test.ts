@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createResourceServer, type ResourceServerOptions } from '../../../src/server.js';
-import { resolveOptions } from '../../../src/runtime/server/options.js';
+import { resolveOptions } from '../../../src/runtime/server/resolve-options.js';
 import { AUDIENCE, ISSUER } from './helpers.js';
 
 const base: ResourceServerOptions = {

@@ -1,5 +1,6 @@
 import type { TokenErrorReason, TokenErrorStatus } from '../errors.js';
-import type { JwksFetchReason, JwksSkipCounts } from './jwks-cache.js';
+import type { JwksFetchReason } from './jwks-cache.js';
+import type { JwksSkipCounts } from './key-set-index.js';
 
 /**
  * What the resource server reports through `onEvent`. No event carries a token, a proof or key

@@ -1,0 +1,150 @@
+/**
+ * The `introspection` option of a resource server (RFC 7662): its type, and its check at
+ * factory time.
+ */
+import {
+  isTokenEndpointClientAuth,
+  type TokenEndpointClientAuth,
+} from '../introspection/caller-options.js';
+import {
+  optionalPositiveNumber,
+  optionKeys,
+  rejectUnknownOptions,
+  requireString,
+} from '../shared/options.js';
+import { requireHttpUrl } from '../shared/url.js';
+
+/**
+ * Introspection settings of a resource server: its own client credentials at the authorization
+ * server, with which it asks about tokens it cannot verify locally (RFC 7662 §2).
+ *
+ * A token that is a compact JWS (three base64url parts joined by dots) is verified as a JWT;
+ * any other token is introspected. The answer gets the checks a JWT's claims get: `active` must
+ * be `true` (else reason `inactive`), `iss` when present must be the issuer (an answer without
+ * one is taken to be the issuer's, and gets its `iss`), `exp` is required, `exp` and `nbf` are
+ * checked with `clockToleranceSeconds`, `aud` must name the audience, the required scopes must
+ * be in `scope`, a `token_type` must be `Bearer` or `DPoP`, and a token whose answer has
+ * `cnf.jkt` is bound to that DPoP key: `verifyRequest` accepts it only with the DPoP scheme and
+ * a proof by that key. `typ`, `algorithms` and `requiredClaims` are about JWTs and do not apply.
+ *
+ * When the authorization server cannot be asked (unreachable, an OAuth error such as
+ * `invalid_client`, an answer that breaks RFC 7662), the token is refused with reason
+ * `introspection`, status 503 and `retryAfter`, as when the key set is unavailable; `cause`
+ * holds the error. Neither failures nor inactive answers are cached.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7662#section-2
+ * @see https://www.rfc-editor.org/rfc/rfc7662#section-4
+ * @example
+ * ```ts
+ * const server = createResourceServer({
+ *   issuer: 'https://idp.example.com',
+ *   audience: 'https://ledger.example.com',
+ *   introspection: {
+ *     clientId: 'ledger-api',
+ *     clientSecret: process.env.LEDGER_API_SECRET!,
+ *     cacheMaxSeconds: 30,
+ *   },
+ * });
+ * const claims = await server.verifyRequest(request); // opaque or JWT, DPoP or Bearer
+ * ```
+ */
+export interface ResourceServerIntrospectionOptions {
+  /** The resource server's own client id at the authorization server. */
+  clientId: string;
+  /** The resource server's client secret. Never appears in an error, event or log. */
+  clientSecret: string;
+  /**
+   * How the credentials are sent (RFC 6749 §2.3.1): `'client_secret_basic'` (default) or
+   * `'client_secret_post'`.
+   */
+  clientAuth?: TokenEndpointClientAuth | undefined;
+  /** The introspection endpoint; skips discovery. Default: `introspection_endpoint` from discovery. */
+  introspectionEndpoint?: string | undefined;
+  /**
+   * How long an active answer is reused, in seconds; never past the token's `exp` less
+   * `clockToleranceSeconds`. A token revoked at the authorization server may be accepted this
+   * long after. `0` asks about every request. Default `60`.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7662#section-4
+   */
+  cacheMaxSeconds?: number | undefined;
+  /** How many active answers are kept at most; the least recently used goes first. Default `10000`. */
+  cacheMaxEntries?: number | undefined;
+  /**
+   * Whether JWT access tokens are introspected too. `'never'` (default): a JWT is verified
+   * locally only, and stays valid until its `exp` even when revoked. `'always'`: a JWT is
+   * verified locally first and then introspected; it is refused unless the answer is active,
+   * passes the same checks and names the same DPoP key (`cnf.jkt`) as the JWT, or none when the
+   * JWT has none; only the JWT's own claims are returned. For issuers that can introspect their
+   * JWTs, where revocation must bite within `cacheMaxSeconds`.
+   */
+  jwt?: 'never' | 'always' | undefined;
+}
+
+/** Every option of {@link ResourceServerIntrospectionOptions}; the compiler keeps the list complete. */
+const INTROSPECTION_OPTION_KEYS = optionKeys<ResourceServerIntrospectionOptions>()([
+  'clientId',
+  'clientSecret',
+  'clientAuth',
+  'introspectionEndpoint',
+  'cacheMaxSeconds',
+  'cacheMaxEntries',
+  'jwt',
+]);
+
+function isJwtIntrospection(value: unknown): value is 'never' | 'always' {
+  return value === 'never' || value === 'always';
+}
+
+/** Checks the `introspection` option; `undefined` when it is not given. */
+export function resolveIntrospectionOptions(
+  value: unknown,
+  where: string,
+  allowInsecureHttp: boolean,
+) {
+  if (value === undefined) return undefined;
+  rejectUnknownOptions(value, INTROSPECTION_OPTION_KEYS, where, 'introspection');
+  const o = value as Partial<Record<keyof ResourceServerIntrospectionOptions, unknown>>;
+  const clientAuth = o.clientAuth ?? 'client_secret_basic';
+  if (!isTokenEndpointClientAuth(clientAuth)) {
+    throw new TypeError(
+      `${where}: \`introspection.clientAuth\` must be 'client_secret_basic' or 'client_secret_post'`,
+    );
+  }
+  const jwt = o.jwt ?? 'never';
+  if (!isJwtIntrospection(jwt)) {
+    throw new TypeError(`${where}: \`introspection.jwt\` must be 'never' or 'always'`);
+  }
+  const cacheMaxEntries = optionalPositiveNumber(
+    o.cacheMaxEntries,
+    'introspection.cacheMaxEntries',
+    where,
+    10_000,
+  );
+  if (!Number.isInteger(cacheMaxEntries)) {
+    throw new TypeError(`${where}: \`introspection.cacheMaxEntries\` must be an integer`);
+  }
+  return Object.freeze({
+    clientId: requireString(o.clientId, 'introspection.clientId', where),
+    clientSecret: requireString(o.clientSecret, 'introspection.clientSecret', where),
+    clientAuth,
+    endpoint:
+      o.introspectionEndpoint === undefined
+        ? undefined
+        : requireHttpUrl(o.introspectionEndpoint, 'introspection.introspectionEndpoint', where, {
+            allowInsecureHttp,
+          }),
+    cacheMaxSeconds: optionalPositiveNumber(
+      o.cacheMaxSeconds,
+      'introspection.cacheMaxSeconds',
+      where,
+      60,
+      { allowZero: true },
+    ),
+    cacheMaxEntries,
+    jwt,
+  });
+}
+
+/** The introspection options, checked and with defaults filled in. */
+export type ResolvedIntrospection = NonNullable<ReturnType<typeof resolveIntrospectionOptions>>;
