@@ -5,27 +5,10 @@ import { redact } from '../shared/redact.js';
 import type { TokenStore } from '../shared/store.js';
 import { scheduleTimeout, sleep } from '../shared/timers.js';
 import { validate, type Schema } from '../shared/validate.js';
-import type { AccessToken, AuthClientEvent, TokenSlot } from './auth-client.js';
+import type { AuthClientEvent, RefreshReason, StoreOperation, TokenSlot } from './events.js';
+import type { AccessToken } from './types.js';
 import { slotOf, type TokenTarget } from './cache-key.js';
 import type { CacheEntry } from './token-cache.js';
-
-/**
- * Which call to the client's shared `cache` store failed, in a `store_error` event: one of the
- * {@link TokenStore} methods, or `decode` for a stored value that is not a token entry.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
- * @example
- * ```ts
- * const auth = createAuthClient({
- *   issuer, clientId, clientSecret, cache,
- *   onEvent(event) {
- *     if (event.type === 'store_error') metrics.increment('token_store_errors', { operation: event.operation });
- *   },
- * });
- * ```
- */
-export type StoreOperation =
-  'get' | 'set' | 'setIfAbsent' | 'delete' | 'compareAndDelete' | 'waitUntilAbsent' | 'decode';
 
 /** The shared-cache options of `createAuthClient`, checked. */
 export interface SharedCacheSettings {
@@ -57,7 +40,7 @@ export interface SharedTokenCache {
    */
   load(
     target: TokenTarget,
-    refresh: 'none' | 'expiring' | 'forced' | 'ahead',
+    refresh: RefreshReason,
     fetch: () => Promise<CacheEntry<AccessToken>>,
   ): Promise<SharedCacheEntry>;
 }
@@ -321,7 +304,7 @@ export function createSharedTokenCache(
 
   async function load(
     target: TokenTarget,
-    refresh: 'none' | 'expiring' | 'forced' | 'ahead',
+    refresh: RefreshReason,
     fetch: () => Promise<CacheEntry<AccessToken>>,
   ): Promise<SharedCacheEntry> {
     const slot: TokenSlot = slotOf(target);

@@ -1,6 +1,8 @@
 import type { components } from '../../generated/openapi.js';
+import * as schemas from '../../generated/schemas.js';
 import { ProtocolError, type ProtocolErrorCode } from '../errors.js';
-import type { AccessToken } from './auth-client.js';
+import { parseBody, type IdpAnswer, type IdpCall } from '../transport/idp-client.js';
+import type { AccessToken } from './types.js';
 
 type TokenResponseBody = components['schemas']['TokenResponse'];
 
@@ -182,4 +184,24 @@ export function readTokenResponse(
   if (expiresAt !== undefined) token.expires_at = expiresAt;
   if (body.scope !== undefined) token.scope = body.scope;
   return token;
+}
+
+/**
+ * Processes a 2xx answer of the token endpoint: the body must match the spec's
+ * `TokenResponse` (a {@link ProtocolError} `schema` or `not_json` otherwise), and then the
+ * rules of {@link readTokenResponse}. A non-2xx answer is not for this step: it is an
+ * `OAuthError` (`toOAuthError`).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
+ */
+export function processTokenResponse(
+  answer: IdpAnswer,
+  call: IdpCall,
+  context: Omit<TokenResponseContext, 'where'>,
+): AccessToken {
+  const body = parseBody(answer, schemas.TokenResponse, call);
+  return readTokenResponse(body, {
+    ...context,
+    where: `the authorization server's ${call.endpoint}`,
+  });
 }

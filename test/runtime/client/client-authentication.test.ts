@@ -8,7 +8,7 @@ import { decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, type JWK 
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAuthClient, OAuthError } from '../../../src/index.js';
-import { createClientAuthenticator } from '../../../src/runtime/client/client-auth.js';
+import { createClientAuthenticator } from '../../../src/runtime/client/client-authentication.js';
 import type { AsymmetricAlgorithm } from '../../../src/runtime/shared/keys.js';
 import { fakeFetch, json, manualClock } from '../fake-fetch.js';
 
