@@ -1,6 +1,7 @@
 import type { components } from '../../generated/openapi.js';
 import * as schemas from '../../generated/schemas.js';
 import { ProtocolError, type ProtocolErrorCode } from '../errors.js';
+import { scopeTextSyntax } from '../shared/scope.js';
 import { parseBody, type IdpAnswer, type IdpCall } from '../transport/idp-client.js';
 import type { AccessToken } from './types.js';
 
@@ -8,12 +9,6 @@ type TokenResponseBody = components['schemas']['TokenResponse'];
 
 /** RFC 6749 Appendix A.12: `access-token = 1*VSCHAR`, VSCHAR being `%x20-7E`. */
 const accessTokenSyntax = /^[\x20-\x7e]+$/;
-
-/**
- * RFC 6749 Appendix A.4: scope tokens are NQCHAR (`%x21 / %x23-5B / %x5D-7E`), separated by
- * spaces. Only the characters are held to it: spacing is left as the server wrote it.
- */
-const scopeSyntax = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 /**
  * The longest `expires_in` taken at face value, in seconds: ten years. No authorization server
@@ -161,13 +156,13 @@ export function readTokenResponse(
       }`,
     });
   }
-  if (body.scope !== undefined && !scopeSyntax.test(body.scope)) {
+  if (body.scope !== undefined && !scopeTextSyntax.test(body.scope)) {
     refuse(where, {
       path: 'scope',
       code: 'invalid_characters',
       message: `scope: expected scope tokens separated by spaces (RFC 6749 §3.3), found ${firstBadCharacter(
         body.scope,
-        scopeSyntax,
+        scopeTextSyntax,
       )}`,
     });
   }
