@@ -1,4 +1,5 @@
 import type { DpopSigner } from '../dpop/proof.js';
+import { setBounded } from '../shared/bounded-map.js';
 import type { FetchLike } from '../shared/options.js';
 import { scrubCredentials } from '../shared/scrub-error.js';
 import type { DpopNonces } from './dpop-nonces.js';
@@ -48,10 +49,7 @@ export function createAuthorisedFetch(context: AuthorisedFetchContext): Authoris
   const refusals = new Map<string, Promise<AccessToken> | 'refused'>();
 
   function rememberRefusal(key: string, value: Promise<AccessToken> | 'refused'): void {
-    refusals.delete(key);
-    refusals.set(key, value);
-    if (refusals.size > maxRememberedRefusals)
-      refusals.delete(refusals.keys().next().value as string);
+    setBounded(refusals, key, value, maxRememberedRefusals);
   }
 
   /**

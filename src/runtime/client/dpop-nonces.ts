@@ -1,3 +1,5 @@
+import { setBounded } from '../shared/bounded-map.js';
+
 /** Nonces remembered per origin; servers rotate them, so a few dozen origins are plenty. */
 const maxRememberedNonces = 64;
 
@@ -20,9 +22,7 @@ export function createDpopNonces(): DpopNonces {
       const nonce = response.headers.get('dpop-nonce');
       if (!nonce) return;
       const { origin } = new URL(url);
-      nonces.delete(origin);
-      nonces.set(origin, nonce);
-      if (nonces.size > maxRememberedNonces) nonces.delete(nonces.keys().next().value as string);
+      setBounded(nonces, origin, nonce, maxRememberedNonces);
     },
   };
 }

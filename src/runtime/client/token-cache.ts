@@ -1,3 +1,4 @@
+import { setBounded } from '../shared/bounded-map.js';
 import { createSingleFlight } from '../shared/single-flight.js';
 
 /** One cached token and the moment (epoch ms, injected clock) it stops being served. */
@@ -41,7 +42,7 @@ export class TokenCache<T> {
     const generation = this.#generation;
     return this.#inFlight.run(key, async () => {
       const entry = await load();
-      if (generation === this.#generation) this.#store(key, entry);
+      if (generation === this.#generation) setBounded(this.#entries, key, entry, this.#maxEntries);
       return entry.value;
     });
   }
@@ -54,14 +55,5 @@ export class TokenCache<T> {
 
   get size(): number {
     return this.#entries.size;
-  }
-
-  #store(key: string, entry: CacheEntry<T>): void {
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    if (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
-    }
   }
 }
