@@ -1,3 +1,4 @@
+import type { TokenStore } from '../shared/store.js';
 /**
  * Which call to the client's shared `cache` store failed, in a `store_error` event: one of the
  * {@link TokenStore} methods, or `decode` for a stored value that is not a token entry.
