@@ -24,7 +24,7 @@ export type {
   StoreOperation,
   TokenParameters,
   TokenSlot,
-} from './runtime/client/auth-client.js';
+} from './runtime/client/types.js';
 export { createM2MClient } from './runtime/client/m2m-client.js';
 export type { M2MClientOptions } from './runtime/client/m2m-client.js';
 export { createDpopKey } from './runtime/dpop/dpop-key.js';

@@ -1,4 +1,5 @@
 import { OptionError } from '../shared/options.js';
+import { scopeTokenSyntax } from '../shared/scope.js';
 
 /** Scope or resource as the options take them: space-separated string or list. */
 export type ListInput = string | readonly string[];
@@ -28,9 +29,6 @@ export const SDK_PARAMETERS: readonly string[] = Object.freeze([
 
 /** RFC 6749 §8.2: `param-name = 1*name-char`, `name-char = "-" / "." / "_" / DIGIT / ALPHA`. */
 export const parameterName = /^[A-Za-z0-9._-]+$/;
-
-/** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. */
-const scopeToken = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 
 /** Characters no URI contains (RFC 3986 §2): whitespace and controls. */
 const notInUri = /[\u0000-\u0020\u007f]/;
@@ -137,7 +135,7 @@ export function normaliseScopes(scope: ListInput | undefined, where: string): st
   const tokens: string[] = [];
   for (const part of parts) {
     if (part === '') continue;
-    if (typeof part !== 'string' || !scopeToken.test(part)) {
+    if (typeof part !== 'string' || !scopeTokenSyntax.test(part)) {
       throw new TypeError(
         `${where}: \`scope\` must be scope tokens (RFC 6749 §3.3), as a string or string[]`,
       );

@@ -1,11 +1,8 @@
 import { applyAliases } from '../shared/aliases.js';
 import { rejectUnknownOptions, type FetchLike } from '../shared/options.js';
-import {
-  AUTH_CLIENT_OPTION_KEYS,
-  createAuthClient,
-  type AuthClient,
-  type AuthClientOptions,
-} from './auth-client.js';
+import { createAuthClient } from './auth-client.js';
+import { AUTH_CLIENT_OPTION_KEYS, type AuthClientOptions } from './options.js';
+import type { AuthClient } from './types.js';
 
 /**
  * {@link createAuthClient}'s options under the names of the products s2s-auth grew from:

@@ -4,35 +4,14 @@ import { optionalPositiveNumber, type Clock } from '../shared/options.js';
 import { redact } from '../shared/redact.js';
 import type { TokenStore } from '../shared/store.js';
 import { scheduleTimeout, sleep } from '../shared/timers.js';
-import { validate, type Schema } from '../shared/validate.js';
-import type { AccessToken, AuthClientEvent, TokenSlot } from './auth-client.js';
+import type { AuthClientEvent, RefreshReason, StoreOperation, TokenSlot } from './events.js';
+import type { AccessToken } from './types.js';
 import { slotOf, type TokenTarget } from './cache-key.js';
+import { decodeStoredToken, encodeStoredToken } from './stored-token.js';
 import type { CacheEntry } from './token-cache.js';
 
-/**
- * Which call to the client's shared `cache` store failed, in a `store_error` event: one of the
- * {@link TokenStore} methods, or `decode` for a stored value that is not a token entry.
- *
- * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
- * @example
- * ```ts
- * const auth = createAuthClient({
- *   issuer, clientId, clientSecret, cache,
- *   onEvent(event) {
- *     if (event.type === 'store_error') metrics.increment('token_store_errors', { operation: event.operation });
- *   },
- * });
- * ```
- */
-export type StoreOperation =
-  'get' | 'set' | 'setIfAbsent' | 'delete' | 'compareAndDelete' | 'waitUntilAbsent' | 'decode';
-
 /** The shared-cache options of `createAuthClient`, checked. */
-export interface SharedCacheSettings {
-  store: TokenStore;
-  storeTimeoutMs: number;
-  lockSeconds: number | undefined;
-}
+export type SharedCacheSettings = NonNullable<ReturnType<typeof resolveSharedCache>>;
 
 /** What the shared cache needs from the client that owns it. */
 export interface SharedCacheContext {
@@ -57,7 +36,7 @@ export interface SharedTokenCache {
    */
   load(
     target: TokenTarget,
-    refresh: 'none' | 'expiring' | 'forced' | 'ahead',
+    refresh: RefreshReason,
     fetch: () => Promise<CacheEntry<AccessToken>>,
   ): Promise<SharedCacheEntry>;
 }
@@ -73,7 +52,7 @@ const isStore = (value: unknown): value is TokenStore =>
 export function resolveSharedCache(
   options: { cache?: unknown; cacheTimeoutMs?: unknown; cacheLockSeconds?: unknown },
   where: string,
-): SharedCacheSettings | undefined {
+) {
   const storeTimeoutMs = optionalPositiveNumber(
     options.cacheTimeoutMs,
     'cacheTimeoutMs',
@@ -95,6 +74,7 @@ export function resolveSharedCache(
   return {
     store: options.cache,
     storeTimeoutMs,
+    /** `undefined`: a little longer than one IdP request may take. */
     lockSeconds: lockSeconds > 0 ? Math.ceil(lockSeconds) : undefined,
   };
 }
@@ -117,46 +97,6 @@ const unknownLifetimeSeconds = 300;
 const maxRounds = 64;
 /** Bytes of CSPRNG output in a lock's owner token: 128 bits, never guessed, never repeated. */
 const ownerBytes = 16;
-
-/** A token entry as stored: the token as the client hands it out, and when to stop serving it. */
-type StoredEntry = AccessToken & { v: 1; refresh_at_ms: number | null };
-
-/** What {@link decode} accepts from the store; unknown members are dropped. */
-const storedEntry: Schema<StoredEntry> = {
-  type: 'object',
-  properties: {
-    v: { const: 1 },
-    access_token: { type: 'string', minLength: 1 },
-    token_type: { enum: ['Bearer', 'DPoP'] },
-    expires_in: { type: 'number' },
-    expires_at: { type: 'number' },
-    scope: { type: 'string' },
-    refresh_at_ms: { anyOf: [{ type: 'number' }, { type: 'null' }] },
-  },
-  required: ['v', 'access_token', 'token_type', 'refresh_at_ms'],
-};
-
-function decode(text: unknown, dpop: boolean): CacheEntry<AccessToken> | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(text as string);
-  } catch {
-    return undefined;
-  }
-  const result = validate(storedEntry, json);
-  if (!result.ok) return undefined;
-  const { v: _version, refresh_at_ms, ...token } = result.value;
-  if (token.token_type === 'DPoP' && !dpop) return undefined;
-  return { value: Object.freeze(token), refreshAtMs: refresh_at_ms ?? Number.POSITIVE_INFINITY };
-}
-
-function encode({ value, refreshAtMs }: CacheEntry<AccessToken>): string {
-  return JSON.stringify({
-    v: 1,
-    ...value,
-    refresh_at_ms: Number.isFinite(refreshAtMs) ? refreshAtMs : null,
-  });
-}
 
 /** Settles like `call()`, or rejects once `ms` have passed; a late answer is dropped. */
 function bounded<T>(call: () => T | Promise<T>, ms: number, operation: StoreOperation): Promise<T> {
@@ -245,7 +185,7 @@ export function createSharedTokenCache(
     const text = await attempt('get', slot, () => store.get(key));
     if (text === failed) return failed;
     if (text === undefined || text === null) return undefined;
-    const entry = decode(text, signer !== undefined);
+    const entry = decodeStoredToken(text, signer !== undefined);
     if (entry === undefined) {
       // Garbage is a miss: the next token stored under the key replaces it.
       emit?.({
@@ -278,7 +218,7 @@ export function createSharedTokenCache(
         ? unknownLifetimeSeconds
         : Math.ceil(expiresAt - now().getTime() / 1000);
     if (ttlSeconds < 1) return;
-    await attempt('set', slot, () => store.set(key, encode(entry), ttlSeconds), [
+    await attempt('set', slot, () => store.set(key, encodeStoredToken(entry), ttlSeconds), [
       entry.value.access_token,
     ]);
   }
@@ -321,7 +261,7 @@ export function createSharedTokenCache(
 
   async function load(
     target: TokenTarget,
-    refresh: 'none' | 'expiring' | 'forced' | 'ahead',
+    refresh: RefreshReason,
     fetch: () => Promise<CacheEntry<AccessToken>>,
   ): Promise<SharedCacheEntry> {
     const slot: TokenSlot = slotOf(target);

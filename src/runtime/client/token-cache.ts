@@ -1,3 +1,6 @@
+import { setBounded } from '../shared/bounded-map.js';
+import { createSingleFlight } from '../shared/single-flight.js';
+
 /** One cached token and the moment (epoch ms, injected clock) it stops being served. */
 export interface CacheEntry<T> {
   value: T;
@@ -11,7 +14,7 @@ export interface CacheEntry<T> {
  */
 export class TokenCache<T> {
   readonly #entries = new Map<string, CacheEntry<T>>();
-  readonly #inFlight = new Map<string, Promise<T>>();
+  readonly #inFlight = createSingleFlight<string, T>();
   readonly #maxEntries: number;
   /** Bumped by clear(): a request that was in flight then must not refill the cache. */
   #generation = 0;
@@ -36,22 +39,12 @@ export class TokenCache<T> {
    * replaces the slot; a failure leaves the cache as it was and reaches every waiter.
    */
   load(key: string, load: () => Promise<CacheEntry<T>>): Promise<T> {
-    const pending = this.#inFlight.get(key);
-    if (pending) return pending;
     const generation = this.#generation;
-    const request = load().then(
-      (entry) => {
-        if (this.#inFlight.get(key) === request) this.#inFlight.delete(key);
-        if (generation === this.#generation) this.#store(key, entry);
-        return entry.value;
-      },
-      (error: unknown) => {
-        if (this.#inFlight.get(key) === request) this.#inFlight.delete(key);
-        throw error;
-      },
-    );
-    this.#inFlight.set(key, request);
-    return request;
+    return this.#inFlight.run(key, async () => {
+      const entry = await load();
+      if (generation === this.#generation) setBounded(this.#entries, key, entry, this.#maxEntries);
+      return entry.value;
+    });
   }
 
   clear(): void {
@@ -62,14 +55,5 @@ export class TokenCache<T> {
 
   get size(): number {
     return this.#entries.size;
-  }
-
-  #store(key: string, entry: CacheEntry<T>): void {
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    if (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
-    }
   }
 }

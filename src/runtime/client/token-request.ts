@@ -1,6 +1,10 @@
+import type { components } from '../../generated/openapi.js';
+import type { DpopSigner } from '../dpop/proof.js';
 import { OptionError } from '../shared/options.js';
 import type { FormValue } from '../transport/form.js';
 import { normaliseScopes, parameterName, SDK_PARAMETERS, type TokenTarget } from './cache-key.js';
+import type { ClientAuthenticator } from './client-authentication.js';
+import type { DpopNonces } from './dpop-nonces.js';
 
 /**
  * How the token request carries the resource indicators of a token: `'parameter'` as RFC 8707
@@ -169,4 +173,59 @@ function put(members: Record<string, FormValue>, name: string, value: FormValue)
     writable: true,
     configurable: true,
   });
+}
+
+/** One token request, ready to send: its headers and its form body. */
+export interface TokenRequest {
+  headers: Record<string, string>;
+  body: components['schemas']['ClientCredentialsTokenRequest'];
+}
+
+/** What {@link buildTokenRequest} needs besides the endpoint and the token's target. */
+export interface TokenRequestContext {
+  authenticator: ClientAuthenticator;
+  shape: TokenRequestShape;
+  /** The DPoP key, when DPoP is on: each request carries a proof signed with it. */
+  signer: DpopSigner | undefined;
+  /** The nonces servers asked for: a proof to an origin that sent one carries it. */
+  nonces: DpopNonces;
+}
+
+/**
+ * Builds one client_credentials token request (RFC 6749 §4.4.2) to `url`, the token endpoint:
+ * the client's credentials, the target's scope, resources and extension parameters, and a DPoP
+ * proof (RFC 9449 §5) when DPoP is on. Build one per attempt: client assertions and DPoP proofs
+ * are single-use.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4.2
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-5
+ */
+export async function buildTokenRequest(
+  url: string,
+  target: TokenTarget,
+  context: TokenRequestContext,
+): Promise<TokenRequest> {
+  const { signer } = context;
+  const authentication = await context.authenticator.authenticate(url);
+  const headers: Record<string, string> = {
+    ...authentication.headers,
+    'Content-Type': 'application/x-www-form-urlencoded',
+    Accept: 'application/json',
+  };
+  if (signer) {
+    const nonce = context.nonces.get(new URL(url).origin);
+    headers.DPoP = await signer.proof({
+      htm: 'POST',
+      htu: url,
+      ...(nonce === undefined ? {} : { nonce }),
+    });
+  }
+  return {
+    headers,
+    body: {
+      grant_type: 'client_credentials',
+      ...tokenRequestMembers(target, context.shape),
+      ...authentication.body,
+    },
+  };
 }

@@ -1,17 +1,14 @@
 import type { components } from '../../generated/openapi.js';
+import * as schemas from '../../generated/schemas.js';
 import { ProtocolError, type ProtocolErrorCode } from '../errors.js';
-import type { AccessToken } from './auth-client.js';
+import { scopeTextSyntax } from '../shared/scope.js';
+import { parseBody, type IdpAnswer, type IdpCall } from '../transport/idp-client.js';
+import type { AccessToken } from './types.js';
 
 type TokenResponseBody = components['schemas']['TokenResponse'];
 
 /** RFC 6749 Appendix A.12: `access-token = 1*VSCHAR`, VSCHAR being `%x20-7E`. */
 const accessTokenSyntax = /^[\x20-\x7e]+$/;
-
-/**
- * RFC 6749 Appendix A.4: scope tokens are NQCHAR (`%x21 / %x23-5B / %x5D-7E`), separated by
- * spaces. Only the characters are held to it: spacing is left as the server wrote it.
- */
-const scopeSyntax = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 /**
  * The longest `expires_in` taken at face value, in seconds: ten years. No authorization server
@@ -159,13 +156,13 @@ export function readTokenResponse(
       }`,
     });
   }
-  if (body.scope !== undefined && !scopeSyntax.test(body.scope)) {
+  if (body.scope !== undefined && !scopeTextSyntax.test(body.scope)) {
     refuse(where, {
       path: 'scope',
       code: 'invalid_characters',
       message: `scope: expected scope tokens separated by spaces (RFC 6749 §3.3), found ${firstBadCharacter(
         body.scope,
-        scopeSyntax,
+        scopeTextSyntax,
       )}`,
     });
   }
@@ -182,4 +179,24 @@ export function readTokenResponse(
   if (expiresAt !== undefined) token.expires_at = expiresAt;
   if (body.scope !== undefined) token.scope = body.scope;
   return token;
+}
+
+/**
+ * Processes a 2xx answer of the token endpoint: the body must match the spec's
+ * `TokenResponse` (a {@link ProtocolError} `schema` or `not_json` otherwise), and then the
+ * rules of {@link readTokenResponse}. A non-2xx answer is not for this step: it is an
+ * `OAuthError` (`toOAuthError`).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.1
+ */
+export function processTokenResponse(
+  answer: IdpAnswer,
+  call: IdpCall,
+  context: Omit<TokenResponseContext, 'where'>,
+): AccessToken {
+  const body = parseBody(answer, schemas.TokenResponse, call);
+  return readTokenResponse(body, {
+    ...context,
+    where: `the authorization server's ${call.endpoint}`,
+  });
 }

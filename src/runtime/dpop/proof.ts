@@ -14,6 +14,7 @@ import {
   type PublicJwk,
 } from '../shared/keys.js';
 import { epochSeconds, optionKeys, rejectUnknownOptions, type Clock } from '../shared/options.js';
+import { singleFlight } from '../shared/single-flight.js';
 import { parseHttpUrl } from '../shared/url.js';
 import {
   checkSuppliedAlgorithm,
@@ -90,7 +91,8 @@ export function proofTargetUri(htu: string): string {
 
 async function prepare(source: true | DpopKeyPair, options: DpopSignerOptions): Promise<ReadyKey> {
   const accepted = await options.acceptedAlgorithms?.();
-  const where = options.where ?? 'createAuthClient';
+  // Only createAuthClient says what the server accepts; without a list nothing is refused.
+  const where = 'createAuthClient';
   if (source === true) {
     // Non-extractable: the private key exists only inside WebCrypto, for this instance's life.
     const { alg, pair } = await generateDpopKeyPair(accepted, where);
@@ -174,8 +176,6 @@ export interface DpopSignerOptions {
    * not be read) fails that proof, and the next one asks again.
    */
   acceptedAlgorithms?: DpopAlgorithmSource | undefined;
-  /** Who is asking, for messages. Default `createAuthClient`. */
-  where?: string | undefined;
 }
 
 export function createDpopSigner(
@@ -183,18 +183,11 @@ export function createDpopSigner(
   now: Clock,
   options: DpopSignerOptions = {},
 ): DpopSigner {
-  let ready: Promise<ReadyKey> | undefined;
   let readyKey: ReadyKey | undefined;
-  const key = () => {
-    ready ??= prepare(source, options).then(
-      (prepared) => (readyKey = prepared),
-      (error: unknown) => {
-        ready = undefined;
-        throw error;
-      },
-    );
-    return ready;
-  };
+  // Made or imported once, shared by the proofs that wait for it; a failure is tried again.
+  const prepareOnce = singleFlight(async () => (readyKey = await prepare(source, options)));
+  const key = (): Promise<ReadyKey> =>
+    readyKey === undefined ? prepareOnce() : Promise.resolve(readyKey);
   // A client sends many proofs for one URL and one token in a row: the last target and the
   // last token's hash are kept instead of being parsed and hashed again.
   let lastHtu: string | undefined;

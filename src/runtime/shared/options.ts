@@ -55,6 +55,21 @@ export function optionalPositiveNumber(
   return value;
 }
 
+/** An optional whole-number option, at least `min` (default 1); `fallback` when left out. */
+export function optionalInteger(
+  value: unknown,
+  name: string,
+  where: string,
+  fallback: number,
+  min = 1,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new TypeError(`${where}: \`${name}\` must be an integer ≥ ${min}`);
+  }
+  return value;
+}
+
 export function optionalBoolean(
   value: unknown,
   name: string,

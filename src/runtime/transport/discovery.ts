@@ -7,7 +7,8 @@ import {
   type ProtocolErrorCode,
 } from '../errors.js';
 import { redact } from '../shared/redact.js';
-import { isRefusedInsecureHttp } from '../shared/url.js';
+import { singleFlight } from '../shared/single-flight.js';
+import { isRefusedInsecureHttp, parseHttpUrl } from '../shared/url.js';
 import type { Schema } from '../shared/validate.js';
 import { exchange, parseBody, toOAuthError, type IdpCall, type IdpClient } from './idp-client.js';
 
@@ -63,11 +64,6 @@ export function endpointLabel(name: EndpointName): string {
   return endpointLabels[name];
 }
 
-/** What {@link discover} takes besides the client, the issuer and the timeout. */
-export interface DiscoverOptions {
-  signal?: AbortSignal | undefined;
-}
-
 /**
  * Discovery per RFC 8414, falling back to OpenID Connect Discovery when the server has no
  * RFC 8414 document (any 4xx); when neither URL has one, a {@link DiscoveryError} lists both
@@ -78,14 +74,12 @@ export async function discover(
   client: IdpClient,
   issuer: string,
   timeoutMs: number,
-  { signal }: DiscoverOptions = {},
 ): Promise<AuthorizationServerMetadata> {
   const oauth: IdpCall = {
     client,
     url: oauthMetadataUrl(issuer),
     endpoint: 'metadata endpoint',
     timeoutMs,
-    signal,
   };
   let answer = await exchange(oauth, (middleware) =>
     client.GET('/.well-known/oauth-authorization-server', { parseAs: 'text', middleware }),
@@ -155,13 +149,8 @@ export function publishedEndpoint(
   if (typeof value !== 'string') {
     throw refuse('missing_endpoint', `has no ${name}; configure the endpoint explicitly`);
   }
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password) {
+  const url = parseHttpUrl(value);
+  if (!url || url.username || url.password) {
     throw refuse(
       'invalid_url',
       `publishes a ${name} that is not an http(s) URL without credentials`,
@@ -177,29 +166,24 @@ export function publishedEndpoint(
 }
 
 export function createEndpointResolver(options: EndpointResolverOptions): EndpointResolver {
+  const { issuer } = options;
   let cached: AuthorizationServerMetadata | undefined;
-  let inFlight: Promise<AuthorizationServerMetadata> | undefined;
+  // One discovery in flight per instance, shared by every caller (so no caller's abort signal
+  // is tied to it); a failure is not remembered, so the next call retries.
+  const discoverOnce =
+    issuer === undefined
+      ? undefined
+      : singleFlight(async () => {
+          cached = await discover(options.client, issuer, options.timeoutMs);
+          return cached;
+        });
 
   function metadata(): Promise<AuthorizationServerMetadata> {
     if (cached) return Promise.resolve(cached);
-    const { issuer } = options;
-    if (issuer === undefined) {
+    if (discoverOnce === undefined) {
       return Promise.reject(new TypeError('an `issuer` is needed to discover endpoints'));
     }
-    // One discovery in flight per instance, shared by every caller (so no caller's abort signal
-    // is tied to it); a failure is not remembered, so the next call retries.
-    inFlight ??= discover(options.client, issuer, options.timeoutMs).then(
-      (document) => {
-        cached = document;
-        inFlight = undefined;
-        return document;
-      },
-      (error: unknown) => {
-        inFlight = undefined;
-        throw error;
-      },
-    );
-    return inFlight;
+    return discoverOnce();
   }
 
   async function resolve(name: EndpointName): Promise<string> {

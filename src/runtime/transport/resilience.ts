@@ -1,5 +1,10 @@
 import { NetworkError } from '../errors.js';
-import { optionKeys, rejectUnknownOptions, type Clock } from '../shared/options.js';
+import {
+  optionalInteger,
+  optionKeys,
+  rejectUnknownOptions,
+  type Clock,
+} from '../shared/options.js';
 import { sleep } from '../shared/timers.js';
 
 /**
@@ -42,35 +47,13 @@ const CIRCUIT_BREAKER_OPTION_KEYS = optionKeys<CircuitBreakerOptions>()([
   'resetTimeoutMs',
 ]);
 
-export interface ResolvedRetry {
-  maxAttempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
+/** The retry policy, checked, with its defaults. */
+export type ResolvedRetry = ReturnType<typeof resolveRetry>;
 
-export interface ResolvedBreaker {
-  failureThreshold: number;
-  resetTimeoutMs: number;
-}
+/** The circuit breaker's options, checked, with their defaults. */
+export type ResolvedBreaker = NonNullable<ReturnType<typeof resolveBreaker>>;
 
-function positiveInteger(
-  value: unknown,
-  name: string,
-  where: string,
-  fallback: number,
-  min = 1,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new TypeError(`${where}: \`${name}\` must be an integer ≥ ${min}`);
-  }
-  return value;
-}
-
-export function resolveRetry(
-  value: RetryOptions | false | undefined,
-  where: string,
-): ResolvedRetry {
+export function resolveRetry(value: RetryOptions | false | undefined, where: string) {
   if (value === false) return { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
     throw new TypeError(
@@ -79,16 +62,13 @@ export function resolveRetry(
   }
   if (value !== undefined) rejectUnknownOptions(value, RETRY_OPTION_KEYS, where, 'retry');
   return {
-    maxAttempts: positiveInteger(value?.maxAttempts, 'retry.maxAttempts', where, 3),
-    baseDelayMs: positiveInteger(value?.baseDelayMs, 'retry.baseDelayMs', where, 100, 0),
-    maxDelayMs: positiveInteger(value?.maxDelayMs, 'retry.maxDelayMs', where, 5_000, 0),
+    maxAttempts: optionalInteger(value?.maxAttempts, 'retry.maxAttempts', where, 3),
+    baseDelayMs: optionalInteger(value?.baseDelayMs, 'retry.baseDelayMs', where, 100, 0),
+    maxDelayMs: optionalInteger(value?.maxDelayMs, 'retry.maxDelayMs', where, 5_000, 0),
   };
 }
 
-export function resolveBreaker(
-  value: CircuitBreakerOptions | false | undefined,
-  where: string,
-): ResolvedBreaker | undefined {
+export function resolveBreaker(value: CircuitBreakerOptions | false | undefined, where: string) {
   if (value === false) return undefined;
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
     throw new TypeError(
@@ -98,13 +78,13 @@ export function resolveBreaker(
   if (value !== undefined)
     rejectUnknownOptions(value, CIRCUIT_BREAKER_OPTION_KEYS, where, 'circuitBreaker');
   return {
-    failureThreshold: positiveInteger(
+    failureThreshold: optionalInteger(
       value?.failureThreshold,
       'circuitBreaker.failureThreshold',
       where,
       5,
     ),
-    resetTimeoutMs: positiveInteger(
+    resetTimeoutMs: optionalInteger(
       value?.resetTimeoutMs,
       'circuitBreaker.resetTimeoutMs',
       where,
@@ -238,8 +218,6 @@ export class CircuitBreaker {
 
 /** What a caller of {@link Resilience.run} tells it besides the attempt. */
 export interface RunOptions {
-  /** Stops retrying (the attempt in progress sees the signal through its own request). */
-  signal?: AbortSignal | undefined;
   /**
    * Until when (epoch ms, injected clock) the caller has a usable answer to fall back on, such
    * as the expiry of its cached token; `undefined` when it has none. An open circuit lets a
@@ -283,7 +261,7 @@ export class Resilience {
     endpoint: string,
     label: string,
     attempt: () => Promise<A>,
-    { signal, fallbackUntilMs }: RunOptions = {},
+    { fallbackUntilMs }: RunOptions = {},
   ): Promise<A> {
     const breaker = this.#breaker(endpoint);
     let answer: A | undefined;
@@ -317,28 +295,17 @@ export class Resilience {
       }
       breaker?.recordFailure();
       this.#budget.recordFailure();
-      const abortedByCaller = signal?.aborted === true;
       const lastAttempt = retry + 1 >= this.retry.maxAttempts;
       let wait = backoffMs(retry, this.retry);
       const asked = answer
         ? retryAfterMs(answer.response.headers.get('retry-after'), this.#now().getTime())
         : undefined;
       if (asked !== undefined) wait = asked;
-      if (
-        abortedByCaller ||
-        lastAttempt ||
-        !this.#budget.canRetry ||
-        wait > this.retry.maxDelayMs
-      ) {
+      if (lastAttempt || !this.#budget.canRetry || wait > this.retry.maxDelayMs) {
         if (answer) return answer;
         throw failure;
       }
-      try {
-        await sleep(wait, signal);
-      } catch {
-        if (answer) return answer;
-        throw failure;
-      }
+      await sleep(wait);
     }
   }
 }

@@ -30,6 +30,21 @@ describe('createDpopKey', () => {
     expect(await createDpopKey().thumbprint()).not.toBe(await key.thumbprint());
   });
 
+  it('makes one key for proofs asked for at once, before any key exists', async () => {
+    const key = createDpopKey();
+    const proofs = await Promise.all(
+      ['a', 'b', 'c'].map((path) =>
+        key.buildDpopProof({ htm: 'GET', htu: `https://api.example.test/${path}` }),
+      ),
+    );
+    const thumbprints = await Promise.all(
+      proofs.map(async (proof) =>
+        calculateJwkThumbprint((await jwtVerify(proof, EmbeddedJWK)).protectedHeader.jwk!),
+      ),
+    );
+    expect(new Set(thumbprints)).toEqual(new Set([await key.thumbprint()]));
+  });
+
   it('signs with a supplied key pair, JWKs or CryptoKeys', async () => {
     const pair = await generateKeyPair('ES256', { extractable: true });
     const publicJwk = await exportJWK(pair.publicKey);

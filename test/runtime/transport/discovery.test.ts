@@ -53,6 +53,22 @@ describe('endpoint resolution', () => {
     ]);
   });
 
+  it('shares one discovery among callers that ask while it is in flight', async () => {
+    const fetch = fakeFetch(() => json(metadata));
+    const endpoints = resolver(fetch);
+    const [token, keys, document] = await Promise.all([
+      endpoints.resolve('token_endpoint'),
+      endpoints.resolve('jwks_uri'),
+      endpoints.metadata(),
+    ]);
+    expect([token, keys, document.issuer]).toEqual([
+      metadata.token_endpoint,
+      metadata.jwks_uri,
+      issuer,
+    ]);
+    expect(fetch.seen).toHaveLength(1);
+  });
+
   it('falls back to the OpenID document when the RFC 8414 one is missing', async () => {
     const fetch = fakeFetch((r) =>
       r.url.includes('oauth-authorization-server')

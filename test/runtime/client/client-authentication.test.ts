@@ -8,7 +8,7 @@ import { decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, type JWK 
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createAuthClient, OAuthError } from '../../../src/index.js';
-import { createClientAuthenticator } from '../../../src/runtime/client/client-auth.js';
+import { createClientAuthenticator } from '../../../src/runtime/client/client-authentication.js';
 import type { AsymmetricAlgorithm } from '../../../src/runtime/shared/keys.js';
 import { fakeFetch, json, manualClock } from '../fake-fetch.js';
 
@@ -71,9 +71,8 @@ describe('private_key_jwt', () => {
     const clock = manualClock();
     const assertion = await assertionOf(pair.privateKey, clock);
     expect(decodeProtectedHeader(assertion)).toEqual({ alg: 'ES384', typ: 'JWT' });
-    await expect(
-      jwtVerify(assertion, pair.publicKey, { currentDate: clock.now() }),
-    ).resolves.toBeDefined();
+    const { payload } = await jwtVerify(assertion, pair.publicKey, { currentDate: clock.now() });
+    expect(payload).toMatchObject({ iss: 'svc', sub: 'svc', aud: audience });
   });
 
   it('imports a JWK once, non-extractable, and sends a fresh jti with every assertion', async () => {
@@ -129,9 +128,14 @@ describe('private_key_jwt', () => {
     const importKey = vi
       .spyOn(crypto.subtle, 'importKey')
       .mockRejectedValueOnce(new DOMException('busy', 'OperationError'));
-    const auth = authenticator(jwk);
+    const clock = manualClock();
+    const auth = authenticator(jwk, clock);
     await expect(auth.authenticate(audience)).rejects.toThrow(TypeError);
-    await expect(auth.authenticate(audience)).resolves.toBeDefined();
+    const { body } = await auth.authenticate(audience);
+    const { payload } = await jwtVerify(body['client_assertion'] as string, pair.publicKey, {
+      currentDate: clock.now(),
+    });
+    expect(payload).toMatchObject({ iss: 'svc', sub: 'svc', aud: audience });
     expect(importKey).toHaveBeenCalledTimes(2);
   });
 });

@@ -2,6 +2,7 @@ import { signCompact } from '../crypto/backend.js';
 import { base64url, randomId } from '../shared/base64url.js';
 import { importSigningKey, type KeyInput, type SigningKey } from '../shared/keys.js';
 import { epochSeconds, type Clock } from '../shared/options.js';
+import { singleFlight } from '../shared/single-flight.js';
 import { basicCredentials, type FormValue } from '../transport/form.js';
 
 /** How the client proves its identity to the token endpoint (RFC 6749 §2.3, RFC 7523 §2.2). */
@@ -154,14 +155,14 @@ export function createClientAuthenticator(init: {
         }),
       };
     case 'private_key_jwt': {
-      let assertionKey: Promise<AssertionKey> | undefined;
+      let assertionKey: AssertionKey | undefined;
+      // Imported once, shared by the requests that wait for it; a failure is tried again.
+      const importOnce = singleFlight(
+        async () => (assertionKey = await prepareAssertionKey(privateKey as KeyInput)),
+      );
       return {
         async authenticate(endpoint) {
-          assertionKey ??= prepareAssertionKey(privateKey as KeyInput).catch((error: unknown) => {
-            assertionKey = undefined;
-            throw error;
-          });
-          const { signing, header, encodedHeader } = await assertionKey;
+          const { signing, header, encodedHeader } = assertionKey ?? (await importOnce());
           const iat = epochSeconds(now);
           // RFC 7523 §3: iss and sub are the client, aud the authorization server; jti and exp
           // keep a captured assertion from being replayed for long.

@@ -1,0 +1,166 @@
+import { validateDpopOption } from '../dpop/proof.js';
+import { emitter } from '../shared/events.js';
+import { isCryptoKey } from '../shared/keys.js';
+import {
+  OptionError,
+  optionalBoolean,
+  optionalPositiveNumber,
+  optionKeys,
+  rejectUnknownOptions,
+  requireString,
+  resolveClock,
+  resolveFetch,
+} from '../shared/options.js';
+import { requireHttpUrl } from '../shared/url.js';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/idp-client.js';
+import { resolveBreaker, resolveRetry } from '../transport/resilience.js';
+import { resolveTokenParameters, tokenTarget } from './cache-key.js';
+import { clientAuthMethods } from './client-authentication.js';
+import { resolveClientProfile } from './client-profile.js';
+import { AUTH_CLIENT_OPTION_KEYS, type AuthClientOptions } from './options.js';
+import { resolveSharedCache } from './shared-token-cache.js';
+import { checkTokenTarget, resolveTokenRequestShape } from './token-request.js';
+
+const where = 'createAuthClient';
+
+const REFRESH_AHEAD_OPTION_KEYS = optionKeys<
+  Exclude<NonNullable<AuthClientOptions['refreshAhead']>, boolean>
+>()(['refreshAheadSeconds']);
+
+/** The options of `createAuthClient`, checked, with the profile and the defaults filled in. */
+export type ResolvedClientOptions = ReturnType<typeof resolveClientOptions>;
+
+/**
+ * Checks every option of `createAuthClient` (a `TypeError`, mostly an `OptionError`, names the
+ * option that is wrong) and settles what the profile and the defaults leave open.
+ */
+export function resolveClientOptions(options: AuthClientOptions) {
+  rejectUnknownOptions(options, AUTH_CLIENT_OPTION_KEYS, where);
+  const profile = resolveClientProfile(options.profile, where);
+  const clientId = requireString(options.clientId, 'clientId', where);
+  const allowInsecureHttp = optionalBoolean(
+    options.allowInsecureHttp,
+    'allowInsecureHttp',
+    where,
+    false,
+  );
+  const urls = { allowInsecureHttp };
+  const issuer =
+    options.issuer === undefined
+      ? undefined
+      : requireHttpUrl(options.issuer, 'issuer', where, urls);
+  const tokenEndpoint =
+    options.tokenEndpoint === undefined
+      ? undefined
+      : requireHttpUrl(options.tokenEndpoint, 'tokenEndpoint', where, urls);
+  if (issuer === undefined && tokenEndpoint === undefined) {
+    throw new TypeError(`${where}: \`issuer\` is required unless \`tokenEndpoint\` is given`);
+  }
+  const clientAuth = options.clientAuth ?? profile?.clientAuth ?? 'client_secret_basic';
+  if (!clientAuthMethods.includes(clientAuth)) {
+    throw new TypeError(`${where}: \`clientAuth\` must be one of ${clientAuthMethods.join(', ')}`);
+  }
+  if (clientAuth === 'private_key_jwt') {
+    const key = options.privateKey;
+    if (!isCryptoKey(key) && !(typeof key === 'object' && key !== null && 'kty' in key)) {
+      throw new TypeError(
+        `${where}: \`privateKey\` (a CryptoKey or private JWK) is required for private_key_jwt`,
+      );
+    }
+  } else {
+    requireString(options.clientSecret, 'clientSecret', where);
+  }
+  const dpop = validateDpopOption(options.dpop);
+  const shape = resolveTokenRequestShape(options, profile, where);
+  const parameters = resolveTokenParameters(options.tokenParameters, where, 'tokenParameters');
+  const defaults = tokenTarget(options.scope, options.resource, where, parameters);
+  checkTokenTarget(defaults, shape, where);
+  return {
+    clientId,
+    clientSecret: options.clientSecret,
+    privateKey: options.privateKey,
+    issuer,
+    tokenEndpoint,
+    allowInsecureHttp,
+    clientAuth,
+    // A profile's value applies only to the method it is about; an explicit one is checked
+    // against the method by the authenticator.
+    clientAssertionAudience:
+      options.clientAssertionAudience ??
+      (clientAuth === 'private_key_jwt' ? profile?.clientAssertionAudience : undefined),
+    clientSecretBasicEncoding:
+      options.clientSecretBasicEncoding ??
+      (clientAuth === 'client_secret_basic' ? profile?.clientSecretBasicEncoding : undefined),
+    shape,
+    dpop,
+    dpopAlgorithms: resolveDpopAlgorithms(options.dpopAlgorithms, dpop, profile?.dpopAlgorithms),
+    refreshSkewSeconds: optionalPositiveNumber(
+      options.refreshSkewSeconds,
+      'refreshSkewSeconds',
+      where,
+      30,
+      {
+        allowZero: true,
+      },
+    ),
+    timeoutMs: optionalPositiveNumber(options.timeoutMs, 'timeoutMs', where, 10_000),
+    maxResponseBytes: optionalPositiveNumber(
+      options.maxResponseBytes,
+      'maxResponseBytes',
+      where,
+      DEFAULT_MAX_RESPONSE_BYTES,
+    ),
+    fetch: resolveFetch(options.fetch, where),
+    now: resolveClock(options.now, where),
+    defaults,
+    retry: resolveRetry(options.retry, where),
+    circuitBreaker: resolveBreaker(options.circuitBreaker, where),
+    refreshAheadMs: resolveRefreshAhead(options.refreshAhead),
+    emit: emitter(options.onEvent),
+    shared: resolveSharedCache(options, where),
+  };
+}
+
+function resolveDpopAlgorithms(
+  value: unknown,
+  dpop: unknown,
+  fromProfile: readonly string[] | undefined,
+): readonly string[] | undefined {
+  if (value === undefined) return fromProfile;
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    !value.every((alg) => typeof alg === 'string' && alg !== '')
+  ) {
+    throw new OptionError(
+      `${where}: \`dpopAlgorithms\` must be a non-empty list of JWS algorithm names, such as ['ES256']`,
+      'ERR_INVALID_OPTION',
+      'dpopAlgorithms',
+    );
+  }
+  if (dpop === undefined) {
+    throw new OptionError(
+      `${where}: \`dpopAlgorithms\` applies with \`dpop\` only`,
+      'ERR_INVALID_OPTION',
+      'dpopAlgorithms',
+    );
+  }
+  return Object.freeze([...(value as string[])]);
+}
+
+function resolveRefreshAhead(value: AuthClientOptions['refreshAhead']): number | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return 30_000;
+  if (typeof value === 'object' && value !== null) {
+    rejectUnknownOptions(value, REFRESH_AHEAD_OPTION_KEYS, where, 'refreshAhead');
+    return (
+      optionalPositiveNumber(
+        value.refreshAheadSeconds,
+        'refreshAhead.refreshAheadSeconds',
+        where,
+        30,
+      ) * 1000
+    );
+  }
+  throw new TypeError(`${where}: \`refreshAhead\` must be a boolean or { refreshAheadSeconds }`);
+}
