@@ -42,13 +42,28 @@ const TESTED_IN: Readonly<Record<string, string>> = {
   'src/runtime/errors.ts': 'test/integration/errors.test.ts',
 
   'src/runtime/client/client-profile.ts': 'test/runtime/client/profiles.test.ts',
+  'src/runtime/client/dpop-nonces.ts': 'test/runtime/client/authorised-fetch.test.ts',
+  'src/runtime/client/events.ts': 'test/runtime/client/resilience.test.ts',
+  'src/runtime/client/fetch-token.ts': 'test/runtime/client/auth-client.test.ts',
+  'src/runtime/client/options.ts': 'test/runtime/client/profiles.test.ts',
+  'src/runtime/client/refresh-ahead.ts': 'test/runtime/client/resilience.test.ts',
+  'src/runtime/client/refresh-policy.ts': 'test/runtime/client/resilience.test.ts',
+  'src/runtime/client/resolve-options.ts': 'test/runtime/client/auth-client.test.ts',
+  'src/runtime/client/stored-token.ts': 'test/integration/shared-token-cache.test.ts',
+  'src/runtime/client/token-source.ts': 'test/runtime/client/auth-client.test.ts',
+  'src/runtime/client/types.ts': 'test/package/exports.test.ts',
+  'src/runtime/client/until-aborted.ts': 'test/runtime/client/resilience.test.ts',
   'src/runtime/client/shared-token-cache.ts': 'test/integration/shared-token-cache.test.ts',
 
   'src/runtime/crypto/algorithms.ts': 'test/runtime/crypto/jwk.test.ts',
   'src/runtime/crypto/backend-node.ts': 'test/runtime/crypto/backend.test.ts',
   'src/runtime/crypto/base64url.ts': 'test/runtime/server/compact-jws.test.ts',
 
+  'src/runtime/introspection/caller-options.ts': 'test/integration/introspection.test.ts',
   'src/runtime/introspection/introspection.ts': 'test/integration/introspection.test.ts',
+  'src/runtime/introspection/introspection-result.ts':
+    'test/runtime/introspection/result-type.test.ts',
+  'src/runtime/introspection/request.ts': 'test/integration/introspection.test.ts',
 
   'src/runtime/middleware/authenticate.ts': 'test/runtime/middleware/middleware.test.ts',
   'src/runtime/middleware/verified-requests.ts': 'test/runtime/middleware/require-scopes.test.ts',
@@ -69,7 +84,13 @@ const TESTED_IN: Readonly<Record<string, string>> = {
 
   'src/runtime/redis/value-cipher.ts': 'test/runtime/redis/redis-store.test.ts',
 
-  'src/runtime/server/algorithms.ts': 'test/runtime/server/options.test.ts',
+  'src/runtime/server/algorithm-option.ts': 'test/runtime/server/resource-server-options.test.ts',
+  'src/runtime/server/algorithms.ts': 'test/runtime/server/resource-server-options.test.ts',
+  'src/runtime/server/introspection-options.ts': 'test/runtime/server/opaque-tokens.test.ts',
+  'src/runtime/server/key-set-index.ts': 'test/runtime/server/jwks-cache.test.ts',
+  'src/runtime/server/resolve-options.ts': 'test/runtime/server/resource-server-options.test.ts',
+  'src/runtime/server/resource-server-events.ts': 'test/runtime/server/events.test.ts',
+  'src/runtime/server/verify-options.ts': 'test/runtime/server/resource-server-options.test.ts',
   'src/runtime/server/dpop-nonce.ts': 'test/runtime/server/verify-request.test.ts',
   'src/runtime/server/dpop-verify.ts': 'test/runtime/server/verify-request.test.ts',
   'src/runtime/server/index.ts': 'test/package/exports.test.ts',
@@ -82,7 +103,8 @@ const TESTED_IN: Readonly<Record<string, string>> = {
 
   'src/runtime/shared/base64url.ts': 'test/runtime/crypto/backend.test.ts',
   'src/runtime/shared/events.ts': 'test/runtime/server/events.test.ts',
-  'src/runtime/shared/keys.ts': 'test/runtime/client/client-auth.test.ts',
+  'src/runtime/shared/keys.ts': 'test/runtime/client/client-authentication.test.ts',
+  'src/runtime/shared/scope.ts': 'test/runtime/client/cache-key.test.ts',
   'src/runtime/shared/store.ts': 'test/runtime/shared/memory-store.test.ts',
 };
 
