@@ -1,4 +1,5 @@
 import type { components } from '../../generated/openapi.js';
+import { decodeBase64urlText } from '../crypto/backend.js';
 import { ProtocolError, type ProtocolErrorCode } from '../errors.js';
 import type { AccessToken } from './auth-client.js';
 
@@ -69,7 +70,7 @@ function decodeJwtExpiry(token: string): number | undefined {
   const payload = token.split('.')[1];
   if (payload === undefined) return undefined;
   try {
-    const json: unknown = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/')));
+    const json: unknown = JSON.parse(decodeBase64urlText(payload) ?? '');
     const exp = (json as { exp?: unknown }).exp;
     return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined;
   } catch {

@@ -46,12 +46,12 @@ export function decodeBase64url(
   text: string,
   start = 0,
   end = text.length,
-): Uint8Array | undefined {
+): Uint8Array<ArrayBuffer> | undefined {
   const bytes = decodeCanonical(text, start, end);
   // A plain Uint8Array view, as the WebCrypto backend gives: callers never see a Buffer.
   return bytes === undefined
     ? undefined
-    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+    : new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length);
 }
 
 /** Canonical base64url of UTF-8 text → the text; `undefined` if either is not canonical/valid. */
@@ -171,18 +171,16 @@ function signingInput(compact: string, end: number): Buffer {
 }
 
 /**
- * A compact JWS of the JSON `payload` under the protected `header`, signed with `key` for `alg`.
- * `encodedHeader` is base64url(JSON of `header`), made once by the caller for many signatures.
+ * A compact JWS of the JSON `payload` under the protected header `encodedHeader` (base64url of
+ * its JSON, made once by the caller for many signatures), signed with `key` for `alg`.
  * Throws a `TypeError` for a key that does not fit `alg`, as the WebCrypto backend does.
  */
 export function signCompact(
   alg: AsymmetricAlgorithm,
   key: CryptoKey,
-  header: Readonly<Record<string, unknown>>,
   encodedHeader: string,
   payload: Readonly<Record<string, unknown>>,
 ): string {
-  void header;
   const ready = prepare(key, alg, 'sign');
   if (ready === undefined) throw new TypeError(`the key cannot sign with ${alg}`);
   const input = `${encodedHeader}.${Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url')}`;

@@ -36,7 +36,7 @@ export function decodeBase64url(
   text: string,
   start = 0,
   end = text.length,
-): Uint8Array | undefined {
+): Uint8Array<ArrayBuffer> | undefined {
   const binary = decodeBase64urlBinary(text, start, end);
   return binary === undefined ? undefined : binaryToBytes(binary);
 }
@@ -126,19 +126,17 @@ export function verifySignature(
 }
 
 /**
- * A compact JWS of the JSON `payload` under the protected `header`, signed with `key` for `alg`.
- * `encodedHeader` is base64url(JSON of `header`), made once by the caller for many signatures.
+ * A compact JWS of the JSON `payload` under the protected header `encodedHeader` (base64url of
+ * its JSON, made once by the caller for many signatures), signed with `key` for `alg`.
  * Throws a `TypeError` for a key that does not fit `alg`. WebCrypto's ECDSA signatures are
  * already `r‖s`, the form JWS wants (RFC 7518 §3.4), and the PSS salt is the digest's length.
  */
 export function signCompact(
   alg: AsymmetricAlgorithm,
   key: CryptoKey,
-  header: Readonly<Record<string, unknown>>,
   encodedHeader: string,
   payload: Readonly<Record<string, unknown>>,
 ): string | Promise<string> {
-  void header;
   if (!fits(key, alg, 'sign')) throw new TypeError(`the key cannot sign with ${alg}`);
   const scheme = schemeOf(alg) as SignatureScheme;
   const input = `${encodedHeader}.${encodeBase64urlBytes(encoder.encode(JSON.stringify(payload)))}`;

@@ -3,7 +3,7 @@ import { decodeJsonObject, parseCompactJws } from './compact-jws.js';
 import { checkIssuer, keyMaySign, type IssuerPolicy } from './issuer-policy.js';
 import type { JwksCache } from './jwks-cache.js';
 import { reject } from './rejection.js';
-import type { SignatureVerifier } from './signature.js';
+import { verifySignature } from './signature.js';
 import { checkMarkers, checkTyp, shown, type TokenPolicy } from './token-policy.js';
 import { fingerprintOf, type VerifiedToken, type VerifiedTokenCache } from './verified-tokens.js';
 
@@ -55,7 +55,6 @@ export interface AccessTokenRules {
   clockToleranceSeconds: number;
   maxTokenLength: number;
   jwks: JwksCache;
-  verifySignature: SignatureVerifier;
   /** Tokens verified before, by their exact string; `undefined` verifies every time in full. */
   verified: VerifiedTokenCache | undefined;
 }
@@ -313,7 +312,7 @@ export async function verifyAccessToken(
     });
   }
   for (const { key } of keys) {
-    const valid = rules.verifySignature(jws, alg as AsymmetricAlgorithm, key);
+    const valid = verifySignature(jws, alg as AsymmetricAlgorithm, key);
     if (valid === true || (valid !== false && (await valid))) {
       if (verified?.admit(print)) {
         verified.set(

@@ -9,7 +9,7 @@ import {
   type IntrospectionResult,
   type TokenEndpointClientAuth,
 } from '../introspection/introspection.js';
-import { sha256base64url } from '../shared/base64url.js';
+import { sha256Base64url } from '../crypto/backend.js';
 import {
   optionalPositiveNumber,
   optionKeys,
@@ -324,7 +324,7 @@ export function createOpaqueTokenVerifier(context: OpaqueTokenContext): OpaqueTo
 
   /** The checked answer for `token`: from the cache, from a request in flight, or asked now. */
   async function lookup(token: string): Promise<AccessTokenClaims> {
-    const key = await sha256base64url(token);
+    const key = await sha256Base64url(token);
     const hit = cache.get(key);
     if (hit !== undefined) {
       if (now().getTime() < hit.until) {
