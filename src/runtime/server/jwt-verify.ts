@@ -135,20 +135,19 @@ function checkTimesAndAudience(
   now: number,
   tolerance: number,
 ): void {
-  const leeway = `the clock tolerance is ${tolerance} s (the \`clockToleranceSeconds\` option)`;
   if (now >= exp + tolerance) {
     reject('expired', 'the token has expired', {
-      detail: `exp is ${seconds(now - exp)} s before this server's clock; ${leeway}`,
+      detail: `exp is ${seconds(now - exp)} s before this server's clock; ${leeway(tolerance)}`,
     });
   }
   if (nbf !== undefined && nbf > now + tolerance) {
     reject('not_yet_valid', 'the token is not valid yet', {
-      detail: `nbf is ${seconds(nbf - now)} s after this server's clock; ${leeway}`,
+      detail: `nbf is ${seconds(nbf - now)} s after this server's clock; ${leeway(tolerance)}`,
     });
   }
   if (iat !== undefined && iat > now + tolerance) {
     reject('not_yet_valid', 'the token was issued in the future', {
-      detail: `iat is ${seconds(iat - now)} s after this server's clock; ${leeway}`,
+      detail: `iat is ${seconds(iat - now)} s after this server's clock; ${leeway(tolerance)}`,
     });
   }
   if (audience !== undefined && !audienceMatches(aud, audience)) {
@@ -156,6 +155,11 @@ function checkTimesAndAudience(
       detail: `aud is ${aud === undefined ? 'absent' : shown(aud)}; expected ${audience.map((item) => JSON.stringify(item)).join(' or ')} (the \`audience\` option)`,
     });
   }
+}
+
+/** The tolerance part of a time refusal's detail: built only for a refusal, not per token. */
+function leeway(tolerance: number): string {
+  return `the clock tolerance is ${tolerance} s (the \`clockToleranceSeconds\` option)`;
 }
 
 /** A time difference for a message: whole seconds, at most a few digits of noise. */
