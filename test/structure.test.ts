@@ -101,7 +101,6 @@ const TESTED_IN: Readonly<Record<string, string>> = {
   'src/runtime/server/request.ts': 'test/runtime/server/verify-request.test.ts',
   'src/runtime/server/resource-server.ts': 'test/runtime/server/verify-token.test.ts',
 
-  'src/runtime/shared/base64url.ts': 'test/runtime/crypto/backend.test.ts',
   'src/runtime/shared/events.ts': 'test/runtime/server/events.test.ts',
   'src/runtime/shared/keys.ts': 'test/runtime/client/client-authentication.test.ts',
   'src/runtime/shared/scope.ts': 'test/runtime/client/cache-key.test.ts',

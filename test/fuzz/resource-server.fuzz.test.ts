@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TokenError, type ResourceServer } from '../../src/index.js';
-import { base64url } from '../../src/runtime/shared/base64url.js';
+import { encodeBase64url as base64url } from '../../src/runtime/crypto/backend.js';
 import {
   RESOURCE_URL,
   accessToken,

@@ -1,5 +1,4 @@
-import { signCompact } from '../crypto/backend.js';
-import { base64url, randomId } from '../shared/base64url.js';
+import { encodeBase64url, randomBase64url, signCompact } from '../crypto/backend.js';
 import { importSigningKey, type KeyInput, type SigningKey } from '../shared/keys.js';
 import { epochSeconds, type Clock } from '../shared/options.js';
 import { singleFlight } from '../shared/single-flight.js';
@@ -58,7 +57,6 @@ const assertionLifetimeSeconds = 60;
 /** A signing key with the protected header of its assertions, encoded once. */
 interface AssertionKey {
   signing: SigningKey;
-  header: Readonly<Record<string, unknown>>;
   encodedHeader: string;
 }
 
@@ -66,7 +64,7 @@ async function prepareAssertionKey(privateKey: KeyInput): Promise<AssertionKey> 
   const signing = await importSigningKey(privateKey, 'createAuthClient: `privateKey`');
   const { alg, kid } = signing;
   const header = kid === undefined ? { alg, typ: 'JWT' } : { alg, kid, typ: 'JWT' };
-  return { signing, header, encodedHeader: base64url(JSON.stringify(header)) };
+  return { signing, encodedHeader: encodeBase64url(JSON.stringify(header)) };
 }
 
 const where = 'createAuthClient';
@@ -162,7 +160,7 @@ export function createClientAuthenticator(init: {
       );
       return {
         async authenticate(endpoint) {
-          const { signing, header, encodedHeader } = assertionKey ?? (await importOnce());
+          const { signing, encodedHeader } = assertionKey ?? (await importOnce());
           const iat = epochSeconds(now);
           // RFC 7523 §3: iss and sub are the client, aud the authorization server; jti and exp
           // keep a captured assertion from being replayed for long.
@@ -170,17 +168,11 @@ export function createClientAuthenticator(init: {
             iss: clientId,
             sub: clientId,
             aud: audienceFor(endpoint),
-            jti: randomId(16),
+            jti: randomBase64url(16),
             iat,
             exp: iat + assertionLifetimeSeconds,
           };
-          const assertion = await signCompact(
-            signing.alg,
-            signing.key,
-            header,
-            encodedHeader,
-            claims,
-          );
+          const assertion = await signCompact(signing.alg, signing.key, encodedHeader, claims);
           return {
             headers: {},
             body: {

@@ -1,5 +1,5 @@
 import type { DpopSigner } from '../dpop/proof.js';
-import { randomId, sha256base64url } from '../shared/base64url.js';
+import { randomBase64url, sha256Base64url } from '../crypto/backend.js';
 import { optionalPositiveNumber, type Clock } from '../shared/options.js';
 import { redact } from '../shared/redact.js';
 import type { TokenStore } from '../shared/store.js';
@@ -147,7 +147,7 @@ export function createSharedTokenCache(
   /** Store keys name the token's whole identity, hashed: server, client, scopes, resources, DPoP key. */
   async function keysOf(target: TokenTarget) {
     const jkt = signer ? await signer.thumbprint() : null;
-    const hash = await sha256base64url(
+    const hash = await sha256Base64url(
       JSON.stringify([
         's2s-auth token v1',
         context.issuer ?? null,
@@ -286,7 +286,7 @@ export function createSharedTokenCache(
       if (found === failed) return fetch();
       if (found) return found;
       // A new owner token for every acquisition: random, in the clear, carrying no token.
-      const owner = randomId(ownerBytes);
+      const owner = randomBase64url(ownerBytes);
       const takenAtMs = now().getTime();
       const locked = await attempt('setIfAbsent', slot, () =>
         store.setIfAbsent(key.lock, owner, lockSeconds),

@@ -9,7 +9,7 @@
  */
 import type { components } from '../../generated/openapi.js';
 import { ProtocolError } from '../errors.js';
-import { sha256base64url } from '../shared/base64url.js';
+import { sha256Base64url } from '../crypto/backend.js';
 import {
   OptionError,
   optionalBoolean,
@@ -250,7 +250,7 @@ export function prepareTokenExchange(
  * kept: a key says nothing about them, and a store or log that sees it learns nothing.
  */
 export async function tokenExchangeCacheKey(request: TokenExchangeRequest): Promise<string> {
-  return `exchange:${await sha256base64url(JSON.stringify(request.identity))}`;
+  return `exchange:${await sha256Base64url(JSON.stringify(request.identity))}`;
 }
 
 /** The body of a token exchange request, as generated from `openapi.yaml`. */

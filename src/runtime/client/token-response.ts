@@ -1,5 +1,6 @@
 import type { components } from '../../generated/openapi.js';
 import * as schemas from '../../generated/schemas.js';
+import { decodeBase64urlText } from '../crypto/backend.js';
 import { ProtocolError, type ProtocolErrorCode } from '../errors.js';
 import { scopeTextSyntax } from '../shared/scope.js';
 import { parseBody, type IdpAnswer, type IdpCall } from '../transport/idp-client.js';
@@ -66,7 +67,7 @@ function decodeJwtExpiry(token: string): number | undefined {
   const payload = token.split('.')[1];
   if (payload === undefined) return undefined;
   try {
-    const json: unknown = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/')));
+    const json: unknown = JSON.parse(decodeBase64urlText(payload) ?? '');
     const exp = (json as { exp?: unknown }).exp;
     return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined;
   } catch {

@@ -43,7 +43,7 @@ export function decodeBase64urlBinary(
 }
 
 /** The bytes of a binary string (chars 0–255). */
-export function binaryToBytes(binary: string): Uint8Array {
+export function binaryToBytes(binary: string): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;

@@ -1,7 +1,11 @@
 import { schemeOf, type SignatureScheme } from '../crypto/algorithms.js';
-import { signCompact } from '../crypto/backend.js';
+import {
+  encodeBase64url,
+  randomBase64url,
+  sha256Base64url,
+  signCompact,
+} from '../crypto/backend.js';
 import { importJwk } from '../crypto/jwk.js';
-import { base64url, randomId, sha256base64url } from '../shared/base64url.js';
 import {
   algorithmOf,
   importSigningKey,
@@ -74,7 +78,7 @@ interface ReadyKey {
 
 function withHeader(ready: Omit<ReadyKey, 'header' | 'encodedHeader'>): ReadyKey {
   const header = { typ: 'dpop+jwt', alg: ready.alg, jwk: ready.jwk };
-  return { ...ready, header, encodedHeader: base64url(JSON.stringify(header)) };
+  return { ...ready, header, encodedHeader: encodeBase64url(JSON.stringify(header)) };
 }
 
 const methodToken = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -206,9 +210,9 @@ export function createDpopSigner(
         lastHtu = htu;
         lastTarget = target;
       }
-      const { alg, key: privateKey, header, encodedHeader } = readyKey ?? (await key());
+      const { alg, key: privateKey, encodedHeader } = readyKey ?? (await key());
       const payload: Record<string, string | number> = {
-        jti: randomId(16),
+        jti: randomBase64url(16),
         htm,
         htu: target,
         iat: epochSeconds(now),
@@ -216,14 +220,14 @@ export function createDpopSigner(
       if (accessToken !== undefined) {
         let ath = lastAth;
         if (accessToken !== lastToken) {
-          ath = await sha256base64url(accessToken);
+          ath = await sha256Base64url(accessToken);
           lastToken = accessToken;
           lastAth = ath;
         }
         payload.ath = ath;
       }
       if (nonce !== undefined) payload.nonce = nonce;
-      return signCompact(alg, privateKey, header, encodedHeader, payload);
+      return signCompact(alg, privateKey, encodedHeader, payload);
     },
     async thumbprint() {
       return (await key()).thumbprint;

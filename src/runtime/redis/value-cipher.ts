@@ -1,4 +1,4 @@
-import { base64url } from '../shared/base64url.js';
+import { decodeBase64url, encodeBase64url } from '../crypto/backend.js';
 
 /** Seals and opens stored values with AES-256-GCM, the value's key name bound in as additional data. */
 export interface ValueCipher {
@@ -11,14 +11,6 @@ export interface ValueCipher {
 const marker = 's2s1.';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
-
-function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
-  if (!/^[\w-]*$/.test(text)) throw new Error('not base64url');
-  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
 
 function isAesGcmKey(key: unknown): key is CryptoKey {
   if (typeof CryptoKey !== 'undefined' && key instanceof CryptoKey)
@@ -68,19 +60,21 @@ export function createValueCipher(encryptionKey: unknown, where: string): ValueC
         await key(),
         encoder.encode(plaintext),
       );
-      return `${marker}${base64url(iv)}.${base64url(new Uint8Array(sealed))}`;
+      return `${marker}${encodeBase64url(iv)}.${encodeBase64url(new Uint8Array(sealed))}`;
     },
     async open(keyName, sealed) {
       if (!sealed.startsWith(marker)) throw new Error('the stored value is not sealed');
       const [iv, body, extra] = sealed.slice(marker.length).split('.');
       if (iv === undefined || body === undefined || extra !== undefined)
         throw new Error('the stored value is malformed');
-      const ivBytes = fromBase64url(iv);
-      if (ivBytes.byteLength !== 12) throw new Error('the stored value is malformed');
+      const ivBytes = decodeBase64url(iv);
+      const bodyBytes = decodeBase64url(body);
+      if (ivBytes?.byteLength !== 12 || bodyBytes === undefined)
+        throw new Error('the stored value is malformed');
       const plaintext = await crypto.subtle.decrypt(
         { name: 'AES-GCM', iv: ivBytes, additionalData: encoder.encode(keyName) },
         await key(),
-        fromBase64url(body),
+        bodyBytes,
       );
       return decoder.decode(plaintext);
     },

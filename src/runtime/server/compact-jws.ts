@@ -101,7 +101,9 @@ function deepFreeze<T>(value: T): T {
  * Protected headers that passed every check, by their exact base64url text. An issuer signs
  * every token with a few headers (one per key), and a DPoP client every proof with one, so
  * most parses skip decoding the header. Frozen, since every caller shares them; bounded, since
- * headers come from anyone.
+ * headers come from anyone. Measured 2026-12-03 against decoding every header: `dpop`
+ * verifyRequest, Node build, 7–22% faster (a proof header carries its key); `verify-distinct`
+ * Node build 2–28% faster in the suite and −1–18% in a same-process A/B, RS256 and EdDSA.
  */
 const knownHeaders = new Map<string, Readonly<Record<string, unknown>>>();
 const MAX_KNOWN_HEADERS = 64;

@@ -1,4 +1,4 @@
-import { randomId } from '../shared/base64url.js';
+import { randomBase64url } from '../crypto/backend.js';
 import type { Clock } from '../shared/options.js';
 
 /**
@@ -33,7 +33,7 @@ export function createRotatingNonceProvider(
   now: Clock,
 ): DpopNonceProvider {
   const lifetimeMs = lifetimeSeconds * 1000;
-  let current = randomId();
+  let current = randomBase64url(16);
   let previous: string | undefined;
   let rotatedAt = now().getTime();
 
@@ -43,7 +43,7 @@ export function createRotatingNonceProvider(
     if (elapsed < lifetimeMs) return;
     // After two lifetimes or more, the old nonce is too old to accept as well.
     previous = elapsed < 2 * lifetimeMs ? current : undefined;
-    current = randomId();
+    current = randomBase64url(16);
     rotatedAt = at;
   }
 

@@ -1,5 +1,5 @@
 import { thumbprintInput } from '../crypto/jwk.js';
-import { sha256base64url } from '../shared/base64url.js';
+import { sha256Base64url } from '../crypto/backend.js';
 import { keyFitsAlgorithm, type AsymmetricAlgorithm } from '../crypto/algorithms.js';
 import { normaliseMediaType, parseCompactJws } from './compact-jws.js';
 import type { DpopNonceProvider } from './dpop-nonce.js';
@@ -10,7 +10,7 @@ import {
   hasPrivateMembers,
   importVerificationKey,
   publicJwk,
-  type SignatureVerifier,
+  verifySignature,
 } from './signature.js';
 
 /** Longer than a proof with an RSA-8192 key; a bound on the work an unauthenticated header can cause. */
@@ -27,7 +27,6 @@ export interface DpopRules {
   clockToleranceSeconds: number;
   replayStore: ReplayStore;
   nonce: DpopNonceProvider | undefined;
-  verifySignature: SignatureVerifier;
   /** Proof keys that verified a proof before. */
   keys: ProofKeyCache;
 }
@@ -165,14 +164,14 @@ export async function verifyDpopProof(input: DpopProofInput, rules: DpopRules): 
   }
   const memberText = thumbprintInput(key);
   const known = rules.keys.get(memberText);
-  const thumbprint = known?.thumbprint ?? (await sha256base64url(memberText));
+  const thumbprint = known?.thumbprint ?? (await sha256Base64url(memberText));
   if (thumbprint !== input.jkt) {
     invalid('the proof key is not the key the token is bound to');
   }
 
   const cryptoKey = known?.imported.get(algorithm) ?? (await importVerificationKey(key, algorithm));
   if (cryptoKey === undefined) invalid('the proof jwk cannot be used');
-  const valid = rules.verifySignature(jws, algorithm, cryptoKey);
+  const valid = verifySignature(jws, algorithm, cryptoKey);
   if (valid !== true && (valid === false || !(await valid))) {
     invalid('the proof signature is invalid');
   }

@@ -3,7 +3,7 @@ import { decodeJsonObject, parseCompactJws } from './compact-jws.js';
 import { checkIssuer, keyMaySign, type IssuerPolicy } from './issuer-policy.js';
 import type { JwksCache } from './jwks-cache.js';
 import { reject } from './rejection.js';
-import type { SignatureVerifier } from './signature.js';
+import { verifySignature } from './signature.js';
 import { checkMarkers, checkTyp, shown, type TokenPolicy } from './token-policy.js';
 import { fingerprintOf, type VerifiedToken, type VerifiedTokenCache } from './verified-tokens.js';
 
@@ -55,7 +55,6 @@ export interface AccessTokenRules {
   clockToleranceSeconds: number;
   maxTokenLength: number;
   jwks: JwksCache;
-  verifySignature: SignatureVerifier;
   /** Tokens verified before, by their exact string; `undefined` verifies every time in full. */
   verified: VerifiedTokenCache | undefined;
 }
@@ -136,20 +135,19 @@ function checkTimesAndAudience(
   now: number,
   tolerance: number,
 ): void {
-  const leeway = `the clock tolerance is ${tolerance} s (the \`clockToleranceSeconds\` option)`;
   if (now >= exp + tolerance) {
     reject('expired', 'the token has expired', {
-      detail: `exp is ${seconds(now - exp)} s before this server's clock; ${leeway}`,
+      detail: `exp is ${seconds(now - exp)} s before this server's clock; ${leeway(tolerance)}`,
     });
   }
   if (nbf !== undefined && nbf > now + tolerance) {
     reject('not_yet_valid', 'the token is not valid yet', {
-      detail: `nbf is ${seconds(nbf - now)} s after this server's clock; ${leeway}`,
+      detail: `nbf is ${seconds(nbf - now)} s after this server's clock; ${leeway(tolerance)}`,
     });
   }
   if (iat !== undefined && iat > now + tolerance) {
     reject('not_yet_valid', 'the token was issued in the future', {
-      detail: `iat is ${seconds(iat - now)} s after this server's clock; ${leeway}`,
+      detail: `iat is ${seconds(iat - now)} s after this server's clock; ${leeway(tolerance)}`,
     });
   }
   if (audience !== undefined && !audienceMatches(aud, audience)) {
@@ -157,6 +155,11 @@ function checkTimesAndAudience(
       detail: `aud is ${aud === undefined ? 'absent' : shown(aud)}; expected ${audience.map((item) => JSON.stringify(item)).join(' or ')} (the \`audience\` option)`,
     });
   }
+}
+
+/** The tolerance part of a time refusal's detail: built only for a refusal, not per token. */
+function leeway(tolerance: number): string {
+  return `the clock tolerance is ${tolerance} s (the \`clockToleranceSeconds\` option)`;
 }
 
 /** A time difference for a message: whole seconds, at most a few digits of noise. */
@@ -313,7 +316,7 @@ export async function verifyAccessToken(
     });
   }
   for (const { key } of keys) {
-    const valid = rules.verifySignature(jws, alg as AsymmetricAlgorithm, key);
+    const valid = verifySignature(jws, alg as AsymmetricAlgorithm, key);
     if (valid === true || (valid !== false && (await valid))) {
       if (verified?.admit(print)) {
         verified.set(

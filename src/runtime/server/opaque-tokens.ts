@@ -4,9 +4,9 @@
  * JWT's claims get. Active answers are cached for a bounded time, never past the token's `exp`.
  */
 import { scrubCredentials } from '../shared/scrub-error.js';
+import { sha256Base64url } from '../crypto/backend.js';
 import type { IntrospectionResult } from '../introspection/introspection-result.js';
 import { requestIntrospection } from '../introspection/request.js';
-import { sha256base64url } from '../shared/base64url.js';
 import type { Clock } from '../shared/options.js';
 import { createSingleFlight } from '../shared/single-flight.js';
 import type { EndpointResolver } from '../transport/discovery.js';
@@ -177,7 +177,7 @@ export function createOpaqueTokenVerifier(context: OpaqueTokenContext): OpaqueTo
 
   /** The checked answer for `token`: from the cache, from a request in flight, or asked now. */
   async function lookup(token: string): Promise<AccessTokenClaims> {
-    const key = await sha256base64url(token);
+    const key = await sha256Base64url(token);
     const hit = cache.get(key);
     if (hit !== undefined) {
       if (now().getTime() < hit.until) {

@@ -1,5 +1,5 @@
 import type { TokenError } from '../errors.js';
-import { sha256base64url } from '../shared/base64url.js';
+import { sha256Base64url } from '../crypto/backend.js';
 import { createEndpointResolver } from '../transport/discovery.js';
 import { createIdpClient } from '../transport/idp-client.js';
 import { createProofKeyCache, verifyDpopProof, type DpopRules } from './dpop-verify.js';
@@ -19,7 +19,6 @@ import { resolveOptions } from './resolve-options.js';
 import type { ResourceServerOptions } from './resource-server-options.js';
 import { reject, toTokenError, type ChallengeContext } from './rejection.js';
 import { readCredentials, readHeader, readRequest, SEVERAL, type RequestLike } from './request.js';
-import { verifySignature } from './signature.js';
 import { checkScopes } from './token-policy.js';
 import { VERIFIED_TOKEN_CACHE_SIZE, VerifiedTokenCache } from './verified-tokens.js';
 import { resolveCallOptions, type CallRequirements, type VerifyOptions } from './verify-options.js';
@@ -168,7 +167,6 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     clockToleranceSeconds: resolved.clockToleranceSeconds,
     maxTokenLength: resolved.maxTokenLength,
     jwks,
-    verifySignature,
     verified: new VerifiedTokenCache(VERIFIED_TOKEN_CACHE_SIZE),
   };
   const opaque =
@@ -203,7 +201,6 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     clockToleranceSeconds: resolved.clockToleranceSeconds,
     replayStore: resolved.replayStore,
     nonce: resolved.nonce,
-    verifySignature,
     keys: createProofKeyCache(),
   };
   /**
@@ -222,7 +219,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   function tokenHash(token: string): string | Promise<string> {
     const known = tokenRules.verified?.get(token);
     if (known?.ath !== undefined) return known.ath;
-    const hash = sha256base64url(token);
+    const hash = sha256Base64url(token);
     if (known === undefined) return hash;
     if (typeof hash === 'string') return (known.ath = hash);
     return hash.then((value) => (known.ath = value));

@@ -25,11 +25,10 @@ export async function importVerificationKey(
  * signature is computed; it is `false` rather than a throw for every failure, and a plain
  * boolean or a promise of one depending on the crypto backend (`node:crypto` answers at once).
  */
-export type SignatureVerifier = (
+export function verifySignature(
   jws: CompactJws,
   alg: AsymmetricAlgorithm,
   key: CryptoKey,
-) => boolean | Promise<boolean>;
-
-export const verifySignature: SignatureVerifier = (jws, alg, key) =>
-  verifyWithBackend(alg, key, jws.compact, jws.payloadEnd, jws.signature);
+): boolean | Promise<boolean> {
+  return verifyWithBackend(alg, key, jws.compact, jws.payloadEnd, jws.signature);
+}

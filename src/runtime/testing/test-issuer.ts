@@ -1,8 +1,7 @@
-import { signCompact } from '../crypto/backend.js';
+import { encodeBase64url, randomBase64url, signCompact } from '../crypto/backend.js';
 import type { AsymmetricAlgorithm } from '../crypto/algorithms.js';
 import { createDpopKey, type DpopKey } from '../dpop/dpop-key.js';
 import type { DpopProofOptions } from '../dpop/proof.js';
-import { base64url, randomId } from '../shared/base64url.js';
 import { publicJwkOf, thumbprintOf, type PublicJwk } from '../shared/keys.js';
 import {
   epochSeconds,
@@ -212,7 +211,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       client_id: 'test-client',
       iat,
       exp: iat + (mint.expiresInSeconds ?? 300),
-      jti: randomId(),
+      jti: randomBase64url(16),
     };
     if (mint.dpop) {
       const bound = mint.dpop === true ? dpopKey : mint.dpop;
@@ -228,8 +227,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     return signCompact(
       signing.alg,
       signing.privateKey,
-      header,
-      base64url(JSON.stringify(header)),
+      encodeBase64url(JSON.stringify(header)),
       payload,
     );
   }

@@ -7,7 +7,7 @@ import { createPublicKey } from 'node:crypto';
 import { exportSPKI } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TokenError, type TokenErrorReason } from '../../../src/index.js';
-import { base64url } from '../../../src/runtime/shared/base64url.js';
+import { encodeBase64url as base64url } from '../../../src/runtime/crypto/backend.js';
 import {
   claimsOf,
   AUDIENCE,

@@ -7,7 +7,7 @@ import {
   parseCompactJws,
 } from '../../../src/runtime/server/compact-jws.js';
 import { Rejection } from '../../../src/runtime/server/rejection.js';
-import { base64url } from '../../../src/runtime/shared/base64url.js';
+import { encodeBase64url as base64url } from '../../../src/runtime/crypto/backend.js';
 
 function rejectionOf(run: () => unknown): Rejection {
   try {

@@ -9,7 +9,7 @@ import {
   type ResourceServer,
   type ResourceServerOptions,
 } from '../../../src/server.js';
-import { base64url } from '../../../src/runtime/shared/base64url.js';
+import { encodeBase64url as base64url } from '../../../src/runtime/crypto/backend.js';
 import type { FetchLike } from '../../../src/runtime/shared/options.js';
 import { manualClock, type ManualClock } from '../../support/clock.js';
 import { accessTokenHash } from '../../support/dpop.js';
