@@ -2,7 +2,7 @@ import { encodeBase64url, randomBase64url, signCompact } from '../crypto/backend
 import { importSigningKey, type KeyInput, type SigningKey } from '../shared/keys.js';
 import { epochSeconds, type Clock } from '../shared/options.js';
 import { singleFlight } from '../shared/single-flight.js';
-import { basicCredentials, type FormValue } from '../transport/form.js';
+import { basicCredentials, type FormValue } from '../shared/form.js';
 
 /** How the client proves its identity to the token endpoint (RFC 6749 §2.3, RFC 7523 §2.2). */
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';

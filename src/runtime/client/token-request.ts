@@ -1,7 +1,7 @@
 import type { components } from '../../generated/openapi.js';
 import type { DpopSigner } from '../dpop/proof.js';
 import { OptionError } from '../shared/options.js';
-import type { FormValue } from '../transport/form.js';
+import type { FormValue } from '../shared/form.js';
 import { normaliseScopes, parameterName, SDK_PARAMETERS, type TokenTarget } from './cache-key.js';
 import type { ClientAuthenticator } from './client-authentication.js';
 import type { DpopNonces } from './dpop-nonces.js';

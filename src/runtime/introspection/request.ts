@@ -3,7 +3,7 @@
  * form and headers, the exchange, and the validation of an introspection answer (§2.2).
  */
 import * as schemas from '../../generated/schemas.js';
-import { basicCredentials } from '../transport/form.js';
+import { basicCredentials } from '../shared/form.js';
 import {
   exchange,
   parseBody,

@@ -10,7 +10,7 @@ import { requestIntrospection } from '../introspection/request.js';
 import type { Clock } from '../shared/options.js';
 import { createSingleFlight } from '../shared/single-flight.js';
 import type { EndpointResolver } from '../transport/discovery.js';
-import { basicCredentials } from '../transport/form.js';
+import { basicCredentials } from '../shared/form.js';
 import type { IdpClient } from '../transport/idp-client.js';
 import type { ResourceServerEvent } from './resource-server-events.js';
 import { checkIssuer, type IssuerPolicy } from './issuer-policy.js';

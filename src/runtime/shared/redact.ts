@@ -1,4 +1,4 @@
-import { formEncodeComponent } from '../transport/form.js';
+import { formEncodeComponent } from './form.js';
 
 /**
  * A value that must never come back out of the SDK: a client secret, a client assertion, a

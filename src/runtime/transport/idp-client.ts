@@ -11,7 +11,7 @@ import { redact, secretForms, type Secret } from '../shared/redact.js';
 import { scheduleTimeout } from '../shared/timers.js';
 import { validate, type Schema } from '../shared/validate.js';
 import type { FetchLike } from '../shared/options.js';
-import { formEncode, type FormValue } from './form.js';
+import { formEncode, type FormValue } from '../shared/form.js';
 
 /**
  * The typed openapi-fetch client over the generated paths of `openapi.yaml`, with the

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { redact, secretForms } from '../../../src/runtime/shared/redact.js';
-import { basicCredentials, formEncodeComponent } from '../../../src/runtime/transport/form.js';
+import { basicCredentials, formEncodeComponent } from '../../../src/runtime/shared/form.js';
 
 /** A secret with every character that encodes differently somewhere. */
 const secret = 'p+ss/w=rd%20 wïth spaçe€😀"\\';

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { NetworkError, OAuthError, ProtocolError } from '../../../src/runtime/errors.js';
-import { basicCredentials, formEncodeComponent } from '../../../src/runtime/transport/form.js';
+import { basicCredentials, formEncodeComponent } from '../../../src/runtime/shared/form.js';
 import {
   createIdpClient,
   DEFAULT_MAX_RESPONSE_BYTES,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { basicCredentials, formEncode } from '../../../src/runtime/transport/form.js';
+import { basicCredentials, formEncode } from '../../../src/runtime/shared/form.js';
 
 describe('form serialiser', () => {
   it('repeats array members and leaves undefined ones out', () => {
