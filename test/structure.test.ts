@@ -85,7 +85,6 @@ const TESTED_IN: Readonly<Record<string, string>> = {
   'src/runtime/redis/value-cipher.ts': 'test/runtime/redis/redis-store.test.ts',
 
   'src/runtime/server/algorithm-option.ts': 'test/runtime/server/resource-server-options.test.ts',
-  'src/runtime/server/algorithms.ts': 'test/runtime/server/resource-server-options.test.ts',
   'src/runtime/server/introspection-options.ts': 'test/runtime/server/opaque-tokens.test.ts',
   'src/runtime/server/key-set-index.ts': 'test/runtime/server/jwks-cache.test.ts',
   'src/runtime/server/resolve-options.ts': 'test/runtime/server/resource-server-options.test.ts',

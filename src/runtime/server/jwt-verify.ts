@@ -1,4 +1,4 @@
-import type { AsymmetricAlgorithm } from './algorithms.js';
+import type { AsymmetricAlgorithm } from '../crypto/algorithms.js';
 import { decodeJsonObject, parseCompactJws } from './compact-jws.js';
 import { checkIssuer, keyMaySign, type IssuerPolicy } from './issuer-policy.js';
 import type { JwksCache } from './jwks-cache.js';
