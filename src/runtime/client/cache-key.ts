@@ -192,6 +192,10 @@ function computeTarget(
  * the scope text (a list is joined with spaces, which `normaliseScopes` splits on anyway), then
  * by the one resource (a one-item list is the same as the string, an empty list the same as
  * none). Lists of several resources are worked out each time. Only successes are kept; bounded.
+ *
+ * Module state that pays: measured 2026-12-03 (`get-token` hit, Node build, same-process A/B
+ * against working the target out on every call, 2 runs), a hit with a string or array scope is
+ * 5.9–6.8× faster with it (0.8–2.1 µs against 4.5–20.8 µs); without options, no difference.
  */
 const memo = new Map<string, Map<string | undefined, TokenTarget>>();
 let memoSize = 0;

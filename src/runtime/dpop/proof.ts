@@ -71,14 +71,13 @@ interface ReadyKey {
   key: CryptoKey;
   jwk: PublicJwk;
   thumbprint: string;
-  /** The protected header, and its base64url encoding: the same for every proof by this key. */
-  header: Readonly<Record<string, unknown>>;
+  /** The protected header, base64url-encoded: the same for every proof by this key. */
   encodedHeader: string;
 }
 
-function withHeader(ready: Omit<ReadyKey, 'header' | 'encodedHeader'>): ReadyKey {
+function withHeader(ready: Omit<ReadyKey, 'encodedHeader'>): ReadyKey {
   const header = { typ: 'dpop+jwt', alg: ready.alg, jwk: ready.jwk };
-  return { ...ready, header, encodedHeader: encodeBase64url(JSON.stringify(header)) };
+  return { ...ready, encodedHeader: encodeBase64url(JSON.stringify(header)) };
 }
 
 const methodToken = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
