@@ -1,3 +1,4 @@
+import { challengeParameter } from '../shared/challenge.js';
 import type { DpopSigner } from '../dpop/proof.js';
 import { setBounded } from '../shared/bounded-map.js';
 import type { FetchLike } from '../shared/options.js';
@@ -7,12 +8,6 @@ import type { AccessToken, AuthorisedFetchInit, GetTokenOptions } from './types.
 
 /** Refused tokens remembered (per origin and token) by the authorised fetch. */
 const maxRememberedRefusals = 256;
-
-/** The `error` parameter of a `WWW-Authenticate` challenge (RFC 6750 §3, RFC 9449 §7.1). */
-function challengeError(header: string | null): string | undefined {
-  if (!header) return undefined;
-  return /(?:^|[\s,])error\s*=\s*"?([A-Za-z0-9_.-]+)"?/i.exec(header)?.[1];
-}
 
 /** What {@link createAuthorisedFetch} needs from the client that owns it. */
 export interface AuthorisedFetchContext {
@@ -125,7 +120,7 @@ export function createAuthorisedFetch(context: AuthorisedFetchContext): Authoris
       if (signer) nonces.remember(original.url, response);
       const error =
         response.status === 401
-          ? challengeError(response.headers.get('www-authenticate'))
+          ? challengeParameter(response.headers.get('www-authenticate'), 'error')
           : undefined;
       if (error !== 'invalid_token') refusals.delete(`${origin}\n${token.access_token}`);
       if (response.status !== 401) return response;

@@ -1,5 +1,5 @@
 import { TokenError, type TokenErrorStatus } from '../errors.js';
-import { challengeParameter } from '../server/www-authenticate.js';
+import { challengeParameter } from '../shared/challenge.js';
 
 /**
  * The JSON body of a rejection: the `error` code of the challenge (RFC 6750 §3.1, RFC 9449

@@ -1,3 +1,4 @@
+import { scopeTokenSyntax } from '../shared/scope.js';
 import { thumbprintInput } from '../crypto/jwk.js';
 import { sha256Base64url } from '../crypto/backend.js';
 import { keyFitsAlgorithm, type AsymmetricAlgorithm } from '../crypto/algorithms.js';
@@ -93,8 +94,9 @@ async function checkNonce(provider: DpopNonceProvider, nonce: string | undefined
     valid = nonce !== undefined && (await provider.isValid(nonce)) === true;
     if (!valid) {
       current = await provider.current();
-      // RFC 9449 §8.1: NQCHAR only, so the value can go into a header as it is.
-      if (typeof current !== 'string' || !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(current)) {
+      // RFC 9449 §8.1: `nonce = 1*NQCHAR`, the syntax of a scope token, so the value can go
+      // into a header as it is.
+      if (typeof current !== 'string' || !scopeTokenSyntax.test(current)) {
         throw new TypeError('the DPoP nonce provider returned an invalid nonce');
       }
     }

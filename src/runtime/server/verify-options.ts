@@ -2,6 +2,7 @@
  * The options of one call to `verifyToken` or `verifyRequest`, and the checks of the audience
  * and scopes options they share with the factory and the middleware.
  */
+import { scopeTokenSyntax } from '../shared/scope.js';
 import { applyAliases, givenName, rejectUnknownAliasedOptions } from '../shared/aliases.js';
 import { optionKeys } from '../shared/options.js';
 
@@ -54,10 +55,9 @@ export function validateScopes(
 ): readonly string[] | undefined {
   if (value === undefined) return undefined;
   const list = typeof value === 'string' ? value.split(' ').filter((scope) => scope !== '') : value;
-  const scopeToken = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
   if (
     !Array.isArray(list) ||
-    !list.every((item) => typeof item === 'string' && scopeToken.test(item))
+    !list.every((item) => typeof item === 'string' && scopeTokenSyntax.test(item))
   ) {
     throw new TypeError(
       `${where}: \`${name}\` must be a space-separated string or an array of scope tokens (RFC 6749 §3.3)`,
