@@ -109,6 +109,21 @@ describe('AuthClient.fetch', () => {
     expect(calls).toEqual(['Bearer token-0', 'Bearer token-1']);
   });
 
+  it("reads no error out of another parameter's quoted value, so a realm cannot ask for a refresh", async () => {
+    const fetch = world(
+      () =>
+        new Response(null, {
+          status: 401,
+          headers: { 'WWW-Authenticate': 'Bearer realm="api, error=invalid_token"' },
+        }),
+    );
+    expect((await clientFor(fetch).fetch(api)).status).toBe(401);
+    const calls = fetch.seen
+      .filter((r) => r.url === api)
+      .map((r) => r.headers.get('authorization'));
+    expect(calls).toEqual(['Bearer token-0']);
+  });
+
   it('does not retry a 401 without a challenge it understands, nor a 403', async () => {
     for (const status of [401, 403]) {
       const fetch = world(
