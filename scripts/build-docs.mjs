@@ -47,7 +47,7 @@ const guideOrder = [
   'troubleshooting',
 ];
 /** Pages of docs/ about one behaviour across the SDK; the ones that exist are on the site. */
-const topicPages = ['middleware', 'resilience', 'security'];
+const topicPages = ['middleware', 'resilience', 'security', 'architecture'];
 
 /**
  * The hand-written pages of the site, by section of the index page: every guide, the topic

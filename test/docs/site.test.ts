@@ -80,7 +80,7 @@ const guideTitles = async () => titles(await markdownIn('guides'));
 /** The pages about one behaviour across the SDK: each one that exists is on the site. */
 const topicTitles = async () =>
   titles(
-    ['middleware.md', 'resilience.md', 'security.md'].filter((file) =>
+    ['middleware.md', 'resilience.md', 'security.md', 'architecture.md'].filter((file) =>
       existsSync(join(root, 'docs', file)),
     ),
   );
