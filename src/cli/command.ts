@@ -18,11 +18,15 @@ export interface Command {
   run(args: string[], io: Io): Promise<number>;
 }
 
-type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };
+interface OptionSpec {
+  type: 'string' | 'boolean';
+  multiple?: boolean;
+  short?: string;
+}
 
 /** Parsed options: strings, booleans and, for repeatable options, lists of strings. */
 export interface ParsedArgs {
-  values: Readonly<Record<string, string | boolean | Array<string | boolean> | undefined>>;
+  values: Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
   positionals: string[];
 }
 

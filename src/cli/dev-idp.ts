@@ -44,7 +44,7 @@ export interface DevIdpOptions {
   port?: number;
 }
 
-type ProviderModule = {
+interface ProviderModule {
   default: new (
     issuer: string,
     configuration: Record<string, unknown>,
@@ -52,7 +52,7 @@ type ProviderModule = {
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
   };
   errors: { InvalidTarget: new () => Error };
-};
+}
 
 /** The error when the optional peer is missing: says what to install. */
 export class MissingPeerError extends Error {
@@ -85,18 +85,18 @@ function muteProviderNotices(): void {
 }
 
 async function signingJwk(): Promise<Record<string, unknown>> {
-  const { privateKey } = (await crypto.subtle.generateKey(
+  const { privateKey } = await crypto.subtle.generateKey(
     { name: 'ECDSA', namedCurve: 'P-256' },
     true,
     ['sign', 'verify'],
-  )) as CryptoKeyPair;
+  );
   const jwk = (await crypto.subtle.exportKey('jwk', privateKey)) as Record<string, unknown>;
   return {
-    kty: jwk['kty'],
-    crv: jwk['crv'],
-    x: jwk['x'],
-    y: jwk['y'],
-    d: jwk['d'],
+    kty: jwk.kty,
+    crv: jwk.crv,
+    x: jwk.x,
+    y: jwk.y,
+    d: jwk.d,
     kid: `es256-${randomBytes(4).toString('hex')}`,
     alg: 'ES256',
     use: 'sig',

@@ -85,7 +85,7 @@ describe('s2s-auth dev-idp', () => {
       expect.stringMatching(/^S2S_AUTH_CLIENT_SECRET=\S+$/),
     ]);
     child?.kill('SIGTERM');
-    const [code] = (await once(child as ChildProcessWithoutNullStreams, 'close')) as [number];
+    const [code] = (await once(child!, 'close')) as [number];
     expect(code).toBe(0);
   });
 

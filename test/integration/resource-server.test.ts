@@ -171,10 +171,7 @@ describe('DPoP-bound tokens from the SDK client', () => {
   });
 
   it('verifies a proof that createDpopKey signs with the key the token is bound to', async () => {
-    const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, false, [
-      'sign',
-      'verify',
-    ])) as CryptoKeyPair;
+    const pair = await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
     const token = await client({
       clientId: CLIENTS.dpopOnly.clientId,
       clientSecret: CLIENTS.dpopOnly.clientSecret,

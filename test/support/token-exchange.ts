@@ -265,7 +265,7 @@ export async function startTokenExchangeIdp(
       .setProtectedHeader({ alg: 'RS256', kid: signingJwk?.kid, typ: 'at+jwt' })
       .setIssuer(idp.issuer)
       .setSubject(subject.sub ?? client.clientId)
-      .setAudience(targets.length === 1 ? (targets[0] as string) : targets)
+      .setAudience(targets.length === 1 ? targets[0]! : targets)
       .setIssuedAt(now)
       .setExpirationTime(exp)
       .setJti(randomUUID())

@@ -109,9 +109,7 @@ export function resolveTokenParameters(
   }
   if (merged.size === 0) return noParameters;
   const names = [...merged.keys()].sort();
-  return Object.freeze(
-    names.map((name) => Object.freeze([name, merged.get(name) as readonly string[]] as const)),
-  );
+  return Object.freeze(names.map((name) => Object.freeze([name, merged.get(name)!] as const)));
 }
 
 /** Every value of the parameters: what an error or log line must never show. */
@@ -210,7 +208,7 @@ function singleResource(resource: ListInput | undefined): string | undefined | n
   if (resource === undefined || typeof resource === 'string') return resource;
   if (!Array.isArray(resource) || resource.length > 1) return null;
   const only: unknown = resource[0];
-  return only === undefined || typeof only === 'string' ? (only as string | undefined) : null;
+  return only === undefined || typeof only === 'string' ? only : null;
 }
 
 /**

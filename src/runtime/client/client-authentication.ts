@@ -156,7 +156,7 @@ export function createClientAuthenticator(init: {
       let assertionKey: AssertionKey | undefined;
       // Imported once, shared by the requests that wait for it; a failure is tried again.
       const importOnce = singleFlight(
-        async () => (assertionKey = await prepareAssertionKey(privateKey as KeyInput)),
+        async () => (assertionKey = await prepareAssertionKey(privateKey!)),
       );
       return {
         async authenticate(endpoint) {

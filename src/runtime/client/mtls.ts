@@ -76,7 +76,7 @@ function pemLabels(text: string): string[] | undefined {
   for (const match of text.matchAll(block)) {
     rest += text.slice(last, match.index);
     last = match.index + match[0].length;
-    labels.push(match[1] as string);
+    labels.push(match[1]!);
   }
   rest += text.slice(last);
   // Text between blocks (OpenSSL's "Bag Attributes" lines, comments) is allowed, as node:tls

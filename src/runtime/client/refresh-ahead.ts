@@ -13,7 +13,10 @@ export interface RefreshAhead {
 }
 
 /** Refresh-ahead bookkeeping per slot: its timer and when a caller last used the token. */
-type AheadState = { timer: Timer | undefined; usedAtMs: number };
+interface AheadState {
+  timer: Timer | undefined;
+  usedAtMs: number;
+}
 
 const off: RefreshAhead = { used() {}, schedule() {}, close() {} };
 

@@ -31,7 +31,7 @@ function resolverFor(
   const resolver = createEndpointResolver({ client, issuer, overrides: {}, timeoutMs });
   byIssuer.set(issuer, resolver);
   if (byIssuer.size > MAX_ISSUERS_PER_FETCH) {
-    byIssuer.delete(byIssuer.keys().next().value as string);
+    byIssuer.delete(byIssuer.keys().next().value!);
   }
   return resolver;
 }

@@ -199,7 +199,7 @@ function wholeSeconds(ttlSeconds: number): number {
 function storeError(
   operation: RedisStoreOperation,
   error: unknown,
-  values: ReadonlyArray<string | undefined>,
+  values: readonly (string | undefined)[],
 ): RedisStoreError {
   const original = error instanceof Error ? error : new Error(String(error));
   const message = redact(original.message, values);
@@ -299,7 +299,7 @@ export function createRedisStore(
 
   async function run<T>(
     operation: RedisStoreOperation,
-    values: ReadonlyArray<string | undefined>,
+    values: readonly (string | undefined)[],
     call: () => Promise<T>,
   ): Promise<T> {
     try {
@@ -421,12 +421,19 @@ export function createRedisStore(
             (ttlMs) => {
               looking = false;
               if (!listeners.has(waiter)) return;
-              if (ttlMs === -2) return settle(() => resolve(true));
+              if (ttlMs === -2) {
+                settle(() => resolve(true));
+                return;
+              }
               if (lookAgain) {
                 lookAgain = false;
-                return look();
+                look();
+                return;
               }
-              if (timesUp) return settle(() => resolve(false));
+              if (timesUp) {
+                settle(() => resolve(false));
+                return;
+              }
               // Expiry is not announced: look when it is due, and at least every recheckMs.
               const nextMs = ttlMs >= 0 ? Math.min(recheckMs, ttlMs + 1) : recheckMs;
               recheck = scheduleTimeout(look, nextMs);

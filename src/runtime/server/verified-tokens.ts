@@ -95,7 +95,7 @@ export class VerifiedTokenCache {
     const entries = this.#entries;
     if (!entries.has(print)) {
       // The ring may name a fingerprint stored again since: forgetting it early is harmless.
-      if (entries.size >= this.#order.length) entries.delete(this.#order[this.#next] as number);
+      if (entries.size >= this.#order.length) entries.delete(this.#order[this.#next]!);
       this.#order[this.#next] = print;
       this.#next = (this.#next + 1) % this.#order.length;
     }

@@ -44,7 +44,7 @@ export function rejectUnknownAliasedOptions(
   } catch (error) {
     const suggestion = error instanceof OptionError ? error.suggestion : undefined;
     if (suggestion === undefined || !Object.hasOwn(aliases, suggestion)) throw error;
-    const meant = aliases[suggestion] as string;
+    const meant = aliases[suggestion]!;
     const { message, code, option } = error as OptionError;
     throw new OptionError(
       message.replace(`did you mean \`${suggestion}\`?`, `did you mean \`${meant}\`?`),

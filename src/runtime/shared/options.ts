@@ -151,15 +151,11 @@ function commonSubsequence(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const row = [0];
     for (let j = 1; j <= b.length; j++) {
-      row.push(
-        a[i - 1] === b[j - 1]
-          ? (previous[j - 1] as number) + 1
-          : Math.max(previous[j] as number, row[j - 1] as number),
-      );
+      row.push(a[i - 1] === b[j - 1] ? previous[j - 1]! + 1 : Math.max(previous[j]!, row[j - 1]!));
     }
     previous = row;
   }
-  return previous[b.length] as number;
+  return previous[b.length]!;
 }
 
 /**

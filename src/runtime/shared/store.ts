@@ -275,8 +275,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
         // time to live of days or months is slept through, not polled.
         const arm = () => {
           const entry = live(key, now().getTime());
-          if (entry === undefined) return finish(true);
-          if (remainingMs <= 0) return finish(false);
+          if (entry === undefined) {
+            finish(true);
+            return;
+          }
+          if (remainingMs <= 0) {
+            finish(false);
+            return;
+          }
           const stepMs = Math.min(remainingMs, Math.max(1, entry.expiresAtMs - now().getTime()));
           timer = scheduleTimeout(() => {
             remainingMs -= stepMs;

@@ -215,14 +215,14 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     };
     if (mint.dpop) {
       const bound = mint.dpop === true ? dpopKey : mint.dpop;
-      defaults['cnf'] = { jkt: await bound.thumbprint() };
+      defaults.cnf = { jkt: await bound.thumbprint() };
     }
     const payload: Record<string, unknown> = {};
     for (const [name, value] of Object.entries({ ...defaults, ...claims })) {
       if (value !== undefined) payload[name] = value;
     }
     const header: Record<string, unknown> = { alg: signing.alg, kid: signing.kid };
-    if (mint.typ !== null) header['typ'] = mint.typ ?? 'at+jwt';
+    if (mint.typ !== null) header.typ = mint.typ ?? 'at+jwt';
     Object.assign(header, mint.header);
     return signCompact(
       signing.alg,

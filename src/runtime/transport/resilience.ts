@@ -291,7 +291,7 @@ export class Resilience {
       if (!failed) {
         breaker?.recordSuccess();
         this.#budget.recordSuccess();
-        return answer as A;
+        return answer!;
       }
       breaker?.recordFailure();
       this.#budget.recordFailure();

@@ -78,8 +78,8 @@ describe.each(names)('the %s profile with its IdP', (name) => {
   if (alsoAccepted.length > 0) {
     it.each(alsoAccepted)('verifies its other genuine access token %s', async (_label, jwt) => {
       const { idp, server } = await serve();
-      const claims = await server.verifyToken(await idp.sign(jwt as JwtFixture));
-      expect(claims.iss).toBe((jwt as JwtFixture).payload.iss);
+      const claims = await server.verifyToken(await idp.sign(jwt));
+      expect(claims.iss).toBe(jwt.payload.iss);
     });
   }
 
@@ -169,7 +169,7 @@ describe('issuers', () => {
       typ: 'JWT',
       requiredClaims: ['iss', 'exp'],
     });
-    const token = await idp.sign(fixture.alsoAccepted.shortIssuer as JwtFixture);
+    const token = await idp.sign(fixture.alsoAccepted.shortIssuer!);
     expect((await refusal(server.verifyToken(token))).reason).toBe('issuer');
   });
 
@@ -218,7 +218,7 @@ describe('issuers', () => {
       },
     });
     const server = createResourceServer(idp.options());
-    for (const jwt of [fixture.accessToken, fixture.alsoAccepted.v1AppOnly as JwtFixture]) {
+    for (const jwt of [fixture.accessToken, fixture.alsoAccepted.v1AppOnly!]) {
       await expect(server.verifyToken(await idp.sign(jwt))).resolves.toMatchObject({
         tid: tenant,
       });

@@ -19,7 +19,6 @@ import {
   createResourceServer,
   introspectToken,
   revokeToken,
-  type AuthClientOptions,
 } from '../../../src/index.js';
 import { createOpenTelemetryObserver } from '../../../src/otel.js';
 import { createRedisStore, type RedisClientLike } from '../../../src/redis.js';
@@ -57,7 +56,7 @@ const client = (extra: Record<string, unknown> = {}) =>
     tokenEndpoint: `${ISSUER}/token`,
     fetch: tokens(),
     ...extra,
-  } as AuthClientOptions);
+  });
 
 const AUDIENCE = 'https://orders.example.com';
 
@@ -211,10 +210,7 @@ describe('optionKeys', () => {
 
 describe('every factory and method refuses a misspelt option', () => {
   const keyPair = () =>
-    crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
-      'sign',
-      'verify',
-    ]) as Promise<CryptoKeyPair>;
+    crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
 
   const cases: [string, () => unknown, string, string][] = [
     ['createAuthClient: scopes', () => client({ scopes: 'orders:read' }), 'scopes', 'scope'],

@@ -178,7 +178,7 @@ describe('objects', () => {
     const extra = { nested: [1, 2] };
     const parsed = valueOf(open, { id: 'a', extra }) as Record<string, unknown>;
     expect(parsed).toStrictEqual({ id: 'a', extra });
-    expect(parsed['extra']).toBe(extra);
+    expect(parsed.extra).toBe(extra);
   });
 
   it('names each missing required member by its path', () => {
