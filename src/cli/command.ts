@@ -110,7 +110,9 @@ export function flag(parsed: ParsedArgs, name: string): boolean {
 
 /** A required option, which may also come from an environment variable. */
 export function requiredOption(parsed: ParsedArgs, name: string, io: Io, env?: string): string {
-  const value = stringOption(parsed, name) ?? (env ? io.env[env] || undefined : undefined);
+  // An empty environment variable counts as unset.
+  const fromEnv = env === undefined || io.env[env] === '' ? undefined : io.env[env];
+  const value = stringOption(parsed, name) ?? fromEnv;
   if (value === undefined) {
     throw new UsageError(`--${name} is required${env ? ` (or set ${env})` : ''}`);
   }

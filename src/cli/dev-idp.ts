@@ -167,15 +167,14 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true, allowedPolicy: async () => true },
-      revocation: { enabled: true, allowedPolicy: async () => true },
+      introspection: { enabled: true, allowedPolicy: () => true },
+      revocation: { enabled: true, allowedPolicy: () => true },
       dPoP: { enabled: true, nonceSecret: randomBytes(32) },
       resourceIndicators: {
         enabled: true,
-        defaultResource: async (_ctx: unknown, _client: unknown, oneOf?: string) =>
-          oneOf ?? ORDERS_API,
-        useGrantedResource: async () => true,
-        getResourceServerInfo: async (_ctx: unknown, indicator: string) => {
+        defaultResource: (_ctx: unknown, _client: unknown, oneOf?: string) => oneOf ?? ORDERS_API,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx: unknown, indicator: string) => {
           const info = resources[indicator];
           if (!info) throw new errors.InvalidTarget();
           return structuredClone(info);

@@ -199,7 +199,7 @@ function scopeText(scope: ListInput | undefined): string | undefined {
   if (scope === undefined) return '';
   if (typeof scope === 'string') return scope;
   if (!Array.isArray(scope)) return undefined;
-  for (let i = 0; i < scope.length; i++) if (typeof scope[i] !== 'string') return undefined;
+  for (const item of scope) if (typeof item !== 'string') return undefined;
   return scope.join(' ');
 }
 

@@ -198,7 +198,11 @@ export function createClientAssertionProvider(
       const problem = error instanceof Error ? error.message : 'is not a compact JWS';
       throw new OptionError(`${where}: ${problem}`, 'ERR_INVALID_OPTION', 'clientAssertion');
     }
-    return { next: async () => readClientAssertion(source, '`clientAssertion`', now) };
+    return {
+      // An expired assertion is a rejection of next(), as with a function source.
+      next: () =>
+        Promise.resolve().then(() => readClientAssertion(source, '`clientAssertion`', now)),
+    };
   }
   if (typeof source !== 'function') {
     throw new OptionError(

@@ -278,7 +278,7 @@ export function createMtlsFetch(tls: TlsClientOptions, where = 'createAuthClient
   let client: Promise<{ fetch: Undici['fetch']; agent: UndiciAgent }> | undefined;
   const connect = () =>
     (client ??= loadUndici().then((undici) => ({
-      fetch: undici.fetch,
+      fetch: (input, init) => undici.fetch(input, init),
       agent: new undici.Agent({
         connect: {
           cert: resolved.cert,

@@ -18,7 +18,18 @@ interface AheadState {
   usedAtMs: number;
 }
 
-const off: RefreshAhead = { used() {}, schedule() {}, close() {} };
+/** Refresh ahead switched off: nothing is scheduled, so there is nothing to do. */
+const off: RefreshAhead = {
+  used() {
+    // Nothing scheduled.
+  },
+  schedule() {
+    // Nothing scheduled.
+  },
+  close() {
+    // Nothing scheduled.
+  },
+};
 
 /**
  * Refresh-ahead: a timer per slot, refreshing only a token some caller used since it arrived;

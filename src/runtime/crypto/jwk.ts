@@ -107,7 +107,10 @@ export async function importJwk(
   usage: 'sign' | 'verify',
 ): Promise<CryptoKey> {
   const scheme = schemeOf(alg);
-  if (scheme === undefined) throw new TypeError(`${String(alg)} is not a supported algorithm`);
+  if (scheme === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- callers in plain JavaScript can pass anything
+    throw new TypeError(`${String(alg)} is not a supported algorithm`);
+  }
   const { kty, crv, alg: jwkAlg, use, key_ops: keyOps } = jwk;
   if (!keyFitsAlgorithm(alg, kty, crv)) {
     const needs = scheme.crv === undefined ? scheme.kty : `${scheme.kty} with crv ${scheme.crv}`;

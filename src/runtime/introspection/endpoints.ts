@@ -25,7 +25,7 @@ function resolverFor(
   timeoutMs: number,
 ): EndpointResolver {
   let byIssuer = resolvers.get(fetch);
-  if (!byIssuer) resolvers.set(fetch, (byIssuer = new Map()));
+  if (!byIssuer) resolvers.set(fetch, (byIssuer = new Map<string, EndpointResolver>()));
   const known = byIssuer.get(issuer);
   if (known) return known;
   const resolver = createEndpointResolver({ client, issuer, overrides: {}, timeoutMs });

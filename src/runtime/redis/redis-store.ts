@@ -260,6 +260,7 @@ export function createRedisStore(
 ): RedisStore {
   if (
     typeof redis !== 'object' ||
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- callers in plain JavaScript can pass anything
     redis === null ||
     commands.some((name) => typeof redis[name] !== 'function')
   ) {
@@ -343,6 +344,7 @@ export function createRedisStore(
     async get(key) {
       const name = prefix + key;
       const stored = await run('get', [], () => redis.get(name));
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a Redis client other than ioredis may answer undefined
       if (stored === null || stored === undefined) return undefined;
       if (!cipher) return stored;
       try {
@@ -459,7 +461,7 @@ export function createRedisStore(
         );
       });
     },
-    async close() {
+    close() {
       for (const listeners of [...waiting.values()])
         for (const waiter of [...listeners]) waiter.stop();
       waiting.clear();
@@ -467,6 +469,7 @@ export function createRedisStore(
       subscriber = undefined;
       subscribed = undefined;
       connection?.disconnect();
+      return Promise.resolve();
     },
   };
 }

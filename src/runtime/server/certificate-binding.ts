@@ -117,6 +117,7 @@ export function certificateDer(
     der = new Uint8Array(certificate);
   } else if (
     typeof certificate === 'object' &&
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- callers in plain JavaScript can pass anything
     certificate !== null &&
     (certificate as { raw?: unknown }).raw instanceof Uint8Array
   ) {

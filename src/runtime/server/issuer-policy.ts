@@ -123,7 +123,7 @@ export function resolveIssuerPolicy(
     /** Issuers compared exactly (RFC 8414 §3.3): the configured ones and their profile aliases. */
     exact: exact as ReadonlySet<string>,
     /** Configured issuers holding the template's placeholder. */
-    templates: Object.freeze(templates) as readonly string[],
+    templates: Object.freeze(templates),
     template,
     /** The values the template's claim may have; set exactly when `templates` is not empty. */
     tenants,

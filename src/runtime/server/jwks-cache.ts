@@ -87,7 +87,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   let keySet: IndexedKeySet | undefined;
   let lastAttempt = Number.NEGATIVE_INFINITY;
   let lastError: unknown;
-  const inFlight = createSingleFlight<undefined, void>();
+  const inFlight = createSingleFlight<undefined, undefined>();
 
   /** Starts a fetch unless one is running (join it) or the cooldown forbids one (`undefined`). */
   function refresh(at: number, reason: JwksFetchReason): Promise<void> | undefined {

@@ -97,6 +97,7 @@ function checkAnswer(
   const kind = typeof tokenType === 'string' ? tokenType.toLowerCase() : undefined;
   if (tokenType !== undefined && kind !== 'bearer' && kind !== 'dpop') {
     reject('type', 'the token is not an access token (token_type)', {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- the answer comes from the network
       detail: `token_type is ${JSON.stringify(String(tokenType).slice(0, 32))}; expected Bearer or DPoP`,
     });
   }

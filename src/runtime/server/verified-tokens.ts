@@ -77,7 +77,7 @@ export class VerifiedTokenCache {
 
   get(token: string, print = fingerprintOf(token)): VerifiedToken | undefined {
     const entry = this.#entries.get(print);
-    return entry !== undefined && entry.token === token ? entry : undefined;
+    return entry?.token === token ? entry : undefined;
   }
 
   /**

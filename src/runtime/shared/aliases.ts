@@ -10,6 +10,7 @@ export function applyAliases<T extends object>(
   aliases: Readonly<Record<string, string>>,
   where: string,
 ): T {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- callers in plain JavaScript can pass anything
   if (typeof options !== 'object' || options === null || Array.isArray(options)) return options;
   let renamed: Record<string, unknown> | undefined;
   for (const [alias, name] of Object.entries(aliases)) {

@@ -10,7 +10,9 @@ export function resolveFetch(fetch: FetchLike | undefined, where: string): Fetch
   if (fetch !== undefined && typeof fetch !== 'function') {
     throw new TypeError(`${where}: \`fetch\` must be a function`);
   }
-  const resolved = fetch ?? (globalThis.fetch as FetchLike | undefined);
+  // Runtimes before Node 18 have no global fetch.
+  const globalFetch = (globalThis as { fetch?: FetchLike }).fetch;
+  const resolved = fetch ?? globalFetch;
   if (!resolved) throw new TypeError(`${where}: no global fetch; pass the \`fetch\` option`);
   return resolved;
 }

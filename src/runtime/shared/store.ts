@@ -134,11 +134,11 @@ export interface TtlMap {
   readonly now: Clock;
   readonly entries: Map<string, Entry>;
   /** The entry under `key` if it lives at `atMs`; an expired one is dropped. */
-  live(key: string, atMs: number): Entry | undefined;
+  readonly live: (key: string, atMs: number) => Entry | undefined;
   /** Stores `value` under `key` from `atMs`, forgetting expired keys and, past the bound, the oldest. */
-  store(key: string, value: string, ttlSeconds: number, atMs: number): void;
+  readonly store: (key: string, value: string, ttlSeconds: number, atMs: number) => void;
   /** Stores `value` under `key` now unless a live value is there; `true` if it did. */
-  setIfAbsent(key: string, value: string, ttlSeconds: number): boolean;
+  readonly setIfAbsent: (key: string, value: string, ttlSeconds: number) => boolean;
 }
 
 /**

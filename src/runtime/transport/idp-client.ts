@@ -345,7 +345,7 @@ export async function exchange(call: IdpCall, send: Send): Promise<IdpAnswer> {
   } catch (error) {
     if (error instanceof AuthError) throw error;
     const abortedByCaller = call.signal?.aborted === true;
-    const reason = abortedByCaller
+    const reason: unknown = abortedByCaller
       ? new DOMException('aborted', 'AbortError')
       : signal.aborted
         ? signal.reason
