@@ -226,7 +226,9 @@ await suite('dpop', async (report) => {
           Buffer.from(proof.slice(payloadEnd + 1), 'base64url'),
         );
         return valid
-          ? JSON.parse(Buffer.from(proof.slice(headerEnd + 1, payloadEnd), 'base64url').toString())
+          ? (JSON.parse(
+              Buffer.from(proof.slice(headerEnd + 1, payloadEnd), 'base64url').toString(),
+            ) as unknown)
           : undefined;
       };
       const floorToken = (text: string) => {
@@ -239,7 +241,9 @@ await suite('dpop', async (report) => {
           Buffer.from(text.slice(payloadEnd + 1), 'base64url'),
         );
         return valid
-          ? JSON.parse(Buffer.from(text.slice(headerEnd + 1, payloadEnd), 'base64url').toString())
+          ? (JSON.parse(
+              Buffer.from(text.slice(headerEnd + 1, payloadEnd), 'base64url').toString(),
+            ) as unknown)
           : undefined;
       };
       const request = (i: number) => {
@@ -314,7 +318,7 @@ await suite('dpop', async (report) => {
         await compare({
           id: `dpop-verify-${tokens}-${alg}`,
           title: `verifyRequest with a DPoP proof (${alg}), ${tokens === 'repeated' ? 'one token reused, fresh proofs' : 'a new token (RS256) each time'}`,
-          baseline: verifiers[0]?.name!,
+          baseline: verifiers[0]!.name,
           contenders: verifiers,
           batch: VERIFY_BATCH,
           rounds: ROUNDS,
@@ -339,7 +343,7 @@ await suite('dpop', async (report) => {
       // Every proof was used once per server; using one again must fail as a replay.
       const replayed = await servers.node.verifyRequest(request(0)).then(
         () => 'accepted',
-        (error: { reason?: string }) => error.reason,
+        (error: unknown) => (error as { reason?: string }).reason,
       );
       assert(replayed === 'dpop_replay', `a replayed proof is refused (got ${replayed})`);
     }

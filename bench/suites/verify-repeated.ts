@@ -47,7 +47,7 @@ await suite('verify-repeated', async (report) => {
         fetch: memoryIdp(Object.values(keys)).fetch,
       }),
     };
-    const fastCached = createVerifier({
+    const fastCached: (token: string) => unknown = createVerifier({
       key: key.pem,
       algorithms: [alg],
       allowedIss: ISSUER,

@@ -9,7 +9,7 @@ let child: ChildProcessWithoutNullStreams | undefined;
 
 beforeAll(() => assertBuilt());
 afterEach(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) {
+  if (child?.exitCode === null && child.signalCode === null) {
     child.kill('SIGKILL');
     await once(child, 'close');
   }

@@ -1053,7 +1053,7 @@ describe('token answers the client must not use', () => {
         expect.objectContaining({ path: 'access_token', code: 'invalid_characters' }),
       ]);
       expect(JSON.stringify(error)).not.toContain('X-Injected');
-      expect(String((error as Error).message)).not.toContain('X-Injected');
+      expect((error as Error).message).not.toContain('X-Injected');
       expect(api.requests.length).toBe(apiRequests);
     } finally {
       await hostile.close();

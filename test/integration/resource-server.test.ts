@@ -339,8 +339,6 @@ describe('key rotation and outages', () => {
     expect(error.retryAfter).toBeGreaterThanOrEqual(1);
     expect(error.retryAfter).toBeLessThanOrEqual(30);
     expect(error.cause).toBeInstanceOf(NetworkError);
-    expect(String((error.cause as NetworkError).message)).toMatch(
-      /JWKS endpoint.*connection refused/,
-    );
+    expect((error.cause as NetworkError).message).toMatch(/JWKS endpoint.*connection refused/);
   });
 });

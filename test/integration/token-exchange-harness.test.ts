@@ -90,7 +90,9 @@ describe('token exchange at the test IdP', () => {
       audience: EXCHANGE_AUDIENCES.ledger,
     });
     const issued = await verifyExchangedToken(idp, body.access_token as string, 'ledger-api');
-    const subject = JSON.parse(Buffer.from(subjectToken.split('.')[1]!, 'base64url').toString());
+    const subject = JSON.parse(
+      Buffer.from(subjectToken.split('.')[1]!, 'base64url').toString(),
+    ) as { exp: number };
     expect(issued.exp).toBeLessThanOrEqual(subject.exp);
   });
 

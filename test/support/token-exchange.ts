@@ -215,7 +215,11 @@ export async function startTokenExchangeIdp(
   }
 
   const list = (value: unknown): string[] =>
-    value === undefined ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
+    value === undefined
+      ? []
+      : Array.isArray(value)
+        ? value.map(String)
+        : [typeof value === 'string' ? value : JSON.stringify(value)];
   const knownTargets = new Set<string>([
     ...Object.values(EXCHANGE_AUDIENCES),
     ...Object.values(RESOURCES),

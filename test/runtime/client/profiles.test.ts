@@ -129,7 +129,7 @@ describe('profile on createAuthClient', () => {
 
 describe('Auth0: the API identifier goes in `audience`', () => {
   const fixture = idpFixtures.auth0;
-  const api = fixture.client.tokenParameters?.audience!;
+  const api = fixture.client.tokenParameters!.audience!;
   const { clientId, issuer, scope } = fixture.client;
 
   /** Auth0's token endpoint: credentials in the body by default, and an `audience` it knows. */
@@ -259,7 +259,7 @@ describe('Entra ID v2.0: the resource goes in scope as <resource>/.default', () 
   const fixture = idpFixtures.entra;
   const { clientId, issuer } = fixture.client;
   const resource = fixture.client.resource!;
-  const tenant = /login\.microsoftonline\.com\/([^/]+)\/v2\.0/.exec(issuer)?.[1]!;
+  const tenant = /login\.microsoftonline\.com\/([^/]+)\/v2\.0/.exec(issuer)![1]!;
   /** The tenant's own v2.0 discovery document, as Entra serves it for a tenant id. */
   const discovery = JSON.parse(
     JSON.stringify(fixture.discovery)
@@ -395,7 +395,7 @@ describe('Entra ID v2.0: the resource goes in scope as <resource>/.default', () 
 
 describe('Entra ID v1.0: resource as the parameter, numbers as strings', () => {
   const fixture = idpFixtures.entra;
-  const v1 = fixture.tokenEndpoint.otherSuccesses?.[0]!;
+  const v1 = fixture.tokenEndpoint.otherSuccesses![0]!;
   const tenant = 'c0ffee00-1d2e-4f3a-8b9c-0d1e2f3a4b5c';
   const tokenEndpoint = `https://login.microsoftonline.com/${tenant}/oauth2/token`;
 

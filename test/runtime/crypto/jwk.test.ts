@@ -138,7 +138,9 @@ describe('public members', () => {
     expect(publicJwk({ kty: '__proto__', x: 'a' })).toBeUndefined();
     // An inherited member is not a member.
     expect(
-      publicJwk(Object.assign(Object.create({ y: 'b' }), { kty: 'EC', crv: 'P-256', x: 'a' })),
+      publicJwk(
+        Object.assign(Object.create({ y: 'b' }) as object, { kty: 'EC', crv: 'P-256', x: 'a' }),
+      ),
     ).toBeUndefined();
   });
 

@@ -221,7 +221,7 @@ export { claims };`,
       const config = join(project, `tsconfig.${system}.json`);
       const result = await run(process.execPath, [tsc, '-p', config], { cwd: project }).then(
         () => '',
-        (error: { stdout?: string }) => error.stdout ?? String(error),
+        (error: unknown) => (error as { stdout?: string }).stdout ?? String(error as Error),
       );
       expect(result).toBe('');
     },

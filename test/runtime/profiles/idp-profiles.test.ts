@@ -36,7 +36,8 @@ async function refusal(pending: Promise<unknown>): Promise<TokenError> {
     () => undefined,
     (error: unknown) => error,
   );
-  if (!(outcome instanceof TokenError)) throw new Error(`expected a TokenError, got ${outcome}`);
+  if (!(outcome instanceof TokenError))
+    throw new Error(`expected a TokenError, got ${String(outcome)}`);
   return outcome;
 }
 
@@ -185,7 +186,7 @@ describe('issuers', () => {
     const error = await refusal(server.verifyToken(token));
     expect(error.reason).toBe('issuer');
     expect(error.detail).toBe(
-      `the key kid "${consumerKid}" is published for issuer "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0", not one accepted for a token with iss "${fixture.accessToken.payload.iss}" (the key's own issuer member, checked with \`keyIssuer\`)`,
+      `the key kid "${consumerKid}" is published for issuer "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0", not one accepted for a token with iss "${String(fixture.accessToken.payload.iss)}" (the key's own issuer member, checked with \`keyIssuer\`)`,
     );
     // Without the key-issuer rule, the same token verifies: the rule is what refuses it.
     await expect(

@@ -464,6 +464,7 @@ describe('tokens of another type', () => {
       { alg: 'ES256', kid: ec.kid, typ: 'JWT' },
       {
         iss: ISSUER,
+        // eslint-disable-next-line @typescript-eslint/no-deprecated -- the JWT claim, not String.prototype.sub
         sub: 'user-1',
         aud: 'orders-worker',
         exp: s.now() + 300,
@@ -488,6 +489,7 @@ describe('tokens of another type', () => {
       { alg: 'ES256', kid: ec.kid, typ: 'JWT' },
       {
         iss: ISSUER,
+        // eslint-disable-next-line @typescript-eslint/no-deprecated -- the JWT claim, not String.prototype.sub
         sub: 'user-1',
         aud: 'orders-worker',
         exp: relaxed.now() + 300,

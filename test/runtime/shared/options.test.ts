@@ -622,7 +622,10 @@ describe('optional options under exactOptionalPropertyTypes', () => {
       cwd: root,
     }).then(
       () => '',
-      (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`,
+      (error: unknown) => {
+        const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+        return `${stdout ?? ''}${stderr ?? ''}`;
+      },
     );
     // The SDK's own sources are compiled too, but what matters is what its users write: the
     // errors, if any, in the fixture. A tsc that did not run at all prints no `error TS` line.

@@ -329,8 +329,8 @@ describe('network failures', () => {
     controller.abort();
     const never: FetchLike = (request) =>
       new Promise((_, reject) => {
-        if (request.signal.aborted) reject(request.signal.reason);
-        request.signal.addEventListener('abort', () => reject(request.signal.reason));
+        if (request.signal.aborted) reject(request.signal.reason as unknown);
+        request.signal.addEventListener('abort', () => reject(request.signal.reason as unknown));
       });
     const error = await failure(get(call(never, { signal: controller.signal })));
     expect(error).toMatchObject({ code: 'aborted' });
