@@ -227,10 +227,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const to = text.indexOf(end);
     if (from < 0 || to < from)
       throw new Error(`docs/benchmarks.md lacks the ${start} … ${end} markers`);
-    await writeFile(
-      page,
-      `${text.slice(0, from + start.length)}\n\n${markdown}\n\n${text.slice(to)}`,
-    );
+    // Formatted as `npm run format:check` expects (tables padded).
+    const { format, resolveConfig } = await import('prettier');
+    const updated = `${text.slice(0, from + start.length)}\n\n${markdown}\n\n${text.slice(to)}`;
+    const options = await resolveConfig(page);
+    await writeFile(page, await format(updated, { ...options, filepath: page }));
     console.log('docs/benchmarks.md updated');
   } else {
     console.log(markdown);

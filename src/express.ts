@@ -25,6 +25,7 @@ export * from './runtime/errors.js';
 
 declare global {
   // Express's own extension point: every `Request` type of Express 4 and 5 extends this one.
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- Express's request type is extended through its global namespace
   namespace Express {
     interface Request {
       /**
@@ -77,6 +78,7 @@ export function requireServiceAuth(options: ServiceAuthOptions): RequestHandler 
       // `originalUrl`: the path the client asked for, also under a router mounted on a path.
       pending = authenticate(
         resolved,
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a request that did not pass through an Express router has no originalUrl
         nodeRequestParts(req, req.originalUrl ?? req.url, resolved),
         req,
       );

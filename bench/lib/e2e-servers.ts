@@ -239,7 +239,8 @@ export async function runServerProcess(): Promise<void> {
   const closers: (() => unknown)[] = [];
   // A load generator that went away (stopped, killed) takes this process with it.
   process.on('disconnect', () => process.exit(0));
-  process.on('message', async (message: ServerMessage) => {
+  process.on('message', (message: ServerMessage) => void onMessage(message));
+  async function onMessage(message: ServerMessage) {
     if (message.type === 'gc') {
       collect?.();
       send({ type: 'gc-done' });
@@ -262,5 +263,5 @@ export async function runServerProcess(): Promise<void> {
         origins: { express: expressApp.origin, hono: honoApp.origin, fastify: fastifyApp.origin },
       });
     }
-  });
+  }
 }

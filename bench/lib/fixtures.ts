@@ -33,7 +33,7 @@ export const RESOURCE_URL = 'https://orders.example.com/orders/42';
 
 export type Alg = 'RS256' | 'ES256' | 'EdDSA';
 /** The algorithms the verify suites run; S2S_BENCH_ALGS=RS256,ES256 narrows them (for profiling). */
-export const ALGS: readonly Alg[] = (process.env['S2S_BENCH_ALGS']?.split(',') as
+export const ALGS: readonly Alg[] = (process.env.S2S_BENCH_ALGS?.split(',') as
   Alg[] | undefined) ?? ['RS256', 'ES256', 'EdDSA'];
 
 export interface SigningKey {

@@ -9,7 +9,7 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export const mode: 'full' | 'smoke' = process.env['S2S_BENCH_MODE'] === 'smoke' ? 'smoke' : 'full';
+export const mode: 'full' | 'smoke' = process.env.S2S_BENCH_MODE === 'smoke' ? 'smoke' : 'full';
 export const smoke = mode === 'smoke';
 
 /** `full` in a full run, `quick` in a smoke run. */
@@ -19,7 +19,7 @@ export function size<T>(full: T, quick: T): T {
 
 const collect = (globalThis as { gc?: () => void }).gc;
 /** S2S_BENCH_TRACE=1: each batch is announced on stderr (to find a contender that stalls). */
-const trace = process.env['S2S_BENCH_TRACE'] === '1';
+const trace = process.env.S2S_BENCH_TRACE === '1';
 
 /** Something to measure: one operation on input `i` (0 ≤ i < batch). */
 export interface Contender {
@@ -73,9 +73,7 @@ export interface Comparison {
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** One timed batch: the time per operation, and the first and last results, to check after. */
@@ -104,7 +102,7 @@ export async function compare(options: CompareOptions): Promise<Comparison> {
   for (let round = 0; round < total; round++) {
     await options.prepareRound?.(round);
     for (let k = 0; k < active.length; k++) {
-      const contender = active[(k + round) % active.length] as Contender;
+      const contender = active[(k + round) % active.length]!;
       collect?.();
       if (trace) process.stderr.write(`${options.id} round ${round} ${contender.name}\n`);
       const { ns, first, last } = await runBatch(contender, options.batch);
@@ -125,8 +123,8 @@ export async function compare(options: CompareOptions): Promise<Comparison> {
   if (base === undefined) throw new Error(`no baseline ${options.baseline} in ${options.id}`);
   const results: ContenderResult[] = options.contenders.map((contender) => {
     if (contender.skip !== undefined) return { name: contender.name, skipped: contender.skip };
-    const own = times.get(contender.name) as number[];
-    const ratios = own.map((ns, round) => (base[round] as number) / ns);
+    const own = times.get(contender.name)!;
+    const ratios = own.map((ns, round) => base[round]! / ns);
     return {
       name: contender.name,
       medianNs: median(own),
@@ -160,7 +158,7 @@ export function printTable(headers: string[], rows: string[][]): void {
     Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
   );
   const line = (cells: string[]) =>
-    `| ${cells.map((cell, column) => cell.padEnd(widths[column] as number)).join(' | ')} |`;
+    `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
   console.log(line(headers));
   console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
   for (const row of rows) console.log(line(row));
@@ -178,9 +176,9 @@ export function printComparison(comparison: Comparison): void {
         ? [result.name, '—', result.skipped, '—']
         : [
             result.name,
-            (result.ratio as number).toFixed(2),
-            `${(result.ratioRange as [number, number])[0].toFixed(2)}–${(result.ratioRange as [number, number])[1].toFixed(2)}`,
-            formatNs(result.medianNs as number),
+            result.ratio!.toFixed(2),
+            `${result.ratioRange![0].toFixed(2)}–${result.ratioRange![1].toFixed(2)}`,
+            formatNs(result.medianNs!),
           ],
     ),
   );
@@ -212,7 +210,7 @@ export async function suite(
   };
   console.log(`\n## ${name} (${mode})`);
   await body(report);
-  const out = process.env['S2S_BENCH_OUT'];
+  const out = process.env.S2S_BENCH_OUT;
   if (out) {
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);

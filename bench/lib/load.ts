@@ -50,7 +50,7 @@ export interface LoadResult {
 
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] as number;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
 }
 
 export function drive(options: LoadOptions): Promise<LoadResult> {
@@ -98,7 +98,7 @@ export function drive(options: LoadOptions): Promise<LoadResult> {
       },
       (error: unknown, result: autocannon.Result) => {
         if (error) {
-          reject(error instanceof Error ? error : new Error(String(error)));
+          reject(error instanceof Error ? error : new Error(JSON.stringify(error)));
           return;
         }
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -106,7 +106,7 @@ export function drive(options: LoadOptions): Promise<LoadResult> {
         const statusCodes = Object.fromEntries(
           Object.entries(result.statusCodeStats ?? {}).map(([code, stats]) => [
             code,
-            Number(stats?.count ?? 0),
+            stats?.count ?? 0,
           ]),
         );
         resolve({

@@ -16,7 +16,7 @@ import {
   memoryIdp,
 } from '../lib/fixtures.js';
 
-const TOKENS = Number(process.env['S2S_PROFILE_TOKENS'] ?? 20_000);
+const TOKENS = Number(process.env.S2S_PROFILE_TOKENS ?? 20_000);
 
 const builds = await loadBuilds();
 const key = await makeKey('RS256');
@@ -39,7 +39,7 @@ for (const token of tokens) await server.verifyToken(token);
 const elapsed = performance.now() - started;
 const { profile } = await session.post('Profiler.stop');
 session.disconnect();
-const out = process.env['S2S_PROFILE_OUT'];
+const out = process.env.S2S_PROFILE_OUT;
 if (out) writeFileSync(out, JSON.stringify(profile));
 console.log(
   `${tokens.length} distinct RS256 tokens, ${((elapsed / tokens.length) * 1000).toFixed(1)} µs each`,

@@ -114,5 +114,5 @@ await suite('bundle-size', async (report) => {
         .join(', '),
     ]),
   );
-  report.measurements['sizes'] = sizes;
+  report.measurements.sizes = sizes;
 });

@@ -63,8 +63,8 @@ await suite('cold-get-token', async (report) => {
       ],
     });
     report.comparisons.push(comparison);
-    report.measurements['tokenRequestsPerConcurrentRun'] = 1;
-    report.measurements['callers'] = CALLERS;
+    report.measurements.tokenRequestsPerConcurrentRun = 1;
+    report.measurements.callers = CALLERS;
   } finally {
     await idp.close();
   }

@@ -20,7 +20,6 @@ import {
   EmbeddedJWK,
   jwtVerify,
   SignJWT,
-  type JSONWebKeySet,
   type JWK,
 } from 'jose';
 import * as oauth from 'oauth4webapi';
@@ -57,8 +56,8 @@ async function dpopKey(alg: 'EdDSA' | 'ES256'): Promise<DpopKey> {
   const { kid: _kid, alg: _alg, use: _use, ...publicJwk } = key.jwk;
   return {
     ...key,
-    publicJwk: publicJwk as JWK,
-    jkt: await calculateJwkThumbprint(publicJwk as JWK, 'sha256'),
+    publicJwk: publicJwk,
+    jkt: await calculateJwkThumbprint(publicJwk, 'sha256'),
     header: b64(JSON.stringify({ typ: 'dpop+jwt', alg, jwk: publicJwk })),
   };
 }
@@ -81,7 +80,7 @@ function proofFor(key: DpopKey, token: string): string {
 await suite('dpop', async (report) => {
   const builds = await loadBuilds();
   const issuerKey = await makeKey('RS256');
-  const localJwks = createLocalJWKSet({ keys: [issuerKey.jwk] } as JSONWebKeySet);
+  const localJwks = createLocalJWKSet({ keys: [issuerKey.jwk] });
 
   for (const alg of ['EdDSA', 'ES256'] as const) {
     const key = await dpopKey(alg);
@@ -106,7 +105,7 @@ await suite('dpop', async (report) => {
     ) as Record<'node' | 'web', ReturnType<typeof builds.node.createAuthClient>>;
     const handle = oauth.DPoP(
       { client_id: 'svc-billing-worker' } as oauth.Client,
-      dpopPair as CryptoKeyPair,
+      dpopPair,
     ) as oauth.DPoPHandle & {
       addProof(url: URL, headers: Headers, htm: string, accessToken?: string): Promise<void>;
     };
@@ -227,7 +226,9 @@ await suite('dpop', async (report) => {
           Buffer.from(proof.slice(payloadEnd + 1), 'base64url'),
         );
         return valid
-          ? JSON.parse(Buffer.from(proof.slice(headerEnd + 1, payloadEnd), 'base64url').toString())
+          ? (JSON.parse(
+              Buffer.from(proof.slice(headerEnd + 1, payloadEnd), 'base64url').toString(),
+            ) as unknown)
           : undefined;
       };
       const floorToken = (text: string) => {
@@ -240,7 +241,9 @@ await suite('dpop', async (report) => {
           Buffer.from(text.slice(payloadEnd + 1), 'base64url'),
         );
         return valid
-          ? JSON.parse(Buffer.from(text.slice(headerEnd + 1, payloadEnd), 'base64url').toString())
+          ? (JSON.parse(
+              Buffer.from(text.slice(headerEnd + 1, payloadEnd), 'base64url').toString(),
+            ) as unknown)
           : undefined;
       };
       const request = (i: number) => {
@@ -298,10 +301,10 @@ await suite('dpop', async (report) => {
             );
             const jkt = (claims as { cnf?: { jkt?: string } }).cnf?.jkt;
             if (
-              payload['htm'] !== 'GET' ||
-              payload['htu'] !== RESOURCE_URL ||
+              payload.htm !== 'GET' ||
+              payload.htu !== RESOURCE_URL ||
               typeof payload.jti !== 'string' ||
-              payload['ath'] !== Buffer.from(digest).toString('base64url') ||
+              payload.ath !== Buffer.from(digest).toString('base64url') ||
               (await calculateJwkThumbprint(protectedHeader.jwk as JWK, 'sha256')) !== jkt
             ) {
               throw new Error('jose contender: proof refused');
@@ -315,7 +318,7 @@ await suite('dpop', async (report) => {
         await compare({
           id: `dpop-verify-${tokens}-${alg}`,
           title: `verifyRequest with a DPoP proof (${alg}), ${tokens === 'repeated' ? 'one token reused, fresh proofs' : 'a new token (RS256) each time'}`,
-          baseline: verifiers[0]?.name as string,
+          baseline: verifiers[0]!.name,
           contenders: verifiers,
           batch: VERIFY_BATCH,
           rounds: ROUNDS,
@@ -340,7 +343,7 @@ await suite('dpop', async (report) => {
       // Every proof was used once per server; using one again must fail as a replay.
       const replayed = await servers.node.verifyRequest(request(0)).then(
         () => 'accepted',
-        (error: { reason?: string }) => error.reason,
+        (error: unknown) => (error as { reason?: string }).reason,
       );
       assert(replayed === 'dpop_replay', `a replayed proof is refused (got ${replayed})`);
     }

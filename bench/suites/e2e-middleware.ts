@@ -111,7 +111,7 @@ const CONTENDERS: Record<Framework, Contender[]> = {
 };
 
 /** The frameworks to run; S2S_BENCH_FRAMEWORKS=hono,express narrows them (for profiling). */
-const FRAMEWORKS = (process.env['S2S_BENCH_FRAMEWORKS']?.split(',') ??
+const FRAMEWORKS = (process.env.S2S_BENCH_FRAMEWORKS?.split(',') ??
   Object.keys(CONTENDERS)) as Framework[];
 for (const framework of FRAMEWORKS) {
   if (!(framework in CONTENDERS))
@@ -199,8 +199,8 @@ async function loadGenerator(): Promise<void> {
     const { kid: _kid, alg: _alg, use: _use, ...publicJwk } = dpopBase.jwk;
     const dpopKey: DpopKey = {
       ...dpopBase,
-      publicJwk: publicJwk as JWK,
-      jkt: await calculateJwkThumbprint(publicJwk as JWK, 'sha256'),
+      publicJwk: publicJwk,
+      jkt: await calculateJwkThumbprint(publicJwk, 'sha256'),
     };
     const servers = await serversStarted;
     const { issuer, origins } = servers.ready;
@@ -271,13 +271,13 @@ async function loadGenerator(): Promise<void> {
         if (contender.credentials === 'dpop') {
           // The good request again, proof and all. Asserted for s2s-auth below, only reported
           // for the peer: RFC 9449 §11.1 makes replay detection optional.
-          result['replayedProof'] = await status(url, good);
+          result.replayedProof = await status(url, good);
         }
         checks[label] = result;
       }
     }
     const s2sReplays = Object.entries(checks).filter(
-      ([label, result]) => label.includes('s2s-auth, DPoP') && result['replayedProof'] !== 401,
+      ([label, result]) => label.includes('s2s-auth, DPoP') && result.replayedProof !== 401,
     );
     assert(s2sReplays.length === 0, 's2s-auth refuses a replayed DPoP proof with 401');
     console.log(
@@ -288,14 +288,14 @@ async function loadGenerator(): Promise<void> {
     const frameworks: Record<string, unknown> = {};
     for (const framework of FRAMEWORKS) {
       const contenders = CONTENDERS[framework];
-      const baseline = contenders[0] as Contender;
+      const baseline = contenders[0]!;
       const runs = new Map<string, LoadResult[]>(contenders.map((c) => [c.name, []]));
       const fastest = new Map<string, number>();
       for (let round = 0; round < WARMUP + ROUNDS; round++) {
         const warm = round < WARMUP;
         const seconds = warm ? WARMUP_SECONDS : SECONDS;
         for (let k = 0; k < contenders.length; k++) {
-          const contender = contenders[(k + round) % contenders.length] as Contender;
+          const contender = contenders[(k + round) % contenders.length]!;
           // Enough one-use requests for the run at the fastest rate it (or, before it ran, the
           // unguarded route) has shown, and some.
           const expected = fastest.get(contender.name) ?? fastest.get(baseline.name) ?? 20_000;
@@ -325,18 +325,18 @@ async function loadGenerator(): Promise<void> {
           if (!warm) runs.get(contender.name)?.push(result);
         }
       }
-      const base = runs.get(baseline.name) as LoadResult[];
+      const base = runs.get(baseline.name)!;
       const rows = contenders.map((contender) => {
-        const own = runs.get(contender.name) as LoadResult[];
+        const own = runs.get(contender.name)!;
         return {
           name: contender.name,
           route: routePath(contender.route),
           credentials: contender.credentials,
           rate: summarise(own.map((run) => run.rate)),
-          rateRatio: summarise(own.map((run, i) => run.rate / (base[i] as LoadResult).rate)),
+          rateRatio: summarise(own.map((run, i) => run.rate / base[i]!.rate)),
           p50Ms: summarise(own.map((run) => run.p50Ms)),
           p99Ms: summarise(own.map((run) => run.p99Ms)),
-          p99Ratio: summarise(own.map((run, i) => run.p99Ms / (base[i] as LoadResult).p99Ms)),
+          p99Ratio: summarise(own.map((run, i) => run.p99Ms / base[i]!.p99Ms)),
           requests: own.reduce((sum, run) => sum + run.requests, 0),
           stoppedEarly: own.filter((run) => run.stoppedEarly).length,
         };

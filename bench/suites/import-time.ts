@@ -72,21 +72,20 @@ await suite('import-time', async (report) => {
   for (let round = 0; round < ROUNDS; round++) {
     const times = new Map<string, number>();
     for (let k = 0; k < modules.length; k++) {
-      const module = modules[(k + round) % modules.length] as Module;
+      const module = modules[(k + round) % modules.length]!;
       const { wallMs, importMs } = await child(module.specifier);
       times.set(module.name, wallMs);
       wall.get(module.name)?.push(wallMs);
       imports.get(module.name)?.push(importMs);
     }
-    const bare = times.get('bare node (imports nothing)') as number;
-    for (const module of modules)
-      added.get(module.name)?.push((times.get(module.name) as number) - bare);
+    const bare = times.get('bare node (imports nothing)')!;
+    for (const module of modules) added.get(module.name)?.push(times.get(module.name)! - bare);
   }
   const rows = modules.map((module) => ({
     name: module.name,
-    importMs: median(imports.get(module.name) as number[]),
-    addedMs: median(added.get(module.name) as number[]),
-    wallMs: median(wall.get(module.name) as number[]),
+    importMs: median(imports.get(module.name)!),
+    addedMs: median(added.get(module.name)!),
+    wallMs: median(wall.get(module.name)!),
   }));
   const openid = rows.find((row) => row.name === 'openid-client');
   console.log(`\n### Cold import, ${ROUNDS} interleaved rounds (medians)`);
@@ -108,6 +107,6 @@ await suite('import-time', async (report) => {
   );
   if (!hasDist)
     console.log('note: dist/ is missing (npm run build): the package rows are left out.');
-  report.measurements['rounds'] = ROUNDS;
-  report.measurements['modules'] = rows;
+  report.measurements.rounds = ROUNDS;
+  report.measurements.modules = rows;
 });

@@ -206,5 +206,5 @@ await suite('memory', async (report) => {
       row.note ?? '',
     ]),
   );
-  report.measurements['perItem'] = rows;
+  report.measurements.perItem = rows;
 });

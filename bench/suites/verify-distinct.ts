@@ -10,7 +10,7 @@ import { Buffer } from 'node:buffer';
 import { verify } from 'node:crypto';
 import { JwtVerifier } from 'aws-jwt-verify';
 import { createVerifier } from 'fast-jwt';
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, jwtVerify } from 'jose';
 import jsonwebtoken from 'jsonwebtoken';
 import {
   ALGS,
@@ -34,7 +34,7 @@ await suite('verify-distinct', async (report) => {
   const builds = await loadBuilds();
   const keys = await makeKeys();
   const jwks = { keys: Object.values(keys).map((key) => key.jwk) };
-  const localJwks = createLocalJWKSet(jwks as JSONWebKeySet);
+  const localJwks = createLocalJWKSet(jwks);
 
   for (const alg of ALGS) {
     const key = keys[alg];
@@ -56,7 +56,7 @@ await suite('verify-distinct', async (report) => {
     // Fetch the key set once, outside the timing, as a running server has it.
     for (const server of Object.values(servers)) await server.verifyToken(accessToken(key));
 
-    const fast = createVerifier({
+    const fast: (token: string) => unknown = createVerifier({
       key: key.pem,
       algorithms: [alg],
       allowedIss: ISSUER,
@@ -76,7 +76,7 @@ await suite('verify-distinct', async (report) => {
       {
         name: 'node:crypto floor',
         run(i) {
-          const token = tokens[i] as string;
+          const token = tokens[i]!;
           const headerEnd = token.indexOf('.');
           const payloadEnd = token.indexOf('.', headerEnd + 1);
           const valid = verify(
@@ -86,27 +86,27 @@ await suite('verify-distinct', async (report) => {
             Buffer.from(token.slice(payloadEnd + 1), 'base64url'),
           );
           return valid
-            ? JSON.parse(
+            ? (JSON.parse(
                 Buffer.from(token.slice(headerEnd + 1, payloadEnd), 'base64url').toString(),
-              )
+              ) as unknown)
             : undefined;
         },
         check: sub,
       },
       {
         name: 's2s-auth, Node build',
-        run: (i) => servers.node.verifyToken(tokens[i] as string),
+        run: (i) => servers.node.verifyToken(tokens[i]!),
         check: sub,
       },
       {
         name: 's2s-auth, default build (WebCrypto)',
-        run: (i) => servers.web.verifyToken(tokens[i] as string),
+        run: (i) => servers.web.verifyToken(tokens[i]!),
         check: sub,
       },
       {
         name: 'bare WebCrypto floor',
         async run(i) {
-          const token = tokens[i] as string;
+          const token = tokens[i]!;
           const headerEnd = token.indexOf('.');
           const payloadEnd = token.indexOf('.', headerEnd + 1);
           const valid = await crypto.subtle.verify(
@@ -116,9 +116,9 @@ await suite('verify-distinct', async (report) => {
             encoder.encode(token.slice(0, payloadEnd)),
           );
           return valid
-            ? JSON.parse(
+            ? (JSON.parse(
                 Buffer.from(token.slice(headerEnd + 1, payloadEnd), 'base64url').toString(),
-              )
+              ) as unknown)
             : undefined;
         },
         check: sub,
@@ -127,7 +127,7 @@ await suite('verify-distinct', async (report) => {
         name: 'jose jwtVerify (local JWK set)',
         run: async (i) =>
           (
-            await jwtVerify(tokens[i] as string, localJwks, {
+            await jwtVerify(tokens[i]!, localJwks, {
               issuer: ISSUER,
               audience: AUDIENCE,
               typ: 'at+jwt',
@@ -136,16 +136,16 @@ await suite('verify-distinct', async (report) => {
           ).payload,
         check: sub,
       },
-      { name: 'fast-jwt createVerifier', run: (i) => fast(tokens[i] as string), check: sub },
+      { name: 'fast-jwt createVerifier', run: (i) => fast(tokens[i]!), check: sub },
       {
         name: 'aws-jwt-verify (cached JWKS, verifySync)',
-        run: (i) => aws.verifySync(tokens[i] as string),
+        run: (i) => aws.verifySync(tokens[i]!),
         check: sub,
       },
       {
         name: 'jsonwebtoken verify',
         run: (i) =>
-          jsonwebtoken.verify(tokens[i] as string, key.publicKey, {
+          jsonwebtoken.verify(tokens[i]!, key.publicKey, {
             algorithms: [alg as 'RS256'],
             issuer: ISSUER,
             audience: AUDIENCE,

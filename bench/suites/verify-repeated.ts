@@ -6,7 +6,7 @@
  * Baseline = 1.00: fast-jwt with its cache on (it hashes the token and keeps the result).
  */
 import { createVerifier } from 'fast-jwt';
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, jwtVerify } from 'jose';
 import {
   ALGS,
   AUDIENCE,
@@ -27,7 +27,7 @@ await suite('verify-repeated', async (report) => {
   const builds = await loadBuilds();
   const keys = await makeKeys();
   const jwks = { keys: Object.values(keys).map((key) => key.jwk) };
-  const localJwks = createLocalJWKSet(jwks as JSONWebKeySet);
+  const localJwks = createLocalJWKSet(jwks);
 
   for (const alg of ALGS) {
     const key = keys[alg];
@@ -47,7 +47,7 @@ await suite('verify-repeated', async (report) => {
         fetch: memoryIdp(Object.values(keys)).fetch,
       }),
     };
-    const fastCached = createVerifier({
+    const fastCached: (token: string) => unknown = createVerifier({
       key: key.pem,
       algorithms: [alg],
       allowedIss: ISSUER,
@@ -59,22 +59,22 @@ await suite('verify-repeated', async (report) => {
       (claims as { sub?: string } | undefined)?.sub === 'svc-billing-worker';
 
     const contenders: Contender[] = [
-      { name: 'fast-jwt, cache on', run: (i) => fastCached(copies[i] as string), check: sub },
+      { name: 'fast-jwt, cache on', run: (i) => fastCached(copies[i]!), check: sub },
       {
         name: 's2s-auth, Node build',
-        run: (i) => servers.node.verifyToken(copies[i] as string),
+        run: (i) => servers.node.verifyToken(copies[i]!),
         check: sub,
       },
       {
         name: 's2s-auth, default build (WebCrypto)',
-        run: (i) => servers.web.verifyToken(copies[i] as string),
+        run: (i) => servers.web.verifyToken(copies[i]!),
         check: sub,
       },
       {
         name: 'jose jwtVerify (no cache)',
         run: async (i) =>
           (
-            await jwtVerify(copies[i] as string, localJwks, {
+            await jwtVerify(copies[i]!, localJwks, {
               issuer: ISSUER,
               audience: AUDIENCE,
               typ: 'at+jwt',

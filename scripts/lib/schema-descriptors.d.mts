@@ -7,7 +7,7 @@ export declare class SchemaRef {
 }
 
 /** A descriptor as built: plain data, with {@link SchemaRef} where the spec has `$ref`. */
-export type Descriptor = { readonly [keyword: string]: unknown };
+export type Descriptor = Readonly<Record<string, unknown>>;
 
 export declare function toDescriptor(
   schema: unknown,
@@ -17,6 +17,6 @@ export declare function toDescriptor(
 
 export declare function buildDescriptors(
   schemas: Record<string, unknown>,
-): Array<{ name: string; description: string | undefined; descriptor: Descriptor | SchemaRef }>;
+): { name: string; description: string | undefined; descriptor: Descriptor | SchemaRef }[];
 
 export declare function schemasModule(schemas: Record<string, unknown>): string;

@@ -49,6 +49,7 @@ const order = [
 const combinators = ['anyOf', 'oneOf', 'allOf'];
 
 /** A `$ref` to another schema of `components.schemas`, printed as the name of its constant. */
+// eslint-disable-next-line @typescript-eslint/no-extraneous-class -- told apart from plain descriptors with instanceof
 export class SchemaRef {
   /** @param {string} name */
   constructor(name) {

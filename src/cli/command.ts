@@ -18,11 +18,15 @@ export interface Command {
   run(args: string[], io: Io): Promise<number>;
 }
 
-type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };
+interface OptionSpec {
+  type: 'string' | 'boolean';
+  multiple?: boolean;
+  short?: string;
+}
 
 /** Parsed options: strings, booleans and, for repeatable options, lists of strings. */
 export interface ParsedArgs {
-  values: Readonly<Record<string, string | boolean | Array<string | boolean> | undefined>>;
+  values: Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
   positionals: string[];
 }
 
@@ -106,7 +110,9 @@ export function flag(parsed: ParsedArgs, name: string): boolean {
 
 /** A required option, which may also come from an environment variable. */
 export function requiredOption(parsed: ParsedArgs, name: string, io: Io, env?: string): string {
-  const value = stringOption(parsed, name) ?? (env ? io.env[env] || undefined : undefined);
+  // An empty environment variable counts as unset.
+  const fromEnv = env === undefined || io.env[env] === '' ? undefined : io.env[env];
+  const value = stringOption(parsed, name) ?? fromEnv;
   if (value === undefined) {
     throw new UsageError(`--${name} is required${env ? ` (or set ${env})` : ''}`);
   }

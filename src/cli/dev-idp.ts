@@ -44,7 +44,7 @@ export interface DevIdpOptions {
   port?: number;
 }
 
-type ProviderModule = {
+interface ProviderModule {
   default: new (
     issuer: string,
     configuration: Record<string, unknown>,
@@ -52,7 +52,7 @@ type ProviderModule = {
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
   };
   errors: { InvalidTarget: new () => Error };
-};
+}
 
 /** The error when the optional peer is missing: says what to install. */
 export class MissingPeerError extends Error {
@@ -85,18 +85,18 @@ function muteProviderNotices(): void {
 }
 
 async function signingJwk(): Promise<Record<string, unknown>> {
-  const { privateKey } = (await crypto.subtle.generateKey(
+  const { privateKey } = await crypto.subtle.generateKey(
     { name: 'ECDSA', namedCurve: 'P-256' },
     true,
     ['sign', 'verify'],
-  )) as CryptoKeyPair;
+  );
   const jwk = (await crypto.subtle.exportKey('jwk', privateKey)) as Record<string, unknown>;
   return {
-    kty: jwk['kty'],
-    crv: jwk['crv'],
-    x: jwk['x'],
-    y: jwk['y'],
-    d: jwk['d'],
+    kty: jwk.kty,
+    crv: jwk.crv,
+    x: jwk.x,
+    y: jwk.y,
+    d: jwk.d,
     kid: `es256-${randomBytes(4).toString('hex')}`,
     alg: 'ES256',
     use: 'sig',
@@ -167,15 +167,14 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true, allowedPolicy: async () => true },
-      revocation: { enabled: true, allowedPolicy: async () => true },
+      introspection: { enabled: true, allowedPolicy: () => true },
+      revocation: { enabled: true, allowedPolicy: () => true },
       dPoP: { enabled: true, nonceSecret: randomBytes(32) },
       resourceIndicators: {
         enabled: true,
-        defaultResource: async (_ctx: unknown, _client: unknown, oneOf?: string) =>
-          oneOf ?? ORDERS_API,
-        useGrantedResource: async () => true,
-        getResourceServerInfo: async (_ctx: unknown, indicator: string) => {
+        defaultResource: (_ctx: unknown, _client: unknown, oneOf?: string) => oneOf ?? ORDERS_API,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx: unknown, indicator: string) => {
           const info = resources[indicator];
           if (!info) throw new errors.InvalidTarget();
           return structuredClone(info);

@@ -163,7 +163,7 @@ export class Inputs {
       throw new UsageError(`${what} is not a JWK (no "kty")`);
     if (requirePrivate && typeof parsed.d !== 'string')
       throw new UsageError(`${what} is not a private key (no "d")`);
-    return parsed as JWK;
+    return parsed;
   }
 
   /**
@@ -262,7 +262,7 @@ function bareWordFile(what: string): UsageError {
 export function publicPart(jwk: JWK): JWK {
   const copy: Record<string, unknown> = { ...jwk };
   for (const member of privateMembers) delete copy[member];
-  return copy as JWK;
+  return copy;
 }
 
 function stripNewline(text: string): string {

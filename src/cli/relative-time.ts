@@ -1,4 +1,4 @@
-const units: ReadonlyArray<readonly [string, number]> = [
+const units: readonly (readonly [string, number])[] = [
   ['d', 86_400],
   ['h', 3_600],
   ['m', 60],

@@ -9,7 +9,7 @@ let child: ChildProcessWithoutNullStreams | undefined;
 
 beforeAll(() => assertBuilt());
 afterEach(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) {
+  if (child?.exitCode === null && child.signalCode === null) {
     child.kill('SIGKILL');
     await once(child, 'close');
   }
@@ -85,7 +85,7 @@ describe('s2s-auth dev-idp', () => {
       expect.stringMatching(/^S2S_AUTH_CLIENT_SECRET=\S+$/),
     ]);
     child?.kill('SIGTERM');
-    const [code] = (await once(child as ChildProcessWithoutNullStreams, 'close')) as [number];
+    const [code] = (await once(child!, 'close')) as [number];
     expect(code).toBe(0);
   });
 

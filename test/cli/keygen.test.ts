@@ -29,8 +29,8 @@ describe('s2s-auth keygen', () => {
       d: expect.any(String),
     });
     expect(publicJwk).not.toHaveProperty('d');
-    expect(result.stdout).not.toContain(privateJwk['d']);
-    expect(result.stderr).not.toContain(privateJwk['d']);
+    expect(result.stdout).not.toContain(privateJwk.d);
+    expect(result.stderr).not.toContain(privateJwk.d);
     const { kid, alg: _alg, use: _use, ...members } = publicJwk;
     expect(kid).toBe(await calculateJwkThumbprint(members as never));
     // The two halves belong together: a signature by one verifies with the other.
@@ -67,7 +67,7 @@ describe('s2s-auth keygen', () => {
     };
     expect(printed.publicJwk).toMatchObject({ ...shape, alg });
     expect(printed.privateKeyFile).toBe(out);
-    expect(printed.thumbprint).toBe(printed.publicJwk['kid']);
+    expect(printed.thumbprint).toBe(printed.publicJwk.kid);
   });
 
   it('never overwrites an existing file', async () => {

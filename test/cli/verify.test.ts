@@ -1,4 +1,4 @@
-import { importJWK, SignJWT, type JWK } from 'jose';
+import { importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CLIENTS,
@@ -25,7 +25,7 @@ afterAll(() => idp?.close());
 
 /** A token signed with the IdP's own RS256 key, with the claims given. */
 async function signWithIdpKey(claims: Record<string, unknown>, typ = 'at+jwt'): Promise<string> {
-  const jwk = idp.keys.find((key) => key.alg === 'RS256') as JWK;
+  const jwk = idp.keys.find((key) => key.alg === 'RS256')!;
   const key = await importJWK(jwk, 'RS256');
   return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: jwk.kid!, typ }).sign(key);
 }

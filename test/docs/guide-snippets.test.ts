@@ -92,7 +92,10 @@ describe('the code in the guides', () => {
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
     const output = await run(process.execPath, [tsc, '-p', directory], { cwd: root }).then(
       () => '',
-      (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`,
+      (error: unknown) => {
+        const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+        return `${stdout ?? ''}${stderr ?? ''}`;
+      },
     );
     // Errors name the snippet file: `<guide>-<n>.ts(line,col): error TS…`.
     expect(output.trim()).toBe('');

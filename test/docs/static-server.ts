@@ -1,6 +1,6 @@
 /** A static file server on 127.0.0.1 for the built documentation site. */
 import { readFile, stat } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
 
@@ -37,7 +37,8 @@ export function fileFor(root: string, pathname: string): string | undefined {
 export async function serveDirectory(directory: string): Promise<StaticServer> {
   const root = resolve(directory);
   const notFound: string[] = [];
-  const server = createServer(async (request, response) => {
+  const server = createServer((request, response) => void serve(request, response));
+  async function serve(request: IncomingMessage, response: ServerResponse) {
     const { pathname } = new URL(request.url ?? '/', 'http://127.0.0.1');
     const file = fileFor(root, pathname);
     try {
@@ -52,7 +53,7 @@ export async function serveDirectory(directory: string): Promise<StaticServer> {
       notFound.push(pathname);
       response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
     }
-  });
+  }
   await new Promise<void>((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
   const { port } = server.address() as AddressInfo;
   return {

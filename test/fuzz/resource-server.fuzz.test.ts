@@ -24,7 +24,7 @@ import {
   type TestKey,
 } from '../runtime/server/helpers.js';
 
-const override = Number(process.env['FUZZ_RUNS'] ?? '');
+const override = Number(process.env.FUZZ_RUNS ?? '');
 const fuzzing = Number.isInteger(override) && override > 0;
 function runs(byDefault: number): number {
   return fuzzing ? override : byDefault;
@@ -68,7 +68,7 @@ beforeAll(async () => {
   );
   dpopKey = await makeDpopKey('ES256');
   thiefKey = await makeDpopKey('ES256');
-  boundToken = await accessToken(issuerKeys[0] as TestKey, s.now(), { cnf: { jkt: dpopKey.jkt } });
+  boundToken = await accessToken(issuerKeys[0]!, s.now(), { cnf: { jkt: dpopKey.jkt } });
   validProof = await dpopProof(dpopKey, s.now(), { accessToken: boundToken });
 });
 
@@ -309,10 +309,10 @@ async function mutate(original: string, m: Mutation, donors: readonly string[]):
     case 'claim':
       return `${header}.${base64url(JSON.stringify(edit(decodeJson(payload), m.name, m.value, m.remove)))}.${signature}`;
     case 'resign': {
-      const key = foreignKeys[m.key] as TestKey;
+      const key = foreignKeys[m.key]!;
       let decoded = { ...decodeJson(header), alg: key.alg };
       if (m.header) decoded = { ...decoded, [m.header.name]: m.header.value };
-      const alg = typeof decoded['alg'] === 'string' ? decoded['alg'] : key.alg;
+      const alg = typeof decoded.alg === 'string' ? decoded.alg : key.alg;
       try {
         return await signParts(base64url(JSON.stringify(decoded)), payload, key.privateKey, alg);
       } catch {
@@ -321,14 +321,14 @@ async function mutate(original: string, m: Mutation, donors: readonly string[]):
       }
     }
     case 'hmac': {
-      const key = issuerKeys[m.secret] as TestKey;
+      const key = issuerKeys[m.secret]!;
       const secret = new TextEncoder().encode(JSON.stringify(key.jwk));
       return hmacJws({ ...decodeJson(header), alg: m.alg }, decodeJson(payload), secret, m.alg);
     }
     case 'splice': {
-      const donor = (donors[m.from] as string).split('.');
+      const donor = donors[m.from]!.split('.');
       const copy = [...parts];
-      copy[m.part] = donor[m.part] as string;
+      copy[m.part] = donor[m.part]!;
       return copy.join('.');
     }
   }
@@ -350,7 +350,7 @@ describe('fuzzing verifyToken', () => {
           fc.nat({ max: 2 }),
           fc.array(mutation, { minLength: 1, maxLength: 3 }),
           async (which, steps) => {
-            const original = validTokens[which] as string;
+            const original = validTokens[which]!;
             let token = original;
             for (const step of steps) token = await mutate(token, step, donorTokens);
             // Splicing every part of one donor rebuilds that donor, a genuine token.
@@ -418,7 +418,7 @@ describe('fuzzing verifyRequest', () => {
         fc.record({
           kind: fc.constant('semantic' as const),
           name: fc.constant('htm'),
-          value: otherMethod as fc.Arbitrary<unknown>,
+          value: otherMethod,
         }),
         fc.record({
           kind: fc.constant('semantic' as const),
@@ -426,32 +426,22 @@ describe('fuzzing verifyRequest', () => {
           value: fc.oneof(
             fc.integer({ min: 61, max: 10 ** 6 }).map((d) => -d),
             fc.integer({ min: 31, max: 10 ** 6 }),
-          ) as fc.Arbitrary<unknown>,
+          ),
         }),
         fc.record({
           kind: fc.constant('semantic' as const),
           name: fc.constant('ath'),
-          value: fc
-            .uint8Array({ minLength: 32, maxLength: 32 })
-            .map((bytes) => base64url(bytes)) as fc.Arbitrary<unknown>,
+          value: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((bytes) => base64url(bytes)),
         }),
         fc.record({
           kind: fc.constant('semantic' as const),
           name: fc.constant('htu'),
-          value: fc
-            .webUrl()
-            .filter((url) => !url.includes('api.example.test')) as fc.Arbitrary<unknown>,
+          value: fc.webUrl().filter((url) => !url.includes('api.example.test')),
         }),
         fc.record({
           kind: fc.constant('semantic' as const),
           name: fc.constant('typ'),
-          value: fc.constantFrom(
-            'JWT',
-            'at+jwt',
-            'dpop',
-            'application/jwt',
-            '',
-          ) as fc.Arbitrary<unknown>,
+          value: fc.constantFrom('JWT', 'at+jwt', 'dpop', 'application/jwt', ''),
         }),
       ),
     },
@@ -571,7 +561,7 @@ describe('fuzzing verifyRequest', () => {
           fc.option(fc.string({ maxLength: 300 }), { nil: undefined }),
           async (authorization, dpop) => {
             const headers: Record<string, string> = { authorization };
-            if (dpop !== undefined) headers['dpop'] = dpop;
+            if (dpop !== undefined) headers.dpop = dpop;
             assertRejected(
               await outcome(server.verifyRequest({ method: 'GET', url: RESOURCE_URL, headers })),
             );

@@ -22,7 +22,7 @@ import * as descriptors from '../../src/generated/schemas.js';
 import { validate, type SchemaNode } from '../../src/runtime/shared/validate.js';
 import * as zodSchemas from '../../src/schemas.js';
 
-const override = Number(process.env['FUZZ_RUNS'] ?? '');
+const override = Number(process.env.FUZZ_RUNS ?? '');
 const runs = Number.isInteger(override) && override > 0 ? override : 400;
 
 /** Each generated descriptor with the zod schema of the same name (`TokenResponse`, `zTokenResponse`). */

@@ -863,7 +863,10 @@ describe('the authorised fetch', () => {
   it('retries once with the nonce of a use_dpop_nonce challenge', async () => {
     api.handle((request, response) => {
       const proof = decodeJwt(String(request.headers.dpop));
-      if (proof.nonce === 'rs-nonce-1') return sendJson(response, 200, { ok: true });
+      if (proof.nonce === 'rs-nonce-1') {
+        sendJson(response, 200, { ok: true });
+        return;
+      }
       response.writeHead(401, {
         'www-authenticate':
           'DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"',
@@ -1050,7 +1053,7 @@ describe('token answers the client must not use', () => {
         expect.objectContaining({ path: 'access_token', code: 'invalid_characters' }),
       ]);
       expect(JSON.stringify(error)).not.toContain('X-Injected');
-      expect(String((error as Error).message)).not.toContain('X-Injected');
+      expect((error as Error).message).not.toContain('X-Injected');
       expect(api.requests.length).toBe(apiRequests);
     } finally {
       await hostile.close();

@@ -487,7 +487,7 @@ describe('no secret, private key or token in any error', () => {
   function echoDecodedCredentials(status = 400) {
     stub.handle((request, response) => {
       const form = new URLSearchParams(request.body);
-      const basic = String(request.headers.authorization ?? '').replace(/^Basic /, '');
+      const basic = (request.headers.authorization ?? '').replace(/^Basic /, '');
       const decoded = Buffer.from(basic, 'base64')
         .toString('utf8')
         .split(':')
@@ -651,6 +651,7 @@ describe('no secret, private key or token in any error', () => {
     for (const client of clients) {
       for (const rendering of [
         inspect(client, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- what String() shows is what is checked
         String(client),
         JSON.stringify(client) ?? '',
       ]) {
@@ -722,12 +723,12 @@ describe('an IdP that echoes the whole request into its error answer', () => {
     ],
     [
       'the Basic credential decoded',
-      (q) => Buffer.from(String(q.headers.authorization ?? '').slice(6), 'base64').toString(),
+      (q) => Buffer.from((q.headers.authorization ?? '').slice(6), 'base64').toString(),
     ],
     [
       'the Basic credential decoded and form-decoded',
       (q) =>
-        Buffer.from(String(q.headers.authorization ?? '').slice(6), 'base64')
+        Buffer.from((q.headers.authorization ?? '').slice(6), 'base64')
           .toString()
           .split(':')
           .map((part) => new URLSearchParams(`v=${part}`).get('v'))
@@ -737,7 +738,7 @@ describe('an IdP that echoes the whole request into its error answer', () => {
       'the Basic pair re-encoded without form encoding',
       (q) => {
         const [id = '', secret = ''] = Buffer.from(
-          String(q.headers.authorization ?? '').slice(6),
+          (q.headers.authorization ?? '').slice(6),
           'base64',
         )
           .toString()
@@ -775,6 +776,7 @@ describe('an IdP that echoes the whole request into its error answer', () => {
       inspect(error, { depth: Number.POSITIVE_INFINITY, showHidden: true }),
       JSON.stringify(error),
       JSON.stringify(error.cause ?? null),
+      // eslint-disable-next-line @typescript-eslint/no-misused-spread -- the own fields are what is checked
       JSON.stringify({ ...error }),
     ];
     if (error instanceof OAuthError) out.push(error.code, String(error.description));

@@ -44,6 +44,7 @@ function startApi(): Promise<Server> {
         // The claims are read, not verified: this server tests the certificate binding only.
         const claims = jwtPayload(token);
         const fromProxy = req.url === '/behind-proxy';
+        // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- an https server's sockets are TLS sockets
         const raw = (req.socket as TLSSocket).getPeerCertificate(true).raw;
         try {
           const certificate = fromProxy

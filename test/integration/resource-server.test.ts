@@ -171,10 +171,7 @@ describe('DPoP-bound tokens from the SDK client', () => {
   });
 
   it('verifies a proof that createDpopKey signs with the key the token is bound to', async () => {
-    const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, false, [
-      'sign',
-      'verify',
-    ])) as CryptoKeyPair;
+    const pair = await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
     const token = await client({
       clientId: CLIENTS.dpopOnly.clientId,
       clientSecret: CLIENTS.dpopOnly.clientSecret,
@@ -342,8 +339,6 @@ describe('key rotation and outages', () => {
     expect(error.retryAfter).toBeGreaterThanOrEqual(1);
     expect(error.retryAfter).toBeLessThanOrEqual(30);
     expect(error.cause).toBeInstanceOf(NetworkError);
-    expect(String((error.cause as NetworkError).message)).toMatch(
-      /JWKS endpoint.*connection refused/,
-    );
+    expect((error.cause as NetworkError).message).toMatch(/JWKS endpoint.*connection refused/);
   });
 });

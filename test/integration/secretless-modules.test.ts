@@ -135,7 +135,7 @@ describe('a token exchange built and read by the SDK’s steps', () => {
       token_type: 'Bearer',
       scope: 'ledger:read',
     });
-    expect(token.expires_at).toBeLessThanOrEqual(request.notAfter as number);
+    expect(token.expires_at).toBeLessThanOrEqual(request.notAfter!);
     const claims = await verifyExchangedToken(idp, token.access_token, EXCHANGE_AUDIENCES.ledger);
     expect(claims.act).toEqual({ sub: EXCHANGE_CLIENTS.exchanger.clientId });
   });

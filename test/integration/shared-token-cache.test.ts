@@ -51,15 +51,19 @@ function recording(
 ) {
   const calls: string[] = [];
   const lockValues: string[] = [];
+  const logged = <R>(call: string, run: () => R): R => {
+    calls.push(call);
+    return run();
+  };
   const store: TokenStore = {
     get: (key) => (calls.push(`get ${key}`), inner.get(key)),
-    set: (key, value, ttl) => (calls.push(`set ${key}`), inner.set(key, value, ttl)),
+    set: (key, value, ttl) => logged(`set ${key}`, () => inner.set(key, value, ttl)),
     setIfAbsent: (key, value, ttl) => (
       calls.push(`setIfAbsent ${key}`),
       lockValues.push(value),
       inner.setIfAbsent(key, value, ttl)
     ),
-    delete: (key) => (calls.push(`delete ${key}`), inner.delete(key)),
+    delete: (key) => logged(`delete ${key}`, () => inner.delete(key)),
   };
   if (withCompareAndDelete) {
     store.compareAndDelete = (key, value) => (
@@ -118,8 +122,10 @@ function slowTokenAnswers(mode: 'hang' | 'hold') {
     }
     await response.body?.cancel();
     return new Promise<Response>((_, reject) => {
-      if (request.signal.aborted) reject(request.signal.reason);
-      request.signal.addEventListener('abort', () => reject(request.signal.reason), { once: true });
+      if (request.signal.aborted) reject(request.signal.reason as unknown);
+      request.signal.addEventListener('abort', () => reject(request.signal.reason as unknown), {
+        once: true,
+      });
     });
   };
   return { fetch, release };
@@ -562,7 +568,7 @@ describe('a shared store that fails', () => {
         })),
       ),
     ).not.toContain(token);
-    expect(String((setError as { error: Error }).error.message)).toContain('[redacted]');
+    expect((setError as { error: Error }).error.message).toContain('[redacted]');
   });
 
   it('lets the others go ahead once the lock of an instance that died runs out', async () => {

@@ -91,8 +91,8 @@ describe('token exchange at the test IdP', () => {
     });
     const issued = await verifyExchangedToken(idp, body.access_token as string, 'ledger-api');
     const subject = JSON.parse(
-      Buffer.from(subjectToken.split('.')[1] as string, 'base64url').toString(),
-    );
+      Buffer.from(subjectToken.split('.')[1]!, 'base64url').toString(),
+    ) as { exp: number };
     expect(issued.exp).toBeLessThanOrEqual(subject.exp);
   });
 

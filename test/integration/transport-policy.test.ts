@@ -33,7 +33,7 @@ let attackerKeys: { privateKey: CryptoKey; jwks: { keys: JWK[] } };
 beforeAll(async () => {
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   attackerKeys = {
-    privateKey: privateKey as CryptoKey,
+    privateKey: privateKey,
     jwks: {
       keys: [{ ...(await exportJWK(publicKey)), kid: 'attacker', alg: 'ES256', use: 'sig' }],
     },
@@ -133,7 +133,10 @@ describe('redirects are never followed', () => {
 
   it('refuses a forged token when the JWKS URL redirects to an origin holding attacker keys', async () => {
     issuerServer.handle((request, response) => {
-      if (request.path === '/jwks') return redirectToAttacker(301)(request, response);
+      if (request.path === '/jwks') {
+        redirectToAttacker(301)(request, response);
+        return;
+      }
       sendJson(response, 200, {
         issuer: issuerServer.origin,
         jwks_uri: `${issuerServer.origin}/jwks`,
@@ -269,13 +272,7 @@ interface StreamStats {
  */
 function streamAnswer(
   stats: StreamStats[],
-  {
-    total = 50 * MiB,
-    status = 200,
-    prefix = '',
-    suffix = '',
-    headers = {} as Record<string, string>,
-  } = {},
+  { total = 50 * MiB, status = 200, prefix = '', suffix = '', headers = {} } = {},
 ) {
   return (_request: ReceivedRequest, response: ServerResponse) => {
     let resolveClosed!: () => void;

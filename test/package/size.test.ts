@@ -39,7 +39,7 @@ beforeAll(async () => {
     {
       cwd: root,
     },
-  ).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
+  ).catch((error: unknown) => ({ stdout: (error as { stdout?: string }).stdout ?? '' }));
   report = JSON.parse(stdout) as Record<string, JobReport>;
 }, 60_000);
 

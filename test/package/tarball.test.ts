@@ -270,8 +270,9 @@ void createResourceServer({ issuer: 'https://idp.example.test', audience: 'https
       }),
     );
     return run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json')], { cwd: dir }).catch(
-      (error: { stdout?: string }) => {
-        throw new Error(`tsc failed for ${name}:\n${error.stdout ?? String(error)}`);
+      (error: unknown) => {
+        const { stdout } = error as { stdout?: string };
+        throw new Error(`tsc failed for ${name}:\n${stdout ?? (error as Error).toString()}`);
       },
     );
   }

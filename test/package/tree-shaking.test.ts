@@ -47,7 +47,9 @@ async function bundle(contents: string, options: { plugins?: Plugin[]; format: '
 
 /** The source modules behind built files, through their source maps. */
 function sourceModules(inputs: Metafile | readonly string[]): string[] {
-  const files = Array.isArray(inputs) ? inputs : Object.keys((inputs as Metafile).inputs);
+  const files: readonly string[] = Array.isArray(inputs)
+    ? inputs
+    : Object.keys((inputs as Metafile).inputs);
   const modules = new Set<string>();
   for (const input of files) {
     if (!input.startsWith('dist/')) continue;

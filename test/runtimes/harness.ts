@@ -49,14 +49,18 @@ export async function startHarness(): Promise<Harness> {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/stats') {
-      return json(res, 200, {
+      json(res, 200, {
         discovery: idp.count('/.well-known/oauth-authorization-server'),
         token: idp.count('/token', 'POST'),
         jwks: idp.count('/jwks'),
         nonceToken: nonceIdp.count('/token', 'POST'),
       });
+      return;
     }
-    if (path !== '/orders/42') return json(res, 404, { error: 'not_found' });
+    if (path !== '/orders/42') {
+      json(res, 404, { error: 'not_found' });
+      return;
+    }
     const body = await readBody(req);
     try {
       const claims = await resourceServer.verifyRequest({
@@ -66,18 +70,20 @@ export async function startHarness(): Promise<Harness> {
       });
       const scheme = (req.headers.authorization ?? '').split(' ')[0];
       const cnf = claims.cnf as { jkt?: string } | undefined;
-      return json(res, 200, {
+      json(res, 200, {
         scheme,
         clientId: claims.client_id,
         jkt: cnf?.jkt,
         method: req.method,
         body,
       });
+      return;
     } catch (error) {
       if (!(error instanceof TokenError)) throw error;
       const headers: Record<string, string> = { 'www-authenticate': error.wwwAuthenticate };
       if (error.dpopNonce) headers['dpop-nonce'] = error.dpopNonce;
-      return json(res, error.status, { error: error.reason }, headers);
+      json(res, error.status, { error: error.reason }, headers);
+      return;
     }
   }
 

@@ -67,7 +67,10 @@ export async function startFaultProxy(targetPort: number, delayMs: number): Prom
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const active =
       fault !== 'none' && (faultPaths.length === 0 || faultPaths.some((p) => path.startsWith(p)));
-    if (!active) return forward(req, res, path);
+    if (!active) {
+      forward(req, res, path);
+      return;
+    }
     bump(injected, fault);
     switch (fault) {
       case 'drop':

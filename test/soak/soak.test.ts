@@ -42,7 +42,7 @@ const cleanMs = 1000;
  * it: the new keys are published first (`announce`), and sign only later (`activate`), while
  * the old ones stay published for tokens already out.
  */
-const faults: Array<Fault | 'announce' | 'activate'> = [
+const faults: (Fault | 'announce' | 'activate')[] = [
   'drop',
   'delay',
   'announce',
@@ -134,7 +134,7 @@ async function harshSoak(): Promise<Figures> {
     }),
   );
 
-  const latest: Array<{ token: string; expiresAtMs: number } | undefined> = clients.map(
+  const latest: ({ token: string; expiresAtMs: number } | undefined)[] = clients.map(
     () => undefined,
   );
   const stats = {

@@ -28,8 +28,8 @@ export async function verifyDpopProof(
   const { payload, protectedHeader } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt' });
   const jwk = protectedHeader.jwk as JWK;
   return {
-    payload: payload as VerifiedProof['payload'],
-    header: protectedHeader as VerifiedProof['header'],
+    payload: payload,
+    header: protectedHeader,
     jkt: await calculateJwkThumbprint(jwk, 'sha256'),
   };
 }

@@ -142,7 +142,7 @@ const schemaFiles = [
 const moduleRoot = '/usr/lib/glewlwyd';
 
 function findExecutable(name: string): string | undefined {
-  const directories = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/bin', '/usr/sbin'];
+  const directories = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/sbin'];
   return directories.map((directory) => join(directory, name)).find((path) => existsSync(path));
 }
 
@@ -466,7 +466,7 @@ async function allowDpopBoundProperty(admin: AdminCall): Promise<void> {
     readonly: boolean;
     parameters: { 'data-format': Record<string, unknown> };
   };
-  module.parameters['data-format']['dpop_bound_access_tokens'] = {
+  module.parameters['data-format'].dpop_bound_access_tokens = {
     multiple: false,
     read: true,
     write: true,
@@ -643,7 +643,7 @@ export async function startGlewlwyd(options: StartGlewlwydOptions = {}): Promise
         clients,
         signingKeys,
         directory,
-        pid: child.pid as number,
+        pid: child.pid!,
         admin,
         log: output,
         close,

@@ -425,6 +425,7 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
 
   const requests: RecordedRequest[] = [];
   const recordedErrors: RecordedError[] = [];
+  // eslint-disable-next-line prefer-const -- read by the server before the provider exists
   let handler: RequestListener | undefined;
 
   const server: Server = (options.server?.create ?? createServer)((req, res) => {

@@ -232,6 +232,7 @@ export async function startMtlsIdp(
   options: Omit<StartIdpOptions, 'server' | 'configure'> = {},
 ): Promise<MtlsTestIdp> {
   const aliasRequests: MtlsTestIdp['aliasRequests'] = [];
+  // eslint-disable-next-line prefer-const -- read by the server before the provider exists
   let aliasHandler: RequestListener | undefined;
   const aliasServer = createHttpsServer(
     {

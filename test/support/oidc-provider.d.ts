@@ -45,8 +45,8 @@ declare module 'oidc-provider' {
     readonly issuer: string;
     /** Koa's request listener, for `http.createServer`. */
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
-    on(event: string, listener: (...args: any[]) => void): this;
-    off(event: string, listener: (...args: any[]) => void): this;
+    on(event: string, listener: (...args: never[]) => void): this;
+    off(event: string, listener: (...args: never[]) => void): this;
     urlFor(name: string, options?: Record<string, unknown>): string;
     proxy: boolean;
   }

@@ -215,7 +215,11 @@ export async function startTokenExchangeIdp(
   }
 
   const list = (value: unknown): string[] =>
-    value === undefined ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
+    value === undefined
+      ? []
+      : Array.isArray(value)
+        ? value.map(String)
+        : [typeof value === 'string' ? value : JSON.stringify(value)];
   const knownTargets = new Set<string>([
     ...Object.values(EXCHANGE_AUDIENCES),
     ...Object.values(RESOURCES),
@@ -265,7 +269,7 @@ export async function startTokenExchangeIdp(
       .setProtectedHeader({ alg: 'RS256', kid: signingJwk?.kid, typ: 'at+jwt' })
       .setIssuer(idp.issuer)
       .setSubject(subject.sub ?? client.clientId)
-      .setAudience(targets.length === 1 ? (targets[0] as string) : targets)
+      .setAudience(targets.length === 1 ? targets[0]! : targets)
       .setIssuedAt(now)
       .setExpirationTime(exp)
       .setJti(randomUUID())

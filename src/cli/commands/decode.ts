@@ -85,8 +85,8 @@ export const decodeCommand: Command = {
     let header: Record<string, unknown>;
     let claims: Record<string, unknown>;
     try {
-      header = decodeProtectedHeader(token) as Record<string, unknown>;
-      claims = decodeJwt(token) as Record<string, unknown>;
+      header = decodeProtectedHeader(token);
+      claims = decodeJwt(token);
     } catch {
       io.err(
         's2s-auth decode: not a JWT (expected three base64url parts with a JSON header and claims)',

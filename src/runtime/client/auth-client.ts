@@ -121,7 +121,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     refreshAheadMs: config.refreshAheadMs,
   });
   const authorised = createAuthorisedFetch({
-    getToken: tokens.getToken,
+    getToken: (tokenOptions) => tokens.getToken(tokenOptions),
     signer,
     nonces,
     fetch: config.fetch,
@@ -139,11 +139,11 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   }
 
   return {
-    getToken: tokens.getToken,
+    getToken: (tokenOptions) => tokens.getToken(tokenOptions),
     getAccessToken: async (tokenOptions) => (await tokens.getToken(tokenOptions)).access_token,
     clearCache,
     buildDpopProof,
-    fetch: authorised.fetch,
+    fetch: (input, init) => authorised.fetch(input, init),
     close() {
       tokens.close();
       clearCache();

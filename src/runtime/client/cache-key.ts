@@ -109,9 +109,7 @@ export function resolveTokenParameters(
   }
   if (merged.size === 0) return noParameters;
   const names = [...merged.keys()].sort();
-  return Object.freeze(
-    names.map((name) => Object.freeze([name, merged.get(name) as readonly string[]] as const)),
-  );
+  return Object.freeze(names.map((name) => Object.freeze([name, merged.get(name)!] as const)));
 }
 
 /** Every value of the parameters: what an error or log line must never show. */
@@ -205,7 +203,7 @@ function scopeText(scope: ListInput | undefined): string | undefined {
   if (scope === undefined) return '';
   if (typeof scope === 'string') return scope;
   if (!Array.isArray(scope)) return undefined;
-  for (let i = 0; i < scope.length; i++) if (typeof scope[i] !== 'string') return undefined;
+  for (const item of scope) if (typeof item !== 'string') return undefined;
   return scope.join(' ');
 }
 
@@ -214,7 +212,7 @@ function singleResource(resource: ListInput | undefined): string | undefined | n
   if (resource === undefined || typeof resource === 'string') return resource;
   if (!Array.isArray(resource) || resource.length > 1) return null;
   const only: unknown = resource[0];
-  return only === undefined || typeof only === 'string' ? (only as string | undefined) : null;
+  return only === undefined || typeof only === 'string' ? only : null;
 }
 
 /**

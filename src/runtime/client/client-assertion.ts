@@ -112,8 +112,8 @@ export function readClientAssertion(value: unknown, from: string, now?: Clock): 
       'invalid',
     );
   }
-  const headerEnd = (parts[0] as string).length;
-  const payloadEnd = headerEnd + 1 + (parts[1] as string).length;
+  const headerEnd = parts[0]!.length;
+  const payloadEnd = headerEnd + 1 + parts[1]!.length;
   const header = decodeObject(value, 0, headerEnd);
   if (header === undefined) {
     fail(`${from} gave a client assertion whose header is not a base64url JSON object`, 'invalid');
@@ -154,7 +154,7 @@ export function readClientAssertion(value: unknown, from: string, now?: Clock): 
 export function readUnverifiedExpiry(token: string): number | undefined {
   const first = token.indexOf('.');
   const second = first < 0 ? -1 : token.indexOf('.', first + 1);
-  if (second < 0 || token.indexOf('.', second + 1) >= 0) return undefined;
+  if (second < 0 || token.includes('.', second + 1)) return undefined;
   const payload = decodeObject(token, first + 1, second);
   return payload === undefined ? undefined : expiryOf(payload);
 }
@@ -198,7 +198,11 @@ export function createClientAssertionProvider(
       const problem = error instanceof Error ? error.message : 'is not a compact JWS';
       throw new OptionError(`${where}: ${problem}`, 'ERR_INVALID_OPTION', 'clientAssertion');
     }
-    return { next: async () => readClientAssertion(source, '`clientAssertion`', now) };
+    return {
+      // An expired assertion is a rejection of next(), as with a function source.
+      next: () =>
+        Promise.resolve().then(() => readClientAssertion(source, '`clientAssertion`', now)),
+    };
   }
   if (typeof source !== 'function') {
     throw new OptionError(

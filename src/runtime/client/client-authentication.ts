@@ -142,21 +142,23 @@ export function createClientAuthenticator(init: {
           ? unencodedBasicCredentials(clientId, clientSecret ?? '')
           : basicCredentials(clientId, clientSecret ?? '');
       return {
-        authenticate: async () => ({ headers: { Authorization: authorization }, body: {} }),
+        authenticate: () =>
+          Promise.resolve({ headers: { Authorization: authorization }, body: {} }),
       };
     }
     case 'client_secret_post':
       return {
-        authenticate: async () => ({
-          headers: {},
-          body: { client_id: clientId, client_secret: clientSecret },
-        }),
+        authenticate: () =>
+          Promise.resolve({
+            headers: {},
+            body: { client_id: clientId, client_secret: clientSecret },
+          }),
       };
     case 'private_key_jwt': {
       let assertionKey: AssertionKey | undefined;
       // Imported once, shared by the requests that wait for it; a failure is tried again.
       const importOnce = singleFlight(
-        async () => (assertionKey = await prepareAssertionKey(privateKey as KeyInput)),
+        async () => (assertionKey = await prepareAssertionKey(privateKey!)),
       );
       return {
         async authenticate(endpoint) {

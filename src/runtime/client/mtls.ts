@@ -76,7 +76,7 @@ function pemLabels(text: string): string[] | undefined {
   for (const match of text.matchAll(block)) {
     rest += text.slice(last, match.index);
     last = match.index + match[0].length;
-    labels.push(match[1] as string);
+    labels.push(match[1]!);
   }
   rest += text.slice(last);
   // Text between blocks (OpenSSL's "Bag Attributes" lines, comments) is allowed, as node:tls
@@ -278,7 +278,7 @@ export function createMtlsFetch(tls: TlsClientOptions, where = 'createAuthClient
   let client: Promise<{ fetch: Undici['fetch']; agent: UndiciAgent }> | undefined;
   const connect = () =>
     (client ??= loadUndici().then((undici) => ({
-      fetch: undici.fetch,
+      fetch: (input, init) => undici.fetch(input, init),
       agent: new undici.Agent({
         connect: {
           cert: resolved.cert,

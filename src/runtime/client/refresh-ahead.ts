@@ -13,9 +13,23 @@ export interface RefreshAhead {
 }
 
 /** Refresh-ahead bookkeeping per slot: its timer and when a caller last used the token. */
-type AheadState = { timer: Timer | undefined; usedAtMs: number };
+interface AheadState {
+  timer: Timer | undefined;
+  usedAtMs: number;
+}
 
-const off: RefreshAhead = { used() {}, schedule() {}, close() {} };
+/** Refresh ahead switched off: nothing is scheduled, so there is nothing to do. */
+const off: RefreshAhead = {
+  used() {
+    // Nothing scheduled.
+  },
+  schedule() {
+    // Nothing scheduled.
+  },
+  close() {
+    // Nothing scheduled.
+  },
+};
 
 /**
  * Refresh-ahead: a timer per slot, refreshing only a token some caller used since it arrived;

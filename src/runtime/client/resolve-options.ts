@@ -62,6 +62,7 @@ export function resolveClientOptions(options: AuthClientOptions) {
   }
   if (clientAuth === 'private_key_jwt') {
     const key = options.privateKey;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- callers in plain JavaScript can pass anything
     if (!isCryptoKey(key) && !(typeof key === 'object' && key !== null && 'kty' in key)) {
       throw new TypeError(
         `${where}: \`privateKey\` (a CryptoKey or private JWK) is required for private_key_jwt`,
@@ -151,6 +152,7 @@ function resolveDpopAlgorithms(
 function resolveRefreshAhead(value: AuthClientOptions['refreshAhead']): number | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return 30_000;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- callers in plain JavaScript can pass anything
   if (typeof value === 'object' && value !== null) {
     rejectUnknownOptions(value, REFRESH_AHEAD_OPTION_KEYS, where, 'refreshAhead');
     return (

@@ -80,7 +80,7 @@ export function resolveSharedCache(
 }
 
 /** What a failed store call looks like in an event: its name and message, scrubbed, nothing else. */
-function reportable(error: unknown, secrets: ReadonlyArray<string | undefined>): Error {
+function reportable(error: unknown, secrets: readonly (string | undefined)[]): Error {
   const described = new Error(
     redact(error instanceof Error ? error.message : String(error), secrets),
   );
@@ -165,7 +165,7 @@ export function createSharedTokenCache(
     operation: StoreOperation,
     slot: TokenSlot,
     call: () => T | Promise<T>,
-    secrets: ReadonlyArray<string | undefined> = [],
+    secrets: readonly (string | undefined)[] = [],
     ms = storeTimeoutMs,
   ): Promise<T | Failed> {
     try {

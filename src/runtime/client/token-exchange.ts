@@ -395,7 +395,7 @@ export interface TokenExchanger {
  * grant behind it ends.
  */
 export function createTokenExchanger(options: TokenExchangerOptions): TokenExchanger {
-  const { send, now } = options;
+  const { now } = options;
   const skewMs = options.refreshSkewSeconds * 1000;
   const cache = new TokenCache<ExchangedToken>(options.maxEntries ?? 1000);
   return {
@@ -408,7 +408,7 @@ export function createTokenExchanger(options: TokenExchangerOptions): TokenExcha
       }
       return cache.load(key, async () => {
         const sentAtMs = now().getTime();
-        const token = await send(request);
+        const token = await options.send(request);
         return {
           value: token,
           refreshAtMs:

@@ -118,7 +118,7 @@ export function checkTokenTarget(
         `cannot go with a \`resource\` under \`resourceAs: 'scope-default'\`: the resource is sent as the scope \`<resource>/.default\`, which stands for every permission granted on it; leave \`scope\` out, or ask for scopes without a resource`,
       );
     }
-    normaliseScopes(defaultScopeOf(resources[0] as string), `${where}: \`resource\` as a scope`);
+    normaliseScopes(defaultScopeOf(resources[0]!), `${where}: \`resource\` as a scope`);
   }
   if (shape.audienceParameter !== undefined && resources.length > 0) {
     const name = shape.audienceParameter;
@@ -154,7 +154,7 @@ export function tokenRequestMembers(
   }
   const { scopes, resources } = target;
   if (resources.length > 0 && shape.resourceAs === 'scope-default') {
-    put(members, 'scope', defaultScopeOf(resources[0] as string));
+    put(members, 'scope', defaultScopeOf(resources[0]!));
     return members;
   }
   if (scopes.length > 0) put(members, 'scope', scopes.join(' '));

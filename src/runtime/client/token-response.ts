@@ -32,7 +32,7 @@ export interface TokenResponseIssue {
 /** Names the first character outside `allowed` by code point and position, never the text. */
 function firstBadCharacter(text: string, allowed: RegExp): string {
   for (let i = 0; i < text.length; i++) {
-    const char = text[i] as string;
+    const char = text[i]!;
     if (!allowed.test(char)) {
       const codePoint = text.codePointAt(i) ?? 0;
       return `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')} at offset ${i}`;

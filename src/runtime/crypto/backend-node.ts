@@ -136,7 +136,7 @@ function prepare(
   usage: 'sign' | 'verify',
 ): PreparedKey | undefined {
   const known = prepared[usage].get(key);
-  if (known !== undefined && known.alg === alg) return known;
+  if (known?.alg === alg) return known;
   const scheme = schemeOf(alg);
   if (scheme === undefined || !keyFits(key, scheme, usage)) return undefined;
   const entry: PreparedKey = {

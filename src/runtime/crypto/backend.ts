@@ -11,13 +11,7 @@
  * caller may get a plain value or a promise), keys are WebCrypto `CryptoKey`s imported for the
  * one algorithm they are used with, and a failed verification is `false`, never a throw.
  */
-import {
-  keyFits,
-  schemeOf,
-  signatureLengthFits,
-  type AsymmetricAlgorithm,
-  type SignatureScheme,
-} from './algorithms.js';
+import { keyFits, schemeOf, signatureLengthFits, type AsymmetricAlgorithm } from './algorithms.js';
 import {
   binaryToBytes,
   binaryToUtf8,
@@ -74,8 +68,7 @@ export function randomBase64url(bytes: number): string {
     poolOffset = 0;
   }
   let binary = '';
-  for (let i = poolOffset; i < poolOffset + bytes; i++)
-    binary += String.fromCharCode(pool[i] as number);
+  for (let i = poolOffset; i < poolOffset + bytes; i++) binary += String.fromCharCode(pool[i]!);
   pool.fill(0, poolOffset, poolOffset + bytes);
   poolOffset += bytes;
   return encodeBase64urlBinary(binary);
@@ -120,7 +113,7 @@ export function verifySignature(
   signature: Uint8Array,
 ): boolean | Promise<boolean> {
   if (!fits(key, alg, 'verify') || !signatureLengthFits(alg, key, signature)) return false;
-  const scheme = schemeOf(alg) as SignatureScheme;
+  const scheme = schemeOf(alg)!;
   try {
     return crypto.subtle
       .verify(
@@ -148,7 +141,7 @@ export function signCompact(
   payload: Readonly<Record<string, unknown>>,
 ): string | Promise<string> {
   if (!fits(key, alg, 'sign')) throw new TypeError(`the key cannot sign with ${alg}`);
-  const scheme = schemeOf(alg) as SignatureScheme;
+  const scheme = schemeOf(alg)!;
   const input = `${encodedHeader}.${encodeBase64urlBytes(encoder.encode(JSON.stringify(payload)))}`;
   return crypto.subtle
     .sign(scheme.params, key, encoder.encode(input))

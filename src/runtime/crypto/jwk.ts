@@ -50,10 +50,10 @@ export function hasPrivateMembers(jwk: Readonly<Record<string, unknown>>): boole
  * Nothing else (`alg`, `key_ops`, `ext`, `x5c`, …) is kept.
  */
 export function publicJwk(jwk: Readonly<Record<string, unknown>>): PublicJwk | undefined {
-  const kty = jwk['kty'];
+  const kty = jwk.kty;
   if (typeof kty !== 'string' || !own(publicMembers, kty)) return undefined;
   if (hasPrivateMembers(jwk)) return undefined;
-  return copyMembers(jwk, kty, publicMembers[kty] as readonly string[]) as PublicJwk | undefined;
+  return copyMembers(jwk, kty, publicMembers[kty]!) as PublicJwk | undefined;
 }
 
 function copyMembers(
@@ -107,7 +107,10 @@ export async function importJwk(
   usage: 'sign' | 'verify',
 ): Promise<CryptoKey> {
   const scheme = schemeOf(alg);
-  if (scheme === undefined) throw new TypeError(`${String(alg)} is not a supported algorithm`);
+  if (scheme === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- callers in plain JavaScript can pass anything
+    throw new TypeError(`${String(alg)} is not a supported algorithm`);
+  }
   const { kty, crv, alg: jwkAlg, use, key_ops: keyOps } = jwk;
   if (!keyFitsAlgorithm(alg, kty, crv)) {
     const needs = scheme.crv === undefined ? scheme.kty : `${scheme.kty} with crv ${scheme.crv}`;
@@ -126,19 +129,15 @@ export async function importJwk(
   let material: Record<string, string> | undefined;
   if (usage === 'verify') {
     if (hasPrivateMembers(jwk)) throw new TypeError('the JWK is not a public key');
-    material = copyMembers(jwk, scheme.kty, publicMembers[scheme.kty] as readonly string[]);
+    material = copyMembers(jwk, scheme.kty, publicMembers[scheme.kty]!);
   } else {
-    if (
-      !own(jwk, 'd') ||
-      typeof jwk['d'] !== 'string' ||
-      (own(jwk, 'k') && jwk['k'] !== undefined)
-    ) {
+    if (!own(jwk, 'd') || typeof jwk.d !== 'string' || (own(jwk, 'k') && jwk.k !== undefined)) {
       throw new TypeError('the JWK is not a private key');
     }
-    if (own(jwk, 'oth') && jwk['oth'] !== undefined)
+    if (own(jwk, 'oth') && jwk.oth !== undefined)
       throw new TypeError('multi-prime RSA keys (`oth`) are not supported');
-    material = copyMembers(jwk, scheme.kty, publicMembers[scheme.kty] as readonly string[]);
-    for (const name of privateImportMembers[scheme.kty] as readonly string[]) {
+    material = copyMembers(jwk, scheme.kty, publicMembers[scheme.kty]!);
+    for (const name of privateImportMembers[scheme.kty]!) {
       const value = own(jwk, name) ? jwk[name] : undefined;
       if (material === undefined || value === undefined) continue;
       if (typeof value !== 'string') material = undefined;

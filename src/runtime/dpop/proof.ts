@@ -1,4 +1,4 @@
-import { schemeOf, type SignatureScheme } from '../crypto/algorithms.js';
+import { schemeOf } from '../crypto/algorithms.js';
 import {
   encodeBase64url,
   randomBase64url,
@@ -127,7 +127,7 @@ async function signsFor(
   privateKey: CryptoKey,
   jwk: PublicJwk,
 ): Promise<boolean> {
-  const { params } = schemeOf(alg) as SignatureScheme;
+  const { params } = schemeOf(alg)!;
   const data = new Uint8Array(32);
   try {
     const publicKey = await importJwk(jwk, alg, 'verify');
@@ -156,7 +156,7 @@ export function validateDpopOption(
     const isKey = (key: unknown) =>
       isCryptoKey(key) || (typeof key === 'object' && key !== null && 'kty' in key);
     if (isKey(privateKey) && isKey(publicKey)) {
-      if (!algorithmOf(privateKey as KeyInput)) {
+      if (!algorithmOf(privateKey)) {
         throw new TypeError(`${where}: \`${name}.privateKey\` is not an asymmetric signing key`);
       }
       const { alg } = value as Partial<DpopKeyPair>;

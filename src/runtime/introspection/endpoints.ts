@@ -25,13 +25,13 @@ function resolverFor(
   timeoutMs: number,
 ): EndpointResolver {
   let byIssuer = resolvers.get(fetch);
-  if (!byIssuer) resolvers.set(fetch, (byIssuer = new Map()));
+  if (!byIssuer) resolvers.set(fetch, (byIssuer = new Map<string, EndpointResolver>()));
   const known = byIssuer.get(issuer);
   if (known) return known;
   const resolver = createEndpointResolver({ client, issuer, overrides: {}, timeoutMs });
   byIssuer.set(issuer, resolver);
   if (byIssuer.size > MAX_ISSUERS_PER_FETCH) {
-    byIssuer.delete(byIssuer.keys().next().value as string);
+    byIssuer.delete(byIssuer.keys().next().value!);
   }
   return resolver;
 }

@@ -91,8 +91,7 @@ export function validatePublicOrigin(value: unknown, where = WHERE): string | un
   if (typeof value !== 'string') throw new TypeError(problem);
   const url = parseHttpUrl(value);
   if (
-    url === undefined ||
-    url.username !== '' ||
+    url?.username !== '' ||
     url.password !== '' ||
     url.pathname !== '/' ||
     url.search !== '' ||
@@ -115,6 +114,7 @@ export function resolveServiceAuthOptions(options: unknown): ResolvedServiceAuth
     Record<keyof ServiceAuthOptions, unknown>
   >;
   const server = o.resourceServer as { verifyRequest?: unknown } | undefined;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- callers in plain JavaScript can pass anything
   if (typeof server !== 'object' || server === null || typeof server.verifyRequest !== 'function') {
     throw new TypeError(
       `${WHERE}: \`resourceServer\` must be a resource server made with createResourceServer`,

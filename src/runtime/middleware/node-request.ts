@@ -55,6 +55,7 @@ const rebuilt = new WeakMap<object, HeadersLike>();
  * request always gives the same object, so a second check of it is known for what it is.
  */
 export function nodeHeaders(req: NodeIncomingRequest): HeadersLike {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a request made by other code than node:http may lack headersDistinct
   if (typeof req.headersDistinct === 'object' && req.headersDistinct !== null) {
     return req.headersDistinct;
   }
@@ -111,9 +112,11 @@ export function requestFromNode(
   req: NodeIncomingRequest,
   options: NodeRequestOptions = {},
 ): RequestLike {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- callers in plain JavaScript can pass anything
   if (typeof req !== 'object' || req === null || typeof req.headers !== 'object') {
     throw new TypeError(`${WHERE}: \`req\` must be a Node.js http request`);
   }
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- callers in plain JavaScript can pass anything
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`${WHERE}: options must be an object`);
   }

@@ -199,7 +199,7 @@ function wholeSeconds(ttlSeconds: number): number {
 function storeError(
   operation: RedisStoreOperation,
   error: unknown,
-  values: ReadonlyArray<string | undefined>,
+  values: readonly (string | undefined)[],
 ): RedisStoreError {
   const original = error instanceof Error ? error : new Error(String(error));
   const message = redact(original.message, values);
@@ -260,6 +260,7 @@ export function createRedisStore(
 ): RedisStore {
   if (
     typeof redis !== 'object' ||
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- callers in plain JavaScript can pass anything
     redis === null ||
     commands.some((name) => typeof redis[name] !== 'function')
   ) {
@@ -299,7 +300,7 @@ export function createRedisStore(
 
   async function run<T>(
     operation: RedisStoreOperation,
-    values: ReadonlyArray<string | undefined>,
+    values: readonly (string | undefined)[],
     call: () => Promise<T>,
   ): Promise<T> {
     try {
@@ -343,6 +344,7 @@ export function createRedisStore(
     async get(key) {
       const name = prefix + key;
       const stored = await run('get', [], () => redis.get(name));
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a Redis client other than ioredis may answer undefined
       if (stored === null || stored === undefined) return undefined;
       if (!cipher) return stored;
       try {
@@ -421,12 +423,19 @@ export function createRedisStore(
             (ttlMs) => {
               looking = false;
               if (!listeners.has(waiter)) return;
-              if (ttlMs === -2) return settle(() => resolve(true));
+              if (ttlMs === -2) {
+                settle(() => resolve(true));
+                return;
+              }
               if (lookAgain) {
                 lookAgain = false;
-                return look();
+                look();
+                return;
               }
-              if (timesUp) return settle(() => resolve(false));
+              if (timesUp) {
+                settle(() => resolve(false));
+                return;
+              }
               // Expiry is not announced: look when it is due, and at least every recheckMs.
               const nextMs = ttlMs >= 0 ? Math.min(recheckMs, ttlMs + 1) : recheckMs;
               recheck = scheduleTimeout(look, nextMs);
@@ -452,7 +461,7 @@ export function createRedisStore(
         );
       });
     },
-    async close() {
+    close() {
       for (const listeners of [...waiting.values()])
         for (const waiter of [...listeners]) waiter.stop();
       waiting.clear();
@@ -460,6 +469,7 @@ export function createRedisStore(
       subscriber = undefined;
       subscribed = undefined;
       connection?.disconnect();
+      return Promise.resolve();
     },
   };
 }

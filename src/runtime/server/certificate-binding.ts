@@ -67,7 +67,7 @@ function decodeBase64(text: string): Uint8Array | undefined {
  */
 export function isDerSequence(bytes: Uint8Array): boolean {
   if (bytes.length < 2 || bytes[0] !== 0x30) return false;
-  const first = bytes[1] as number;
+  const first = bytes[1]!;
   let length: number;
   let header: number;
   if (first < 0x80) {
@@ -78,7 +78,7 @@ export function isDerSequence(bytes: Uint8Array): boolean {
     // Four length bytes are far beyond any certificate.
     if (count > 3 || bytes.length < 2 + count) return false;
     length = 0;
-    for (let i = 0; i < count; i++) length = length * 256 + (bytes[2 + i] as number);
+    for (let i = 0; i < count; i++) length = length * 256 + bytes[2 + i]!;
     // DER uses the shortest form: no leading zero byte, no long form for short lengths (which
     // also refuses BER's indefinite length, 0x80).
     if (bytes[2] === 0 || length < 0x80) return false;
@@ -108,7 +108,7 @@ export function certificateDer(
         where,
       );
     }
-    const decoded = decodeBase64(match[1] as string);
+    const decoded = decodeBase64(match[1]!);
     if (decoded === undefined) invalid('the PEM block is not valid base64', where);
     der = decoded;
   } else if (certificate instanceof Uint8Array) {
@@ -117,6 +117,7 @@ export function certificateDer(
     der = new Uint8Array(certificate);
   } else if (
     typeof certificate === 'object' &&
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- callers in plain JavaScript can pass anything
     certificate !== null &&
     (certificate as { raw?: unknown }).raw instanceof Uint8Array
   ) {
@@ -220,12 +221,12 @@ export function clientCertificateFromHeader(
   if (typeof value !== 'string') {
     if (value.length === 0) return undefined;
     if (value.length > 1) malformed(`found ${value.length} header lines`);
-    value = value[0] as string;
+    value = value[0]!;
   }
   if (value.length > 2 * maxCertificateBytes) malformed('found one too long');
   const text = value.replace(/^[ \t]+|[ \t]+$/g, '');
   const end = text.indexOf(':', 1);
-  if (text[0] !== ':' || end === -1) malformed('found no byte sequence');
+  if (!text.startsWith(':') || end === -1) malformed('found no byte sequence');
   if (!parameters.test(text.slice(end + 1))) {
     malformed(text.includes(',') ? 'found a list' : 'found text after the byte sequence');
   }

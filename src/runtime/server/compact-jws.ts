@@ -127,7 +127,7 @@ export function parseCompactJws(compact: string, maxLength: number, kind: JwsKin
   if (compact.length > maxLength) fail(`the ${kind === 'token' ? 'token' : 'proof'} is too long`);
   const headerEnd = compact.indexOf('.');
   const payloadEnd = headerEnd < 0 ? -1 : compact.indexOf('.', headerEnd + 1);
-  if (headerEnd <= 0 || payloadEnd < 0 || compact.indexOf('.', payloadEnd + 1) >= 0) {
+  if (headerEnd <= 0 || payloadEnd < 0 || compact.includes('.', payloadEnd + 1)) {
     fail('not a JWS in compact serialization with three parts');
   }
   if (payloadEnd === headerEnd + 1 || payloadEnd === compact.length - 1) {
@@ -148,7 +148,7 @@ export function parseCompactJws(compact: string, maxLength: number, kind: JwsKin
       fail('unencoded JWS payloads are not accepted');
     }
     if (knownHeaders.size >= MAX_KNOWN_HEADERS) {
-      knownHeaders.delete(knownHeaders.keys().next().value as string);
+      knownHeaders.delete(knownHeaders.keys().next().value!);
     }
     header = deepFreeze(decoded);
     knownHeaders.set(headerText, header);

@@ -58,7 +58,7 @@ export function createProofKeyCache(maxEntries = MAX_PROOF_KEYS): ProofKeyCache 
     remember(input, thumbprint, alg, key) {
       let entry = entries.get(input);
       if (entry === undefined) {
-        if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
+        if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
         entry = { thumbprint, imported: new Map() };
         entries.set(input, entry);
       }
@@ -91,6 +91,7 @@ async function checkNonce(provider: DpopNonceProvider, nonce: string | undefined
   let valid: boolean;
   let current: string | undefined;
   try {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare -- a nonce provider in plain JavaScript can return anything; only `true` passes
     valid = nonce !== undefined && (await provider.isValid(nonce)) === true;
     if (!valid) {
       current = await provider.current();
@@ -194,6 +195,7 @@ export async function verifyDpopProof(input: DpopProofInput, rules: DpopRules): 
       cause,
     });
   }
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare -- a replay store in plain JavaScript can return anything; only `true` passes
   if (fresh !== true) {
     reject('dpop_replay', 'the proof has been used before', { error: 'invalid_dpop_proof' });
   }

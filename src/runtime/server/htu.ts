@@ -22,6 +22,6 @@ export function normaliseHtu(value: string): string | undefined {
   // them is refused instead.
   if (/[\u0000-\u0020\u007f]/.test(value)) return undefined;
   const url = parseHttpUrl(value);
-  if (url === undefined || url.username !== '' || url.password !== '') return undefined;
+  if (url?.username !== '' || url.password !== '') return undefined;
   return `${url.protocol}//${url.host}${normalisePercentEncoding(url.pathname)}`;
 }

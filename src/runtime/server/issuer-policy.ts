@@ -123,7 +123,7 @@ export function resolveIssuerPolicy(
     /** Issuers compared exactly (RFC 8414 §3.3): the configured ones and their profile aliases. */
     exact: exact as ReadonlySet<string>,
     /** Configured issuers holding the template's placeholder. */
-    templates: Object.freeze(templates) as readonly string[],
+    templates: Object.freeze(templates),
     template,
     /** The values the template's claim may have; set exactly when `templates` is not empty. */
     tenants,
@@ -155,13 +155,13 @@ export function acceptsIssuer(
   if (policy.exact.has(issuer)) return true;
   const tenant = allowedTenant(claims, policy);
   if (tenant === undefined) return false;
-  const placeholder = (policy.template as IssuerTemplate).placeholder;
+  const placeholder = policy.template!.placeholder;
   return policy.templates.some((template) => template.replaceAll(placeholder, tenant) === issuer);
 }
 
 function describeExpected(policy: IssuerPolicy): string {
   const names = [...policy.exact, ...policy.templates].map((issuer) => JSON.stringify(issuer));
-  const list = names.length === 1 ? (names[0] as string) : `one of ${names.join(', ')}`;
+  const list = names.length === 1 ? names[0]! : `one of ${names.join(', ')}`;
   if (policy.template === undefined || policy.templates.length === 0) return list;
   return `${list}, ${policy.template.placeholder} filled from ${policy.template.claim} in ${[
     ...(policy.tenants ?? []),
@@ -172,7 +172,7 @@ function describeExpected(policy: IssuerPolicy): string {
 
 /** The `iss` check (RFC 9068 §4, RFC 8414 §3.3: compared exactly, never normalised). */
 export function checkIssuer(claims: Readonly<Record<string, unknown>>, policy: IssuerPolicy): void {
-  if (acceptsIssuer(claims['iss'], claims, policy)) return;
+  if (acceptsIssuer(claims.iss, claims, policy)) return;
   let tenant = '';
   if (policy.template !== undefined && policy.templates.length > 0) {
     const value = claims[policy.template.claim];
@@ -181,7 +181,7 @@ export function checkIssuer(claims: Readonly<Record<string, unknown>>, policy: I
     }`;
   }
   reject('issuer', 'the token was not issued by the expected issuer', {
-    detail: `iss is ${shown(claims['iss'])}${tenant}; expected ${describeExpected(policy)} (the \`issuer\` option)`,
+    detail: `iss is ${shown(claims.iss)}${tenant}; expected ${describeExpected(policy)} (the \`issuer\` option)`,
   });
 }
 

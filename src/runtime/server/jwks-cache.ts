@@ -23,7 +23,7 @@ export type { VerificationKey } from './key-set-index.js';
 /** The part of a key set the cache reads; members it does not know are ignored. */
 export interface KeySetLike {
   /** The members, each read on its own: one the cache cannot use is skipped (RFC 7517 §5). */
-  readonly keys: ReadonlyArray<unknown>;
+  readonly keys: readonly unknown[];
 }
 
 export interface JwksCacheOptions {
@@ -87,7 +87,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   let keySet: IndexedKeySet | undefined;
   let lastAttempt = Number.NEGATIVE_INFINITY;
   let lastError: unknown;
-  const inFlight = createSingleFlight<undefined, void>();
+  const inFlight = createSingleFlight<undefined, undefined>();
 
   /** Starts a fetch unless one is running (join it) or the cooldown forbids one (`undefined`). */
   function refresh(at: number, reason: JwksFetchReason): Promise<void> | undefined {

@@ -306,7 +306,7 @@ export async function verifyAccessToken(
   // What is wrong is told in the error's `claim` and message, never in the challenge.
   checkMarkers(claims, typ, rules.policy);
 
-  const found = await rules.jwks.keysFor(kid as string | undefined, alg as AsymmetricAlgorithm);
+  const found = await rules.jwks.keysFor(kid, alg as AsymmetricAlgorithm);
   const keys = found.filter((candidate) => keyMaySign(candidate.issuer, claims, rules.issuers));
   if (keys.length === 0) {
     const [first] = found;
@@ -329,7 +329,7 @@ export async function verifyAccessToken(
             nbf: claims.nbf,
             iat: claims.iat,
             aud: Array.isArray(claims.aud) ? Object.freeze([...claims.aud]) : claims.aud,
-            kid: kid as string | undefined,
+            kid: kid,
             alg: alg as AsymmetricAlgorithm,
             key,
             ath: undefined,

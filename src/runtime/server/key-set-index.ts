@@ -105,7 +105,7 @@ function unusable(key: unknown): JwksSkipReason | undefined {
   const { kty, crv, alg, use, key_ops: keyOps, kid } = key as Member;
   if (typeof kty !== 'string' || (kty !== 'RSA' && !Object.hasOwn(curvesOf, kty))) return 'kty';
   if (hasPrivateMembers(key as Member)) return 'private';
-  if (kty !== 'RSA' && !(curvesOf[kty] as readonly string[]).includes(crv as string)) return 'crv';
+  if (kty !== 'RSA' && !curvesOf[kty]!.includes(crv as string)) return 'crv';
   if (use !== undefined && use !== 'sig') return 'use';
   if (keyOps !== undefined && !(Array.isArray(keyOps) && keyOps.includes('verify'))) {
     return 'key_ops';

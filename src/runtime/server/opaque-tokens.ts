@@ -97,6 +97,7 @@ function checkAnswer(
   const kind = typeof tokenType === 'string' ? tokenType.toLowerCase() : undefined;
   if (tokenType !== undefined && kind !== 'bearer' && kind !== 'dpop') {
     reject('type', 'the token is not an access token (token_type)', {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- the answer comes from the network
       detail: `token_type is ${JSON.stringify(String(tokenType).slice(0, 32))}; expected Bearer or DPoP`,
     });
   }
@@ -130,7 +131,7 @@ export function createOpaqueTokenVerifier(context: OpaqueTokenContext): OpaqueTo
     );
     if (until <= askedAt) return;
     cache.delete(key);
-    if (cache.size >= options.cacheMaxEntries) cache.delete(cache.keys().next().value as string);
+    if (cache.size >= options.cacheMaxEntries) cache.delete(cache.keys().next().value!);
     cache.set(key, { claims, until });
   }
 
@@ -167,6 +168,7 @@ export function createOpaqueTokenVerifier(context: OpaqueTokenContext): OpaqueTo
         },
       );
     }
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-boolean-literal-compare -- the answer comes from the network; only `true` means active
     const active = answer.active === true;
     emit?.({ type: 'token_introspected', ok: true, active, durationMs: now().getTime() - askedAt });
     if (!active) reject('inactive', 'the token is not active');

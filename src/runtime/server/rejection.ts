@@ -53,6 +53,7 @@ export function reject(
   description: string,
   details?: RejectionDetails,
 ): never {
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- deliberately not an Error (see Rejection)
   throw new Rejection(reason, description, details);
 }
 

@@ -66,6 +66,7 @@ export function readRequest(request: unknown): RequestParts {
     typeof method !== 'string' ||
     typeof url !== 'string' ||
     typeof headers !== 'object' ||
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- callers in plain JavaScript can pass anything
     headers === null
   ) {
     reject('malformed', 'the request lacks a method, URL or headers');
@@ -89,7 +90,7 @@ export function readHeader(
     if (key.length !== name.length || key.toLowerCase() !== name) continue;
     const value = record[key];
     if (value === undefined) continue;
-    const one = Array.isArray(value) ? (value.length === 1 ? value[0] : SEVERAL) : value;
+    const one: unknown = Array.isArray(value) ? (value.length === 1 ? value[0] : SEVERAL) : value;
     if (one === SEVERAL || found !== undefined) return SEVERAL;
     if (typeof one !== 'string') return SEVERAL;
     found = one;

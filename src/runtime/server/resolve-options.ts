@@ -64,7 +64,7 @@ function requireAudience(value: unknown): readonly string[] | undefined {
 
 function validateReplayStore(value: unknown, now: Clock): ReplayStore {
   if (value === undefined) return createMemoryReplayStore({ now });
-  if (!isObject(value) || typeof value['checkAndSet'] !== 'function') {
+  if (!isObject(value) || typeof value.checkAndSet !== 'function') {
     throw new TypeError(
       `${WHERE}: \`replayStore\` must have a checkAndSet(key, ttlSeconds) method`,
     );
@@ -77,15 +77,15 @@ function validateNonce(value: unknown, now: Clock): DpopNonceProvider | undefine
   if (value === true) return createRotatingNonceProvider(300, now);
   if (
     isObject(value) &&
-    typeof value['current'] === 'function' &&
-    typeof value['isValid'] === 'function'
+    typeof value.current === 'function' &&
+    typeof value.isValid === 'function'
   ) {
     return value as unknown as DpopNonceProvider;
   }
   if (isObject(value) && !('current' in value) && !('isValid' in value)) {
     rejectUnknownOptions(value, NONCE_OPTION_KEYS, WHERE, 'dpop.nonce');
     const lifetime = optionalPositiveNumber(
-      value['lifetimeSeconds'],
+      value.lifetimeSeconds,
       'dpop.nonce.lifetimeSeconds',
       WHERE,
       300,
@@ -125,7 +125,7 @@ export function resolveOptions(options: unknown) {
   const dpop = o.dpop ?? {};
   if (!isObject(dpop)) throw new TypeError(`${WHERE}: \`dpop\` must be an object`);
   rejectUnknownOptions(dpop, DPOP_OPTION_KEYS, WHERE, 'dpop');
-  if (dpop['required'] !== undefined && typeof dpop['required'] !== 'boolean') {
+  if (dpop.required !== undefined && typeof dpop.required !== 'boolean') {
     throw new TypeError(`${WHERE}: \`dpop.required\` must be a boolean`);
   }
 
@@ -182,20 +182,20 @@ export function resolveOptions(options: unknown) {
     now,
     replayStore: validateReplayStore(o.replayStore, now),
     emit: emitter(o.onEvent as ((event: ResourceServerEvent) => void) | undefined),
-    dpopRequired: dpop['required'] === true,
+    dpopRequired: dpop.required === true,
     dpopAlgorithms: validateAlgorithms(
-      dpop['algorithms'],
+      dpop.algorithms,
       'dpop.algorithms',
       WHERE,
       ASYMMETRIC_ALGORITHMS,
     ),
     iatWindowSeconds: optionalPositiveNumber(
-      dpop['iatWindowSeconds'],
+      dpop.iatWindowSeconds,
       'dpop.iatWindowSeconds',
       WHERE,
       60,
     ),
-    nonce: validateNonce(dpop['nonce'], now),
+    nonce: validateNonce(dpop.nonce, now),
     jwksCacheMaxAgeSeconds,
     jwksCooldownSeconds: optionalPositiveNumber(
       o.jwksCooldownSeconds,

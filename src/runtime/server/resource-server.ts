@@ -281,8 +281,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
       }
       const earlier = scheme === 'DPoP' ? verifiedRequests.get(headers) : undefined;
       if (
-        earlier !== undefined &&
-        earlier.token === token &&
+        earlier?.token === token &&
         earlier.method === method &&
         earlier.url === url &&
         earlier.proof === readHeader(headers, 'dpop')

@@ -108,7 +108,7 @@ export function resolveTokenPolicy(
   profile: ResourceServerProfile | undefined,
   where: string,
 ) {
-  const pick = <K extends keyof TokenPolicyOptions>(key: K): unknown =>
+  const pick = (key: keyof TokenPolicyOptions): unknown =>
     options[key] !== undefined
       ? options[key]
       : (profile as Record<string, unknown> | undefined)?.[key];

@@ -64,6 +64,7 @@ export function shown(value: unknown): string {
     return safe.length > SHOWN_LENGTH ? `${safe.slice(0, SHOWN_LENGTH - 1)}…` : safe;
   };
   if (typeof value === 'string') return JSON.stringify(cut(value));
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JSON.stringify gives undefined for undefined, functions and symbols
   return cut(JSON.stringify(value) ?? String(value));
 }
 

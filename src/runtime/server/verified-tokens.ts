@@ -77,7 +77,7 @@ export class VerifiedTokenCache {
 
   get(token: string, print = fingerprintOf(token)): VerifiedToken | undefined {
     const entry = this.#entries.get(print);
-    return entry !== undefined && entry.token === token ? entry : undefined;
+    return entry?.token === token ? entry : undefined;
   }
 
   /**
@@ -95,7 +95,7 @@ export class VerifiedTokenCache {
     const entries = this.#entries;
     if (!entries.has(print)) {
       // The ring may name a fingerprint stored again since: forgetting it early is harmless.
-      if (entries.size >= this.#order.length) entries.delete(this.#order[this.#next] as number);
+      if (entries.size >= this.#order.length) entries.delete(this.#order[this.#next]!);
       this.#order[this.#next] = print;
       this.#next = (this.#next + 1) % this.#order.length;
     }

@@ -10,6 +10,7 @@ export function applyAliases<T extends object>(
   aliases: Readonly<Record<string, string>>,
   where: string,
 ): T {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- callers in plain JavaScript can pass anything
   if (typeof options !== 'object' || options === null || Array.isArray(options)) return options;
   let renamed: Record<string, unknown> | undefined;
   for (const [alias, name] of Object.entries(aliases)) {
@@ -44,7 +45,7 @@ export function rejectUnknownAliasedOptions(
   } catch (error) {
     const suggestion = error instanceof OptionError ? error.suggestion : undefined;
     if (suggestion === undefined || !Object.hasOwn(aliases, suggestion)) throw error;
-    const meant = aliases[suggestion] as string;
+    const meant = aliases[suggestion]!;
     const { message, code, option } = error as OptionError;
     throw new OptionError(
       message.replace(`did you mean \`${suggestion}\`?`, `did you mean \`${meant}\`?`),

@@ -3,13 +3,14 @@
  * throwing or rejecting listener is ignored.
  */
 export function emitter<E>(
-  listener: ((event: E) => void) | undefined,
+  listener: ((event: E) => unknown) | undefined,
 ): ((event: E) => void) | undefined {
   if (listener === undefined) return undefined;
   if (typeof listener !== 'function') throw new TypeError('`onEvent` must be a function');
   return (event) => {
     try {
-      const result: unknown = listener(event);
+      // A listener may be async.
+      const result = listener(event);
       if (result instanceof Promise) result.catch(() => undefined);
     } catch {
       // Observability must never cost the caller its token.

@@ -106,6 +106,7 @@ export async function importSigningKey(
     // The reasons importJwk gives name no key material.
     const reason = error instanceof TypeError ? error.message : 'the JWK could not be imported';
     throw new TypeError(`${where}: ${reason}`, {
+      // eslint-disable-next-line preserve-caught-error -- importJwk's TypeError is restated, so its own cause is the one to keep
       cause: error instanceof TypeError ? error.cause : error,
     });
   }

@@ -10,7 +10,9 @@ export function resolveFetch(fetch: FetchLike | undefined, where: string): Fetch
   if (fetch !== undefined && typeof fetch !== 'function') {
     throw new TypeError(`${where}: \`fetch\` must be a function`);
   }
-  const resolved = fetch ?? (globalThis.fetch as FetchLike | undefined);
+  // Runtimes before Node 18 have no global fetch.
+  const globalFetch = (globalThis as { fetch?: FetchLike }).fetch;
+  const resolved = fetch ?? globalFetch;
   if (!resolved) throw new TypeError(`${where}: no global fetch; pass the \`fetch\` option`);
   return resolved;
 }
@@ -151,15 +153,11 @@ function commonSubsequence(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const row = [0];
     for (let j = 1; j <= b.length; j++) {
-      row.push(
-        a[i - 1] === b[j - 1]
-          ? (previous[j - 1] as number) + 1
-          : Math.max(previous[j] as number, row[j - 1] as number),
-      );
+      row.push(a[i - 1] === b[j - 1] ? previous[j - 1]! + 1 : Math.max(previous[j]!, row[j - 1]!));
     }
     previous = row;
   }
-  return previous[b.length] as number;
+  return previous[b.length]!;
 }
 
 /**

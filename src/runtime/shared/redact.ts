@@ -88,14 +88,14 @@ function formsOf(value: string): string[] {
  * longer encoded value), JSON-string escaping, and for a Basic pair the credential
  * `base64(form(id):form(secret))` and `base64(id:secret)`.
  */
-export function secretForms(secrets: ReadonlyArray<Secret> | SecretForms): SecretForms {
+export function secretForms(secrets: readonly Secret[] | SecretForms): SecretForms {
   if (!Array.isArray(secrets)) return secrets as SecretForms;
   const forms = new Set<string>();
   const add = (value: string) => {
     if (value.length < minSecretLength) return;
     for (const form of formsOf(value)) if (form.length >= minSecretLength) forms.add(form);
   };
-  for (const secret of secrets as ReadonlyArray<Secret>) {
+  for (const secret of secrets as readonly Secret[]) {
     if (typeof secret === 'string') add(secret);
     else if (secret !== undefined) {
       add(secret.password);
@@ -117,11 +117,7 @@ export function secretForms(secrets: ReadonlyArray<Secret> | SecretForms): Secre
  * message, and caps its length. Control characters become spaces, so a server cannot forge log
  * lines.
  */
-export function redact(
-  text: string,
-  secrets: ReadonlyArray<Secret> | SecretForms,
-  max = 300,
-): string {
+export function redact(text: string, secrets: readonly Secret[] | SecretForms, max = 300): string {
   let out = text;
   for (const form of secretForms(secrets).forms) {
     if (out.includes(form)) out = out.split(form).join('[redacted]');

@@ -10,7 +10,7 @@ const maxDepth = 6;
 const placeholder = '[redacted]';
 
 /** The shapes a credential takes inside error text: as is, percent-encoded, JSON-escaped. */
-function shapesOf(secrets: ReadonlyArray<string | undefined>): string[] {
+function shapesOf(secrets: readonly (string | undefined)[]): string[] {
   const shapes = new Set<string>();
   for (const secret of secrets) {
     if (!secret || secret.length < 8) continue;
@@ -99,7 +99,7 @@ function copyWithout(value: unknown, shapes: readonly string[], depth: number): 
  */
 export function scrubCredentials(
   error: unknown,
-  secrets: ReadonlyArray<string | undefined>,
+  secrets: readonly (string | undefined)[],
 ): unknown {
   const shapes = shapesOf(secrets);
   if (shapes.length === 0 || !mentions(error, shapes, 0, new Set())) return error;

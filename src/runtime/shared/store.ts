@@ -134,11 +134,11 @@ export interface TtlMap {
   readonly now: Clock;
   readonly entries: Map<string, Entry>;
   /** The entry under `key` if it lives at `atMs`; an expired one is dropped. */
-  live(key: string, atMs: number): Entry | undefined;
+  readonly live: (key: string, atMs: number) => Entry | undefined;
   /** Stores `value` under `key` from `atMs`, forgetting expired keys and, past the bound, the oldest. */
-  store(key: string, value: string, ttlSeconds: number, atMs: number): void;
+  readonly store: (key: string, value: string, ttlSeconds: number, atMs: number) => void;
   /** Stores `value` under `key` now unless a live value is there; `true` if it did. */
-  setIfAbsent(key: string, value: string, ttlSeconds: number): boolean;
+  readonly setIfAbsent: (key: string, value: string, ttlSeconds: number) => boolean;
 }
 
 /**
@@ -275,8 +275,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
         // time to live of days or months is slept through, not polled.
         const arm = () => {
           const entry = live(key, now().getTime());
-          if (entry === undefined) return finish(true);
-          if (remainingMs <= 0) return finish(false);
+          if (entry === undefined) {
+            finish(true);
+            return;
+          }
+          if (remainingMs <= 0) {
+            finish(false);
+            return;
+          }
           const stepMs = Math.min(remainingMs, Math.max(1, entry.expiresAtMs - now().getTime()));
           timer = scheduleTimeout(() => {
             remainingMs -= stepMs;

@@ -53,12 +53,12 @@ export function scheduleTimeout(
 export function sleep(delayMs: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
-      reject(signal.reason);
+      reject(signal.reason as unknown);
       return;
     }
     const onAbort = () => {
       timer.cancel();
-      reject(signal?.reason);
+      reject(signal?.reason as unknown);
     };
     const timer = scheduleTimeout(() => {
       signal?.removeEventListener('abort', onAbort);

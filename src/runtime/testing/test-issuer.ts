@@ -189,13 +189,18 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   const dpopKey = createDpopKey(true, { now });
   const requests = new Map<string, number>();
 
-  const fetch: FetchLike = async (input, init) => {
-    const request = new Request(input, init);
+  const fetch: FetchLike = (input, init) => {
+    let request: Request;
+    try {
+      request = new Request(input, init);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const url = new URL(request.url);
     const key = `${url.origin}${url.pathname}`;
     requests.set(url.pathname, (requests.get(url.pathname) ?? 0) + 1);
     const document = request.method === 'GET' ? documents.get(key) : undefined;
-    return document ? json(document()) : json({ error: 'not_found' }, 404);
+    return Promise.resolve(document ? json(document()) : json({ error: 'not_found' }, 404));
   };
 
   async function mintAccessToken(
@@ -215,14 +220,14 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     };
     if (mint.dpop) {
       const bound = mint.dpop === true ? dpopKey : mint.dpop;
-      defaults['cnf'] = { jkt: await bound.thumbprint() };
+      defaults.cnf = { jkt: await bound.thumbprint() };
     }
     const payload: Record<string, unknown> = {};
     for (const [name, value] of Object.entries({ ...defaults, ...claims })) {
       if (value !== undefined) payload[name] = value;
     }
     const header: Record<string, unknown> = { alg: signing.alg, kid: signing.kid };
-    if (mint.typ !== null) header['typ'] = mint.typ ?? 'at+jwt';
+    if (mint.typ !== null) header.typ = mint.typ ?? 'at+jwt';
     Object.assign(header, mint.header);
     return signCompact(
       signing.alg,

@@ -41,7 +41,7 @@ export interface IdpCall {
    * itself carries (its `Authorization` and `DPoP` headers, and the credentials and tokens of
    * its form body, which are always scrubbed).
    */
-  secrets?: ReadonlyArray<Secret>;
+  secrets?: readonly Secret[];
   signal?: AbortSignal | undefined;
 }
 
@@ -50,7 +50,7 @@ export interface IdpAnswer {
   response: Response;
   text: string;
   /** Every secret the request carried, for {@link toOAuthError} to scrub from the answer. */
-  secrets: ReadonlyArray<Secret>;
+  secrets: readonly Secret[];
 }
 
 /**
@@ -169,8 +169,7 @@ function transportMiddleware(call: IdpCall, signal: AbortSignal, state: Exchange
 function refuseRedirect(response: Response, call: IdpCall, secrets: Secret[]): void {
   const asked = new URL(call.url);
   asked.hash = '';
-  const followed =
-    response.redirected === true || (response.url !== '' && response.url !== asked.href);
+  const followed = response.redirected || (response.url !== '' && response.url !== asked.href);
   const redirect =
     response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400);
   if (!redirect && !followed) return;
@@ -346,7 +345,7 @@ export async function exchange(call: IdpCall, send: Send): Promise<IdpAnswer> {
   } catch (error) {
     if (error instanceof AuthError) throw error;
     const abortedByCaller = call.signal?.aborted === true;
-    const reason = abortedByCaller
+    const reason: unknown = abortedByCaller
       ? new DOMException('aborted', 'AbortError')
       : signal.aborted
         ? signal.reason

@@ -55,6 +55,7 @@ export type ResolvedBreaker = NonNullable<ReturnType<typeof resolveBreaker>>;
 
 export function resolveRetry(value: RetryOptions | false | undefined, where: string) {
   if (value === false) return { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- callers in plain JavaScript can pass anything
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
     throw new TypeError(
       `${where}: \`retry\` must be false or { maxAttempts?, baseDelayMs?, maxDelayMs? }`,
@@ -70,6 +71,7 @@ export function resolveRetry(value: RetryOptions | false | undefined, where: str
 
 export function resolveBreaker(value: CircuitBreakerOptions | false | undefined, where: string) {
   if (value === false) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- callers in plain JavaScript can pass anything
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
     throw new TypeError(
       `${where}: \`circuitBreaker\` must be false or { failureThreshold?, resetTimeoutMs? }`,
@@ -291,7 +293,7 @@ export class Resilience {
       if (!failed) {
         breaker?.recordSuccess();
         this.#budget.recordSuccess();
-        return answer as A;
+        return answer!;
       }
       breaker?.recordFailure();
       this.#budget.recordFailure();

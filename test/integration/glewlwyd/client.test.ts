@@ -5,7 +5,7 @@
  * nonces, and how glewlwyd refuses what it refuses.
  */
 import { inspect } from 'node:util';
-import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, type JWK } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuthClient, OAuthError, type AuthClientOptions } from '../../../src/index.js';
 import { verifyDpopProof } from '../../support/dpop.js';
@@ -288,7 +288,7 @@ describe('DPoP', () => {
     );
     expect(proof.payload).toMatchObject({ htm: 'POST', htu: idp.tokenEndpoint });
     expect(decodeJwt(token.access_token).cnf).toEqual({ jkt: proof.jkt });
-    expect(await calculateJwkThumbprint(proof.header.jwk as JWK)).toBe(proof.jkt);
+    expect(await calculateJwkThumbprint(proof.header.jwk!)).toBe(proof.jkt);
   });
 
   it('binds the token of a client that is not DPoP-bound too, when it sends a proof', async () => {

@@ -224,7 +224,10 @@ describe('assertionFromUrl', () => {
   it('refuses a redirect without following it', async () => {
     server.requests.length = 0;
     server.handle((request, response) => {
-      if (request.path === '/elsewhere') return sendJson(response, 200, { value: workloadToken() });
+      if (request.path === '/elsewhere') {
+        sendJson(response, 200, { value: workloadToken() });
+        return;
+      }
       response.writeHead(302, { location: `${server.origin}/elsewhere` }).end();
     });
     const error = await failure(assertionFromUrl(`${server.origin}/t`)());

@@ -317,7 +317,7 @@ describe('createAuthClient: the token type (RFC 6749 §7.1, RFC 9449 §5)', () =
 });
 
 describe('createAuthClient: the token itself (RFC 6749 §5.1, Appendix A)', () => {
-  const hostile: Array<[string, string]> = [
+  const hostile: [string, string][] = [
     ['a CR LF pair', 'eyJ0b2tlbiI6MX0\r\nX-Injected: yes'],
     ['a lone LF', 'abc.def\nghi'],
     ['a NUL', 'abc\u0000def-ghijk'],

@@ -25,11 +25,9 @@ function authenticator(privateKey: CryptoKey | JWK, clock = manualClock()) {
 
 async function assertionOf(privateKey: CryptoKey | JWK, clock = manualClock()): Promise<string> {
   const { body } = await authenticator(privateKey, clock).authenticate(audience);
-  expect(body['client_assertion_type']).toBe(
-    'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-  );
-  expect(body['client_id']).toBe('svc');
-  return body['client_assertion'] as string;
+  expect(body.client_assertion_type).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+  expect(body.client_id).toBe('svc');
+  return body.client_assertion as string;
 }
 
 afterEach(() => {
@@ -85,7 +83,7 @@ describe('private_key_jwt', () => {
     expect(importKey.mock.calls[0]?.[3]).toBe(false);
     const ids = await Promise.all(
       [a, b].map(async ({ body }) => {
-        const { payload } = await jwtVerify(body['client_assertion'] as string, pair.publicKey, {
+        const { payload } = await jwtVerify(body.client_assertion as string, pair.publicKey, {
           currentDate: clock.now(),
         });
         return payload.jti;
@@ -132,7 +130,7 @@ describe('private_key_jwt', () => {
     const auth = authenticator(jwk, clock);
     await expect(auth.authenticate(audience)).rejects.toThrow(TypeError);
     const { body } = await auth.authenticate(audience);
-    const { payload } = await jwtVerify(body['client_assertion'] as string, pair.publicKey, {
+    const { payload } = await jwtVerify(body.client_assertion as string, pair.publicKey, {
       currentDate: clock.now(),
     });
     expect(payload).toMatchObject({ iss: 'svc', sub: 'svc', aud: audience });
@@ -157,7 +155,7 @@ describe('private_key_jwt assertion audience', () => {
       now: clock.now,
       ...init,
     }).authenticate(endpoint);
-    const { payload } = await jwtVerify(body['client_assertion'] as string, pair.publicKey, {
+    const { payload } = await jwtVerify(body.client_assertion as string, pair.publicKey, {
       currentDate: clock.now(),
     });
     return payload.aud;
@@ -255,7 +253,7 @@ describe('client_secret_basic encoding', () => {
   const awkward = 'a+b/c=d%25e f';
 
   function decodedBasic(headers: Record<string, string>): string {
-    const value = headers['Authorization'] ?? '';
+    const value = headers.Authorization ?? '';
     expect(value).toMatch(/^Basic [A-Za-z0-9+/]+=*$/);
     const binary = atob(value.slice('Basic '.length));
     return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));

@@ -29,7 +29,7 @@ describe('createM2MClient', () => {
     expect(await client.getAccessToken()).toBe('token-1');
     expect(await client.getAccessToken()).toBe('token-1');
     expect(idp.calls).toHaveLength(1);
-    const body = new URLSearchParams(await (idp.calls[0] as Request).text());
+    const body = new URLSearchParams(await idp.calls[0]!.text());
     expect(body.get('scope')).toBe('orders:read orders:write');
   });
 

@@ -32,7 +32,7 @@ function optionErrorOf(run: () => unknown): OptionError {
 }
 
 /** A line from the middle of a PEM key: what must never show up anywhere. */
-const keyLine = (key: string) => key.split('\n')[2] as string;
+const keyLine = (key: string) => key.split('\n')[2]!;
 
 describe('resolveTlsOptions', () => {
   it('takes PEM strings and buffers for cert, key and ca', () => {
@@ -162,9 +162,7 @@ describe('resolveTlsOptions', () => {
   });
 
   it('refuses a number or an object where PEM is expected', () => {
-    const error = optionErrorOf(() =>
-      resolveTlsOptions({ cert: 42, key: pki.client.key } as never, where),
-    );
+    const error = optionErrorOf(() => resolveTlsOptions({ cert: 42, key: pki.client.key }, where));
     expect(error.message).toBe(
       'createAuthClient: `tls.cert` must be PEM text (a string or a Buffer), not a number',
     );

@@ -129,7 +129,7 @@ describe('profile on createAuthClient', () => {
 
 describe('Auth0: the API identifier goes in `audience`', () => {
   const fixture = idpFixtures.auth0;
-  const api = fixture.client.tokenParameters?.audience as string;
+  const api = fixture.client.tokenParameters!.audience!;
   const { clientId, issuer, scope } = fixture.client;
 
   /** Auth0's token endpoint: credentials in the body by default, and an `audience` it knows. */
@@ -239,7 +239,7 @@ describe('Auth0: the API identifier goes in `audience`', () => {
     }).getToken();
     const [request] = tokenRequests(fetch);
     expect(request?.form.has('client_secret')).toBe(false);
-    expect(formDecoded(basicPair(request as SeenRequest) ?? '')).toBe(`${clientId}:${secret}`);
+    expect(formDecoded(basicPair(request!) ?? '')).toBe(`${clientId}:${secret}`);
   });
 
   it("signs private_key_jwt assertions for the tenant URL, Auth0's issuer", async () => {
@@ -258,8 +258,8 @@ describe('Auth0: the API identifier goes in `audience`', () => {
 describe('Entra ID v2.0: the resource goes in scope as <resource>/.default', () => {
   const fixture = idpFixtures.entra;
   const { clientId, issuer } = fixture.client;
-  const resource = fixture.client.resource as string;
-  const tenant = /login\.microsoftonline\.com\/([^/]+)\/v2\.0/.exec(issuer)?.[1] as string;
+  const resource = fixture.client.resource!;
+  const tenant = /login\.microsoftonline\.com\/([^/]+)\/v2\.0/.exec(issuer)![1]!;
   /** The tenant's own v2.0 discovery document, as Entra serves it for a tenant id. */
   const discovery = JSON.parse(
     JSON.stringify(fixture.discovery)
@@ -395,7 +395,7 @@ describe('Entra ID v2.0: the resource goes in scope as <resource>/.default', () 
 
 describe('Entra ID v1.0: resource as the parameter, numbers as strings', () => {
   const fixture = idpFixtures.entra;
-  const v1 = fixture.tokenEndpoint.otherSuccesses?.[0] as Answer;
+  const v1 = fixture.tokenEndpoint.otherSuccesses![0]!;
   const tenant = 'c0ffee00-1d2e-4f3a-8b9c-0d1e2f3a4b5c';
   const tokenEndpoint = `https://login.microsoftonline.com/${tenant}/oauth2/token`;
 
@@ -619,7 +619,7 @@ describe('authentik: Basic credentials that are not form-encoded', () => {
       clientSecretBasicEncoding: 'form',
       fetch,
     }).getToken();
-    const pair = basicPair(tokenRequests(fetch)[0] as SeenRequest) ?? '';
+    const pair = basicPair(tokenRequests(fetch)[0]!) ?? '';
     expect(pair).not.toBe(`${clientId}:${secret}`);
     expect(formDecoded(pair)).toBe(`${clientId}:${secret}`);
   });

@@ -348,8 +348,8 @@ describe('cancellation of introspection and revocation', () => {
     // A server that never answers, seen through a fetch that honours its signal as the real one does.
     const hang = (request: Request) =>
       new Promise<Response>((_, reject) => {
-        if (request.signal.aborted) reject(request.signal.reason);
-        request.signal.addEventListener('abort', () => reject(request.signal.reason));
+        if (request.signal.aborted) reject(request.signal.reason as unknown);
+        request.signal.addEventListener('abort', () => reject(request.signal.reason as unknown));
       });
     const base = { clientId: 'c', clientSecret: 's', token: 't', fetch: hang };
     const controller = new AbortController();

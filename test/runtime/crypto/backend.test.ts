@@ -24,7 +24,7 @@ it('the code under test uses the backend this run is meant for', () => {
   // The Node backend hashes synchronously; WebCrypto only ever answers with a promise. The
   // thumbprint is computed in src/, where the node:crypto pass swaps the backend.
   const answer = jwkThumbprint({ kty: 'OKP', crv: 'Ed25519', x: 'AAAA' });
-  const expected = process.env['S2S_AUTH_CRYPTO_BACKEND'] ?? 'webcrypto';
+  const expected = process.env.S2S_AUTH_CRYPTO_BACKEND ?? 'webcrypto';
   expect(typeof answer === 'string' ? 'node' : 'webcrypto').toBe(expected);
 });
 
@@ -97,7 +97,10 @@ describe.each(backends)('the %s backend', (name, backend) => {
   });
 });
 
-type Pair = { privateKey: CryptoKey; publicKey: CryptoKey };
+interface Pair {
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+}
 
 describe('signatures', () => {
   const algorithms: AsymmetricAlgorithm[] = [
@@ -118,7 +121,7 @@ describe('signatures', () => {
   beforeAll(async () => {
     for (const alg of algorithms) pairs.set(alg, await generateKeyPair(alg));
     rs384 = await generateKeyPair('RS384');
-    const small = (await crypto.subtle.generateKey(
+    const small = await crypto.subtle.generateKey(
       {
         name: 'RSASSA-PKCS1-v1_5',
         modulusLength: 1024,
@@ -127,7 +130,7 @@ describe('signatures', () => {
       },
       false,
       ['sign', 'verify'],
-    )) as CryptoKeyPair;
+    );
     rsa1024 = small;
   });
 
@@ -156,7 +159,7 @@ describe('signatures', () => {
       'verify with the %s backend, and only unchanged',
       async (_verifier, verifier) => {
         for (const alg of algorithms) {
-          const { privateKey, publicKey } = pairs.get(alg) as Pair;
+          const { privateKey, publicKey } = pairs.get(alg)!;
           const { compact, end, signature } = await jws(signer, alg, privateKey);
           expect(await verifier.verifySignature(alg, publicKey, compact, end, signature), alg).toBe(
             true,
@@ -167,7 +170,7 @@ describe('signatures', () => {
             alg,
           ).toBe(false);
           const flipped = signature.slice();
-          flipped[0] = (flipped[0] as number) ^ 1;
+          flipped[0] = flipped[0]! ^ 1;
           expect(await verifier.verifySignature(alg, publicKey, compact, end, flipped), alg).toBe(
             false,
           );
@@ -227,7 +230,7 @@ describe('signatures', () => {
   });
 
   it.each(backends)('%s: refuses keys that do not fit the algorithm', async (_name, backend) => {
-    const rs256 = pairs.get('RS256') as Pair;
+    const rs256 = pairs.get('RS256')!;
     const { compact, end, signature } = await jws(backend, 'RS256', rs256.privateKey);
     // A key imported for RS384, the same RSA key under another algorithm, an EC key, a private key.
     const {
@@ -260,8 +263,8 @@ describe('signatures', () => {
     await expect(sign('ES256', rs256.privateKey)).rejects.toThrow(TypeError);
     await expect(sign('RS384', rs256.privateKey)).rejects.toThrow(TypeError);
     await expect(sign('PS256', rs256.privateKey)).rejects.toThrow(TypeError);
-    await expect(sign('ES384', (pairs.get('ES256') as Pair).privateKey)).rejects.toThrow(TypeError);
-    await expect(sign('EdDSA', (pairs.get('ES256') as Pair).privateKey)).rejects.toThrow(TypeError);
+    await expect(sign('ES384', pairs.get('ES256')!.privateKey)).rejects.toThrow(TypeError);
+    await expect(sign('EdDSA', pairs.get('ES256')!.privateKey)).rejects.toThrow(TypeError);
     await expect(sign('HS256' as AsymmetricAlgorithm, rs256.privateKey)).rejects.toThrow(TypeError);
   });
 

@@ -12,7 +12,6 @@ import {
   jwkThumbprint,
   publicJwk,
   thumbprintInput,
-  type PublicJwk,
 } from '../../../src/runtime/crypto/jwk.js';
 
 const ALGORITHMS: AsymmetricAlgorithm[] = [
@@ -50,7 +49,7 @@ beforeAll(async () => {
       publicJwk: await exportJWK(pair.publicKey),
     });
   }
-  const small = (await crypto.subtle.generateKey(
+  const small = await crypto.subtle.generateKey(
     {
       name: 'RSASSA-PKCS1-v1_5',
       modulusLength: 1024,
@@ -59,7 +58,7 @@ beforeAll(async () => {
     },
     true,
     ['sign', 'verify'],
-  )) as CryptoKeyPair;
+  );
   rsa1024 = {
     privateJwk: await exportJWK(small.privateKey),
     publicJwk: await exportJWK(small.publicKey),
@@ -86,7 +85,7 @@ describe('RFC 7638 thumbprints', () => {
       alg: 'RS256',
       kid: '2011-04-29',
     };
-    const jwk = publicJwk(example) as PublicJwk;
+    const jwk = publicJwk(example)!;
     expect(await jwkThumbprint(jwk)).toBe('NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs');
   });
 
@@ -113,7 +112,7 @@ describe('RFC 7638 thumbprints', () => {
         use: 'sig',
         key_ops: ['verify'],
       };
-      expect(await jwkThumbprint(publicJwk(withMetadata) as PublicJwk)).toBe(
+      expect(await jwkThumbprint(publicJwk(withMetadata)!)).toBe(
         await calculateJwkThumbprint(jwk, 'sha256'),
       );
     },
@@ -139,7 +138,9 @@ describe('public members', () => {
     expect(publicJwk({ kty: '__proto__', x: 'a' })).toBeUndefined();
     // An inherited member is not a member.
     expect(
-      publicJwk(Object.assign(Object.create({ y: 'b' }), { kty: 'EC', crv: 'P-256', x: 'a' })),
+      publicJwk(
+        Object.assign(Object.create({ y: 'b' }) as object, { kty: 'EC', crv: 'P-256', x: 'a' }),
+      ),
     ).toBeUndefined();
   });
 

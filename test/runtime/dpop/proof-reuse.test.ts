@@ -39,7 +39,7 @@ it('gives each proof the htu and ath of its own request, in any order and at onc
         );
     for (const [index, proof] of proofs.entries()) {
       const { payload } = await jwtVerify(proof, EmbeddedJWK, { typ: 'dpop+jwt' });
-      const call = calls[index] as (typeof calls)[number];
+      const call = calls[index]!;
       expect(payload.htu).toBe(call.htu.replace(/\?.*$/, ''));
       expect(payload.ath).toBe(call.accessToken === undefined ? undefined : ath(call.accessToken));
     }

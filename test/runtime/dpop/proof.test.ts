@@ -119,7 +119,7 @@ describe('buildDpopProof', () => {
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TypeError);
       expect((error as Error).message).toMatch(/dpop\.privateKey.*ES384/);
-      expect((error as Error).message).not.toContain(privateKey.d as string);
+      expect((error as Error).message).not.toContain(privateKey.d!);
     }
   });
 

@@ -36,7 +36,7 @@ describe('nodeRequestParts', () => {
 
   it('keeps every line of a repeated credential header', () => {
     const { headers } = nodeRequestParts(nodeRequest(), '/orders/42', direct);
-    expect((headers as Record<string, string[]>)['authorization']).toEqual([
+    expect((headers as Record<string, string[]>).authorization).toEqual([
       'Bearer first',
       'Bearer second',
     ]);

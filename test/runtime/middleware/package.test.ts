@@ -29,7 +29,7 @@ function closure(file: string, seen = new Set<string>()): Set<string> {
   seen.add(file);
   const text = readFileSync(join(dist, file), 'utf8');
   for (const match of text.matchAll(/(?:from\s*|import\s*|require\(\s*)["']\.\/([^"']+)["']/g)) {
-    closure(match[1] as string, seen);
+    closure(match[1]!, seen);
   }
   return seen;
 }
@@ -37,7 +37,7 @@ function closure(file: string, seen = new Set<string>()): Set<string> {
 function bareImports(file: string): string[] {
   const text = readFileSync(join(dist, file), 'utf8');
   return [...text.matchAll(/(?:from\s*|import\s*|require\(\s*)["']([^./"'][^"']*)["']/g)].map(
-    (match) => match[1] as string,
+    (match) => match[1]!,
   );
 }
 
@@ -59,7 +59,7 @@ describe('built middleware entry points', () => {
           (name) =>
             (/^(?:hono|express|fastify|@hono\/|node:)/.test(name) &&
               !frameworkImports[entry].includes(name)) ||
-            builtinModules.includes(name.split('/')[0] as string),
+            builtinModules.includes(name.split('/')[0]!),
         );
         expect(forbidden, `${entry}.${extension}`).toEqual([]);
         expect(
@@ -221,7 +221,7 @@ export { claims };`,
       const config = join(project, `tsconfig.${system}.json`);
       const result = await run(process.execPath, [tsc, '-p', config], { cwd: project }).then(
         () => '',
-        (error: { stdout?: string }) => error.stdout ?? String(error),
+        (error: unknown) => (error as { stdout?: string }).stdout ?? String(error as Error),
       );
       expect(result).toBe('');
     },

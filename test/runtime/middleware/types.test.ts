@@ -40,10 +40,10 @@ describe('types', () => {
     app.get('/orders', (c) => c.text(c.get('auth').iss));
 
     // Beside the app's own bindings and variables.
-    type AppEnv = {
+    interface AppEnv {
       Bindings: { ORDERS_TABLE: string };
       Variables: honoEntry.ServiceAuthVariables & { requestId: string };
-    };
+    }
     const combined = new Hono<AppEnv>();
     combined.use(middleware);
     combined.get('/orders', (c) => {

@@ -6,8 +6,8 @@ import { fakeFetch, json } from '../fake-fetch.js';
 
 /** A meter and tracer that remember what was recorded. */
 function recorder() {
-  const records: Array<{ name: string; value: number; attributes: Attributes | undefined }> = [];
-  const spans: Array<{ name: string; attributes: Attributes | undefined; ended: boolean }> = [];
+  const records: { name: string; value: number; attributes: Attributes | undefined }[] = [];
+  const spans: { name: string; attributes: Attributes | undefined; ended: boolean }[] = [];
   const instrument = (name: string) => ({
     add: (value: number, attributes?: Attributes) => records.push({ name, value, attributes }),
     record: (value: number, attributes?: Attributes) => records.push({ name, value, attributes }),

@@ -36,7 +36,8 @@ async function refusal(pending: Promise<unknown>): Promise<TokenError> {
     () => undefined,
     (error: unknown) => error,
   );
-  if (!(outcome instanceof TokenError)) throw new Error(`expected a TokenError, got ${outcome}`);
+  if (!(outcome instanceof TokenError))
+    throw new Error(`expected a TokenError, got ${String(outcome)}`);
   return outcome;
 }
 
@@ -78,8 +79,8 @@ describe.each(names)('the %s profile with its IdP', (name) => {
   if (alsoAccepted.length > 0) {
     it.each(alsoAccepted)('verifies its other genuine access token %s', async (_label, jwt) => {
       const { idp, server } = await serve();
-      const claims = await server.verifyToken(await idp.sign(jwt as JwtFixture));
-      expect(claims.iss).toBe((jwt as JwtFixture).payload.iss);
+      const claims = await server.verifyToken(await idp.sign(jwt));
+      expect(claims.iss).toBe(jwt.payload.iss);
     });
   }
 
@@ -169,7 +170,7 @@ describe('issuers', () => {
       typ: 'JWT',
       requiredClaims: ['iss', 'exp'],
     });
-    const token = await idp.sign(fixture.alsoAccepted.shortIssuer as JwtFixture);
+    const token = await idp.sign(fixture.alsoAccepted.shortIssuer!);
     expect((await refusal(server.verifyToken(token))).reason).toBe('issuer');
   });
 
@@ -185,7 +186,7 @@ describe('issuers', () => {
     const error = await refusal(server.verifyToken(token));
     expect(error.reason).toBe('issuer');
     expect(error.detail).toBe(
-      `the key kid "${consumerKid}" is published for issuer "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0", not one accepted for a token with iss "${fixture.accessToken.payload.iss}" (the key's own issuer member, checked with \`keyIssuer\`)`,
+      `the key kid "${consumerKid}" is published for issuer "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0", not one accepted for a token with iss "${String(fixture.accessToken.payload.iss)}" (the key's own issuer member, checked with \`keyIssuer\`)`,
     );
     // Without the key-issuer rule, the same token verifies: the rule is what refuses it.
     await expect(
@@ -218,7 +219,7 @@ describe('issuers', () => {
       },
     });
     const server = createResourceServer(idp.options());
-    for (const jwt of [fixture.accessToken, fixture.alsoAccepted.v1AppOnly as JwtFixture]) {
+    for (const jwt of [fixture.accessToken, fixture.alsoAccepted.v1AppOnly!]) {
       await expect(server.verifyToken(await idp.sign(jwt))).resolves.toMatchObject({
         tid: tenant,
       });

@@ -91,7 +91,7 @@ class Worker {
     const id = ++this.#next;
     return new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`a fleet worker did not answer ${command.op}`)),
+        () => reject(new Error(`a fleet worker did not answer ${String(command.op)}`)),
         20_000,
       );
       this.#pending.set(id, (reply) => {
@@ -343,7 +343,7 @@ describe.each(backendNames)('a fleet of processes sharing %s', (name) => {
     await slow.fault('hang');
     const slowCall = slow.get([orders]).then(
       () => undefined,
-      (error: Error) => error,
+      (error: unknown) => error as Error,
     );
     await until(() => tokenRequests() === before + 1);
     await until(async () => (await backend().keys(lockPattern)).length === 0);

@@ -208,7 +208,7 @@ describe('createRedisStore waiting for a key to go', () => {
             new Promise((resolve) => setTimeout(resolve, 200)).then(() => target.del(key));
         }
         const value: unknown = Reflect.get(target, property, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
+        return typeof value === 'function' ? (value.bind(target) as unknown) : value;
       },
     });
     const holder = createRedisStore(slowDelete, { prefix: p });
@@ -495,7 +495,7 @@ describe('createRedisStore options', () => {
     // @ts-expect-error not a client
     expect(() => createRedisStore(undefined)).toThrow(TypeError);
     // @ts-expect-error missing commands
-    expect(() => createRedisStore({ get() {} })).toThrow(TypeError);
+    expect(() => createRedisStore({ get: () => undefined })).toThrow(TypeError);
     expect(() => createRedisStore(redis, { encryptionKey: new Uint8Array(16) })).toThrow(
       /32 bytes/,
     );

@@ -117,11 +117,11 @@ describe('alg none', () => {
 });
 
 describe('HMAC keyed with the public key (algorithm confusion)', () => {
-  async function encodings(key: TestKey): Promise<Array<[string, Uint8Array]>> {
+  async function encodings(key: TestKey): Promise<[string, Uint8Array][]> {
     const text = (value: string) => new TextEncoder().encode(value);
     const pem = await exportSPKI(key.publicKey);
     const der = new Uint8Array(createPublicKey(pem).export({ type: 'spki', format: 'der' }));
-    const list: Array<[string, Uint8Array]> = [
+    const list: [string, Uint8Array][] = [
       ['SPKI PEM', text(pem)],
       ['SPKI PEM without the final newline', text(pem.trimEnd())],
       ['SPKI PEM with CRLF line ends', text(pem.replace(/\n/g, '\r\n'))],
@@ -141,17 +141,17 @@ describe('HMAC keyed with the public key (algorithm confusion)', () => {
           'PKCS#1 DER',
           new Uint8Array(createPublicKey(pem).export({ type: 'pkcs1', format: 'der' })),
         ],
-        ['n bytes', new Uint8Array(Buffer.from(key.jwk.n as string, 'base64url'))],
-        ['n as base64url text', text(key.jwk.n as string)],
+        ['n bytes', new Uint8Array(Buffer.from(key.jwk.n!, 'base64url'))],
+        ['n as base64url text', text(key.jwk.n!)],
       );
     } else {
       list.push(
-        ['x bytes', new Uint8Array(Buffer.from(key.jwk.x as string, 'base64url'))],
+        ['x bytes', new Uint8Array(Buffer.from(key.jwk.x!, 'base64url'))],
         [
           'x || y bytes',
           new Uint8Array([
-            ...Buffer.from(key.jwk.x as string, 'base64url'),
-            ...Buffer.from(key.jwk.y as string, 'base64url'),
+            ...Buffer.from(key.jwk.x!, 'base64url'),
+            ...Buffer.from(key.jwk.y!, 'base64url'),
           ]),
         ],
       );
@@ -225,7 +225,7 @@ describe('key material in the token header is never fetched nor trusted', () => 
     );
   }
 
-  const cases: Array<[string, () => Promise<Record<string, unknown>>]> = [
+  const cases: [string, () => Promise<Record<string, unknown>>][] = [
     ['embedded jwk without kid', async () => ({ kid: undefined, jwk: attacker.jwk })],
     ['embedded jwk with the issuer kid', async () => ({ jwk: attacker.jwk })],
     [
@@ -284,7 +284,7 @@ describe('encoding', () => {
   /** The same bytes spelled with stray bits in the last character, as lenient decoders allow. */
   function alias(part: string): string {
     expect(part.length % 4).not.toBe(0);
-    return `${part.slice(0, -1)}${alphabet[alphabet.indexOf(part.at(-1) as string) + 1]}`;
+    return `${part.slice(0, -1)}${alphabet[alphabet.indexOf(part.at(-1)!) + 1]}`;
   }
 
   /** JSON text padded with spaces until its encoding has a partial last group. */
@@ -464,6 +464,7 @@ describe('tokens of another type', () => {
       { alg: 'ES256', kid: ec.kid, typ: 'JWT' },
       {
         iss: ISSUER,
+        // eslint-disable-next-line @typescript-eslint/no-deprecated -- the JWT claim, not String.prototype.sub
         sub: 'user-1',
         aud: 'orders-worker',
         exp: s.now() + 300,
@@ -488,6 +489,7 @@ describe('tokens of another type', () => {
       { alg: 'ES256', kid: ec.kid, typ: 'JWT' },
       {
         iss: ISSUER,
+        // eslint-disable-next-line @typescript-eslint/no-deprecated -- the JWT claim, not String.prototype.sub
         sub: 'user-1',
         aud: 'orders-worker',
         exp: relaxed.now() + 300,

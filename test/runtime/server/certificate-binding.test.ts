@@ -81,7 +81,7 @@ describe('certificateDer', () => {
     const error = optionErrorOf(() => certificateDer(pki.client.key));
     expect(error.option).toBe('clientCertificate');
     expect(error.message).toMatch(/a string that is not PEM/);
-    const keyBody = pki.client.key.split('\n')[1] as string;
+    const keyBody = pki.client.key.split('\n')[1]!;
     expect(error.message).not.toContain(keyBody.slice(0, 16));
     expect(JSON.stringify(error)).not.toContain(keyBody.slice(0, 16));
   });
@@ -237,7 +237,7 @@ describe('clientCertificateFromHeader (RFC 9440 Client-Cert)', () => {
     ]) {
       const der = clientCertificateFromHeader(header);
       expect(der).toEqual(pki.client.der);
-      expect(await certificateThumbprint(der as Uint8Array)).toBe(pki.client.thumbprint);
+      expect(await certificateThumbprint(der!)).toBe(pki.client.thumbprint);
     }
   });
 

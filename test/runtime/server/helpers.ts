@@ -45,7 +45,7 @@ const generation: Record<TestAlgorithm, string> = {
 
 export async function makeKey(
   alg: TestAlgorithm,
-  kid: string = `${alg.toLowerCase()}-1`,
+  kid = `${alg.toLowerCase()}-1`,
 ): Promise<TestKey> {
   const { privateKey, publicKey } = await generateKeyPair(generation[alg], { extractable: true });
   const publicJwk = await exportJWK(publicKey);
@@ -63,10 +63,10 @@ export async function makeKey(
 const signing: Record<string, AlgorithmIdentifier | RsaPssParams | EcdsaParams> = {
   RS256: { name: 'RSASSA-PKCS1-v1_5' },
   RS384: { name: 'RSASSA-PKCS1-v1_5' },
-  PS256: { name: 'RSA-PSS', saltLength: 32 } as RsaPssParams,
-  ES256: { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams,
-  ES384: { name: 'ECDSA', hash: 'SHA-384' } as EcdsaParams,
-  ES512: { name: 'ECDSA', hash: 'SHA-512' } as EcdsaParams,
+  PS256: { name: 'RSA-PSS', saltLength: 32 },
+  ES256: { name: 'ECDSA', hash: 'SHA-256' },
+  ES384: { name: 'ECDSA', hash: 'SHA-384' },
+  ES512: { name: 'ECDSA', hash: 'SHA-512' },
   EdDSA: { name: 'Ed25519' },
   Ed25519: { name: 'Ed25519' },
 };
@@ -317,8 +317,8 @@ export async function dpopProof(
     htu: options.htu ?? RESOURCE_URL,
     iat: options.iat ?? nowSeconds,
   };
-  if (options.accessToken !== undefined) claims['ath'] = accessTokenHash(options.accessToken);
-  if (options.nonce !== undefined) claims['nonce'] = options.nonce;
+  if (options.accessToken !== undefined) claims.ath = accessTokenHash(options.accessToken);
+  if (options.nonce !== undefined) claims.nonce = options.nonce;
   for (const [name, value] of Object.entries(options.claims ?? {})) {
     if (value === undefined) delete claims[name];
     else claims[name] = value;

@@ -100,10 +100,10 @@ describe('the key set cache', () => {
     expect(idp.jwksRequests()).toBe(2);
 
     clock.advance(29);
-    await rejection(server.verifyToken(forged[0] as string));
+    await rejection(server.verifyToken(forged[0]!));
     expect(idp.jwksRequests()).toBe(2);
     clock.advance(1);
-    await rejection(server.verifyToken(forged[1] as string));
+    await rejection(server.verifyToken(forged[1]!));
     expect(idp.jwksRequests()).toBe(3);
   });
 
@@ -368,7 +368,7 @@ describe('key set members the cache cannot use (RFC 7517 §5)', () => {
         private: 1,
         members: 2,
       },
-      secrets: [d as string, 'c2VjcmV0LWhtYWMta2V5'],
+      secrets: [d!, 'c2VjcmV0LWhtYWMta2V5'],
     };
   }
 

@@ -451,7 +451,7 @@ describe('an introspection answer', () => {
     as.answer(OPAQUE, activeAnswer(now()));
     const first = await server.verifyToken(OPAQUE);
     first.scope = 'admin';
-    (first as Record<string, unknown>)['aud'] = 'x';
+    (first as Record<string, unknown>).aud = 'x';
     await expect(server.verifyToken(OPAQUE)).resolves.toMatchObject({
       scope: 'orders:read orders:write',
       aud: AUDIENCE,

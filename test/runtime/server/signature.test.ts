@@ -29,7 +29,7 @@ describe('importVerificationKey', () => {
       [ed25519, 'EdDSA'],
       [ed25519, 'Ed25519'],
     ] as const) {
-      const key = await importVerificationKey(publicJwk(jwk) as PublicJwk, alg);
+      const key = await importVerificationKey(publicJwk(jwk)!, alg);
       expect(key, alg).toBeDefined();
       expect(key?.type).toBe('public');
       expect(key?.usages).toEqual(['verify']);

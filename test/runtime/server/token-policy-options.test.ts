@@ -6,11 +6,7 @@
  */
 import type { JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
-import {
-  createResourceServer,
-  TokenError,
-  type ResourceServerOptions,
-} from '../../../src/server.js';
+import { createResourceServer, TokenError } from '../../../src/server.js';
 import {
   claimsOf,
   AUDIENCE,
@@ -39,7 +35,7 @@ function attempt(options: Record<string, unknown>): () => unknown {
       audience: AUDIENCE,
       fetch: async () => new Response('{}'),
       ...options,
-    } as ResourceServerOptions);
+    });
 }
 
 describe('profile', () => {

@@ -242,11 +242,11 @@ describe('the cache itself', () => {
   it('keeps at most its bound, forgetting the oldest entry first', () => {
     const cache = new VerifiedTokenCache(2);
     const [a, b, c] = ['a', 'b', 'c'].map((name) => entry(`header.payload.${name}`));
-    cache.set(a as VerifiedToken);
-    cache.set(b as VerifiedToken);
-    cache.set(a as VerifiedToken);
+    cache.set(a!);
+    cache.set(b!);
+    cache.set(a!);
     expect(cache.size).toBe(2);
-    cache.set(c as VerifiedToken);
+    cache.set(c!);
     expect(cache.size).toBe(2);
     expect(cache.get('header.payload.a')).toBeUndefined();
     expect(cache.get('header.payload.b')).toBe(b);

@@ -371,19 +371,19 @@ describe('verifyRequest with DPoP', () => {
       const headers: Record<string, string> = { authorization: `DPoP ${token}`, dpop: proof };
       const req = { method: 'GET', url: RESOURCE_URL, headers };
       await s.server.verifyRequest(req);
-      headers['dpop'] = await dpopProof(dpopKey, s.now(), {
+      headers.dpop = await dpopProof(dpopKey, s.now(), {
         accessToken: token,
         htu: 'https://elsewhere.example.test/',
       });
       expect(await rejection(s.server.verifyRequest(req))).toMatchObject({ reason: 'dpop' });
-      headers['dpop'] = proof;
+      headers.dpop = proof;
       await expect(
         s.server.verifyRequest({ ...req, url: 'https://api.example.test/orders/43' }),
       ).rejects.toMatchObject({ reason: 'dpop' });
     });
 
     it('records each proof in the replay store until it would be too old anyway', async () => {
-      const calls: Array<[string, number]> = [];
+      const calls: [string, number][] = [];
       const replayStore: ReplayStore = {
         checkAndSet: (key, ttl) => {
           calls.push([key, ttl]);
@@ -465,7 +465,7 @@ describe('verifyRequest with DPoP', () => {
       const s = await setup({ dpop: { nonce: { lifetimeSeconds: 60 } } });
       const dpopKey = await makeDpopKey();
       const first = await rejection(s.server.verifyRequest((await boundRequest(s)).req));
-      const nonce = first.dpopNonce as string;
+      const nonce = first.dpopNonce!;
 
       const attempt = async () => {
         const token = await accessToken(s.key, s.now(), { cnf: { jkt: dpopKey.jkt } });

@@ -19,7 +19,6 @@ import {
   createResourceServer,
   introspectToken,
   revokeToken,
-  type AuthClientOptions,
 } from '../../../src/index.js';
 import { createOpenTelemetryObserver } from '../../../src/otel.js';
 import { createRedisStore, type RedisClientLike } from '../../../src/redis.js';
@@ -57,7 +56,7 @@ const client = (extra: Record<string, unknown> = {}) =>
     tokenEndpoint: `${ISSUER}/token`,
     fetch: tokens(),
     ...extra,
-  } as AuthClientOptions);
+  });
 
 const AUDIENCE = 'https://orders.example.com';
 
@@ -211,10 +210,7 @@ describe('optionKeys', () => {
 
 describe('every factory and method refuses a misspelt option', () => {
   const keyPair = () =>
-    crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
-      'sign',
-      'verify',
-    ]) as Promise<CryptoKeyPair>;
+    crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
 
   const cases: [string, () => unknown, string, string][] = [
     ['createAuthClient: scopes', () => client({ scopes: 'orders:read' }), 'scopes', 'scope'],
@@ -626,7 +622,10 @@ describe('optional options under exactOptionalPropertyTypes', () => {
       cwd: root,
     }).then(
       () => '',
-      (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`,
+      (error: unknown) => {
+        const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+        return `${stdout ?? ''}${stderr ?? ''}`;
+      },
     );
     // The SDK's own sources are compiled too, but what matters is what its users write: the
     // errors, if any, in the fixture. A tsc that did not run at all prints no `error TS` line.

@@ -6,9 +6,10 @@ import { createTestIssuer } from '../../../src/runtime/testing/test-issuer.js';
 const audience = 'https://orders.test';
 
 function decodePart(token: string, index: 0 | 1): Record<string, unknown> {
-  return JSON.parse(
-    Buffer.from(token.split('.')[index] as string, 'base64url').toString('utf8'),
-  ) as Record<string, unknown>;
+  return JSON.parse(Buffer.from(token.split('.')[index]!, 'base64url').toString('utf8')) as Record<
+    string,
+    unknown
+  >;
 }
 
 describe('createTestIssuer', () => {
@@ -33,7 +34,7 @@ describe('createTestIssuer', () => {
     const idp = await createTestIssuer({ audience, alg });
     const server = createResourceServer({ issuer: idp.issuer, audience, fetch: idp.fetch });
     const token = await idp.mintAccessToken();
-    expect(decodePart(token, 0)['alg']).toBe(alg);
+    expect(decodePart(token, 0).alg).toBe(alg);
     await expect(server.verifyToken(token)).resolves.toMatchObject({ sub: 'test-client' });
   });
 
@@ -111,25 +112,25 @@ describe('createTestIssuer', () => {
     const header = decodePart(token, 0);
     const payload = decodePart(token, 1);
     expect('typ' in header).toBe(false);
-    expect(header['kid']).toBe('elsewhere');
+    expect(header.kid).toBe('elsewhere');
     expect('sub' in payload).toBe(false);
-    expect(payload['exp']).toBe(1);
+    expect(payload.exp).toBe(1);
   });
 
   it('mints on the injected clock', async () => {
     const idp = await createTestIssuer({ now: () => new Date('2030-01-01T00:00:00Z') });
     const payload = decodePart(await idp.mintAccessToken({}, { expiresInSeconds: 60 }), 1);
-    expect(payload['iat']).toBe(1_893_456_000);
-    expect(payload['exp']).toBe(1_893_456_060);
+    expect(payload.iat).toBe(1_893_456_000);
+    expect(payload.exp).toBe(1_893_456_060);
   });
 
   it('rotates its key: old tokens stop verifying for a server that refetches, new ones verify', async () => {
     const idp = await createTestIssuer({ audience });
     const before = await idp.mintAccessToken();
-    const kidBefore = decodePart(before, 0)['kid'];
+    const kidBefore = decodePart(before, 0).kid;
     await idp.rotateKey();
     const after = await idp.mintAccessToken();
-    expect(decodePart(after, 0)['kid']).not.toBe(kidBefore);
+    expect(decodePart(after, 0).kid).not.toBe(kidBefore);
     const server = createResourceServer({ issuer: idp.issuer, audience, fetch: idp.fetch });
     await expect(server.verifyToken(after)).resolves.toMatchObject({ sub: 'test-client' });
     const error = await server.verifyToken(before).catch((caught: unknown) => caught);

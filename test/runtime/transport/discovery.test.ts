@@ -145,7 +145,7 @@ describe('endpoint resolution', () => {
     const never = (request: Request) =>
       new Promise<Response>((_, reject) => {
         inFlight.add(request);
-        request.signal.addEventListener('abort', () => reject(request.signal.reason));
+        request.signal.addEventListener('abort', () => reject(request.signal.reason as unknown));
       });
     const endpoints = createEndpointResolver({
       client: createIdpClient(never),

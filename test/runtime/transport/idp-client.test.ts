@@ -58,7 +58,10 @@ function countingBody(size: number, chunk = 64 * 1024) {
   const seen = { pulled: 0, cancelled: false };
   const stream = new ReadableStream<Uint8Array>({
     pull(controller) {
-      if (seen.pulled >= size) return controller.close();
+      if (seen.pulled >= size) {
+        controller.close();
+        return;
+      }
       const piece = new Uint8Array(Math.min(chunk, size - seen.pulled)).fill(0x20);
       seen.pulled += piece.byteLength;
       controller.enqueue(piece);
@@ -326,8 +329,8 @@ describe('network failures', () => {
     controller.abort();
     const never: FetchLike = (request) =>
       new Promise((_, reject) => {
-        if (request.signal.aborted) reject(request.signal.reason);
-        request.signal.addEventListener('abort', () => reject(request.signal.reason));
+        if (request.signal.aborted) reject(request.signal.reason as unknown);
+        request.signal.addEventListener('abort', () => reject(request.signal.reason as unknown));
       });
     const error = await failure(get(call(never, { signal: controller.signal })));
     expect(error).toMatchObject({ code: 'aborted' });

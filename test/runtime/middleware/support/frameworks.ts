@@ -130,7 +130,7 @@ async function startExpress(options: ServiceAuthOptions): Promise<RunningApi> {
     expectTypeOf(req.auth).toEqualTypeOf<AccessTokenClaims | undefined>();
     if (req.auth === undefined)
       throw new Error('the middleware let a request through without claims');
-    res.json(answer(req.params.id as string, req.auth, recorder));
+    res.json(answer(req.params.id, req.auth, recorder));
   });
 
   const app = express();
