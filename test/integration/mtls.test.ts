@@ -16,6 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireServiceAuth as expressAuth } from '../../src/express.js';
 import { requireServiceAuth as fastifyAuth } from '../../src/fastify.js';
 import { requireServiceAuth as honoAuth, type ServiceAuthEnv } from '../../src/hono.js';
+import { createAuthClient, OAuthError, type AuthClient } from '../../src/client.js';
+import { OptionError } from '../../src/runtime/shared/options.js';
 import {
   createResourceServer,
   requestFromNode,
@@ -312,5 +314,233 @@ describe('behind a TLS-terminating proxy that forwards Client-Cert', () => {
         error_description: 'the client certificate could not be read',
       });
     }
+  });
+});
+
+describe('createAuthClient with mutual TLS against oidc-provider', () => {
+  let api: RunningApi;
+  const clients: AuthClient[] = [];
+  beforeAll(async () => {
+    api = await apis.express();
+  });
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    await api.close();
+  });
+
+  function mtlsClient(
+    certificate: TestCertificate,
+    method: 'tls_client_auth' | 'self_signed_tls_client_auth',
+    overrides: { tokenEndpoint?: string } = {},
+  ): AuthClient {
+    const client = createAuthClient({
+      issuer: idp.issuer,
+      clientId:
+        method === 'tls_client_auth'
+          ? MTLS_CLIENTS.tlsClientAuth.clientId
+          : MTLS_CLIENTS.selfSigned.clientId,
+      clientAuth: method,
+      tls: { cert: certificate.cert, key: certificate.key, ca: pki.ca.cert },
+      resource: RESOURCES.jwt,
+      ...overrides,
+    });
+    clients.push(client);
+    return client;
+  }
+
+  it.each([
+    ['tls_client_auth', () => pki.client],
+    ['self_signed_tls_client_auth', () => pki.selfSigned],
+  ] as const)(
+    'gets a token bound to its certificate from the alias token endpoint with %s',
+    async (method, certificate) => {
+      idp.resetRequests();
+      const auth = mtlsClient(certificate(), method);
+      const token = await auth.getAccessToken();
+      expect(jwtPayload(token).cnf).toEqual({ 'x5t#S256': certificate().thumbprint });
+      const tokenRequests = idp.aliasRequests.filter((request) => request.path === '/token');
+      expect(tokenRequests).toHaveLength(1);
+      expect(tokenRequests[0]?.clientCertificate).toBe(true);
+      // Only the client id authenticates in the form: no secret, no assertion, no Basic header.
+      expect(tokenRequests[0]?.headers.authorization).toBeUndefined();
+    },
+  );
+
+  it('is refused by the IdP at the endpoint without the certificate, when told to use it', async () => {
+    const auth = mtlsClient(pki.client, 'tls_client_auth', {
+      tokenEndpoint: `${idp.issuer}/token`,
+    });
+    const error = await auth.getToken().then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).toBeInstanceOf(OAuthError);
+    expect((error as OAuthError).code).toBe('invalid_client');
+  });
+
+  it('presents the certificate with auth.fetch, so the bound token is accepted, and only there', async () => {
+    const auth = mtlsClient(pki.client, 'tls_client_auth');
+    const response = await auth.fetch(`${api.origin}/orders`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ client_id: MTLS_CLIENTS.tlsClientAuth.clientId });
+    // The same token from a connection with another certificate, or none, is refused.
+    const token = await auth.getAccessToken();
+    expectCertificateRefusal(await call(api, token, pki.otherClient));
+    expectCertificateRefusal(await call(api, token, undefined));
+  });
+
+  it('sends self_signed_tls_client_auth tokens to the resource server with their certificate', async () => {
+    const auth = mtlsClient(pki.selfSigned, 'self_signed_tls_client_auth');
+    const response = await auth.fetch(`${api.origin}/orders`);
+    expect(response.status).toBe(200);
+  });
+});
+
+describe('the mutual TLS options of createAuthClient', () => {
+  const tls = () => ({ cert: pki.client.cert, key: pki.client.key });
+  const base = { issuer: 'https://idp.example.test', clientId: 'orders-mtls' };
+
+  function optionError(run: () => unknown): OptionError {
+    let error: unknown;
+    try {
+      run();
+    } catch (failure) {
+      error = failure;
+    }
+    expect(error).toBeInstanceOf(OptionError);
+    return error as OptionError;
+  }
+
+  it('requires tls with a TLS method unless a fetch is given', () => {
+    for (const clientAuth of ['tls_client_auth', 'self_signed_tls_client_auth'] as const) {
+      const error = optionError(() => createAuthClient({ ...base, clientAuth }));
+      expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION', option: 'tls' });
+      expect(error.message).toContain(clientAuth);
+    }
+    const withFetch = createAuthClient({
+      ...base,
+      clientAuth: 'tls_client_auth',
+      fetch: () => Promise.resolve(new Response(null, { status: 500 })),
+    });
+    withFetch.close();
+  });
+
+  it('refuses tls together with fetch', () => {
+    const error = optionError(() =>
+      createAuthClient({
+        ...base,
+        clientAuth: 'tls_client_auth',
+        tls: tls(),
+        fetch: () => Promise.resolve(new Response(null)),
+      }),
+    );
+    expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION', option: 'tls' });
+    expect(error.message).toMatch(/not both/);
+  });
+
+  it('refuses tls with a method that does not authenticate by certificate', () => {
+    const error = optionError(() =>
+      createAuthClient({ ...base, clientSecret: 'secret', tls: tls() }),
+    );
+    expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION', option: 'tls' });
+    expect(error.message).toContain('client_secret_basic');
+  });
+
+  it('refuses a tls option whose certificate is not PEM, without quoting the key', () => {
+    const key = pki.client.key;
+    const error = optionError(() =>
+      createAuthClient({
+        ...base,
+        clientAuth: 'tls_client_auth',
+        tls: { cert: 'not a certificate', key },
+      }),
+    );
+    expect(error.option).toBe('tls.cert');
+    expect(error.message).not.toContain(key.slice(40, 80));
+  });
+});
+
+describe('a TLS method with a fetch of its own (Workers, Bun, Deno)', () => {
+  const ISSUER = 'https://idp.example.test';
+  const ALIAS = 'https://mtls.idp.example.test/token';
+
+  function fakeIdp(metadata: Record<string, unknown>) {
+    const seen: { url: string; body: string; dpop: string | null; authorization: string | null }[] =
+      [];
+    const fetch = async (input: Request) => {
+      const body = await input.text();
+      seen.push({
+        url: input.url,
+        body,
+        dpop: input.headers.get('dpop'),
+        authorization: input.headers.get('authorization'),
+      });
+      if (new URL(input.url).pathname.startsWith('/.well-known/')) {
+        return Response.json({ issuer: ISSUER, token_endpoint: `${ISSUER}/token`, ...metadata });
+      }
+      return Response.json({
+        access_token: 'bound-token',
+        token_type: input.headers.has('dpop') ? 'DPoP' : 'Bearer',
+        expires_in: 300,
+      });
+    };
+    return { fetch, seen };
+  }
+
+  it('sends the token request to the alias with only client_id, and signs the alias as htu', async () => {
+    const idpFake = fakeIdp({ mtls_endpoint_aliases: { token_endpoint: ALIAS } });
+    const auth = createAuthClient({
+      issuer: ISSUER,
+      clientId: 'orders-mtls',
+      clientAuth: 'tls_client_auth',
+      fetch: idpFake.fetch,
+      dpop: true,
+    });
+    await auth.getAccessToken();
+    auth.close();
+    const tokenRequest = idpFake.seen.find((request) => request.body !== '');
+    expect(tokenRequest?.url).toBe(ALIAS);
+    expect(new URLSearchParams(tokenRequest?.body)).toEqual(
+      new URLSearchParams({ grant_type: 'client_credentials', client_id: 'orders-mtls' }),
+    );
+    expect(tokenRequest?.authorization).toBeNull();
+    expect(jwtPayload(tokenRequest?.dpop ?? '').htu).toBe(ALIAS);
+  });
+
+  it('uses the plain token endpoint when no alias is published, and an explicit one over the alias', async () => {
+    const plain = fakeIdp({});
+    const auth = createAuthClient({
+      issuer: ISSUER,
+      clientId: 'orders-mtls',
+      clientAuth: 'self_signed_tls_client_auth',
+      fetch: plain.fetch,
+    });
+    await auth.getAccessToken();
+    expect(plain.seen.find((request) => request.body !== '')?.url).toBe(`${ISSUER}/token`);
+
+    const aliased = fakeIdp({ mtls_endpoint_aliases: { token_endpoint: ALIAS } });
+    const explicit = createAuthClient({
+      issuer: ISSUER,
+      clientId: 'orders-mtls',
+      clientAuth: 'tls_client_auth',
+      fetch: aliased.fetch,
+      tokenEndpoint: 'https://override.example.test/token',
+    });
+    await explicit.getAccessToken();
+    expect(aliased.seen.map((request) => request.url)).toEqual([
+      'https://override.example.test/token',
+    ]);
+  });
+
+  it('keeps using the plain endpoints for a client that does not authenticate by certificate', async () => {
+    const aliased = fakeIdp({ mtls_endpoint_aliases: { token_endpoint: ALIAS } });
+    const auth = createAuthClient({
+      issuer: ISSUER,
+      clientId: 'orders',
+      clientSecret: 'secret',
+      fetch: aliased.fetch,
+    });
+    await auth.getAccessToken();
+    expect(aliased.seen.find((request) => request.body !== '')?.url).toBe(`${ISSUER}/token`);
   });
 });
