@@ -4,12 +4,22 @@ import { epochSeconds, type Clock } from '../shared/options.js';
 import { singleFlight } from '../shared/single-flight.js';
 import { basicCredentials, type FormValue } from '../transport/form.js';
 
-/** How the client proves its identity to the token endpoint (RFC 6749 §2.3, RFC 7523 §2.2). */
+/**
+ * How the client proves its identity to the token endpoint (RFC 6749 §2.3, RFC 7523 §2.2,
+ * RFC 8705 §2).
+ */
 export type ClientAuthMethod =
-  'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | MtlsClientAuthMethod;
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'private_key_jwt'
+  | 'tls_client_auth'
+  | 'self_signed_tls_client_auth';
 
 /** Mutual TLS client authentication (RFC 8705 §2): the TLS connection proves who the client is. */
-export type MtlsClientAuthMethod = 'tls_client_auth' | 'self_signed_tls_client_auth';
+export type MtlsClientAuthMethod = Extract<
+  ClientAuthMethod,
+  'tls_client_auth' | 'self_signed_tls_client_auth'
+>;
 
 export const mtlsClientAuthMethods: readonly MtlsClientAuthMethod[] = [
   'tls_client_auth',
