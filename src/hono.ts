@@ -98,7 +98,10 @@ export interface ServiceAuthEnv {
 export function requireServiceAuth(options: ServiceAuthOptions): MiddlewareHandler<ServiceAuthEnv> {
   const resolved = resolveServiceAuthOptions(options);
   return async (c, next) => {
-    const outcome = await authenticate(resolved, webRequestParts(c.req.raw, resolved), c.req.raw);
+    // On @hono/node-server, the Node request (and its TLS socket) is in the environment.
+    const env = c.env as { incoming?: { socket?: unknown } } | undefined;
+    const parts = webRequestParts(c.req.raw, resolved, env?.incoming?.socket);
+    const outcome = await authenticate(resolved, parts, c.req.raw);
     return settle(outcome, c, next);
   };
 }

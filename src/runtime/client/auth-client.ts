@@ -68,6 +68,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     overrides: { token_endpoint: config.tokenEndpoint },
     timeoutMs,
     allowInsecureHttp: config.allowInsecureHttp,
+    mtls: config.mtls,
   });
   const authenticator = createClientAuthenticator({
     method: config.clientAuth,
@@ -147,6 +148,8 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     close() {
       tokens.close();
       clearCache();
+      // Pooled TLS connections go; the next request opens new ones.
+      config.mtlsFetch?.close().catch(() => undefined);
     },
   };
 }

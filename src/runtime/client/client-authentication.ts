@@ -4,13 +4,37 @@ import { epochSeconds, type Clock } from '../shared/options.js';
 import { singleFlight } from '../shared/single-flight.js';
 import { basicCredentials, type FormValue } from '../shared/form.js';
 
-/** How the client proves its identity to the token endpoint (RFC 6749 §2.3, RFC 7523 §2.2). */
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+/**
+ * How the client proves its identity to the token endpoint (RFC 6749 §2.3, RFC 7523 §2.2,
+ * RFC 8705 §2).
+ */
+export type ClientAuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'private_key_jwt'
+  | 'tls_client_auth'
+  | 'self_signed_tls_client_auth';
+
+/** Mutual TLS client authentication (RFC 8705 §2): the TLS connection proves who the client is. */
+export type MtlsClientAuthMethod = Extract<
+  ClientAuthMethod,
+  'tls_client_auth' | 'self_signed_tls_client_auth'
+>;
+
+export const mtlsClientAuthMethods: readonly MtlsClientAuthMethod[] = [
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
+];
+
+export function isMtlsClientAuth(method: string): method is MtlsClientAuthMethod {
+  return (mtlsClientAuthMethods as readonly string[]).includes(method);
+}
 
 export const clientAuthMethods: readonly ClientAuthMethod[] = [
   'client_secret_basic',
   'client_secret_post',
   'private_key_jwt',
+  ...mtlsClientAuthMethods,
 ];
 
 /** The header and body members that authenticate one request. */
@@ -153,6 +177,12 @@ export function createClientAuthenticator(init: {
             headers: {},
             body: { client_id: clientId, client_secret: clientSecret },
           }),
+      };
+    case 'tls_client_auth':
+    case 'self_signed_tls_client_auth':
+      // RFC 8705 §2: the certificate on the connection authenticates; the form names the client.
+      return {
+        authenticate: () => Promise.resolve({ headers: {}, body: { client_id: clientId } }),
       };
     case 'private_key_jwt': {
       let assertionKey: AssertionKey | undefined;

@@ -14,8 +14,7 @@
  *
  * @see https://www.rfc-editor.org/rfc/rfc8705
  */
-import { MtlsUnavailableError, ProtocolError } from '../errors.js';
-import type { AuthorizationServerMetadata } from '../transport/discovery.js';
+import { MtlsUnavailableError } from '../errors.js';
 import {
   OptionError,
   optionKeys,
@@ -310,40 +309,5 @@ export function createMtlsFetch(tls: TlsClientOptions, where = 'createAuthClient
   return Object.assign(mtlsFetch, { close });
 }
 
-/** The endpoints a client doing mutual TLS sends to an alias of, when one is published. */
-const aliasedEndpoints = [
-  'token_endpoint',
-  'introspection_endpoint',
-  'revocation_endpoint',
-] as const;
-
-/**
- * The discovery document as a client doing mutual TLS must read it (RFC 8705 §5): its
- * `token_endpoint`, `introspection_endpoint` and `revocation_endpoint` replaced by those of
- * `mtls_endpoint_aliases`, where it has them. Endpoints without an alias, and every other member,
- * are kept. An alias member is copied whatever it holds, so the one check every published
- * endpoint gets (`publishedEndpoint`) also refuses a bad alias; `mtls_endpoint_aliases` that is
- * not an object is a `ProtocolError` (`schema`).
- *
- * @see https://www.rfc-editor.org/rfc/rfc8705#section-5
- */
-export function mtlsEndpointMetadata(
-  metadata: AuthorizationServerMetadata,
-): AuthorizationServerMetadata {
-  const aliases = (metadata as Record<string, unknown>).mtls_endpoint_aliases;
-  if (aliases === undefined) return metadata;
-  if (typeof aliases !== 'object' || aliases === null || Array.isArray(aliases)) {
-    const problem = 'has an mtls_endpoint_aliases that is not an object';
-    throw new ProtocolError(
-      `the authorization server's discovery document ${problem}`,
-      [{ path: 'mtls_endpoint_aliases', code: 'schema', message: problem }],
-      'schema',
-    );
-  }
-  const chosen: Record<string, unknown> = { ...metadata };
-  for (const name of aliasedEndpoints) {
-    const alias = (aliases as Record<string, unknown>)[name];
-    if (alias !== undefined) chosen[name] = alias;
-  }
-  return chosen as AuthorizationServerMetadata;
-}
+// Endpoint choice is the transport's (discovery), used there by the endpoint resolver.
+export { mtlsEndpointMetadata } from '../transport/discovery.js';

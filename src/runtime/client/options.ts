@@ -11,6 +11,7 @@ import type {
   ClientSecretBasicEncoding,
 } from './client-authentication.js';
 import type { AuthClientEvent } from './events.js';
+import type { TlsClientOptions } from './mtls.js';
 import type { ResourceAs } from './token-request.js';
 
 /** Options of {@link createAuthClient}. */
@@ -35,7 +36,11 @@ export interface AuthClientOptions {
   clientId: string;
   /** The client secret, for `client_secret_basic` and `client_secret_post`. */
   clientSecret?: string | undefined;
-  /** How the client authenticates. Default: the profile's, else `'client_secret_basic'`. */
+  /**
+   * How the client authenticates. Default: the profile's, else `'client_secret_basic'`.
+   * `'tls_client_auth'` and `'self_signed_tls_client_auth'` (RFC 8705 §2) authenticate with the
+   * certificate of `tls` (or of your `fetch`), and send only `client_id`.
+   */
   clientAuth?: ClientAuthMethod | undefined;
   /** The private key (CryptoKey or private JWK) for `private_key_jwt` (RFC 7523). */
   privateKey?: KeyInput | undefined;
@@ -145,6 +150,22 @@ export interface AuthClientOptions {
   maxResponseBytes?: number | undefined;
   /** The fetch to use. Default `globalThis.fetch`. */
   fetch?: FetchLike | undefined;
+  /**
+   * The client certificate and key (PEM) for mutual TLS, with `clientAuth: 'tls_client_auth'`
+   * or `'self_signed_tls_client_auth'`: every request of the client (discovery, token requests
+   * and `auth.fetch`) presents it, so a resource server can check a certificate-bound token
+   * against it. Needs undici (an optional peer dependency) on Node. Required with those
+   * methods unless `fetch` is given, a fetch that presents the certificate itself (Cloudflare
+   * Workers' mTLS binding, Bun's `tls` option, Deno's `createHttpClient`); not allowed together
+   * with `fetch`, nor with another `clientAuth`. Default: none.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc8705#section-2
+   * @example
+   * ```ts
+   * createAuthClient({ issuer, clientId, clientAuth: 'tls_client_auth', tls: { cert, key } });
+   * ```
+   */
+  tls?: TlsClientOptions | undefined;
   /** The clock every expiry decision is made on. Default `() => new Date()`. */
   now?: Clock | undefined;
   /**
@@ -233,6 +254,7 @@ export const AUTH_CLIENT_OPTION_KEYS = optionKeys<AuthClientOptions>()([
   'refreshSkewSeconds',
   'timeoutMs',
   'fetch',
+  'tls',
   'now',
   'retry',
   'circuitBreaker',

@@ -15,7 +15,8 @@ import { requireHttpUrl } from '../shared/url.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/idp-client.js';
 import { resolveBreaker, resolveRetry } from '../transport/resilience.js';
 import { resolveTokenParameters, tokenTarget } from './cache-key.js';
-import { clientAuthMethods } from './client-authentication.js';
+import { clientAuthMethods, isMtlsClientAuth } from './client-authentication.js';
+import { createMtlsFetch } from './mtls.js';
 import { resolveClientProfile } from './client-profile.js';
 import { AUTH_CLIENT_OPTION_KEYS, type AuthClientOptions } from './options.js';
 import { resolveSharedCache } from './shared-token-cache.js';
@@ -68,9 +69,10 @@ export function resolveClientOptions(options: AuthClientOptions) {
         `${where}: \`privateKey\` (a CryptoKey or private JWK) is required for private_key_jwt`,
       );
     }
-  } else {
+  } else if (!isMtlsClientAuth(clientAuth)) {
     requireString(options.clientSecret, 'clientSecret', where);
   }
+  const mtlsFetch = resolveMtls(options, clientAuth);
   const dpop = validateDpopOption(options.dpop);
   const shape = resolveTokenRequestShape(options, profile, where);
   const parameters = resolveTokenParameters(options.tokenParameters, where, 'tokenParameters');
@@ -111,7 +113,11 @@ export function resolveClientOptions(options: AuthClientOptions) {
       where,
       DEFAULT_MAX_RESPONSE_BYTES,
     ),
-    fetch: resolveFetch(options.fetch, where),
+    fetch: mtlsFetch ?? resolveFetch(options.fetch, where),
+    /** The fetch made for `tls`, closed with the client; `undefined` without `tls`. */
+    mtlsFetch,
+    /** Mutual TLS client authentication: endpoints come from `mtls_endpoint_aliases`. */
+    mtls: isMtlsClientAuth(clientAuth),
     now: resolveClock(options.now, where),
     defaults,
     retry: resolveRetry(options.retry, where),
@@ -165,4 +171,38 @@ function resolveRefreshAhead(value: AuthClientOptions['refreshAhead']): number |
     );
   }
   throw new TypeError(`${where}: \`refreshAhead\` must be a boolean or { refreshAheadSeconds }`);
+}
+
+/**
+ * The `tls` option against `clientAuth` and `fetch`: the certificate authenticates the client
+ * only with a TLS method, and a user's `fetch` must present it itself (it cannot be handed one).
+ */
+function resolveMtls(options: AuthClientOptions, clientAuth: string) {
+  const { tls } = options;
+  if (!isMtlsClientAuth(clientAuth)) {
+    if (tls !== undefined) {
+      throw new OptionError(
+        `${where}: \`tls\` applies with \`clientAuth: 'tls_client_auth'\` or 'self_signed_tls_client_auth' only, not ${clientAuth}`,
+        'ERR_INVALID_OPTION',
+        'tls',
+      );
+    }
+    return undefined;
+  }
+  if (tls !== undefined && options.fetch !== undefined) {
+    throw new OptionError(
+      `${where}: give \`tls\` or a \`fetch\` that presents the client certificate, not both`,
+      'ERR_INVALID_OPTION',
+      'tls',
+    );
+  }
+  if (tls === undefined) {
+    if (options.fetch !== undefined) return undefined;
+    throw new OptionError(
+      `${where}: \`tls\` (the client certificate and key) is required for ${clientAuth}, unless \`fetch\` presents the certificate`,
+      'ERR_INVALID_OPTION',
+      'tls',
+    );
+  }
+  return createMtlsFetch(tls, where);
 }

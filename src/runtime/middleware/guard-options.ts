@@ -1,7 +1,7 @@
 import { validateAudience, validateScopes } from '../server/verify-options.js';
 import type { ResourceServer } from '../server/resource-server.js';
 import { applyAliases, givenName, rejectUnknownAliasedOptions } from '../shared/aliases.js';
-import { optionKeys } from '../shared/options.js';
+import { OptionError, optionKeys } from '../shared/options.js';
 import { parseHttpUrl } from '../shared/url.js';
 
 /**
@@ -57,6 +57,18 @@ export interface ServiceAuthOptions {
    * sent. The framework's own proxy settings are not consulted. Default `false`.
    */
   trustProxy?: boolean | undefined;
+  /**
+   * `'client-cert'`: read the client certificate from the RFC 9440 `Client-Cert` header instead
+   * of the TLS socket, for a service behind a proxy that terminates mutual TLS. Only set it when
+   * a proxy you run strips any `Client-Cert` header the client sent and sets its own: the header
+   * is otherwise the client's word, and anyone could present any certificate. A header that is
+   * not one DER certificate is answered 401 `invalid_token` (reason `certificate`). Default:
+   * the header is ignored and the certificate is the TLS socket's.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc9440#section-2.2
+   * @see https://www.rfc-editor.org/rfc/rfc8705#section-3
+   */
+  clientCertificateHeader?: 'client-cert' | undefined;
 }
 
 /** Every option of {@link ServiceAuthOptions}; the compiler keeps the list complete. */
@@ -67,6 +79,7 @@ const SERVICE_AUTH_OPTION_KEYS = optionKeys<ServiceAuthOptions>()([
   'audience',
   'publicOrigin',
   'trustProxy',
+  'clientCertificateHeader',
 ]);
 
 /** The options, checked once when the middleware is made. */
@@ -77,6 +90,8 @@ export interface ResolvedServiceAuthOptions {
   /** `https://host[:port]`, normalised, or `undefined`. */
   publicOrigin: string | undefined;
   trustProxy: boolean;
+  /** Where the client certificate comes from: this header, or the socket when `undefined`. */
+  clientCertificateHeader: 'client-cert' | undefined;
 }
 
 const WHERE = 'requireServiceAuth';
@@ -123,6 +138,13 @@ export function resolveServiceAuthOptions(options: unknown): ResolvedServiceAuth
   if (o.trustProxy !== undefined && typeof o.trustProxy !== 'boolean') {
     throw new TypeError(`${WHERE}: \`trustProxy\` must be a boolean`);
   }
+  if (o.clientCertificateHeader !== undefined && o.clientCertificateHeader !== 'client-cert') {
+    throw new OptionError(
+      `${WHERE}: \`clientCertificateHeader\` must be 'client-cert' (RFC 9440), found ${typeof o.clientCertificateHeader === 'string' ? JSON.stringify(o.clientCertificateHeader.slice(0, 32)) : `a ${typeof o.clientCertificateHeader}`}`,
+      'ERR_INVALID_OPTION',
+      'clientCertificateHeader',
+    );
+  }
   const requiredScopes = validateScopes(
     o.requiredScopes,
     WHERE,
@@ -141,5 +163,6 @@ export function resolveServiceAuthOptions(options: unknown): ResolvedServiceAuth
     verifyOptions,
     publicOrigin: validatePublicOrigin(o.publicOrigin),
     trustProxy: o.trustProxy === true,
+    clientCertificateHeader: o.clientCertificateHeader,
   };
 }

@@ -1,6 +1,7 @@
 import type { HeadersLike, RequestLike } from '../server/request.js';
 import { validatePublicOrigin, type ResolvedServiceAuthOptions } from './guard-options.js';
 import { publicRequestUrl } from './request-url.js';
+import { peerCertificate } from './client-certificate.js';
 
 /**
  * The parts of a Node.js `http.IncomingMessage` (or `http2.Http2ServerRequest`) that
@@ -149,5 +150,10 @@ export function nodeRequestParts(
     },
     origin,
   );
-  return { method: req.method ?? 'GET', url, headers: nodeHeaders(req) };
+  return {
+    method: req.method ?? 'GET',
+    url,
+    headers: nodeHeaders(req),
+    clientCertificate: peerCertificate(req.socket),
+  };
 }

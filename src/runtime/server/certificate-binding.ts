@@ -24,6 +24,9 @@ export type ClientCertificate = Uint8Array | ArrayBuffer | string | { readonly r
 /** The confirmation member naming a certificate thumbprint (RFC 8705 §3.1). */
 export const CERTIFICATE_THUMBPRINT_MEMBER = 'x5t#S256';
 
+/** A `cnf["x5t#S256"]` value: base64url of a SHA-256 digest, 43 characters. */
+export const SHA256_THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
+
 /** Certificates larger than this are refused unread: no real client certificate comes close. */
 const maxCertificateBytes = 64 * 1024;
 
@@ -159,7 +162,7 @@ export function boundThumbprint(claims: { readonly cnf?: unknown }): string | un
   if (cnf === undefined || cnf === null || typeof cnf !== 'object') return undefined;
   const value = (cnf as Record<string, unknown>)[CERTIFICATE_THUMBPRINT_MEMBER];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(value)) {
+  if (typeof value !== 'string' || !SHA256_THUMBPRINT.test(value)) {
     reject('claims', 'the token has an invalid certificate binding', {
       claim: 'cnf',
       detail: `cnf["x5t#S256"] must be the base64url of a SHA-256 digest (43 characters), found ${typeof value === 'string' ? `a string of ${value.length} characters` : `a ${typeof value}`}`,

@@ -18,3 +18,5 @@ export type { JwksFetchReason } from './jwks-cache.js';
 export type { JwksSkipReason, JwksSkipCounts } from './key-set-index.js';
 export { MAX_KEY_SET_SIZE } from './key-set-index.js';
 export type { ResourceServerIntrospectionOptions } from './introspection-options.js';
+export { certificateThumbprint } from './certificate-binding.js';
+export type { ClientCertificate } from './certificate-binding.js';

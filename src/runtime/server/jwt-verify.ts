@@ -1,4 +1,5 @@
 import type { AsymmetricAlgorithm } from '../crypto/algorithms.js';
+import { CERTIFICATE_THUMBPRINT_MEMBER, SHA256_THUMBPRINT } from './certificate-binding.js';
 import { decodeJsonObject, parseCompactJws } from './compact-jws.js';
 import { checkIssuer, keyMaySign, type IssuerPolicy } from './issuer-policy.js';
 import type { JwksCache } from './jwks-cache.js';
@@ -40,8 +41,11 @@ export interface AccessTokenClaims {
   nbf?: number;
   /** The token's unique identifier. */
   jti?: string;
-  /** Confirmation (RFC 7800 §3.1); `jkt` binds the token to a DPoP key (RFC 9449 §6.1). */
-  cnf?: { jkt?: string; [member: string]: unknown };
+  /**
+   * Confirmation (RFC 7800 §3.1); `jkt` binds the token to a DPoP key (RFC 9449 §6.1),
+   * `x5t#S256` to a client certificate (RFC 8705 §3.1).
+   */
+  cnf?: { jkt?: string; 'x5t#S256'?: string; [member: string]: unknown };
   [claim: string]: unknown;
 }
 
@@ -92,8 +96,11 @@ function isStringOrStringArray(value: unknown): boolean {
 
 function isConfirmation(value: unknown): boolean {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const { jkt } = value as Record<string, unknown>;
-  return jkt === undefined || (typeof jkt === 'string' && jkt.length > 0);
+  const { jkt, [CERTIFICATE_THUMBPRINT_MEMBER]: x5t } = value as Record<string, unknown>;
+  return (
+    (jkt === undefined || (typeof jkt === 'string' && jkt.length > 0)) &&
+    (x5t === undefined || (typeof x5t === 'string' && SHA256_THUMBPRINT.test(x5t)))
+  );
 }
 
 /** RFC 7519 §4.1: a claim of the wrong type makes the token invalid, even one that is not checked. */
@@ -113,7 +120,12 @@ function checkClaimTypes(
   optional(claims, 'client_id', isString, 'a string');
   optional(claims, 'jti', isString, 'a string');
   optional(claims, 'scope', isStringOrStringArray, 'a string or an array of strings');
-  optional(claims, 'cnf', isConfirmation, 'an object whose jkt is a non-empty string');
+  optional(
+    claims,
+    'cnf',
+    isConfirmation,
+    'an object whose jkt is a non-empty string and whose x5t#S256 is a base64url SHA-256 thumbprint',
+  );
 }
 
 function audienceMatches(

@@ -1,3 +1,4 @@
+import type { ClientCertificate } from './certificate-binding.js';
 import type { ChallengeScheme } from './www-authenticate.js';
 import { reject } from './rejection.js';
 
@@ -25,6 +26,14 @@ export interface RequestLike {
   url: string;
   /** The request headers: `Authorization` and `DPoP` are read. */
   headers: HeadersLike;
+  /**
+   * The client certificate of the TLS connection the request came on, as `requestFromNode`
+   * reads it from the socket; the `clientCertificate` option of `verifyRequest` takes
+   * precedence. Default: none.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc8705#section-3
+   */
+  clientCertificate?: ClientCertificate | undefined;
 }
 
 /**
@@ -49,6 +58,7 @@ export interface RequestParts {
   method: string;
   url: string;
   headers: HeadersLike;
+  clientCertificate: ClientCertificate | undefined;
 }
 
 /** Header values that arrived more than once. */
@@ -61,7 +71,7 @@ export function readRequest(request: unknown): RequestParts {
   if (typeof request !== 'object' || request === null) {
     reject('missing', 'no request', { error: null });
   }
-  const { method, url, headers } = request as Partial<RequestLike>;
+  const { method, url, headers, clientCertificate } = request as Partial<RequestLike>;
   if (
     typeof method !== 'string' ||
     typeof url !== 'string' ||
@@ -72,7 +82,12 @@ export function readRequest(request: unknown): RequestParts {
     reject('malformed', 'the request lacks a method, URL or headers');
   }
   const upper = method.toUpperCase();
-  return { method: normalisedMethods.has(upper) ? upper : method, url, headers };
+  return {
+    method: normalisedMethods.has(upper) ? upper : method,
+    url,
+    headers,
+    clientCertificate,
+  };
 }
 
 /** One header's value: `undefined` when absent, {@link SEVERAL} when it was sent more than once. */

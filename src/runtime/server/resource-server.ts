@@ -1,6 +1,7 @@
 import type { TokenError } from '../errors.js';
 import { sha256Base64url } from '../crypto/backend.js';
 import { createEndpointResolver } from '../transport/discovery.js';
+import { certificateDer, checkCertificateBinding } from './certificate-binding.js';
 import { createIdpClient } from '../transport/idp-client.js';
 import { createProofKeyCache, verifyDpopProof, type DpopRules } from './dpop-verify.js';
 import { normaliseHtu } from './htu.js';
@@ -81,6 +82,11 @@ export interface ResourceServer {
    * `Authorization` credential is refused with 400 `invalid_request`, one with more than one
    * `DPoP` proof with 401 `invalid_dpop_proof`. An opaque token (with the `introspection`
    * option) is bound when its introspection answer has `cnf.jkt`, and held to the same rules.
+   *
+   * A token bound to a client certificate (`cnf["x5t#S256"]`, RFC 8705 §3) is only accepted
+   * with that certificate, given as the `clientCertificate` option or carried by the request
+   * (as `requestFromNode` and the middleware read it from the TLS socket); otherwise it is
+   * refused with reason `certificate`. This holds for `verifyToken` and opaque tokens too.
    *
    * A DPoP request verified once (the same headers object, with the same token and proof) may
    * be asked about again, say with other scopes: the time, audience and scopes are checked
@@ -184,14 +190,20 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
       emit: resolved.emit,
     });
 
-  /** An opaque token by introspection, a JWT locally (and by introspection too, if so set). */
-  async function verifyAnyToken(
-    token: string,
-    audience: readonly string[] | undefined,
-  ): Promise<AccessTokenClaims> {
-    if (opaque?.introspects(token)) return opaque.verify(token, audience);
-    const claims = await verifyAccessToken(token, tokenRules, audience, nowSeconds);
-    if (opaque?.confirmsJwts) await opaque.confirmActive(token, claims, audience);
+  /**
+   * An opaque token by introspection, a JWT locally (and by introspection too, if so set), then
+   * held to its certificate binding, if it has one (RFC 8705 §3).
+   */
+  async function verifyAnyToken(token: string, call: CallRequirements): Promise<AccessTokenClaims> {
+    const { audience } = call;
+    let claims: AccessTokenClaims;
+    if (opaque?.introspects(token)) {
+      claims = await opaque.verify(token, audience);
+    } else {
+      claims = await verifyAccessToken(token, tokenRules, audience, nowSeconds);
+      if (opaque?.confirmsJwts) await opaque.confirmActive(token, claims, audience);
+    }
+    await checkCertificateBinding(claims, call.clientCertificate);
     return claims;
   }
 
@@ -253,7 +265,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   async function verifyToken(token: string, options?: VerifyOptions): Promise<AccessTokenClaims> {
     const call = resolveCallOptions(options, 'verifyToken', defaults);
     try {
-      const claims = await verifyAnyToken(token, call.audience);
+      const claims = await verifyAnyToken(token, call);
       checkScopes(claims, call.requiredScopes, scopeClaims);
       return claims;
     } catch (failure) {
@@ -265,7 +277,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     request: Request | RequestLike,
     options?: VerifyOptions,
   ): Promise<AccessTokenClaims> {
-    const call = resolveCallOptions(options, 'verifyRequest', defaults);
+    let call = resolveCallOptions(options, 'verifyRequest', defaults);
     const context: ChallengeContext = {
       scheme: undefined,
       offered,
@@ -273,7 +285,10 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
       dpopAlgs,
     };
     try {
-      const { method, url, headers } = readRequest(request);
+      const { method, url, headers, clientCertificate } = readRequest(request);
+      if (call.clientCertificate === undefined && clientCertificate !== undefined) {
+        call = { ...call, clientCertificate: certificateDer(clientCertificate, 'verifyRequest') };
+      }
       const { scheme, token } = readCredentials(headers, resolved.maxTokenLength);
       context.scheme = scheme;
       if (scheme === 'Bearer' && resolved.dpopRequired) {
@@ -287,10 +302,13 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
         earlier.proof === readHeader(headers, 'dpop')
       ) {
         recheckClaims(earlier.claims, tokenRules, call.audience, nowSeconds);
+        // The certificate is the call's, not the request's: a second call without it (or with
+        // another) must not ride on the first one's check.
+        await checkCertificateBinding(earlier.claims, call.clientCertificate);
         checkScopes(earlier.claims, call.requiredScopes, scopeClaims);
         return copyClaims(earlier.claims);
       }
-      const claims = await verifyAnyToken(token, call.audience);
+      const claims = await verifyAnyToken(token, call);
       const jkt = claims.cnf?.jkt;
       if (scheme === 'Bearer') {
         if (jkt !== undefined) {

@@ -5,6 +5,7 @@
 import { scopeTokenSyntax } from '../shared/scope.js';
 import { applyAliases, givenName, rejectUnknownAliasedOptions } from '../shared/aliases.js';
 import { optionKeys } from '../shared/options.js';
+import { certificateDer, type ClientCertificate } from './certificate-binding.js';
 
 /**
  * Per-call options of {@link ResourceServer.verifyToken} and {@link ResourceServer.verifyRequest}.
@@ -23,10 +24,26 @@ export interface VerifyOptions {
   requiredScopes?: string | readonly string[] | undefined;
   /** Another name for `requiredScopes`, as the middleware spells it; give one or the other. */
   scopes?: string | readonly string[] | undefined;
+  /**
+   * The client certificate the request came with over mutual TLS (DER bytes, PEM text, or an
+   * object with the DER in `raw`, such as Node's `X509Certificate` or
+   * `socket.getPeerCertificate(true)`). A token bound to a certificate (`cnf["x5t#S256"]`) is
+   * accepted only with that very certificate, and refused with reason `certificate` without
+   * one; a token that is not bound passes either way. Default: none. The middleware reads it
+   * from the TLS socket for you.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc8705#section-3
+   */
+  clientCertificate?: ClientCertificate | undefined;
 }
 
 /** Every option of {@link VerifyOptions}; the compiler keeps the list complete. */
-const VERIFY_OPTION_KEYS = optionKeys<VerifyOptions>()(['audience', 'requiredScopes', 'scopes']);
+const VERIFY_OPTION_KEYS = optionKeys<VerifyOptions>()([
+  'audience',
+  'requiredScopes',
+  'scopes',
+  'clientCertificate',
+]);
 
 /** The other names per-call options may be given under. */
 const VERIFY_ALIASES = { scopes: 'requiredScopes' } as const;
@@ -70,6 +87,8 @@ export function validateScopes(
 export interface CallRequirements {
   readonly audience: readonly string[] | undefined;
   readonly requiredScopes: readonly string[] | undefined;
+  /** The DER bytes of the request's client certificate, checked; `undefined` for none. */
+  readonly clientCertificate?: Uint8Array | undefined;
 }
 
 /** Checks a call's options; each one given replaces the server's default for this call. */
@@ -92,5 +111,11 @@ export function resolveCallOptions(
             where,
             givenName(options, 'requiredScopes', VERIFY_ALIASES),
           ),
+    // Read here, so a certificate in a form no one can hash fails the call even for a token
+    // that is not bound.
+    clientCertificate:
+      call.clientCertificate === undefined
+        ? undefined
+        : certificateDer(call.clientCertificate, where),
   };
 }

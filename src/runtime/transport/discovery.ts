@@ -29,6 +29,12 @@ export interface EndpointResolverOptions {
    * Default `false`.
    */
   allowInsecureHttp?: boolean;
+  /**
+   * The client authenticates with mutual TLS: discovered endpoints come from
+   * `mtls_endpoint_aliases` where the document has them (RFC 8705 §5), explicit overrides
+   * still win. Default `false`.
+   */
+  mtls?: boolean;
 }
 
 /** Resolves endpoint URLs, discovering them at most once per instance. */
@@ -165,6 +171,44 @@ export function publishedEndpoint(
   return value;
 }
 
+/** The endpoints a client doing mutual TLS sends to an alias of, when one is published. */
+const aliasedEndpoints = [
+  'token_endpoint',
+  'introspection_endpoint',
+  'revocation_endpoint',
+] as const;
+
+/**
+ * The discovery document as a client doing mutual TLS must read it (RFC 8705 §5): its
+ * `token_endpoint`, `introspection_endpoint` and `revocation_endpoint` replaced by those of
+ * `mtls_endpoint_aliases`, where it has them. Endpoints without an alias, and every other member,
+ * are kept. An alias member is copied whatever it holds, so the one check every published
+ * endpoint gets (`publishedEndpoint`) also refuses a bad alias; `mtls_endpoint_aliases` that is
+ * not an object is a `ProtocolError` (`schema`).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc8705#section-5
+ */
+export function mtlsEndpointMetadata(
+  metadata: AuthorizationServerMetadata,
+): AuthorizationServerMetadata {
+  const aliases = (metadata as Record<string, unknown>).mtls_endpoint_aliases;
+  if (aliases === undefined) return metadata;
+  if (typeof aliases !== 'object' || aliases === null || Array.isArray(aliases)) {
+    const problem = 'has an mtls_endpoint_aliases that is not an object';
+    throw new ProtocolError(
+      `the authorization server's discovery document ${problem}`,
+      [{ path: 'mtls_endpoint_aliases', code: 'schema', message: problem }],
+      'schema',
+    );
+  }
+  const chosen: Record<string, unknown> = { ...metadata };
+  for (const name of aliasedEndpoints) {
+    const alias = (aliases as Record<string, unknown>)[name];
+    if (alias !== undefined) chosen[name] = alias;
+  }
+  return chosen as AuthorizationServerMetadata;
+}
+
 export function createEndpointResolver(options: EndpointResolverOptions): EndpointResolver {
   const { issuer } = options;
   let cached: AuthorizationServerMetadata | undefined;
@@ -186,10 +230,16 @@ export function createEndpointResolver(options: EndpointResolverOptions): Endpoi
     return discoverOnce();
   }
 
+  let aliased: AuthorizationServerMetadata | undefined;
+  async function endpointMetadata(): Promise<AuthorizationServerMetadata> {
+    if (options.mtls !== true) return metadata();
+    return (aliased ??= mtlsEndpointMetadata(await metadata()));
+  }
+
   async function resolve(name: EndpointName): Promise<string> {
     const override = options.overrides[name];
     if (override !== undefined) return override;
-    return publishedEndpoint(await metadata(), name, options.allowInsecureHttp ?? false);
+    return publishedEndpoint(await endpointMetadata(), name, options.allowInsecureHttp ?? false);
   }
 
   return { resolve, metadata };

@@ -439,7 +439,7 @@ describe('createAuthClient: options', () => {
     ['no key for private_key_jwt', { tokenEndpoint, clientId: 'c', clientAuth: 'private_key_jwt' }],
     [
       'an unknown clientAuth',
-      { tokenEndpoint, clientId: 'c', clientSecret: 's', clientAuth: 'tls_client_auth' },
+      { tokenEndpoint, clientId: 'c', clientSecret: 's', clientAuth: 'client_secret_jwt' },
     ],
     ['a relative issuer', { issuer: '/idp', clientId: 'c', clientSecret: 's' }],
     [

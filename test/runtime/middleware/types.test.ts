@@ -29,7 +29,7 @@ describe('types', () => {
       expectTypeOf(c.get('auth')).toEqualTypeOf<AccessTokenClaims>();
       expectTypeOf(c.get('auth').client_id).toEqualTypeOf<string | undefined>();
       expectTypeOf(c.get('auth').cnf).toEqualTypeOf<
-        { jkt?: string; [member: string]: unknown } | undefined
+        { jkt?: string; 'x5t#S256'?: string; [member: string]: unknown } | undefined
       >();
       return c.text('ok');
     });
