@@ -33,7 +33,8 @@ export interface AuthorisedFetch {
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-9
  */
 export function createAuthorisedFetch(context: AuthorisedFetchContext): AuthorisedFetch {
-  const { getToken, signer, nonces } = context;
+  // Called as a plain function: a platform fetch (workerd's) refuses any other `this`.
+  const { getToken, signer, nonces, fetch: platformFetch } = context;
 
   /**
    * Tokens a server answered `401 invalid_token` to, by origin and token: the forced refresh
@@ -92,7 +93,7 @@ export function createAuthorisedFetch(context: AuthorisedFetchContext): Authoris
         credentials.push(proof);
         request.headers.set('DPoP', proof);
       }
-      return await context.fetch(request);
+      return await platformFetch(request);
     } catch (error) {
       throw scrubCredentials(error, credentials);
     }

@@ -34,6 +34,23 @@ function clientFor(fetch: ReturnType<typeof fakeFetch>, dpop = false) {
 }
 
 describe('AuthClient.fetch', () => {
+  it('calls the configured fetch as a plain function, as platform fetches (workerd) require', async () => {
+    const fake = world(() => new Response('ok'));
+    // Like workerd's global fetch: "Illegal invocation" unless called without a receiver.
+    const strict = function (this: unknown, request: Request): Promise<Response> {
+      if (this !== undefined && this !== globalThis) throw new TypeError('Illegal invocation');
+      return fake(request);
+    };
+    const auth = createAuthClient({
+      tokenEndpoint,
+      clientId: 'c',
+      clientSecret: 's',
+      fetch: strict,
+      now: manualClock().now,
+    });
+    expect(await (await auth.fetch(api)).text()).toBe('ok');
+  });
+
   it('sends the cached token as Authorization: Bearer and passes the request through', async () => {
     const fetch = world(() => new Response('ok'));
     const auth = clientFor(fetch);
