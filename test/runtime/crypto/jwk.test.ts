@@ -223,7 +223,10 @@ describe('importJwk', () => {
     const { publicJwk: rsa } = key('RSA 2048');
     await expect(importJwk({ ...rsa, alg: 'RS256' }, 'PS256', 'verify')).rejects.toThrow('(`alg`)');
     await expect(importJwk({ ...rsa, alg: 'RS384' }, 'RS256', 'verify')).rejects.toThrow('(`alg`)');
-    await expect(importJwk({ ...rsa, alg: 'RS256' }, 'RS256', 'verify')).resolves.toBeDefined();
+    await expect(importJwk({ ...rsa, alg: 'RS256' }, 'RS256', 'verify')).resolves.toMatchObject({
+      type: 'public',
+      usages: ['verify'],
+    });
     await expect(importJwk({ ...rsa, use: 'enc' }, 'RS256', 'verify')).rejects.toThrow('(`use`)');
     await expect(importJwk({ ...rsa, key_ops: ['encrypt'] }, 'RS256', 'verify')).rejects.toThrow(
       '(`key_ops`)',
@@ -233,11 +236,17 @@ describe('importJwk', () => {
     );
     await expect(
       importJwk({ ...rsa, use: 'sig', key_ops: ['verify'] }, 'RS256', 'verify'),
-    ).resolves.toBeDefined();
+    ).resolves.toMatchObject({ type: 'public', usages: ['verify'] });
     // EdDSA and Ed25519 name one algorithm.
     const { publicJwk: ed } = key('OKP Ed25519');
-    await expect(importJwk({ ...ed, alg: 'EdDSA' }, 'Ed25519', 'verify')).resolves.toBeDefined();
-    await expect(importJwk({ ...ed, alg: 'Ed25519' }, 'EdDSA', 'verify')).resolves.toBeDefined();
+    await expect(importJwk({ ...ed, alg: 'EdDSA' }, 'Ed25519', 'verify')).resolves.toMatchObject({
+      type: 'public',
+      usages: ['verify'],
+    });
+    await expect(importJwk({ ...ed, alg: 'Ed25519' }, 'EdDSA', 'verify')).resolves.toMatchObject({
+      type: 'public',
+      usages: ['verify'],
+    });
   });
 
   it('refuses RSA keys under 2048 bits', async () => {
@@ -270,7 +279,10 @@ describe('importJwk', () => {
       key_ops: undefined,
       alg: undefined,
     };
-    await expect(importJwk(exported, 'EdDSA', 'verify')).resolves.toBeDefined();
+    await expect(importJwk(exported, 'EdDSA', 'verify')).resolves.toMatchObject({
+      type: 'public',
+      usages: ['verify'],
+    });
   });
 
   it('never puts key material into its messages', async () => {
