@@ -14,6 +14,7 @@ import {
   assertionFromFile,
   ClientAssertionError,
   createAuthClient,
+  createMemoryStore,
   OAuthError,
   type AuthClientEvent,
 } from '../../src/client.js';
@@ -112,6 +113,31 @@ describe('a client authenticating with an assertion from a rotating file', () =>
     const second = await auth.getToken();
     expect(second.access_token).not.toBe(first.access_token);
     expect(events.filter((event) => event.type === 'token_fetched')).toHaveLength(2);
+  });
+
+  it('stores the token in the shared cache no longer than the assertion lives', async () => {
+    const path = join(dir, 'shared');
+    const clock = manualClock();
+    const assertion = await idp.workload.assertion({ lifetimeSeconds: 40 });
+    await writeFile(path, assertion);
+    const cache = createMemoryStore({ now: clock.now });
+    const events: AuthClientEvent[] = [];
+    const instance = (onEvent?: (event: AuthClientEvent) => void) =>
+      workloadClient(path, { now: clock.now, refreshSkewSeconds: 0, cache, onEvent });
+    const first = await instance().getToken();
+
+    // Another instance of the fleet takes the stored token while the assertion is valid …
+    clock.setSeconds(expOf(assertion) - 1);
+    expect((await instance().getToken()).access_token).toBe(first.access_token);
+
+    // … and asks the IdP itself once it has expired.
+    await writeFile(path, await idp.workload.assertion({ lifetimeSeconds: 600 }));
+    clock.setSeconds(expOf(assertion));
+    idp.resetRequests();
+    const later = await instance((event) => events.push(event)).getToken();
+    expect(later.access_token).not.toBe(first.access_token);
+    expect(events.some((event) => event.type === 'shared_cache_hit')).toBe(false);
+    expect(idp.count(new URL(idp.endpoints.token).pathname, 'POST')).toBe(1);
   });
 
   it('fails with OAuthError invalid_client for a forged assertion, and never shows it', async () => {
