@@ -2,16 +2,24 @@ import type { AcceptedDpopAlgorithms } from '../dpop/algorithm.js';
 import { createDpopSigner, DPOP_PROOF_OPTION_KEYS, type DpopProofOptions } from '../dpop/proof.js';
 import { rejectUnknownOptions } from '../shared/options.js';
 import { createEndpointResolver, type EndpointResolver } from '../transport/discovery.js';
-import { createIdpClient } from '../transport/idp-client.js';
+import { createIdpClient, parseBody } from '../transport/idp-client.js';
+import * as schemas from '../../generated/schemas.js';
+import { earlierExpiry } from './client-assertion.js';
 import { Resilience } from '../transport/resilience.js';
 import { createAuthorisedFetch } from './authorised-fetch.js';
 import { createClientAuthenticator } from './client-authentication.js';
 import { createDpopNonces } from './dpop-nonces.js';
-import { createTokenFetcher } from './fetch-token.js';
+import { createGrantSender, createTokenFetcher, type GrantSender } from './fetch-token.js';
 import type { AuthClientOptions } from './options.js';
 import { resolveClientOptions, type ResolvedClientOptions } from './resolve-options.js';
 import { createSharedTokenCache } from './shared-token-cache.js';
 import { TokenCache } from './token-cache.js';
+import {
+  createTokenExchanger,
+  readTokenExchangeResponse,
+  type ExchangedToken,
+  type TokenExchangeRequest,
+} from './token-exchange.js';
 import { createTokenSource } from './token-source.js';
 import type { AccessToken, AuthClient } from './types.js';
 
@@ -32,6 +40,29 @@ async function acceptedDpopAlgorithms(
   return config.dpopAlgorithms === undefined
     ? undefined
     : { algorithms: config.dpopAlgorithms, source: 'dpopAlgorithms' };
+}
+
+/**
+ * Sends one token exchange (RFC 8693 §2.1) on the client's send path and reads its answer
+ * (RFC 8693 §2.2.1): the token is not served past the subject or actor token, nor past the
+ * client assertion the request carried.
+ */
+async function exchangeWith(
+  send: GrantSender,
+  request: TokenExchangeRequest,
+): Promise<ExchangedToken> {
+  const { token } = await send({
+    form: request.parameters,
+    secrets: request.secrets,
+    read: (answer, call, { dpop, sentAtMs, notAfter }) =>
+      readTokenExchangeResponse(parseBody(answer, schemas.TokenExchangeResponse, call), {
+        dpop,
+        sentAtMs,
+        where: `the authorization server's ${call.endpoint}`,
+        notAfter: earlierExpiry(request.notAfter, notAfter),
+      }),
+  });
+  return token;
 }
 
 /**
@@ -78,6 +109,8 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     issuer,
     assertionAudience: config.clientAssertionAudience,
     basicEncoding: config.clientSecretBasicEncoding,
+    clientAssertion: config.clientAssertion,
+    clientAssertionType: config.clientAssertionType,
     now,
   });
   const signer =
@@ -88,6 +121,17 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
         });
   const nonces = createDpopNonces();
   const cache = new TokenCache<AccessToken>();
+  const send = createGrantSender({
+    call: { client: idp, timeoutMs },
+    endpoints,
+    resilience: new Resilience(config.retry, config.circuitBreaker, now),
+    authenticator,
+    signer,
+    nonces,
+    clientSecret: config.clientSecret,
+    now,
+  });
+  const skewMs = config.refreshSkewSeconds * 1000;
   const tokens = createTokenSource({
     cache,
     shared:
@@ -102,19 +146,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
         refreshAheadMs: config.refreshAheadMs,
         emit,
       }),
-    fetchToken: createTokenFetcher({
-      call: { client: idp, timeoutMs },
-      endpoints,
-      resilience: new Resilience(config.retry, config.circuitBreaker, now),
-      authenticator,
-      shape,
-      signer,
-      nonces,
-      cache,
-      clientSecret: config.clientSecret,
-      now,
-      skewMs: config.refreshSkewSeconds * 1000,
-    }),
+    fetchToken: createTokenFetcher({ send, shape, cache, now, skewMs }),
     defaults: config.defaults,
     shape,
     now,
@@ -134,14 +166,23 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
     return signer.proof(proofOptions);
   }
 
+  const exchanger = createTokenExchanger({
+    send: (request) => exchangeWith(send, request),
+    now,
+    refreshSkewSeconds: config.refreshSkewSeconds,
+    emit,
+  });
+
   function clearCache(): void {
     cache.clear();
+    exchanger.clear();
     authorised.clear();
   }
 
   return {
     getToken: (tokenOptions) => tokens.getToken(tokenOptions),
     getAccessToken: async (tokenOptions) => (await tokens.getToken(tokenOptions)).access_token,
+    exchangeToken: (exchangeOptions) => exchanger.exchange(exchangeOptions),
     clearCache,
     buildDpopProof,
     fetch: (input, init) => authorised.fetch(input, init),

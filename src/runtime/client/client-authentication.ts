@@ -3,15 +3,19 @@ import { importSigningKey, type KeyInput, type SigningKey } from '../shared/keys
 import { epochSeconds, type Clock } from '../shared/options.js';
 import { singleFlight } from '../shared/single-flight.js';
 import { basicCredentials, type FormValue } from '../shared/form.js';
+import { createClientAssertionAuthenticator } from './client-assertion.js';
 
 /**
  * How the client proves its identity to the token endpoint (RFC 6749 §2.3, RFC 7523 §2.2,
- * RFC 8705 §2).
+ * RFC 8705 §2): a secret, an assertion it signs (`private_key_jwt`), an assertion someone else
+ * signed for it, such as a workload identity token (`client_assertion`, RFC 7521 §4.2), or its
+ * TLS client certificate.
  */
 export type ClientAuthMethod =
   | 'client_secret_basic'
   | 'client_secret_post'
   | 'private_key_jwt'
+  | 'client_assertion'
   | 'tls_client_auth'
   | 'self_signed_tls_client_auth';
 
@@ -35,12 +39,18 @@ export const clientAuthMethods: readonly ClientAuthMethod[] = [
   'client_secret_post',
   'private_key_jwt',
   ...mtlsClientAuthMethods,
+  'client_assertion',
 ];
 
 /** The header and body members that authenticate one request. */
 export interface ClientAuthentication {
   headers: Record<string, string>;
   body: Record<string, FormValue>;
+  /**
+   * When the credential sent expires (epoch seconds), for an external client assertion whose
+   * `exp` is readable: a token bought with it is not served past it.
+   */
+  notAfter?: number | undefined;
 }
 
 export interface ClientAuthenticator {
@@ -148,6 +158,10 @@ export function createClientAuthenticator(init: {
   issuer?: string | undefined;
   assertionAudience?: ClientAssertionAudience | undefined;
   basicEncoding?: ClientSecretBasicEncoding | undefined;
+  /** For `client_assertion`: the `clientAssertion` option, checked here. */
+  clientAssertion?: unknown;
+  /** For `client_assertion`: the `clientAssertionType` option, checked here. */
+  clientAssertionType?: unknown;
   now: Clock;
 }): ClientAuthenticator {
   const { method, clientId, clientSecret, privateKey, now } = init;
@@ -215,6 +229,17 @@ export function createClientAuthenticator(init: {
           };
         },
       };
+    }
+    case 'client_assertion': {
+      // An assertion someone else signed: a fresh one from the source for every request.
+      const external = createClientAssertionAuthenticator({
+        clientId,
+        clientAssertion: init.clientAssertion,
+        clientAssertionType: init.clientAssertionType,
+        now,
+        where,
+      });
+      return { authenticate: () => external.authenticate() };
     }
   }
 }

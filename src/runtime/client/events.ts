@@ -27,6 +27,43 @@ export interface TokenSlot {
 }
 
 /**
+ * Which token exchange an event is about: its target, never the subject or actor token.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc8693#section-2.1
+ */
+export interface ExchangeSlot {
+  /** The `audience` values, sorted. */
+  audience: readonly string[];
+  /** The `resource` values, sorted. */
+  resource: readonly string[];
+  /** Space-separated, sorted scopes; empty for none. */
+  scope: string;
+  /** The `requested_token_type`, when one was asked for. */
+  requestedTokenType?: string;
+}
+
+/**
+ * What `exchangeToken` reports through `onEvent` (RFC 8693). No event carries a token.
+ *
+ * - `exchange_cache_hit` / `exchange_cache_miss`: an exchange served from the cache, or not.
+ * - `token_exchanged`: the token endpoint issued a token for the exchange.
+ * - `token_exchange_failed`: the exchange failed (`error`, its secrets scrubbed).
+ */
+export type TokenExchangeEvent =
+  | { type: 'exchange_cache_hit'; slot: ExchangeSlot }
+  | { type: 'exchange_cache_miss'; slot: ExchangeSlot }
+  | {
+      type: 'token_exchanged';
+      slot: ExchangeSlot;
+      tokenType: 'Bearer' | 'DPoP' | 'N_A';
+      issuedTokenType: string;
+      expiresAt: number | undefined;
+      durationMs: number;
+      forced: boolean;
+    }
+  | { type: 'token_exchange_failed'; slot: ExchangeSlot; error: unknown };
+
+/**
  * What the client reports through `onEvent`. No event carries a token or a secret.
  *
  * - `cache_hit` / `cache_miss`: a `getToken` call served from the cache, or not.
@@ -36,6 +73,7 @@ export interface TokenSlot {
  * - `shared_cache_hit`: a token came from the shared `cache` store instead of the IdP.
  * - `store_error`: a call to the shared `cache` store failed, timed out or found a value that
  *   is not a token entry; the client went on without it. `error` holds its name and message.
+ * - the {@link TokenExchangeEvent}s of `exchangeToken`.
  */
 export type AuthClientEvent =
   | { type: 'cache_hit'; slot: TokenSlot }
@@ -50,7 +88,8 @@ export type AuthClientEvent =
     }
   | { type: 'token_failed'; slot: TokenSlot; error: unknown; servedStale: boolean }
   | { type: 'shared_cache_hit'; slot: TokenSlot }
-  | { type: 'store_error'; slot: TokenSlot; operation: StoreOperation; error: Error };
+  | { type: 'store_error'; slot: TokenSlot; operation: StoreOperation; error: Error }
+  | TokenExchangeEvent;
 
 /** Why a token was asked for: none cached, the cached one due, forced, or ahead of time. */
 export type RefreshReason = Extract<AuthClientEvent, { type: 'token_fetched' }>['refresh'];

@@ -5,6 +5,7 @@ import { optionKeys, type Clock, type FetchLike } from '../shared/options.js';
 import type { TokenStore } from '../shared/store.js';
 import type { CircuitBreakerOptions, RetryOptions } from '../transport/resilience.js';
 import type { ListInput, TokenParameters } from './cache-key.js';
+import type { ClientAssertionSource } from './client-assertion.js';
 import type {
   ClientAssertionAudience,
   ClientAuthMethod,
@@ -70,6 +71,39 @@ export interface AuthClientOptions {
    * @see https://www.rfc-editor.org/rfc/rfc7617#section-2
    */
   clientSecretBasicEncoding?: ClientSecretBasicEncoding | undefined;
+  /**
+   * The client assertion of `clientAuth: 'client_assertion'`, signed by someone other than
+   * this client: a workload identity token such as a Kubernetes projected service-account
+   * token, Entra's `AZURE_FEDERATED_TOKEN_FILE` or a CI system's OIDC token. Either the
+   * assertion itself, or a function returning one (or a promise of one), called for every
+   * token request and never cached, so a rotated file or a new CI token is picked up:
+   * `assertionFromFile(path)` and `assertionFromUrl(url)` make such functions. Each answer must
+   * have the shape of a compact JWS (a `ClientAssertionError` otherwise, never retried); the
+   * client reads its `exp`, unverified, and never serves a token bought with it past it.
+   * Required for `client_assertion`, refused with the other methods. Default: none.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7521#section-4.2
+   * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.2
+   * @example
+   * ```ts
+   * createAuthClient({
+   *   issuer,
+   *   clientId: 'system:serviceaccount:orders:worker',
+   *   clientAuth: 'client_assertion',
+   *   clientAssertion: assertionFromFile('/var/run/secrets/tokens/idp-token'),
+   * });
+   * ```
+   */
+  clientAssertion?: ClientAssertionSource | undefined;
+  /**
+   * The `client_assertion_type` sent with `clientAssertion`: an absolute URI. Default
+   * `'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'` (RFC 7523 §2.2). For
+   * `client_assertion` only.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc7521#section-4.2
+   * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.2
+   */
+  clientAssertionType?: string | undefined;
   /** Default scopes: a space-separated string or a list. */
   scope?: ListInput | undefined;
   /** Default RFC 8707 resource indicator(s): the audience the token is for. */
@@ -243,6 +277,8 @@ export const AUTH_CLIENT_OPTION_KEYS = optionKeys<AuthClientOptions>()([
   'privateKey',
   'clientAssertionAudience',
   'clientSecretBasicEncoding',
+  'clientAssertion',
+  'clientAssertionType',
   'scope',
   'resource',
   'resourceAs',

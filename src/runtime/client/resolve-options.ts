@@ -69,9 +69,10 @@ export function resolveClientOptions(options: AuthClientOptions) {
         `${where}: \`privateKey\` (a CryptoKey or private JWK) is required for private_key_jwt`,
       );
     }
-  } else if (!isMtlsClientAuth(clientAuth)) {
+  } else if (!isMtlsClientAuth(clientAuth) && clientAuth !== 'client_assertion') {
     requireString(options.clientSecret, 'clientSecret', where);
   }
+  checkClientAssertionOptions(options, clientAuth);
   const mtlsFetch = resolveMtls(options, clientAuth);
   const dpop = validateDpopOption(options.dpop);
   const shape = resolveTokenRequestShape(options, profile, where);
@@ -91,6 +92,8 @@ export function resolveClientOptions(options: AuthClientOptions) {
     clientAssertionAudience:
       options.clientAssertionAudience ??
       (clientAuth === 'private_key_jwt' ? profile?.clientAssertionAudience : undefined),
+    clientAssertion: options.clientAssertion,
+    clientAssertionType: options.clientAssertionType,
     clientSecretBasicEncoding:
       options.clientSecretBasicEncoding ??
       (clientAuth === 'client_secret_basic' ? profile?.clientSecretBasicEncoding : undefined),
@@ -126,6 +129,32 @@ export function resolveClientOptions(options: AuthClientOptions) {
     emit: emitter(options.onEvent),
     shared: resolveSharedCache(options, where),
   };
+}
+
+/**
+ * `clientAssertion` and `clientAssertionType` go with `clientAuth: 'client_assertion'` only,
+ * and it needs the first; their values are checked when the authenticator is made.
+ */
+function checkClientAssertionOptions(options: AuthClientOptions, clientAuth: string): void {
+  if (clientAuth === 'client_assertion') {
+    if (options.clientAssertion === undefined) {
+      throw new OptionError(
+        `${where}: \`clientAssertion\` (the assertion, or a function such as assertionFromFile(path) returning one) is required for client_assertion`,
+        'ERR_INVALID_OPTION',
+        'clientAssertion',
+      );
+    }
+    return;
+  }
+  for (const option of ['clientAssertion', 'clientAssertionType'] as const) {
+    if (options[option] !== undefined) {
+      throw new OptionError(
+        `${where}: \`${option}\` applies with \`clientAuth: 'client_assertion'\` only, not ${clientAuth}`,
+        'ERR_INVALID_OPTION',
+        option,
+      );
+    }
+  }
 }
 
 function resolveDpopAlgorithms(

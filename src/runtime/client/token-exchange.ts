@@ -19,6 +19,7 @@ import {
 } from '../shared/options.js';
 import { normaliseResources, normaliseScopes, type ListInput } from './cache-key.js';
 import { earlierExpiry, readUnverifiedExpiry } from './client-assertion.js';
+import type { ExchangeSlot, TokenExchangeEvent } from './events.js';
 import { TokenCache } from './token-cache.js';
 import { readTokenResponse } from './token-response.js';
 import { isTokenTypeUri, type TokenType } from './token-types.js';
@@ -376,6 +377,20 @@ export interface TokenExchangerOptions {
   refreshSkewSeconds: number;
   /** The most exchanged tokens kept; past it the least recently stored goes. Default: 1000. */
   maxEntries?: number | undefined;
+  /** Observability: cache hits and misses, exchanged tokens and failures. Default: none. */
+  emit?: ((event: TokenExchangeEvent) => void) | undefined;
+}
+
+/** The target of an exchange, for events: never the subject or actor token. */
+export function exchangeSlotOf(request: TokenExchangeRequest): ExchangeSlot {
+  const { audience, resource, scope, requested_token_type } = request.parameters;
+  const slot: ExchangeSlot = {
+    audience: audience ?? [],
+    resource: resource ?? [],
+    scope: scope ?? '',
+  };
+  if (requested_token_type !== undefined) slot.requestedTokenType = requested_token_type;
+  return slot;
 }
 
 /** Exchanges tokens, caching each result per subject, actor and target. */
@@ -395,20 +410,40 @@ export interface TokenExchanger {
  * grant behind it ends.
  */
 export function createTokenExchanger(options: TokenExchangerOptions): TokenExchanger {
-  const { now } = options;
+  const { send, now, emit } = options;
   const skewMs = options.refreshSkewSeconds * 1000;
   const cache = new TokenCache<ExchangedToken>(options.maxEntries ?? 1000);
   return {
     async exchange(exchangeOptions) {
       const request = prepareTokenExchange(exchangeOptions);
       const key = await tokenExchangeCacheKey(request);
+      const slot = exchangeSlotOf(request);
       if (!request.forceRefresh) {
         const fresh = cache.fresh(key, now().getTime());
-        if (fresh !== undefined) return fresh;
+        if (fresh !== undefined) {
+          emit?.({ type: 'exchange_cache_hit', slot });
+          return fresh;
+        }
+        emit?.({ type: 'exchange_cache_miss', slot });
       }
       return cache.load(key, async () => {
         const sentAtMs = now().getTime();
-        const token = await options.send(request);
+        let token: ExchangedToken;
+        try {
+          token = await send(request);
+        } catch (error) {
+          emit?.({ type: 'token_exchange_failed', slot, error });
+          throw error;
+        }
+        emit?.({
+          type: 'token_exchanged',
+          slot,
+          tokenType: token.token_type,
+          issuedTokenType: token.issued_token_type,
+          expiresAt: token.expires_at,
+          durationMs: now().getTime() - sentAtMs,
+          forced: request.forceRefresh,
+        });
         return {
           value: token,
           refreshAtMs:

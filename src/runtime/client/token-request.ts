@@ -175,16 +175,25 @@ function put(members: Record<string, FormValue>, name: string, value: FormValue)
   });
 }
 
+/** The form of one grant (RFC 6749 §4.4.2, RFC 8693 §2.1), before the client's credentials. */
+export type GrantForm =
+  | components['schemas']['ClientCredentialsTokenRequest']
+  | components['schemas']['TokenExchangeRequest'];
+
 /** One token request, ready to send: its headers and its form body. */
 export interface TokenRequest {
   headers: Record<string, string>;
-  body: components['schemas']['ClientCredentialsTokenRequest'];
+  body: GrantForm;
+  /**
+   * When the client credential it carries expires (epoch seconds), for an external client
+   * assertion with a readable `exp`: the token it buys is not served past it.
+   */
+  notAfter: number | undefined;
 }
 
-/** What {@link buildTokenRequest} needs besides the endpoint and the token's target. */
+/** What {@link buildTokenRequest} needs besides the endpoint and the grant's form. */
 export interface TokenRequestContext {
   authenticator: ClientAuthenticator;
-  shape: TokenRequestShape;
   /** The DPoP key, when DPoP is on: each request carries a proof signed with it. */
   signer: DpopSigner | undefined;
   /** The nonces servers asked for: a proof to an origin that sent one carries it. */
@@ -192,17 +201,30 @@ export interface TokenRequestContext {
 }
 
 /**
- * Builds one client_credentials token request (RFC 6749 §4.4.2) to `url`, the token endpoint:
- * the client's credentials, the target's scope, resources and extension parameters, and a DPoP
- * proof (RFC 9449 §5) when DPoP is on. Build one per attempt: client assertions and DPoP proofs
- * are single-use.
+ * The form of a client_credentials token request (RFC 6749 §4.4.2) for `target`: its scope,
+ * resources in the shape's way, and extension parameters.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4.2
+ */
+export function clientCredentialsForm(
+  target: TokenTarget,
+  shape: TokenRequestShape,
+): components['schemas']['ClientCredentialsTokenRequest'] {
+  return { grant_type: 'client_credentials', ...tokenRequestMembers(target, shape) };
+}
+
+/**
+ * Builds one token request to `url`, the token endpoint, for the grant's form: the client's
+ * credentials added to it, and a DPoP proof (RFC 9449 §5) when DPoP is on. Build one per
+ * attempt: client assertions and DPoP proofs are single-use.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4.2
+ * @see https://www.rfc-editor.org/rfc/rfc8693#section-2.1
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-5
  */
 export async function buildTokenRequest(
   url: string,
-  target: TokenTarget,
+  form: GrantForm,
   context: TokenRequestContext,
 ): Promise<TokenRequest> {
   const { signer } = context;
@@ -222,10 +244,7 @@ export async function buildTokenRequest(
   }
   return {
     headers,
-    body: {
-      grant_type: 'client_credentials',
-      ...tokenRequestMembers(target, context.shape),
-      ...authentication.body,
-    },
+    body: { ...form, ...authentication.body },
+    notAfter: authentication.notAfter,
   };
 }

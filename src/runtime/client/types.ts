@@ -1,6 +1,7 @@
 import { optionKeys } from '../shared/options.js';
 import type { DpopProofOptions } from '../dpop/proof.js';
 import type { ListInput, TokenParameters } from './cache-key.js';
+import type { ExchangedToken, ExchangeTokenOptions } from './token-exchange.js';
 
 export type {
   ClientAssertionAudience,
@@ -13,6 +14,7 @@ export type { ResourceAs } from './token-request.js';
 export type { ProfileName } from '../profiles/types.js';
 export type { CircuitBreakerOptions, RetryOptions } from '../transport/resilience.js';
 export type { AuthClientEvent, StoreOperation, TokenSlot } from './events.js';
+export type { ExchangeSlot, TokenExchangeEvent } from './events.js';
 export type { AuthClientOptions } from './options.js';
 
 /** Options of {@link AuthClient.getToken}: each one given overrides the client's default. */
@@ -95,7 +97,28 @@ export interface AuthClient {
   getToken(options?: GetTokenOptions): Promise<AccessToken>;
   /** The `access_token` string of {@link AuthClient.getToken}. */
   getAccessToken(options?: GetTokenOptions): Promise<string>;
-  /** Drops every cached token; the next call fetches. */
+  /**
+   * Token exchange (RFC 8693 §2.1): a token for another audience, resource or type, in
+   * exchange for `subjectToken` (and, for delegation, `actorToken`), asked of the token
+   * endpoint with this client's authentication and DPoP key. Cached per subject, actor and
+   * target until `refreshSkewSeconds` before it expires, never past the `exp` of the subject
+   * or actor token (nor of the client assertion it was bought with); one request in flight
+   * per slot. Bad options are an `OptionError`; the server's refusal an `OAuthError` whose
+   * `code` is RFC 8693 §2.2.2's (`invalid_target`, `invalid_request`). The subject and actor
+   * tokens never appear in an error or event.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc8693#section-2
+   * @example
+   * ```ts
+   * const downstream = await auth.exchangeToken({
+   *   subjectToken: incomingAccessToken,
+   *   subjectTokenType: TokenTypes.accessToken,
+   *   audience: 'ledger-api',
+   * });
+   * ```
+   */
+  exchangeToken(options: ExchangeTokenOptions): Promise<ExchangedToken>;
+  /** Drops every cached token, exchanged ones included; the next call fetches. */
   clearCache(): void;
   /** An RFC 9449 proof signed with this client's DPoP key. Throws `TypeError` when DPoP is off. */
   buildDpopProof(options: DpopProofOptions): Promise<string>;

@@ -1,4 +1,4 @@
-import { NetworkError } from '../errors.js';
+import { ClientAssertionError, NetworkError } from '../errors.js';
 import {
   optionalInteger,
   optionKeys,
@@ -149,10 +149,14 @@ export class RetryBudget {
  */
 export const MIN_PROBE_INTERVAL_MS = 1000;
 
+interface OpenState {
+  kind: 'open';
+  openedAtMs: number;
+  untilMs: number;
+}
+
 type CircuitState =
-  | { kind: 'closed'; failures: number }
-  | { kind: 'open'; openedAtMs: number; untilMs: number }
-  | { kind: 'probing' };
+  { kind: 'closed'; failures: number } | OpenState | { kind: 'probing'; from: OpenState };
 
 /**
  * The breaker of one endpoint, on the injected clock. Every decision takes `fallbackUntilMs`:
@@ -192,8 +196,17 @@ export class CircuitBreaker {
     if (state.kind === 'closed') return true;
     if (state.kind === 'probing') return false;
     if (this.#now().getTime() < this.#probeAtMs(state, fallbackUntilMs)) return false;
-    this.#state = { kind: 'probing' };
+    this.#state = { kind: 'probing', from: state };
     return true;
+  }
+
+  /**
+   * Gives back a request that went out without an answer from the endpoint either way (it
+   * failed before it was sent): a probe leaves the circuit open as it was, for the next one.
+   */
+  release(): void {
+    const state = this.#state;
+    if (state.kind === 'probing') this.#state = state.from;
   }
 
   recordSuccess(): void {
@@ -228,6 +241,16 @@ export interface RunOptions {
   fallbackUntilMs?: number | undefined;
 }
 
+/**
+ * Whether an attempt's error says something about the endpoint: a network error, a timeout, a
+ * body that breaks the spec. A {@link ClientAssertionError} does not: the client could not get
+ * its credential (a missing or expired assertion file, a CI token service refusing) before
+ * anything was sent, so retrying at once would not help and the breaker must not open on it.
+ */
+export function isEndpointFailure(error: unknown): boolean {
+  return !(error instanceof ClientAssertionError);
+}
+
 /** Per-instance state shared by every request of a client: budget and one breaker per endpoint. */
 export class Resilience {
   readonly retry: ResolvedRetry;
@@ -254,8 +277,9 @@ export class Resilience {
    * Runs `attempt` (which must build a fresh request each time: DPoP proofs and client
    * assertions are single-use) until it succeeds, fails for good, or retries run out. An
    * attempt fails when it throws (a `NetworkError`, or a `ProtocolError` for a 2xx body that
-   * breaks the spec, such as a maintenance page) or answers 429 or 5xx. Returns the last
-   * answer; throws the last error. A circuit that refuses the first attempt throws a
+   * breaks the spec, such as a maintenance page) or answers 429 or 5xx. An error that is not
+   * the endpoint's ({@link isEndpointFailure}) is thrown at once, neither retried nor counted.
+   * Returns the last answer; throws the last error. A circuit that refuses the first attempt throws a
    * `NetworkError` ("circuit open"); one that refuses a retry ends the run with the failure
    * that opened it.
    */
@@ -287,6 +311,11 @@ export class Resilience {
       try {
         answer = await attempt();
       } catch (error) {
+        if (!isEndpointFailure(error)) {
+          // Not the endpoint failing: neither retried nor counted against it.
+          breaker?.release();
+          throw error;
+        }
         failure = error;
       }
       const failed = failure !== undefined || isRetryableStatus(answer?.response.status ?? 0);

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  ClientAssertionError,
   createAuthClient,
   NetworkError,
   OAuthError,
@@ -157,6 +158,64 @@ async function outage({
   }
   return { ...figures, idpRequests: fetch.seen.length };
 }
+
+describe('a client assertion that cannot be had', () => {
+  /** A compact JWS with a far `exp`: the server, not the client, verifies it. */
+  const assertion = `${Buffer.from('{"alg":"ES256"}').toString('base64url')}.${Buffer.from(
+    '{"exp":4102444800}',
+  ).toString('base64url')}.c2ln`;
+
+  it('hands back the probe of an open circuit, so the next caller probes at once', async () => {
+    const clock = manualClock();
+    let sourceFails = false;
+    const fetch = fakeFetch((_, i) =>
+      i === 0 ? json({ error: 'temporarily_unavailable' }, 503) : token(i),
+    );
+    const auth = client(
+      fetch,
+      {
+        clientSecret: undefined,
+        clientAuth: 'client_assertion',
+        clientAssertion: () => {
+          if (sourceFails) throw new ClientAssertionError('token file missing', 'file_not_found');
+          return assertion;
+        },
+        retry: false,
+        circuitBreaker: { failureThreshold: 1, resetTimeoutMs: 1000 },
+      },
+      clock,
+    );
+    await expect(auth.getToken()).rejects.toBeInstanceOf(OAuthError);
+    clock.advance(2);
+    sourceFails = true;
+    await expect(auth.getToken()).rejects.toMatchObject({
+      constructor: ClientAssertionError,
+      code: 'file_not_found',
+    });
+    sourceFails = false;
+    await expect(auth.getToken()).resolves.toMatchObject({ access_token: 'token-1' });
+    expect(fetch.seen).toHaveLength(2);
+  });
+
+  it('is neither retried nor counted towards opening the circuit', async () => {
+    const fetch = fakeFetch((_, i) => token(i));
+    let calls = 0;
+    const auth = client(fetch, {
+      clientSecret: undefined,
+      clientAuth: 'client_assertion',
+      clientAssertion: () => {
+        calls++;
+        throw new ClientAssertionError('token file missing', 'file_not_found');
+      },
+      retry: { maxAttempts: 3, ...fast },
+      circuitBreaker: { failureThreshold: 1, resetTimeoutMs: 60_000 },
+    });
+    await expect(auth.getToken()).rejects.toBeInstanceOf(ClientAssertionError);
+    await expect(auth.getToken()).rejects.toBeInstanceOf(ClientAssertionError);
+    expect(calls).toBe(2);
+    expect(fetch.seen).toHaveLength(0);
+  });
+});
 
 describe('the breaker, the cache and stale-while-error as one policy', () => {
   it('probes before a 33 s token expires although the 30 s reset timeout has not passed, so no caller sees an error', async () => {

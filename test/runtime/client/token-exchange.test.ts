@@ -18,6 +18,7 @@ import {
   type TokenExchangeRequest,
   type TokenExchangeResponseBody,
 } from '../../../src/runtime/client/token-exchange.js';
+import type { TokenExchangeEvent } from '../../../src/runtime/client/events.js';
 import { TokenTypes } from '../../../src/runtime/client/token-types.js';
 import { OAuthError, ProtocolError } from '../../../src/runtime/errors.js';
 import {
@@ -413,6 +414,47 @@ describe('createTokenExchanger', () => {
     exchanger.clear();
     await exchanger.exchange(ask);
     expect(sent).toHaveLength(2);
+  });
+
+  it('reports misses, exchanged tokens, hits and failures by target, never a token', async () => {
+    const local = manualClock();
+    const events: TokenExchangeEvent[] = [];
+    let fail = false;
+    const exchanger = createTokenExchanger({
+      now: local.now,
+      refreshSkewSeconds: 30,
+      emit: (event) => events.push(event),
+      send: () =>
+        fail
+          ? Promise.reject(new OAuthError({ status: 400, code: 'invalid_target' }))
+          : Promise.resolve({
+              access_token: 'exchanged-token',
+              issued_token_type: TokenTypes.accessToken,
+              token_type: 'Bearer',
+              expires_at: Math.floor(local.now().getTime() / 1000) + 300,
+            }),
+    });
+    const target = { ...ask, audience: ['b-api', 'a-api'], scope: 'read', forceRefresh: false };
+    await exchanger.exchange(target);
+    await exchanger.exchange(target);
+    fail = true;
+    await exchanger.exchange({ ...target, forceRefresh: true }).catch(() => undefined);
+    const slot = { audience: ['a-api', 'b-api'], resource: [], scope: 'read' };
+    expect(events).toEqual([
+      { type: 'exchange_cache_miss', slot },
+      {
+        type: 'token_exchanged',
+        slot,
+        tokenType: 'Bearer',
+        issuedTokenType: TokenTypes.accessToken,
+        expiresAt: expect.any(Number) as number,
+        durationMs: 0,
+        forced: false,
+      },
+      { type: 'exchange_cache_hit', slot },
+      { type: 'token_exchange_failed', slot, error: expect.any(OAuthError) as OAuthError },
+    ]);
+    expect(JSON.stringify(events)).not.toMatch(/opaque-subject|exchanged-token/);
   });
 
   it('checks the options before anything is sent', async () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { NetworkError } from '../../../src/runtime/errors.js';
+import { ClientAssertionError, NetworkError, ProtocolError } from '../../../src/runtime/errors.js';
 import {
   backoffMs,
   CircuitBreaker,
+  isEndpointFailure,
   isRetryableStatus,
   MIN_PROBE_INTERVAL_MS,
   resolveBreaker,
@@ -93,6 +94,19 @@ describe('CircuitBreaker', () => {
     expect(breaker.tryAcquire()).toBe(false);
   });
 
+  it('gives a probe back on release, and leaves a closed circuit as it was', () => {
+    const clock = manualClock();
+    const breaker = new CircuitBreaker({ failureThreshold: 1, resetTimeoutMs: 1000 }, clock.now);
+    breaker.release();
+    expect(breaker.tryAcquire()).toBe(true);
+    breaker.recordFailure();
+    clock.advance(1);
+    expect(breaker.tryAcquire()).toBe(true);
+    expect(breaker.tryAcquire()).toBe(false);
+    breaker.release();
+    expect(breaker.tryAcquire()).toBe(true);
+  });
+
   it('forgets isolated failures after a success', () => {
     const breaker = new CircuitBreaker(
       { failureThreshold: 2, resetTimeoutMs: 1000 },
@@ -170,6 +184,34 @@ describe('CircuitBreaker', () => {
 
 describe('Resilience.run', () => {
   const failing = () => Promise.resolve({ response: new Response('down', { status: 503 }) });
+
+  it('counts network and protocol errors against the endpoint, not a client assertion error', () => {
+    expect(isEndpointFailure(new NetworkError('down', undefined, 'refused'))).toBe(true);
+    expect(isEndpointFailure(new ProtocolError('bad body', [], 'schema'))).toBe(true);
+    expect(isEndpointFailure(new ClientAssertionError('no file', 'file_not_found'))).toBe(false);
+  });
+
+  it('throws a client assertion error at once: one attempt, the circuit left closed', async () => {
+    const resilience = new Resilience(
+      resolveRetry({ maxAttempts: 3, baseDelayMs: 0 }, 't'),
+      resolveBreaker({ failureThreshold: 1, resetTimeoutMs: 30_000 }, 't'),
+      manualClock().now,
+    );
+    let attempts = 0;
+    const noAssertion = () => {
+      attempts++;
+      return Promise.reject(new ClientAssertionError('no file', 'file_not_found'));
+    };
+    await expect(resilience.run('u', 'token endpoint', noAssertion)).rejects.toMatchObject({
+      constructor: ClientAssertionError,
+      code: 'file_not_found',
+    });
+    expect(attempts).toBe(1);
+    const answer = await resilience.run('u', 'token endpoint', () =>
+      Promise.resolve({ response: new Response('{}', { status: 200 }) }),
+    );
+    expect(answer.response.status).toBe(200);
+  });
 
   it('ends a run whose retry the circuit refuses with the answer that opened it, not "circuit open"', async () => {
     const resilience = new Resilience(
