@@ -2,24 +2,17 @@ import type { AcceptedDpopAlgorithms } from '../dpop/algorithm.js';
 import { createDpopSigner, DPOP_PROOF_OPTION_KEYS, type DpopProofOptions } from '../dpop/proof.js';
 import { rejectUnknownOptions } from '../shared/options.js';
 import { createEndpointResolver, type EndpointResolver } from '../transport/discovery.js';
-import { createIdpClient, parseBody } from '../transport/idp-client.js';
-import * as schemas from '../../generated/schemas.js';
-import { earlierExpiry } from './client-assertion.js';
+import { createIdpClient } from '../transport/idp-client.js';
 import { Resilience } from '../transport/resilience.js';
 import { createAuthorisedFetch } from './authorised-fetch.js';
 import { createClientAuthenticator } from './client-authentication.js';
 import { createDpopNonces } from './dpop-nonces.js';
-import { createGrantSender, createTokenFetcher, type GrantSender } from './fetch-token.js';
+import { createGrantSender, createTokenFetcher } from './fetch-token.js';
 import type { AuthClientOptions } from './options.js';
 import { resolveClientOptions, type ResolvedClientOptions } from './resolve-options.js';
 import { createSharedTokenCache } from './shared-token-cache.js';
 import { TokenCache } from './token-cache.js';
-import {
-  createTokenExchanger,
-  readTokenExchangeResponse,
-  type ExchangedToken,
-  type TokenExchangeRequest,
-} from './token-exchange.js';
+import { createTokenExchanger, sendTokenExchange } from './token-exchange.js';
 import { createTokenSource } from './token-source.js';
 import type { AccessToken, AuthClient } from './types.js';
 
@@ -40,29 +33,6 @@ async function acceptedDpopAlgorithms(
   return config.dpopAlgorithms === undefined
     ? undefined
     : { algorithms: config.dpopAlgorithms, source: 'dpopAlgorithms' };
-}
-
-/**
- * Sends one token exchange (RFC 8693 §2.1) on the client's send path and reads its answer
- * (RFC 8693 §2.2.1): the token is not served past the subject or actor token, nor past the
- * client assertion the request carried.
- */
-async function exchangeWith(
-  send: GrantSender,
-  request: TokenExchangeRequest,
-): Promise<ExchangedToken> {
-  const { token } = await send({
-    form: request.parameters,
-    secrets: request.secrets,
-    read: (answer, call, { dpop, sentAtMs, notAfter }) =>
-      readTokenExchangeResponse(parseBody(answer, schemas.TokenExchangeResponse, call), {
-        dpop,
-        sentAtMs,
-        where: `the authorization server's ${call.endpoint}`,
-        notAfter: earlierExpiry(request.notAfter, notAfter),
-      }),
-  });
-  return token;
 }
 
 /**
@@ -167,7 +137,7 @@ export function createAuthClient(options: AuthClientOptions): AuthClient {
   }
 
   const exchanger = createTokenExchanger({
-    send: (request) => exchangeWith(send, request),
+    send: (request) => sendTokenExchange(send, request),
     now,
     refreshSkewSeconds: config.refreshSkewSeconds,
     emit,

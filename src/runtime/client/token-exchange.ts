@@ -8,7 +8,9 @@
  * client's, injected as `send`.
  */
 import type { components } from '../../generated/openapi.js';
+import * as schemas from '../../generated/schemas.js';
 import { ProtocolError } from '../errors.js';
+import { parseBody } from '../transport/idp-client.js';
 import { sha256Base64url } from '../crypto/backend.js';
 import {
   OptionError,
@@ -21,6 +23,7 @@ import { normaliseResources, normaliseScopes, type ListInput } from './cache-key
 import { earlierExpiry, readUnverifiedExpiry } from './client-assertion.js';
 import type { ExchangeSlot, TokenExchangeEvent } from './events.js';
 import { TokenCache } from './token-cache.js';
+import type { GrantSender } from './fetch-token.js';
 import { readTokenResponse } from './token-response.js';
 import { isTokenTypeUri, type TokenType } from './token-types.js';
 
@@ -455,4 +458,27 @@ export function createTokenExchanger(options: TokenExchangerOptions): TokenExcha
     },
     clear: () => cache.clear(),
   };
+}
+
+/**
+ * Sends one token exchange (RFC 8693 §2.1) on the client's send path and reads its answer
+ * (RFC 8693 §2.2.1): the token is not served past the subject or actor token, nor past the
+ * client assertion the request carried.
+ */
+export async function sendTokenExchange(
+  send: GrantSender,
+  request: TokenExchangeRequest,
+): Promise<ExchangedToken> {
+  const { token } = await send({
+    form: request.parameters,
+    secrets: request.secrets,
+    read: (answer, call, { dpop, sentAtMs, notAfter }) =>
+      readTokenExchangeResponse(parseBody(answer, schemas.TokenExchangeResponse, call), {
+        dpop,
+        sentAtMs,
+        where: `the authorization server's ${call.endpoint}`,
+        notAfter: earlierExpiry(request.notAfter, notAfter),
+      }),
+  });
+  return token;
 }
