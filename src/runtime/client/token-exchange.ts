@@ -374,7 +374,7 @@ export interface TokenExchangerOptions {
    * with {@link readTokenExchangeResponse}. Errors reach every caller waiting on that slot and
    * are never cached.
    */
-  send(request: TokenExchangeRequest): Promise<ExchangedToken>;
+  send: (request: TokenExchangeRequest) => Promise<ExchangedToken>;
   now: Clock;
   /** Stop serving a cached token this long before it expires. */
   refreshSkewSeconds: number;
