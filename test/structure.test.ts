@@ -43,9 +43,9 @@ const TESTED_IN: Readonly<Record<string, string>> = {
 
   'src/runtime/client/client-profile.ts': 'test/runtime/client/profiles.test.ts',
   'src/runtime/client/dpop-nonces.ts': 'test/runtime/client/authorised-fetch.test.ts',
-  'src/runtime/client/events.ts': 'test/runtime/client/resilience.test.ts',
+  'src/runtime/client/auth-client-events.ts': 'test/runtime/client/resilience.test.ts',
   'src/runtime/client/fetch-token.ts': 'test/runtime/client/auth-client.test.ts',
-  'src/runtime/client/options.ts': 'test/runtime/client/profiles.test.ts',
+  'src/runtime/client/client-options.ts': 'test/runtime/client/profiles.test.ts',
   'src/runtime/client/refresh-ahead.ts': 'test/runtime/client/resilience.test.ts',
   'src/runtime/client/refresh-policy.ts': 'test/runtime/client/resilience.test.ts',
   'src/runtime/client/resolve-options.ts': 'test/runtime/client/auth-client.test.ts',

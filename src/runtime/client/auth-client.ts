@@ -8,7 +8,7 @@ import { createAuthorisedFetch } from './authorised-fetch.js';
 import { createClientAuthenticator } from './client-authentication.js';
 import { createDpopNonces } from './dpop-nonces.js';
 import { createGrantSender, createTokenFetcher } from './fetch-token.js';
-import type { AuthClientOptions } from './options.js';
+import type { AuthClientOptions } from './client-options.js';
 import { resolveClientOptions, type ResolvedClientOptions } from './resolve-options.js';
 import { createSharedTokenCache } from './shared-token-cache.js';
 import { TokenCache } from './token-cache.js';

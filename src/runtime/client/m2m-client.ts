@@ -1,7 +1,7 @@
 import { applyAliases } from '../shared/aliases.js';
 import { rejectUnknownOptions, type FetchLike } from '../shared/options.js';
 import { createAuthClient } from './auth-client.js';
-import { AUTH_CLIENT_OPTION_KEYS, type AuthClientOptions } from './options.js';
+import { AUTH_CLIENT_OPTION_KEYS, type AuthClientOptions } from './client-options.js';
 import type { AuthClient } from './types.js';
 
 /**

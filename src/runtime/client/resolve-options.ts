@@ -18,7 +18,7 @@ import { resolveTokenParameters, tokenTarget } from './cache-key.js';
 import { clientAuthMethods, isMtlsClientAuth } from './client-authentication.js';
 import { createMtlsFetch } from './mtls.js';
 import { resolveClientProfile } from './client-profile.js';
-import { AUTH_CLIENT_OPTION_KEYS, type AuthClientOptions } from './options.js';
+import { AUTH_CLIENT_OPTION_KEYS, type AuthClientOptions } from './client-options.js';
 import { resolveSharedCache } from './shared-token-cache.js';
 import { checkTokenTarget, resolveTokenRequestShape } from './token-request.js';
 

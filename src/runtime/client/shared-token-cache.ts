@@ -4,7 +4,12 @@ import { optionalPositiveNumber, type Clock } from '../shared/options.js';
 import { redact } from '../shared/redact.js';
 import type { TokenStore } from '../shared/store.js';
 import { scheduleTimeout, sleep } from '../shared/timers.js';
-import type { AuthClientEvent, RefreshReason, StoreOperation, TokenSlot } from './events.js';
+import type {
+  AuthClientEvent,
+  RefreshReason,
+  StoreOperation,
+  TokenSlot,
+} from './auth-client-events.js';
 import type { AccessToken } from './types.js';
 import { slotOf, type TokenTarget } from './cache-key.js';
 import { decodeStoredToken, encodeStoredToken } from './stored-token.js';

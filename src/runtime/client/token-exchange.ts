@@ -21,7 +21,7 @@ import {
 } from '../shared/options.js';
 import { normaliseResources, normaliseScopes, type ListInput } from './cache-key.js';
 import { earlierExpiry, readUnverifiedExpiry } from './client-assertion.js';
-import type { ExchangeSlot, TokenExchangeEvent } from './events.js';
+import type { ExchangeSlot, TokenExchangeEvent } from './auth-client-events.js';
 import { TokenCache } from './token-cache.js';
 import type { GrantSender } from './fetch-token.js';
 import { readTokenResponse } from './token-response.js';

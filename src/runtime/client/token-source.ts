@@ -7,7 +7,7 @@ import {
   type NormalisedParameters,
   type TokenTarget,
 } from './cache-key.js';
-import type { AuthClientEvent, RefreshReason } from './events.js';
+import type { AuthClientEvent, RefreshReason } from './auth-client-events.js';
 import { createRefreshAhead } from './refresh-ahead.js';
 import { staleWhileError } from './refresh-policy.js';
 import type { SharedTokenCache } from './shared-token-cache.js';

@@ -13,9 +13,9 @@ export type { ListInput, TokenParameters } from './cache-key.js';
 export type { ResourceAs } from './token-request.js';
 export type { ProfileName } from '../profiles/types.js';
 export type { CircuitBreakerOptions, RetryOptions } from '../transport/resilience.js';
-export type { AuthClientEvent, StoreOperation, TokenSlot } from './events.js';
-export type { ExchangeSlot, TokenExchangeEvent } from './events.js';
-export type { AuthClientOptions } from './options.js';
+export type { AuthClientEvent, StoreOperation, TokenSlot } from './auth-client-events.js';
+export type { ExchangeSlot, TokenExchangeEvent } from './auth-client-events.js';
+export type { AuthClientOptions } from './client-options.js';
 
 /** Options of {@link AuthClient.getToken}: each one given overrides the client's default. */
 export interface GetTokenOptions {

@@ -1,5 +1,5 @@
 import { metrics, trace, type Attributes, type Meter, type Tracer } from '@opentelemetry/api';
-import type { AuthClientEvent } from '../client/events.js';
+import type { AuthClientEvent } from '../client/auth-client-events.js';
 import type { ResourceServerEvent } from '../server/resource-server-events.js';
 import { optionKeys, rejectUnknownOptions } from '../shared/options.js';
 

@@ -18,7 +18,7 @@ import {
   type TokenExchangeRequest,
   type TokenExchangeResponseBody,
 } from '../../../src/runtime/client/token-exchange.js';
-import type { TokenExchangeEvent } from '../../../src/runtime/client/events.js';
+import type { TokenExchangeEvent } from '../../../src/runtime/client/auth-client-events.js';
 import { TokenTypes } from '../../../src/runtime/client/token-types.js';
 import { OAuthError, ProtocolError } from '../../../src/runtime/errors.js';
 import {

@@ -11,7 +11,7 @@ import type {
   ClientAuthMethod,
   ClientSecretBasicEncoding,
 } from './client-authentication.js';
-import type { AuthClientEvent } from './events.js';
+import type { AuthClientEvent } from './auth-client-events.js';
 import type { TlsClientOptions } from './mtls.js';
 import type { ResourceAs } from './token-request.js';
 
