@@ -43,26 +43,24 @@ export interface FileSystem {
 let fileSystem: Promise<FileSystem | undefined> | undefined;
 
 /**
- * `node:fs/promises`, found at run time so the default build imports nothing from `node:`:
- * through `process.getBuiltinModule` (Node 20.16+, Bun, Deno) or, failing that, a dynamic
- * import of a specifier no bundler resolves. `undefined` on a runtime without a file system.
+ * `node:fs/promises`, found at run time through `process.getBuiltinModule` (Node 20.16+, Bun,
+ * Deno) so the default build imports nothing from `node:`. `undefined` on a runtime without a
+ * file system.
  */
 function loadFileSystem(): Promise<FileSystem | undefined> {
-  fileSystem ??= (async () => {
-    const id = 'node:fs/promises';
-    const host = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } };
-    try {
-      const builtin = host.process?.getBuiltinModule?.(id);
-      if (builtin) return builtin as FileSystem;
-    } catch {
-      // Fall through to the dynamic import.
-    }
-    try {
-      return (await import(/* @vite-ignore */ /* webpackIgnore: true */ id)) as FileSystem;
-    } catch {
-      return undefined;
-    }
-  })();
+  fileSystem ??= Promise.resolve(
+    (() => {
+      const id = 'node:fs/promises';
+      const host = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } };
+      // Node (20.16+), Bun and Deno have getBuiltinModule. No `import()` of a computed name as a
+      // fallback: Workers' module loaders refuse one anywhere in the bundle.
+      try {
+        return (host.process?.getBuiltinModule?.(id) as FileSystem | undefined) ?? undefined;
+      } catch {
+        return undefined;
+      }
+    })(),
+  );
   return fileSystem;
 }
 

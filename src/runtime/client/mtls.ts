@@ -229,9 +229,17 @@ function unavailable(why: string, cause?: unknown): MtlsUnavailableError {
 async function loadUndici(): Promise<Undici> {
   let module: Partial<Undici>;
   try {
-    // A specifier in a variable: bundlers and the type checker leave the optional peer alone.
-    const specifier = 'undici';
-    module = (await import(specifier)) as Partial<Undici>;
+    // Loaded with Node's require at run time, found from this file: no `import()` of a
+    // computed name, which Workers' module loaders refuse in the whole bundle, and bundlers
+    // leave the optional peer alone.
+    const host = globalThis as {
+      process?: { getBuiltinModule?: (id: string) => unknown };
+    };
+    const nodeModule = host.process?.getBuiltinModule?.('node:module') as
+      { createRequire: (from: string) => (id: string) => unknown } | undefined;
+    if (nodeModule === undefined) throw new TypeError('no Node module loader');
+    const from = typeof __filename === 'string' ? __filename : import.meta.url;
+    module = (await Promise.resolve(nodeModule.createRequire(from)('undici'))) as Partial<Undici>;
   } catch (error) {
     throw unavailable('the optional peer `undici` is not installed (npm install undici)', error);
   }

@@ -34,6 +34,22 @@ function optionErrorOf(run: () => unknown): OptionError {
 /** A line from the middle of a PEM key: what must never show up anywhere. */
 const keyLine = (key: string) => key.split('\n')[2]!;
 
+/** Makes Node's module loader answer `require('undici')` with `load` (a missing or odd peer). */
+function requireGives(load: () => unknown): () => void {
+  const original = process.getBuiltinModule.bind(process);
+  const spy = vi.spyOn(process, 'getBuiltinModule').mockImplementation((id: string) =>
+    id === 'node:module'
+      ? {
+          createRequire: () => (name: string) =>
+            name === 'undici'
+              ? load()
+              : (original('node:module').createRequire(import.meta.url)(name) as unknown),
+        }
+      : original(id),
+  );
+  return () => spy.mockRestore();
+}
+
 describe('resolveTlsOptions', () => {
   it('takes PEM strings and buffers for cert, key and ca', () => {
     const resolved = resolveTlsOptions(
@@ -209,8 +225,8 @@ describe('createMtlsFetch', () => {
   });
 
   it('fails the first request with MtlsUnavailableError when undici cannot be loaded', async () => {
-    vi.doMock('undici', () => {
-      throw new Error('Cannot find package undici');
+    const restore = requireGives(() => {
+      throw new Error("Cannot find module 'undici'");
     });
     try {
       const fetch = createMtlsFetch({ cert: pki.client.cert, key: pki.client.key });
@@ -223,12 +239,12 @@ describe('createMtlsFetch', () => {
         /the optional peer `undici` is not installed \(npm install undici\)/,
       );
     } finally {
-      vi.doUnmock('undici');
+      restore();
     }
   });
 
   it('fails the first request with MtlsUnavailableError when undici has no Agent', async () => {
-    vi.doMock('undici', () => ({ Agent: undefined, fetch: globalThis.fetch }));
+    const restore = requireGives(() => ({ Agent: undefined, fetch: globalThis.fetch }));
     try {
       const fetch = createMtlsFetch({ cert: pki.client.cert, key: pki.client.key });
       const failure = await fetch(new Request('https://127.0.0.1:1/')).catch(
@@ -237,7 +253,7 @@ describe('createMtlsFetch', () => {
       expect(failure).toBeInstanceOf(MtlsUnavailableError);
       expect((failure as Error).message).toMatch(/has no `Agent` and `fetch`/);
     } finally {
-      vi.doUnmock('undici');
+      restore();
     }
   });
 
