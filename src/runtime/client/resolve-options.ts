@@ -73,6 +73,7 @@ export function resolveClientOptions(options: AuthClientOptions) {
     requireString(options.clientSecret, 'clientSecret', where);
   }
   checkClientAssertionOptions(options, clientAuth);
+  checkSecretlessCredentials(options, clientAuth);
   const mtlsFetch = resolveMtls(options, clientAuth);
   const dpop = validateDpopOption(options.dpop);
   const shape = resolveTokenRequestShape(options, profile, where);
@@ -150,6 +151,24 @@ function checkClientAssertionOptions(options: AuthClientOptions, clientAuth: str
     if (options[option] !== undefined) {
       throw new OptionError(
         `${where}: \`${option}\` applies with \`clientAuth: 'client_assertion'\` only, not ${clientAuth}`,
+        'ERR_INVALID_OPTION',
+        option,
+      );
+    }
+  }
+}
+
+/**
+ * The secretless methods authenticate with an assertion or a certificate: a client secret or a
+ * private key given beside them would be sent nowhere, so it is refused rather than ignored
+ * (the caller believes it is in use).
+ */
+function checkSecretlessCredentials(options: AuthClientOptions, clientAuth: string): void {
+  if (clientAuth !== 'client_assertion' && !isMtlsClientAuth(clientAuth)) return;
+  for (const option of ['clientSecret', 'privateKey'] as const) {
+    if (options[option] !== undefined) {
+      throw new OptionError(
+        `${where}: \`${option}\` is not used by ${clientAuth}, which authenticates with ${clientAuth === 'client_assertion' ? '`clientAssertion`' : 'the client certificate'}; remove it`,
         'ERR_INVALID_OPTION',
         option,
       );

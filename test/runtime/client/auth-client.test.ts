@@ -462,6 +462,33 @@ describe('createAuthClient: options', () => {
     );
   });
 
+  const assertion = `${btoa('{"alg":"RS256"}')}.${btoa('{"sub":"workload"}')}.c2ln`.replaceAll(
+    '=',
+    '',
+  );
+  it.each([
+    ['client_assertion', { clientAssertion: assertion }, 'clientSecret', { clientSecret: secret }],
+    [
+      'client_assertion',
+      { clientAssertion: assertion },
+      'privateKey',
+      { privateKey: { kty: 'OKP' } },
+    ],
+    ['tls_client_auth', { fetch }, 'clientSecret', { clientSecret: secret }],
+    ['self_signed_tls_client_auth', { fetch }, 'privateKey', { privateKey: { kty: 'OKP' } }],
+  ] as const)('refuses a credential %s would not send: %s', (clientAuth, needs, option, extra) => {
+    const make = () =>
+      createAuthClient({ tokenEndpoint, clientId: 'c', fetch, clientAuth, ...needs, ...extra });
+    expect(make).toThrow(
+      expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_OPTION', option }),
+    );
+    expect(make).toThrow(`\`${option}\` is not used by ${clientAuth}`);
+    // Without it the same client is made: the refusal is about the stray credential alone.
+    expect(() =>
+      createAuthClient({ tokenEndpoint, clientId: 'c', fetch, clientAuth, ...needs }),
+    ).not.toThrow();
+  });
+
   it('never shows the secret in inspect(client)', () => {
     const auth = createAuthClient({ tokenEndpoint, clientId: 'c', clientSecret: secret, fetch });
     expect(inspect(auth, { depth: 10, showHidden: true })).not.toContain(secret);
