@@ -16,6 +16,8 @@ import {
   NetworkError,
   OAuthError,
   TokenError,
+  TokenTypes,
+  assertionFromUrl,
   createAuthClient,
   createResourceServer,
   introspectToken,
@@ -31,11 +33,17 @@ import {
  * @property {string} runtime          what runs the suite, for the report
  * @property {string} issuer           the IdP (oidc-provider on 127.0.0.1)
  * @property {string} nonceIssuer      a second IdP that requires DPoP nonces
+ * @property {string} exchangeIssuer   a third IdP with token exchange and a workload client
+ * @property {string} workloadTokenUrl a workload token service (GitHub Actions' kind)
+ * @property {string} workloadRequestToken what that service wants as a bearer token
+ * @property {string} subjectToken     a token the exchange IdP issued to another service
+ * @property {{ ledger: string, billing: string }} exchangeAudiences audiences it exchanges for
  * @property {string} protectedUrl     an endpoint that verifies with Node's resource server
  * @property {string} statsUrl         request counts of both IdPs, as JSON
  * @property {string} closedUrl        a 127.0.0.1 address where nothing listens
  * @property {{ basic: SecretClient, post: SecretClient, dpopOnly: SecretClient,
- *   resourceServer: SecretClient, privateKeyJwt: { clientId: string, privateJwk: object } }} clients
+ *   resourceServer: SecretClient, privateKeyJwt: { clientId: string, privateJwk: object },
+ *   exchanger: SecretClient, workload: { clientId: string } }} clients
  * @property {{ jwt: string, opaque: string, es256: string, eddsa: string }} resources
  */
 
@@ -485,6 +493,80 @@ function defineChecks(config) {
     equal(token.token_type, 'DPoP', 'token_type');
     equal(after.nonceToken - before.nonceToken, 2, 'token requests (challenge + retry)');
   });
+
+  check('client_assertion from a workload token service (assertionFromUrl)', async () => {
+    const before = await stats();
+    const workload = createAuthClient({
+      issuer: config.exchangeIssuer,
+      clientId: clients.workload.clientId,
+      clientAuth: 'client_assertion',
+      clientAssertion: assertionFromUrl(config.workloadTokenUrl, {
+        headers: { authorization: `Bearer ${config.workloadRequestToken}` },
+        audience: config.exchangeIssuer,
+      }),
+      scope: 'orders:read',
+    });
+    const first = await workload.getToken();
+    const cached = await workload.getToken();
+    const fresh = await workload.getToken({ forceRefresh: true });
+    const after = await stats();
+    equal(first.token_type, 'Bearer', 'token_type');
+    equal(cached.access_token, first.access_token, 'the cached token served again');
+    ok(fresh.access_token !== first.access_token, 'a forced refresh buys a new token');
+    // One assertion fetched per token request, none for the cache hit.
+    equal(after.workloadTokens - before.workloadTokens, 2, 'assertions fetched');
+    equal(after.exchangeToken - before.exchangeToken, 2, 'token requests');
+  });
+
+  check('exchangeToken: a delegated token for another audience (RFC 8693), cached', async () => {
+    const exchanger = createAuthClient({
+      issuer: config.exchangeIssuer,
+      clientId: clients.exchanger.clientId,
+      clientSecret: clients.exchanger.clientSecret,
+    });
+    const before = await stats();
+    const options = {
+      subjectToken: config.subjectToken,
+      subjectTokenType: TokenTypes.accessToken,
+      audience: config.exchangeAudiences.ledger,
+      scope: 'ledger:read',
+    };
+    const token = await exchanger.exchangeToken(options);
+    const again = await exchanger.exchangeToken(options);
+    const after = await stats();
+    equal(token.issued_token_type, TokenTypes.accessToken, 'issued_token_type');
+    equal(token.token_type, 'Bearer', 'token_type');
+    const claims = decodePayload(token.access_token);
+    ok([claims.aud].flat().includes(config.exchangeAudiences.ledger), 'the ledger audience in aud');
+    equal(claims.act?.sub, clients.exchanger.clientId, 'act.sub (the acting service)');
+    equal(again.access_token, token.access_token, 'the cached exchange served again');
+    equal(after.exchangeToken - before.exchangeToken, 1, 'token requests');
+  });
+
+  check(
+    'exchangeToken for an audience the IdP does not serve is OAuthError invalid_target',
+    async () => {
+      const exchanger = createAuthClient({
+        issuer: config.exchangeIssuer,
+        clientId: clients.exchanger.clientId,
+        clientSecret: clients.exchanger.clientSecret,
+        retry: false,
+      });
+      const error = await rejects(
+        exchanger.exchangeToken({
+          subjectToken: config.subjectToken,
+          subjectTokenType: TokenTypes.accessToken,
+          audience: 'no-such-api',
+        }),
+        OAuthError,
+      );
+      equal(error.code, 'invalid_target', 'code');
+      ok(
+        !`${error.message} ${String(error)} ${JSON.stringify(error)}`.includes(config.subjectToken),
+        'no subject token in the error',
+      );
+    },
+  );
 
   return checks;
 }

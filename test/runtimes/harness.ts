@@ -1,20 +1,37 @@
 /**
  * What the conformance suite talks to, run by Node on 127.0.0.1: two oidc-provider IdPs (one
- * requiring DPoP nonces), a protected endpoint that verifies with Node's resource server, the
- * IdPs' request counts as JSON, and a port where nothing listens.
+ * requiring DPoP nonces), a third with token exchange (RFC 8693) and a workload-identity client,
+ * a workload token service in the manner of GitHub Actions' (a fresh signed assertion per `GET`,
+ * for a bearer request token), a protected endpoint that verifies with Node's resource server,
+ * the request counts as JSON, and a port where nothing listens.
  *
  * One harness per runtime, so request counts never mix between runtimes running at once.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createResourceServer, TokenError } from '../../src/server.js';
-import { CLIENTS, RESOURCES, startIdp, type TestIdp } from '../support/idp.js';
+import { CLIENTS, mintAccessToken, RESOURCES, startIdp, type TestIdp } from '../support/idp.js';
+import {
+  EXCHANGE_AUDIENCES,
+  EXCHANGE_CLIENTS,
+  startTokenExchangeIdp,
+  type TokenExchangeIdp,
+} from '../support/token-exchange.js';
+
+/** What the workload token service wants in `Authorization`, as a CI runner's request token. */
+const WORKLOAD_REQUEST_TOKEN = 'runner-request-token-7f3a';
 
 /** The configuration the suite reads (`ConformanceConfig` in conformance.mjs). */
 export interface ConformanceConfig {
   runtime: string;
   issuer: string;
   nonceIssuer: string;
+  exchangeIssuer: string;
+  workloadTokenUrl: string;
+  workloadRequestToken: string;
+  /** A token the exchange IdP issued to another service, for the exchange checks. */
+  subjectToken: string;
+  exchangeAudiences: typeof EXCHANGE_AUDIENCES;
   protectedUrl: string;
   statsUrl: string;
   closedUrl: string;
@@ -24,6 +41,8 @@ export interface ConformanceConfig {
     dpopOnly: { clientId: string; clientSecret: string };
     resourceServer: { clientId: string; clientSecret: string };
     privateKeyJwt: { clientId: string; privateJwk: object };
+    exchanger: { clientId: string; clientSecret: string };
+    workload: { clientId: string };
   };
   resources: typeof RESOURCES;
 }
@@ -32,11 +51,18 @@ export interface Harness {
   config(runtime: string): ConformanceConfig;
   idp: TestIdp;
   nonceIdp: TestIdp;
+  exchangeIdp: TokenExchangeIdp;
   close(): Promise<void>;
 }
 
 export async function startHarness(): Promise<Harness> {
-  const [idp, nonceIdp] = await Promise.all([startIdp(), startIdp({ dpopNonce: true })]);
+  const [idp, nonceIdp, exchangeIdp] = await Promise.all([
+    startIdp(),
+    startIdp({ dpopNonce: true }),
+    startTokenExchangeIdp(),
+  ]);
+  const subjectToken = await mintAccessToken(exchangeIdp, { client: EXCHANGE_CLIENTS.frontend });
+  let workloadTokensServed = 0;
   const resourceServer = createResourceServer({ issuer: idp.issuer, audience: RESOURCES.jwt });
 
   const api = createServer((req, res) => {
@@ -54,7 +80,21 @@ export async function startHarness(): Promise<Harness> {
         token: idp.count('/token', 'POST'),
         jwks: idp.count('/jwks'),
         nonceToken: nonceIdp.count('/token', 'POST'),
+        exchangeToken: exchangeIdp.count('/token', 'POST'),
+        workloadTokens: workloadTokensServed,
       });
+      return;
+    }
+    if (path === '/workload-token') {
+      const audience = new URL(req.url ?? '/', origin).searchParams.get('audience');
+      if (req.headers.authorization !== `Bearer ${WORKLOAD_REQUEST_TOKEN}`) {
+        json(res, 401, { error: 'unauthorized' });
+      } else if (audience !== exchangeIdp.issuer) {
+        json(res, 400, { error: 'wrong_audience' });
+      } else {
+        workloadTokensServed += 1;
+        json(res, 200, { value: await exchangeIdp.workload.assertion() });
+      }
       return;
     }
     if (path !== '/orders/42') {
@@ -94,10 +134,16 @@ export async function startHarness(): Promise<Harness> {
   return {
     idp,
     nonceIdp,
+    exchangeIdp,
     config: (runtime) => ({
       runtime,
       issuer: idp.issuer,
       nonceIssuer: nonceIdp.issuer,
+      exchangeIssuer: exchangeIdp.issuer,
+      workloadTokenUrl: `${origin}/workload-token`,
+      workloadRequestToken: WORKLOAD_REQUEST_TOKEN,
+      subjectToken,
+      exchangeAudiences: EXCHANGE_AUDIENCES,
       protectedUrl: `${origin}/orders/42`,
       statsUrl: `${origin}/stats`,
       closedUrl: `http://127.0.0.1:${closedPort}`,
@@ -110,6 +156,8 @@ export async function startHarness(): Promise<Harness> {
           clientId: CLIENTS.privateKeyJwt.clientId,
           privateJwk: CLIENTS.privateKeyJwt.privateJwk,
         },
+        exchanger: secretOf(EXCHANGE_CLIENTS.exchanger),
+        workload: { clientId: exchangeIdp.workload.clientId },
       },
       resources: RESOURCES,
     }),
@@ -119,6 +167,7 @@ export async function startHarness(): Promise<Harness> {
         new Promise<void>((resolve) => api.close(() => resolve())),
         idp.close(),
         nonceIdp.close(),
+        exchangeIdp.close(),
       ]);
     },
   };
