@@ -15,8 +15,10 @@ import {
   AuthError,
   NetworkError,
   OAuthError,
+  ClientAssertionError,
   TokenError,
   TokenTypes,
+  assertionFromFile,
   assertionFromUrl,
   createAuthClient,
   createResourceServer,
@@ -36,6 +38,9 @@ import {
  * @property {string} exchangeIssuer   a third IdP with token exchange and a workload client
  * @property {string} workloadTokenUrl a workload token service (GitHub Actions' kind)
  * @property {string} workloadRequestToken what that service wants as a bearer token
+ * @property {string} workloadTokenFile a projected-token file (Kubernetes' kind)
+ * @property {string} workloadRotateUrl `POST` here rewrites that file with a fresh assertion
+ * @property {boolean} fileSystem      whether this runtime has node:fs (workerd has not)
  * @property {string} subjectToken     a token the exchange IdP issued to another service
  * @property {{ ledger: string, billing: string }} exchangeAudiences audiences it exchanges for
  * @property {string} protectedUrl     an endpoint that verifies with Node's resource server
@@ -515,6 +520,33 @@ function defineChecks(config) {
     ok(fresh.access_token !== first.access_token, 'a forced refresh buys a new token');
     // One assertion fetched per token request, none for the cache hit.
     equal(after.workloadTokens - before.workloadTokens, 2, 'assertions fetched');
+    equal(after.exchangeToken - before.exchangeToken, 2, 'token requests');
+  });
+
+  check('client_assertion from a rotating token file (assertionFromFile)', async () => {
+    const workload = createAuthClient({
+      issuer: config.exchangeIssuer,
+      clientId: clients.workload.clientId,
+      clientAuth: 'client_assertion',
+      clientAssertion: assertionFromFile(config.workloadTokenFile),
+      scope: 'orders:read',
+      retry: false,
+    });
+    if (!config.fileSystem) {
+      const error = await rejects(workload.getToken(), ClientAssertionError);
+      equal(error.code, 'no_file_system', 'code on a runtime without node:fs');
+      return 'no node:fs here: a typed error';
+    }
+    const before = await stats();
+    const first = await workload.getToken();
+    // The platform rotates the file; the next token request reads the new assertion (the old
+    // one's jti is spent: the IdP would refuse it again).
+    const rotated = await fetch(config.workloadRotateUrl, { method: 'POST' });
+    equal(rotated.status, 200, 'rotation');
+    const second = await workload.getToken({ forceRefresh: true });
+    const after = await stats();
+    equal(first.token_type, 'Bearer', 'token_type');
+    ok(second.access_token !== first.access_token, 'a new token after rotation');
     equal(after.exchangeToken - before.exchangeToken, 2, 'token requests');
   });
 

@@ -2,12 +2,16 @@
  * What the conformance suite talks to, run by Node on 127.0.0.1: two oidc-provider IdPs (one
  * requiring DPoP nonces), a third with token exchange (RFC 8693) and a workload-identity client,
  * a workload token service in the manner of GitHub Actions' (a fresh signed assertion per `GET`,
- * for a bearer request token), a protected endpoint that verifies with Node's resource server,
+ * for a bearer request token), a projected-token file in the manner of Kubernetes' (rewritten
+ * with a fresh assertion on `POST /workload-file/rotate`), a protected endpoint that verifies with Node's resource server,
  * the request counts as JSON, and a port where nothing listens.
  *
  * One harness per runtime, so request counts never mix between runtimes running at once.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createResourceServer, TokenError } from '../../src/server.js';
 import { CLIENTS, mintAccessToken, RESOURCES, startIdp, type TestIdp } from '../support/idp.js';
@@ -29,6 +33,10 @@ export interface ConformanceConfig {
   exchangeIssuer: string;
   workloadTokenUrl: string;
   workloadRequestToken: string;
+  workloadTokenFile: string;
+  workloadRotateUrl: string;
+  /** Whether the runtime has `node:fs`: `assertionFromFile` reads, or says it cannot. */
+  fileSystem: boolean;
   /** A token the exchange IdP issued to another service, for the exchange checks. */
   subjectToken: string;
   exchangeAudiences: typeof EXCHANGE_AUDIENCES;
@@ -48,7 +56,7 @@ export interface ConformanceConfig {
 }
 
 export interface Harness {
-  config(runtime: string): ConformanceConfig;
+  config(runtime: string, fileSystem?: boolean): ConformanceConfig;
   idp: TestIdp;
   nonceIdp: TestIdp;
   exchangeIdp: TokenExchangeIdp;
@@ -63,6 +71,11 @@ export async function startHarness(): Promise<Harness> {
   ]);
   const subjectToken = await mintAccessToken(exchangeIdp, { client: EXCHANGE_CLIENTS.frontend });
   let workloadTokensServed = 0;
+  const workloadDir = await mkdtemp(join(tmpdir(), 's2s-auth-conformance-'));
+  const workloadTokenFile = join(workloadDir, 'token');
+  const rotateWorkloadFile = async () =>
+    writeFile(workloadTokenFile, await exchangeIdp.workload.assertion(), { mode: 0o600 });
+  await rotateWorkloadFile();
   const resourceServer = createResourceServer({ issuer: idp.issuer, audience: RESOURCES.jwt });
 
   const api = createServer((req, res) => {
@@ -83,6 +96,11 @@ export async function startHarness(): Promise<Harness> {
         exchangeToken: exchangeIdp.count('/token', 'POST'),
         workloadTokens: workloadTokensServed,
       });
+      return;
+    }
+    if (path === '/workload-file/rotate' && req.method === 'POST') {
+      await rotateWorkloadFile();
+      json(res, 200, { rotated: true });
       return;
     }
     if (path === '/workload-token') {
@@ -135,13 +153,16 @@ export async function startHarness(): Promise<Harness> {
     idp,
     nonceIdp,
     exchangeIdp,
-    config: (runtime) => ({
+    config: (runtime, fileSystem = true) => ({
       runtime,
+      fileSystem,
       issuer: idp.issuer,
       nonceIssuer: nonceIdp.issuer,
       exchangeIssuer: exchangeIdp.issuer,
       workloadTokenUrl: `${origin}/workload-token`,
       workloadRequestToken: WORKLOAD_REQUEST_TOKEN,
+      workloadTokenFile,
+      workloadRotateUrl: `${origin}/workload-file/rotate`,
       subjectToken,
       exchangeAudiences: EXCHANGE_AUDIENCES,
       protectedUrl: `${origin}/orders/42`,
@@ -169,6 +190,7 @@ export async function startHarness(): Promise<Harness> {
         nonceIdp.close(),
         exchangeIdp.close(),
       ]);
+      await rm(workloadDir, { recursive: true, force: true });
     },
   };
 }

@@ -44,7 +44,11 @@ beforeAll(async () => {
       try {
         results.set(
           runtime.id,
-          await runRuntime(runtime, harness.config(runtime.label), installation),
+          await runRuntime(
+            runtime,
+            harness.config(runtime.label, runtime.fileSystem),
+            installation,
+          ),
         );
       } finally {
         await harness.close();

@@ -48,6 +48,8 @@ export interface RuntimeResult {
 interface Runtime {
   id: string;
   label: string;
+  /** Whether the runtime has `node:fs`, so `assertionFromFile` can read (workerd has none). */
+  fileSystem: boolean;
   run(config: ConformanceConfig, installation: Installation): Promise<RawRun>;
   version(installation: Installation): string;
 }
@@ -101,7 +103,7 @@ function runProcess(command: string, args: string[], config: ConformanceConfig):
   });
 }
 
-function pinned(id: string, args: (command: string) => string[]): Runtime['run'] {
+function pinned(id: string, args: (config: ConformanceConfig) => string[]): Runtime['run'] {
   return async (config, installation) => {
     const located = installation.runtimes[id];
     if (!located?.command || located.error) {
@@ -110,7 +112,7 @@ function pinned(id: string, args: (command: string) => string[]): Runtime['run']
         output: `not available: ${located?.error ?? installation.installError ?? 'not installed'}`,
       };
     }
-    return runProcess(located.command, args(located.command), config);
+    return runProcess(located.command, args(config), config);
   };
 }
 
@@ -202,43 +204,50 @@ export const RUNTIMES: Runtime[] = [
   {
     id: 'node',
     label: machineNodeMajor === '20' ? 'Node 20' : `Node ${machineNodeMajor} (machine)`,
+    fileSystem: true,
     version: () => process.version,
     run: (config) => runProcess(process.execPath, [suiteRunner], config),
   },
   {
     id: 'node22',
     label: 'Node 22',
+    fileSystem: true,
     version: (installation) => installation.runtimes.node22?.version ?? '—',
     run: pinned('node22', () => [suiteRunner]),
   },
   {
     id: 'node24',
     label: 'Node 24',
+    fileSystem: true,
     version: (installation) => installation.runtimes.node24?.version ?? '—',
     run: pinned('node24', () => [suiteRunner]),
   },
   {
     id: 'bun',
     label: 'Bun',
+    fileSystem: true,
     version: (installation) => installation.runtimes.bun?.version ?? '—',
     run: pinned('bun', () => ['--no-install', suiteRunner]),
   },
   {
     id: 'deno',
     label: 'Deno',
+    fileSystem: true,
     version: (installation) =>
       (installation.runtimes.deno?.version ?? '—').split(' ').slice(0, 2).join(' '),
-    run: pinned('deno', () => [
+    run: pinned('deno', (config) => [
       'run',
       '--no-prompt',
       '--allow-env=S2S_CONFORMANCE',
       '--allow-net=127.0.0.1',
+      `--allow-read=${config.workloadTokenFile}`,
       suiteRunner,
     ]),
   },
   {
     id: 'workerd',
     label: 'workerd (miniflare)',
+    fileSystem: false,
     version: (installation) => installation.runtimes.workerd?.version ?? '—',
     run: runWorkerd,
   },
