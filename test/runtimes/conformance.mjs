@@ -16,10 +16,12 @@ import {
   NetworkError,
   OAuthError,
   ClientAssertionError,
+  MtlsUnavailableError,
   TokenError,
   TokenTypes,
   assertionFromFile,
   assertionFromUrl,
+  certificateThumbprint,
   createAuthClient,
   createResourceServer,
   introspectToken,
@@ -41,6 +43,9 @@ import {
  * @property {string} workloadTokenFile a projected-token file (Kubernetes' kind)
  * @property {string} workloadRotateUrl `POST` here rewrites that file with a fresh assertion
  * @property {boolean} fileSystem      whether this runtime has node:fs (workerd has not)
+ * @property {boolean} clientCertificates whether the `tls` option works here (Node, undici)
+ * @property {{ tokenEndpoint: string, ca: string, cert: string, key: string, x5t: string,
+ *   otherCert: string }} mtls  a token endpoint behind TLS that wants `cert`; PEM; its x5t#S256
  * @property {string} subjectToken     a token the exchange IdP issued to another service
  * @property {{ ledger: string, billing: string }} exchangeAudiences audiences it exchanges for
  * @property {string} protectedUrl     an endpoint that verifies with Node's resource server
@@ -600,6 +605,90 @@ function defineChecks(config) {
     },
   );
 
+  check('tls_client_auth: the tls option presents the certificate (RFC 8705 §2)', async () => {
+    const client = () =>
+      createAuthClient({
+        tokenEndpoint: config.mtls.tokenEndpoint,
+        clientId: 'orders-mtls',
+        clientAuth: 'tls_client_auth',
+        tls: { cert: config.mtls.cert, key: config.mtls.key, ca: config.mtls.ca },
+        retry: false,
+        circuitBreaker: false,
+      });
+    if (!config.clientCertificates) {
+      const error = await rejects((async () => client().getToken())(), MtlsUnavailableError);
+      equal(error.code, 'mtls_unavailable', 'code');
+      ok(!`${error.message} ${String(error.cause)}`.includes('PRIVATE KEY'), 'no key in the error');
+      return 'no client certificates in this fetch: a typed error';
+    }
+    const auth = client();
+    try {
+      // The endpoint answers 200 only to a connection presenting the certificate.
+      const token = await auth.getToken();
+      equal(token.access_token, 'mtls-bound-token', 'access_token');
+    } finally {
+      auth.close();
+    }
+  });
+
+  check('certificate-bound tokens: cnf["x5t#S256"] against the client certificate', async () => {
+    equal(await certificateThumbprint(config.mtls.cert), config.mtls.x5t, 'the thumbprint');
+    const certIssuer = 'https://certificates.conformance.test';
+    const audience = 'https://inventory.conformance.test';
+    const { privateKey, publicKey } = await crypto.subtle.generateKey(
+      { name: 'ECDSA', namedCurve: 'P-256' },
+      true,
+      ['sign', 'verify'],
+    );
+    const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', publicKey);
+    const jwks = { keys: [{ kty, crv, x, y, kid: 'bound', alg: 'ES256', use: 'sig' }] };
+    const served = (body) =>
+      new Response(JSON.stringify(body), { headers: { 'content-type': 'application/json' } });
+    const server = createResourceServer({
+      issuer: certIssuer,
+      audience,
+      fetch: async (input) => {
+        const { pathname } = new URL(input instanceof Request ? input.url : String(input));
+        if (pathname === '/jwks') return served(jwks);
+        if (pathname.startsWith('/.well-known/')) {
+          return served({ issuer: certIssuer, jwks_uri: `${certIssuer}/jwks` });
+        }
+        return new Response('not found', { status: 404 });
+      },
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const signingInput = `${encodeJson({ alg: 'ES256', typ: 'at+jwt', kid: 'bound' })}.${encodeJson(
+      {
+        iss: certIssuer,
+        sub: 'orders-service',
+        aud: audience,
+        client_id: 'orders-service',
+        iat: now,
+        exp: now + 300,
+        jti: crypto.randomUUID(),
+        scope: 'stock:read',
+        cnf: { 'x5t#S256': config.mtls.x5t },
+      },
+    )}`;
+    const signature = await crypto.subtle.sign(
+      { name: 'ECDSA', hash: 'SHA-256' },
+      privateKey,
+      new TextEncoder().encode(signingInput),
+    );
+    const token = `${signingInput}.${base64url(new Uint8Array(signature))}`;
+    const claims = await server.verifyToken(token, { clientCertificate: config.mtls.cert });
+    equal(claims.cnf?.['x5t#S256'], config.mtls.x5t, 'cnf["x5t#S256"] with the PEM');
+    await server.verifyToken(token, { clientCertificate: derOf(config.mtls.cert) });
+    const other = await rejects(
+      server.verifyToken(token, { clientCertificate: config.mtls.otherCert }),
+      TokenError,
+    );
+    equal(other.reason, 'certificate', 'another certificate');
+    const none = await rejects(server.verifyToken(token), TokenError);
+    equal(none.reason, 'certificate', 'no certificate');
+    return 'PEM and DER';
+  });
+
   return checks;
 }
 
@@ -671,6 +760,12 @@ function decodePart(part) {
   const base64 = part.replace(/-/g, '+').replace(/_/g, '/');
   const binary = atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4));
   return JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
+}
+
+/** The DER bytes of the first PEM block. */
+function derOf(pem) {
+  const base64 = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
 }
 
 function decodeHeader(jwt) {

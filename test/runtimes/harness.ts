@@ -3,13 +3,20 @@
  * requiring DPoP nonces), a third with token exchange (RFC 8693) and a workload-identity client,
  * a workload token service in the manner of GitHub Actions' (a fresh signed assertion per `GET`,
  * for a bearer request token), a projected-token file in the manner of Kubernetes' (rewritten
- * with a fresh assertion on `POST /workload-file/rotate`), a protected endpoint that verifies with Node's resource server,
+ * with a fresh assertion on `POST /workload-file/rotate`), a token endpoint behind TLS that
+ * answers only a request presenting the test's client certificate (RFC 8705 §2) and the PEM of
+ * that certificate, its key and a second certificate, made for each harness by `openssl`, a protected endpoint that verifies with Node's resource server,
  * the request counts as JSON, and a port where nothing listens.
  *
  * One harness per runtime, so request counts never mix between runtimes running at once.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { TLSSocket } from 'node:tls';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -37,6 +44,20 @@ export interface ConformanceConfig {
   workloadRotateUrl: string;
   /** Whether the runtime has `node:fs`: `assertionFromFile` reads, or says it cannot. */
   fileSystem: boolean;
+  /** Whether the `tls` option can present a certificate here (Node, through undici). */
+  clientCertificates: boolean;
+  mtls: {
+    /** A token endpoint behind TLS that answers 200 only to the client certificate below. */
+    tokenEndpoint: string;
+    /** That server's certificate (self-signed, for 127.0.0.1), to trust as `tls.ca`. */
+    ca: string;
+    cert: string;
+    key: string;
+    /** `cnf["x5t#S256"]` of `cert`, as Node computes it. */
+    x5t: string;
+    /** Another certificate, which no token is bound to. */
+    otherCert: string;
+  };
   /** A token the exchange IdP issued to another service, for the exchange checks. */
   subjectToken: string;
   exchangeAudiences: typeof EXCHANGE_AUDIENCES;
@@ -56,7 +77,10 @@ export interface ConformanceConfig {
 }
 
 export interface Harness {
-  config(runtime: string, fileSystem?: boolean): ConformanceConfig;
+  config(
+    runtime: string,
+    capabilities?: { fileSystem: boolean; clientCertificates: boolean },
+  ): ConformanceConfig;
   idp: TestIdp;
   nonceIdp: TestIdp;
   exchangeIdp: TokenExchangeIdp;
@@ -71,11 +95,35 @@ export async function startHarness(): Promise<Harness> {
   ]);
   const subjectToken = await mintAccessToken(exchangeIdp, { client: EXCHANGE_CLIENTS.frontend });
   let workloadTokensServed = 0;
-  const workloadDir = await mkdtemp(join(tmpdir(), 's2s-auth-conformance-'));
-  const workloadTokenFile = join(workloadDir, 'token');
+  const dir = await mkdtemp(join(tmpdir(), 's2s-auth-conformance-'));
+  const workloadTokenFile = join(dir, 'token');
   const rotateWorkloadFile = async () =>
     writeFile(workloadTokenFile, await exchangeIdp.workload.assertion(), { mode: 0o600 });
   await rotateWorkloadFile();
+  const [serverPair, clientPair, otherPair] = await Promise.all([
+    makeCertificate(dir, 'server', 'IP:127.0.0.1'),
+    makeCertificate(dir, 'client'),
+    makeCertificate(dir, 'other'),
+  ]);
+  const x5t = createHash('sha256')
+    .update(new X509Certificate(clientPair.cert).raw)
+    .digest('base64url');
+  const mtlsServer = createHttpsServer(
+    { cert: serverPair.cert, key: serverPair.key, requestCert: true, rejectUnauthorized: false },
+    (req, res) => {
+      const raw: Buffer | undefined =
+        req.socket instanceof TLSSocket ? req.socket.getPeerCertificate(true).raw : undefined;
+      const presented = raw ? createHash('sha256').update(raw).digest('base64url') : '';
+      if (req.method !== 'POST' || new URL(req.url ?? '/', 'https://x').pathname !== '/token') {
+        json(res, 404, { error: 'not_found' });
+      } else if (presented !== x5t) {
+        json(res, 401, { error: 'invalid_client', error_description: 'no client certificate' });
+      } else {
+        json(res, 200, { access_token: 'mtls-bound-token', token_type: 'Bearer', expires_in: 300 });
+      }
+    },
+  );
+  const mtlsPort = await listen(mtlsServer);
   const resourceServer = createResourceServer({ issuer: idp.issuer, audience: RESOURCES.jwt });
 
   const api = createServer((req, res) => {
@@ -153,9 +201,17 @@ export async function startHarness(): Promise<Harness> {
     idp,
     nonceIdp,
     exchangeIdp,
-    config: (runtime, fileSystem = true) => ({
+    config: (runtime, capabilities = { fileSystem: true, clientCertificates: true }) => ({
       runtime,
-      fileSystem,
+      ...capabilities,
+      mtls: {
+        tokenEndpoint: `https://127.0.0.1:${mtlsPort}/token`,
+        ca: serverPair.cert,
+        cert: clientPair.cert,
+        key: clientPair.key,
+        x5t,
+        otherCert: otherPair.cert,
+      },
       issuer: idp.issuer,
       nonceIssuer: nonceIdp.issuer,
       exchangeIssuer: exchangeIdp.issuer,
@@ -184,15 +240,46 @@ export async function startHarness(): Promise<Harness> {
     }),
     async close() {
       api.closeAllConnections();
+      mtlsServer.closeAllConnections();
       await Promise.all([
         new Promise<void>((resolve) => api.close(() => resolve())),
+        new Promise<void>((resolve) => mtlsServer.close(() => resolve())),
         idp.close(),
         nonceIdp.close(),
         exchangeIdp.close(),
       ]);
-      await rm(workloadDir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A throwaway self-signed P-256 certificate and its key, as PEM, made by `openssl`. */
+async function makeCertificate(
+  dir: string,
+  name: string,
+  subjectAltName?: string,
+): Promise<{ cert: string; key: string }> {
+  const cert = join(dir, `${name}.crt`);
+  const key = join(dir, `${name}.key`);
+  await promisify(execFile)('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    `/CN=${name}.conformance.test`,
+    ...(subjectAltName ? ['-addext', `subjectAltName=${subjectAltName}`] : []),
+    '-keyout',
+    key,
+    '-out',
+    cert,
+  ]);
+  return { cert: await readFile(cert, 'utf8'), key: await readFile(key, 'utf8') };
 }
 
 function secretOf(client: { clientId: string; clientSecret: string }) {
@@ -215,7 +302,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function listen(server: Server): Promise<number> {
+async function listen(server: Server | ReturnType<typeof createHttpsServer>): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

@@ -46,7 +46,10 @@ beforeAll(async () => {
           runtime.id,
           await runRuntime(
             runtime,
-            harness.config(runtime.label, runtime.fileSystem),
+            harness.config(runtime.label, {
+              fileSystem: runtime.fileSystem,
+              clientCertificates: runtime.clientCertificates,
+            }),
             installation,
           ),
         );

@@ -50,6 +50,8 @@ interface Runtime {
   label: string;
   /** Whether the runtime has `node:fs`, so `assertionFromFile` can read (workerd has none). */
   fileSystem: boolean;
+  /** Whether the client's `tls` option can present a certificate (Node only, through undici). */
+  clientCertificates: boolean;
   run(config: ConformanceConfig, installation: Installation): Promise<RawRun>;
   version(installation: Installation): string;
 }
@@ -205,6 +207,7 @@ export const RUNTIMES: Runtime[] = [
     id: 'node',
     label: machineNodeMajor === '20' ? 'Node 20' : `Node ${machineNodeMajor} (machine)`,
     fileSystem: true,
+    clientCertificates: true,
     version: () => process.version,
     run: (config) => runProcess(process.execPath, [suiteRunner], config),
   },
@@ -212,6 +215,7 @@ export const RUNTIMES: Runtime[] = [
     id: 'node22',
     label: 'Node 22',
     fileSystem: true,
+    clientCertificates: true,
     version: (installation) => installation.runtimes.node22?.version ?? '—',
     run: pinned('node22', () => [suiteRunner]),
   },
@@ -219,6 +223,7 @@ export const RUNTIMES: Runtime[] = [
     id: 'node24',
     label: 'Node 24',
     fileSystem: true,
+    clientCertificates: true,
     version: (installation) => installation.runtimes.node24?.version ?? '—',
     run: pinned('node24', () => [suiteRunner]),
   },
@@ -226,6 +231,7 @@ export const RUNTIMES: Runtime[] = [
     id: 'bun',
     label: 'Bun',
     fileSystem: true,
+    clientCertificates: false,
     version: (installation) => installation.runtimes.bun?.version ?? '—',
     run: pinned('bun', () => ['--no-install', suiteRunner]),
   },
@@ -233,6 +239,7 @@ export const RUNTIMES: Runtime[] = [
     id: 'deno',
     label: 'Deno',
     fileSystem: true,
+    clientCertificates: false,
     version: (installation) =>
       (installation.runtimes.deno?.version ?? '—').split(' ').slice(0, 2).join(' '),
     run: pinned('deno', (config) => [
@@ -248,6 +255,7 @@ export const RUNTIMES: Runtime[] = [
     id: 'workerd',
     label: 'workerd (miniflare)',
     fileSystem: false,
+    clientCertificates: false,
     version: (installation) => installation.runtimes.workerd?.version ?? '—',
     run: runWorkerd,
   },
