@@ -42,6 +42,8 @@ const guideOrder = [
   'dpop-end-to-end',
   'resource-server',
   'introspection-vs-local-verification',
+  'secretless',
+  'mtls',
   'testing-your-service',
   'configuration-reference',
   'troubleshooting',
