@@ -6,10 +6,10 @@
  */
 import type { components } from '../../generated/openapi.js';
 import {
-  OptionError,
   optionalBoolean,
   optionKeys,
   rejectUnknownOptions,
+  type OptionError,
 } from '../shared/options.js';
 import { normaliseResources, normaliseScopes, type ListInput } from './cache-key.js';
 import { earlierExpiry, readUnverifiedExpiry } from './client-assertion.js';
