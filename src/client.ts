@@ -42,7 +42,8 @@ export type {
   ClientAssertionFunction,
 } from './runtime/client/assertion-sources.js';
 export type { ClientAssertionSource } from './runtime/client/client-assertion.js';
-export type { ExchangedToken, ExchangeTokenOptions } from './runtime/client/token-exchange.js';
+export type { ExchangeTokenOptions } from './runtime/client/token-exchange-request.js';
+export type { ExchangedToken } from './runtime/client/token-exchange-response.js';
 export { isTokenTypeUri, TokenTypes } from './runtime/client/token-types.js';
 export type { TokenType } from './runtime/client/token-types.js';
 export type { PemInput, TlsClientOptions } from './runtime/client/mtls.js';

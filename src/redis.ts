@@ -6,14 +6,11 @@
  *
  * @module s2s-auth/redis
  */
-export { createRedisStore, RedisStoreError } from './runtime/redis/redis-store.js';
-export type {
-  RedisClientLike,
-  RedisStore,
-  RedisStoreOperation,
-  RedisStoreOptions,
-  RedisSubscriberLike,
-} from './runtime/redis/redis-store.js';
+export { createRedisStore } from './runtime/redis/redis-store.js';
+export type { RedisStore, RedisStoreOptions } from './runtime/redis/redis-store.js';
+export { RedisStoreError } from './runtime/redis/redis-store-error.js';
+export type { RedisStoreOperation } from './runtime/redis/redis-store-error.js';
+export type { RedisClientLike, RedisSubscriberLike } from './runtime/redis/redis-client.js';
 export type { TokenStore } from './runtime/shared/store.js';
 export type { ReplayStore } from './runtime/server/replay-store.js';
 export { AuthError } from './runtime/errors.js';

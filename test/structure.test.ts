@@ -82,6 +82,11 @@ const TESTED_IN: Readonly<Record<string, string>> = {
   'src/runtime/profiles/types.ts': 'test/runtime/profiles/idp-profiles.test.ts',
   'src/runtime/profiles/zitadel.ts': 'test/runtime/profiles/idp-profiles.test.ts',
 
+  // The store's parts, tested through createRedisStore against a real redis-server.
+  'src/runtime/redis/compare-and-delete.ts': 'test/runtime/redis/redis-store.test.ts',
+  'src/runtime/redis/deletion-watch.ts': 'test/runtime/redis/redis-store.test.ts',
+  'src/runtime/redis/redis-client.ts': 'test/runtime/redis/redis-store.test.ts',
+  'src/runtime/redis/redis-store-error.ts': 'test/runtime/redis/redis-store.test.ts',
   'src/runtime/redis/value-cipher.ts': 'test/runtime/redis/redis-store.test.ts',
 
   'src/runtime/server/algorithm-option.ts': 'test/runtime/server/resource-server-options.test.ts',

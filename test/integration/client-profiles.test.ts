@@ -5,44 +5,23 @@
  * IdP's discovery document lists. The IdP copies the parameters it is told to into the access
  * token, so the tests read what it received from the token it issued.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeJwt, exportJWK, generateKeyPair } from 'jose';
-import { createAuthClient, type AuthClientOptions } from '../../src/index.js';
+import { createAuthClient } from '../../src/index.js';
 import { confirmationThumbprint, verifyDpopProof } from '../support/dpop.js';
-import { CLIENTS, RESOURCES, startIdp, type TestIdp } from '../support/idp.js';
+import { RESOURCES, startIdp } from '../support/idp.js';
+import {
+  basicClientOptions as basic,
+  discoveryRequests,
+  lastTokenProof as lastProof,
+  tokenRequests,
+} from '../support/idp-requests.js';
+import { startForFile } from '../support/lifecycle.js';
 
-let idp: TestIdp;
-let es256Idp: TestIdp;
-
-beforeAll(async () => {
-  [idp, es256Idp] = await Promise.all([
-    startIdp({ tokenClaimsFromParameters: ['tenant', 'region', 'audience'] }),
-    startIdp({ dpopSigningAlgorithms: ['ES256'] }),
-  ]);
-});
-
-afterAll(async () => {
-  await Promise.all([idp.close(), es256Idp.close()]);
-});
-
-function basic(on: TestIdp, overrides: Partial<AuthClientOptions> = {}): AuthClientOptions {
-  return {
-    issuer: on.issuer,
-    clientId: CLIENTS.basic.clientId,
-    clientSecret: CLIENTS.basic.clientSecret,
-    ...overrides,
-  };
-}
-
-const tokenRequests = (on: TestIdp) => on.count('/token', 'POST');
-const discoveryRequests = (on: TestIdp) =>
-  on.count('/.well-known/oauth-authorization-server') +
-  on.count('/.well-known/openid-configuration');
-
-function lastProof(on: TestIdp) {
-  const request = on.requests.filter((r) => r.path === '/token' && r.method === 'POST').at(-1);
-  return verifyDpopProof(request?.headers.dpop);
-}
+const idp = startForFile(() =>
+  startIdp({ tokenClaimsFromParameters: ['tenant', 'region', 'audience'] }),
+);
+const es256Idp = startForFile(() => startIdp({ dpopSigningAlgorithms: ['ES256'] }));
 
 describe('tokenParameters at a real IdP', () => {
   it('sends the default parameters with every token request: the IdP received them', async () => {

@@ -11,10 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as schemas from '../../src/generated/schemas.js';
 import { assertionFromFile } from '../../src/runtime/client/assertion-sources.js';
 import { createClientAssertionAuthenticator } from '../../src/runtime/client/client-assertion.js';
-import {
-  prepareTokenExchange,
-  readTokenExchangeResponse,
-} from '../../src/runtime/client/token-exchange.js';
+import { prepareTokenExchange } from '../../src/runtime/client/token-exchange-request.js';
+import { readTokenExchangeResponse } from '../../src/runtime/client/token-exchange-response.js';
 import { TokenTypes } from '../../src/runtime/client/token-types.js';
 import { OAuthError } from '../../src/runtime/errors.js';
 import { defaultClock } from '../../src/runtime/shared/options.js';

@@ -14,9 +14,10 @@
  *
  * @example
  * ```ts
- * const idp = await startGlewlwyd();
- * afterAll(() => idp.close());
- * const client = createAuthClient({ issuer: idp.issuer, ...idp.clients.basic });
+ * const idp = glewlwydForFile(); // started before the file's tests, stopped after them
+ * it('gets a token', async () => {
+ *   await createAuthClient({ issuer: idp.issuer, ...idp.clients.basic }).getToken();
+ * });
  * ```
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,6 +30,7 @@ import { delimiter, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { createAuthClient } from '../../src/client.js';
+import { startForFile } from './lifecycle.js';
 
 // ---------------------------------------------------------------------------------------------
 // What the harness configures
@@ -667,4 +669,20 @@ export function basicToken(idp: Glewlwyd): Promise<string> {
     scope: GLEWLWYD_SCOPES.ordersRead,
     resource: GLEWLWYD_RESOURCES.orders,
   }).getAccessToken({ forceRefresh: true });
+}
+
+/**
+ * A glewlwyd server for the whole test file: {@link startGlewlwyd} before its tests, closed after
+ * them. Read it inside tests and hooks (see `startForFile`).
+ */
+export function glewlwydForFile(options: StartGlewlwydOptions = {}): Glewlwyd {
+  return startForFile(() => startGlewlwyd(options));
+}
+
+/**
+ * The resource server's own client, authenticating with `client_secret_post`: at glewlwyd it
+ * sees every client's tokens in introspection and revocation, where Basic sees only its own.
+ */
+export function postCredentials(idp: Glewlwyd) {
+  return { ...idp.clients.resourceServer, clientAuth: 'client_secret_post' as const };
 }

@@ -25,7 +25,8 @@ export interface TokenRequestShape {
   audienceParameter: string | undefined;
 }
 
-function invalid(where: string, option: string, problem: string): OptionError {
+/** The `TypeError` of an option of the wrong form: names the option, never its value. */
+export function invalid(where: string, option: string, problem: string): OptionError {
   return new OptionError(`${where}: \`${option}\` ${problem}`, 'ERR_INVALID_OPTION', option);
 }
 

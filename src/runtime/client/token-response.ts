@@ -42,7 +42,7 @@ function firstBadCharacter(text: string, allowed: RegExp): string {
 }
 
 /** A `token_type` shown in an error only when it is plainly a word; anything else is described. */
-function describeTokenType(value: string): string {
+export function describeTokenType(value: string): string {
   return /^[A-Za-z0-9_.-]{1,32}$/.test(value) ? `"${value}"` : 'a value that is not a token type';
 }
 

@@ -1,7 +1,8 @@
 import { optionKeys } from '../shared/options.js';
 import type { DpopProofOptions } from '../dpop/proof.js';
 import type { ListInput, TokenParameters } from './cache-key.js';
-import type { ExchangedToken, ExchangeTokenOptions } from './token-exchange.js';
+import type { ExchangeTokenOptions } from './token-exchange-request.js';
+import type { ExchangedToken } from './token-exchange-response.js';
 
 export type {
   ClientAssertionAudience,

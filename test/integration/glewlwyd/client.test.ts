@@ -6,27 +6,19 @@
  */
 import { inspect } from 'node:util';
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAuthClient, OAuthError, type AuthClientOptions } from '../../../src/index.js';
 import { verifyDpopProof } from '../../support/dpop.js';
 import {
   AWKWARD_SECRET,
   GLEWLWYD_RESOURCES,
   GLEWLWYD_SCOPES,
-  startGlewlwyd,
-  type Glewlwyd,
+  glewlwydForFile,
 } from '../../support/glewlwyd.js';
+import { rejectionOf } from '../../support/caught.js';
 import { recordingFetch, type RecordingFetch } from '../../support/http.js';
 
-let idp: Glewlwyd;
-
-beforeAll(async () => {
-  idp = await startGlewlwyd();
-});
-
-afterAll(async () => {
-  await idp?.close();
-});
+const idp = glewlwydForFile();
 
 const { ordersRead, ordersWrite, ordersAdmin, ledgerRead } = GLEWLWYD_SCOPES;
 
@@ -38,14 +30,7 @@ function tokenRequests(recorder: RecordingFetch, issuer = idp.issuer) {
   return recorder.sent.filter((request) => request.url === `${issuer}/token`);
 }
 
-async function failure(promise: Promise<unknown>): Promise<OAuthError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(OAuthError);
-  return error as OAuthError;
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, OAuthError);
 
 describe('discovery and client authentication', () => {
   it('finds the token endpoint through OpenID discovery, glewlwyd having no RFC 8414 document', async () => {

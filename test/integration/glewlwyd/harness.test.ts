@@ -4,23 +4,27 @@
  */
 import { existsSync } from 'node:fs';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   GLEWLWYD_RESOURCES,
   GLEWLWYD_SCOPES,
+  glewlwydForFile,
   startGlewlwyd,
-  type Glewlwyd,
 } from '../../support/glewlwyd.js';
+import { startForFile } from '../../support/lifecycle.js';
 
-let idp: Glewlwyd;
+const idp = glewlwydForFile();
 
-beforeAll(async () => {
-  idp = await startGlewlwyd();
-});
-
-afterAll(async () => {
-  await idp?.close();
-});
+// A handle read while the file's tests are being collected, before any beforeAll ran.
+const early = startForFile(() =>
+  Promise.resolve({ name: 'started', close: () => Promise.resolve() }),
+);
+let readTooEarly: unknown;
+try {
+  readTooEarly = early.name;
+} catch (error) {
+  readTooEarly = error;
+}
 
 describe('the glewlwyd harness', () => {
   it('serves the OpenID discovery document of its issuer on 127.0.0.1', async () => {
@@ -87,5 +91,14 @@ describe('the glewlwyd harness', () => {
     expect(existsSync(other.directory)).toBe(false);
     expect(() => process.kill(other.pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
     await expect(fetch(`${other.origin}/config`)).rejects.toThrow(TypeError);
+  });
+
+  it('stands for the server only once beforeAll started it: read earlier, it throws', () => {
+    expect(readTooEarly).toBeInstanceOf(Error);
+    expect((readTooEarly as Error).message).toBe(
+      'read `name` of a server before beforeAll started it',
+    );
+    expect(early.name).toBe('started');
+    expect(idp.issuer).toBe(`${idp.origin}/api/oidc`);
   });
 });

@@ -5,7 +5,7 @@
  * `token_type` in lower case; a Basic-authenticated caller sees only its own tokens.
  */
 import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createAuthClient,
   createResourceServer,
@@ -17,20 +17,13 @@ import {
   GLEWLWYD_RESOURCES,
   GLEWLWYD_SCOPES,
   basicToken,
-  startGlewlwyd,
-  type Glewlwyd,
+  glewlwydForFile,
+  postCredentials,
 } from '../../support/glewlwyd.js';
+import { rejectionOf } from '../../support/caught.js';
 import { recordingFetch } from '../../support/http.js';
 
-let idp: Glewlwyd;
-
-beforeAll(async () => {
-  idp = await startGlewlwyd();
-});
-
-afterAll(async () => {
-  await idp?.close();
-});
+const idp = glewlwydForFile();
 
 const { ordersRead } = GLEWLWYD_SCOPES;
 const orders = GLEWLWYD_RESOURCES.orders;
@@ -41,8 +34,7 @@ function resourceServer(overrides: Partial<ResourceServerOptions> = {}) {
     issuer: idp.issuer,
     audience: orders,
     introspection: {
-      ...idp.clients.resourceServer,
-      clientAuth: 'client_secret_post',
+      ...postCredentials(idp),
       jwt: 'always',
       cacheMaxSeconds: 0,
     },
@@ -50,14 +42,7 @@ function resourceServer(overrides: Partial<ResourceServerOptions> = {}) {
   });
 }
 
-async function rejection(promise: Promise<unknown>): Promise<TokenError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(TokenError);
-  return error as TokenError;
-}
+const rejection = (promise: Promise<unknown>) => rejectionOf(promise, TokenError);
 
 describe('JWTs introspected as well as verified', () => {
   it('verifies a fresh JWT locally and asks once whether it is active, returning its own claims', async () => {
@@ -74,12 +59,7 @@ describe('JWTs introspected as well as verified', () => {
 
   it('refuses a revoked JWT as inactive, which local verification alone still accepts', async () => {
     const token = await basicToken(idp);
-    await revokeToken({
-      issuer: idp.issuer,
-      ...idp.clients.resourceServer,
-      clientAuth: 'client_secret_post',
-      token,
-    });
+    await revokeToken({ issuer: idp.issuer, ...postCredentials(idp), token });
     const error = await rejection(resourceServer().verifyToken(token));
     expect(error).toMatchObject({ reason: 'inactive', status: 401, error: 'invalid_token' });
     const local = createResourceServer({ issuer: idp.issuer, audience: orders });

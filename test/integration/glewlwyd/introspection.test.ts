@@ -5,7 +5,7 @@
  */
 import { inspect } from 'node:util';
 import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createAuthClient,
   createResourceServer,
@@ -18,42 +18,22 @@ import {
   GLEWLWYD_RESOURCES,
   GLEWLWYD_SCOPES,
   basicToken,
-  startGlewlwyd,
-  type Glewlwyd,
+  glewlwydForFile,
+  postCredentials,
 } from '../../support/glewlwyd.js';
+import { rejectionOf } from '../../support/caught.js';
 
-let idp: Glewlwyd;
-
-beforeAll(async () => {
-  idp = await startGlewlwyd();
-});
-
-afterAll(async () => {
-  await idp?.close();
-});
+const idp = glewlwydForFile();
 
 const { ordersRead } = GLEWLWYD_SCOPES;
 const orders = GLEWLWYD_RESOURCES.orders;
 
 /** The resource server asks, authenticated with client_secret_post (which sees every token). */
 function asResourceServer(token: string, overrides: Partial<IntrospectTokenOptions> = {}) {
-  return {
-    issuer: idp.issuer,
-    ...idp.clients.resourceServer,
-    clientAuth: 'client_secret_post' as const,
-    token,
-    ...overrides,
-  };
+  return { issuer: idp.issuer, ...postCredentials(idp), token, ...overrides };
 }
 
-async function failure(promise: Promise<unknown>): Promise<OAuthError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(OAuthError);
-  return error as OAuthError;
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, OAuthError);
 
 describe('introspection', () => {
   it('reports a fresh token active, with the claims of the JWT', async () => {

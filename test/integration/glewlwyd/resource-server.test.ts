@@ -4,7 +4,7 @@
  * DPoP-bound tokens end to end, from the SDK client through an HTTP API to verifyRequest.
  */
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createAuthClient,
   createResourceServer,
@@ -13,23 +13,11 @@ import {
   type ResourceServer,
   type ResourceServerOptions,
 } from '../../../src/index.js';
-import {
-  GLEWLWYD_RESOURCES,
-  GLEWLWYD_SCOPES,
-  startGlewlwyd,
-  type Glewlwyd,
-} from '../../support/glewlwyd.js';
+import { GLEWLWYD_RESOURCES, GLEWLWYD_SCOPES, glewlwydForFile } from '../../support/glewlwyd.js';
+import { rejectionOf } from '../../support/caught.js';
 import { recordingFetch, startServer, type TestServer } from '../../support/http.js';
 
-let idp: Glewlwyd;
-
-beforeAll(async () => {
-  idp = await startGlewlwyd();
-});
-
-afterAll(async () => {
-  await idp?.close();
-});
+const idp = glewlwydForFile();
 
 const { ordersRead, ordersWrite } = GLEWLWYD_SCOPES;
 const orders = GLEWLWYD_RESOURCES.orders;
@@ -52,14 +40,7 @@ function resourceServer(overrides: Partial<ResourceServerOptions> = {}): Resourc
   return createResourceServer({ issuer: idp.issuer, audience: orders, ...overrides });
 }
 
-async function rejection(promise: Promise<unknown>): Promise<TokenError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(TokenError);
-  return error as TokenError;
-}
+const rejection = (promise: Promise<unknown>) => rejectionOf(promise, TokenError);
 
 /** An API on 127.0.0.1 guarded by `verifyRequest`, answering its challenges. */
 async function startApi(server: ResourceServer): Promise<TestServer> {

@@ -1,195 +1,26 @@
 /**
- * Token exchange (RFC 8693): the request's checks and form (§2.1), the answer's checks (§2.2.1),
- * and the cache: keyed by a hash of the subject and actor tokens and the normalised target, one
- * request in flight per slot, never served past the subject token's own exp.
+ * The token exchanger (RFC 8693): a cache keyed by a hash of the subject and actor tokens and the
+ * normalised target, one request in flight per slot, never served past the subject token's own
+ * exp.
  */
-import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import * as schemas from '../../../src/generated/schemas.js';
+import type { TokenExchangeEvent } from '../../../src/runtime/client/auth-client-events.js';
+import { refreshAt } from '../../../src/runtime/client/refresh-policy.js';
 import {
   createTokenExchanger,
-  prepareTokenExchange,
-  readTokenExchangeResponse,
-  refreshAtMs,
   tokenExchangeCacheKey,
-  TOKEN_EXCHANGE_GRANT_TYPE,
-  type ExchangedToken,
+} from '../../../src/runtime/client/token-exchange.js';
+import {
+  prepareTokenExchange,
   type ExchangeTokenOptions,
   type TokenExchangeRequest,
-  type TokenExchangeResponseBody,
-} from '../../../src/runtime/client/token-exchange.js';
-import type { TokenExchangeEvent } from '../../../src/runtime/client/auth-client-events.js';
+} from '../../../src/runtime/client/token-exchange-request.js';
+import type { ExchangedToken } from '../../../src/runtime/client/token-exchange-response.js';
 import { TokenTypes } from '../../../src/runtime/client/token-types.js';
-import { OAuthError, ProtocolError } from '../../../src/runtime/errors.js';
-import {
-  createIdpClient,
-  exchange,
-  parseBody,
-  toOAuthError,
-  type IdpCall,
-} from '../../../src/runtime/transport/idp-client.js';
+import { OAuthError } from '../../../src/runtime/errors.js';
 import { OptionError } from '../../../src/runtime/shared/options.js';
-import { validate } from '../../../src/runtime/shared/validate.js';
 import { manualClock } from '../fake-fetch.js';
-
-const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-const jwt = (claims: Record<string, unknown>) =>
-  `${b64({ alg: 'RS256', typ: 'at+jwt' })}.${b64(claims)}.${Buffer.from('sig').toString('base64url')}`;
-
-const clock = manualClock();
-const nowSeconds = Math.floor(clock.now().getTime() / 1000);
-const subjectToken = jwt({ sub: 'user-42', exp: nowSeconds + 600, n: 'subject-3b9f' });
-const actorToken = jwt({ sub: 'orders-api', exp: nowSeconds + 300, n: 'actor-77ac' });
-
-function optionError(run: () => unknown): OptionError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(OptionError);
-    expect(error).toBeInstanceOf(TypeError);
-    return error as OptionError;
-  }
-  throw new Error('expected an OptionError');
-}
-
-function protocolError(run: () => unknown): ProtocolError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProtocolError);
-    return error as ProtocolError;
-  }
-  throw new Error('expected a ProtocolError');
-}
-
-const shown = (error: unknown) => `${String(error)} ${inspect(error, { depth: 5 })}`;
-
-describe('prepareTokenExchange', () => {
-  it('builds the RFC 8693 §2.1 form, targets sorted and de-duplicated', () => {
-    const request = prepareTokenExchange({
-      subjectToken,
-      subjectTokenType: TokenTypes.accessToken,
-      actorToken,
-      actorTokenType: TokenTypes.jwt,
-      requestedTokenType: TokenTypes.accessToken,
-      audience: ['ledger-api', 'billing-api', 'ledger-api'],
-      resource: 'https://ledger.example.test/',
-      scope: 'ledger:write ledger:read',
-    });
-    expect(request.parameters).toEqual({
-      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-      subject_token: subjectToken,
-      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-      actor_token: actorToken,
-      actor_token_type: 'urn:ietf:params:oauth:token-type:jwt',
-      requested_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-      audience: ['billing-api', 'ledger-api'],
-      resource: ['https://ledger.example.test/'],
-      scope: 'ledger:read ledger:write',
-    });
-    expect(request.secrets).toEqual([subjectToken, actorToken]);
-    expect(TOKEN_EXCHANGE_GRANT_TYPE).toBe(request.parameters.grant_type);
-  });
-
-  it('leaves out every member that was not asked for', () => {
-    const { parameters } = prepareTokenExchange({
-      subjectToken: 'opaque-subject',
-      subjectTokenType: TokenTypes.accessToken,
-    });
-    expect(Object.keys(parameters).sort()).toEqual([
-      'grant_type',
-      'subject_token',
-      'subject_token_type',
-    ]);
-  });
-
-  it('refuses actorTokenType without actorToken (RFC 8693 §2.1)', () => {
-    const error = optionError(() =>
-      prepareTokenExchange({
-        subjectToken,
-        subjectTokenType: TokenTypes.accessToken,
-        actorTokenType: TokenTypes.accessToken,
-      }),
-    );
-    expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION', option: 'actorTokenType' });
-    expect(error.message).toContain('without `actorToken`');
-  });
-
-  it('requires actorTokenType with actorToken (RFC 8693 §2.1)', () => {
-    const error = optionError(() =>
-      prepareTokenExchange({ subjectToken, subjectTokenType: TokenTypes.accessToken, actorToken }),
-    );
-    expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION', option: 'actorTokenType' });
-    expect(error.message).toContain('is required with `actorToken`');
-    expect(shown(error)).not.toContain(actorToken);
-  });
-
-  it('refuses a subject token type that is not a URI, without echoing it or the token', () => {
-    const error = optionError(() =>
-      prepareTokenExchange({ subjectToken, subjectTokenType: 'access_token' }),
-    );
-    expect(error).toMatchObject({ option: 'subjectTokenType' });
-    expect(shown(error)).not.toContain(subjectToken);
-  });
-
-  it('refuses a requested token type that is not a URI', () => {
-    expect(
-      optionError(() =>
-        prepareTokenExchange({
-          subjectToken,
-          subjectTokenType: TokenTypes.accessToken,
-          requestedTokenType: 'jwt',
-        }),
-      ),
-    ).toMatchObject({ option: 'requestedTokenType' });
-  });
-
-  it('refuses an empty or missing subject token', () => {
-    for (const value of ['', undefined, 42]) {
-      expect(
-        optionError(() =>
-          prepareTokenExchange({
-            subjectToken: value as string,
-            subjectTokenType: TokenTypes.accessToken,
-          }),
-        ),
-      ).toMatchObject({ option: 'subjectToken' });
-    }
-  });
-
-  it('refuses an audience with white space, and a resource that is not an absolute URI', () => {
-    const base = { subjectToken, subjectTokenType: TokenTypes.accessToken };
-    expect(
-      optionError(() => prepareTokenExchange({ ...base, audience: 'ledger api' })),
-    ).toMatchObject({ option: 'audience' });
-    expect(() => prepareTokenExchange({ ...base, resource: 'ledger' })).toThrow(TypeError);
-  });
-
-  it('refuses an unknown option, naming the closest known one', () => {
-    const error = optionError(() =>
-      prepareTokenExchange({
-        subjectToken,
-        subjectTokenType: TokenTypes.accessToken,
-        audiences: 'ledger-api',
-      } as ExchangeTokenOptions),
-    );
-    expect(error.code).toBe('ERR_UNKNOWN_OPTION');
-    expect(error.message).toContain('audience');
-  });
-
-  it('notes the earliest exp of the subject and actor tokens, and none for opaque tokens', () => {
-    const base = { subjectToken, subjectTokenType: TokenTypes.accessToken };
-    expect(prepareTokenExchange(base).notAfter).toBe(nowSeconds + 600);
-    expect(
-      prepareTokenExchange({ ...base, actorToken, actorTokenType: TokenTypes.accessToken })
-        .notAfter,
-    ).toBe(nowSeconds + 300);
-    expect(
-      prepareTokenExchange({ subjectToken: 'opaque', subjectTokenType: TokenTypes.accessToken })
-        .notAfter,
-    ).toBeUndefined();
-  });
-});
+import { actorToken, jwt, subjectToken } from '../../support/token-exchange-fixtures.js';
 
 describe('tokenExchangeCacheKey', () => {
   const key = (options: Partial<ExchangeTokenOptions>) =>
@@ -226,102 +57,10 @@ describe('tokenExchangeCacheKey', () => {
   });
 });
 
-describe('the token exchange answer schema', () => {
-  it('requires issued_token_type (RFC 8693 §2.2.1)', () => {
-    const result = validate(schemas.TokenExchangeResponse, {
-      access_token: 'a',
-      token_type: 'Bearer',
-    });
-    expect(result.ok).toBe(false);
-    expect(result.ok ? [] : result.issues.map((issue) => issue.path.join('.'))).toEqual([
-      'issued_token_type',
-    ]);
-  });
-});
-
-describe('readTokenExchangeResponse', () => {
-  const sentAtMs = clock.now().getTime();
-  const where = "the authorization server's token endpoint";
-  const read = (
-    body: Partial<TokenExchangeResponseBody>,
-    context: { dpop?: boolean; notAfter?: number } = {},
-  ) =>
-    readTokenExchangeResponse(
-      {
-        access_token: 'exchanged-token',
-        issued_token_type: TokenTypes.accessToken,
-        token_type: 'Bearer',
-        ...body,
-      },
-      { dpop: context.dpop ?? false, sentAtMs, where, notAfter: context.notAfter },
-    );
-
-  it('maps an answer, token_type compared without case', () => {
-    expect(read({ token_type: 'bearer', expires_in: 300, scope: 'ledger:read' })).toEqual({
-      access_token: 'exchanged-token',
-      issued_token_type: TokenTypes.accessToken,
-      token_type: 'Bearer',
-      expires_in: 300,
-      expires_at: nowSeconds + 300,
-      scope: 'ledger:read',
-    });
-    expect(read({ token_type: 'dpop' }, { dpop: true }).token_type).toBe('DPoP');
-    expect(read({ token_type: 'n_a', issued_token_type: TokenTypes.idToken }).token_type).toBe(
-      'N_A',
-    );
-  });
-
-  it('accepts N_A for a token that is not an access token, with or without DPoP', () => {
-    expect(
-      read({ token_type: 'N_A', issued_token_type: TokenTypes.jwt }, { dpop: true }),
-    ).toMatchObject({
-      token_type: 'N_A',
-      issued_token_type: TokenTypes.jwt,
-    });
-  });
-
-  it('refuses a Bearer answer to a request with a DPoP proof (RFC 9449 §5)', () => {
-    const error = protocolError(() => read({ token_type: 'Bearer' }, { dpop: true }));
-    expect(error.code).toBe('token_type');
-    expect(error.cause).toEqual([
-      expect.objectContaining({ path: 'token_type', code: 'dpop_required' }),
-    ]);
-  });
-
-  it('refuses a DPoP answer without a DPoP proof, and an unknown token_type', () => {
-    expect(protocolError(() => read({ token_type: 'DPoP' })).code).toBe('token_type');
-    const error = protocolError(() => read({ token_type: 'MAC' }));
-    expect(error.code).toBe('token_type');
-    expect(error.message).toContain('found "MAC"');
-  });
-
-  it('refuses an issued_token_type that is not a URI', () => {
-    const error = protocolError(() => read({ issued_token_type: 'access_token' }));
-    expect(error.code).toBe('schema');
-    expect(error.cause).toEqual([expect.objectContaining({ path: 'issued_token_type' })]);
-  });
-
-  it('holds the token and lifetime to the client-credentials rules', () => {
-    expect(protocolError(() => read({ access_token: 'bad\ntoken' })).code).toBe('invalid_token');
-    expect(protocolError(() => read({ expires_in: 0 })).code).toBe('expires_in');
-    expect(protocolError(() => read({ scope: 'a"b' })).code).toBe('scope');
-  });
-
-  it('never serves the token past the subject token’s exp', () => {
-    expect(read({ expires_in: 3600 }, { notAfter: nowSeconds + 120 }).expires_at).toBe(
-      nowSeconds + 120,
-    );
-    expect(read({ expires_in: 60 }, { notAfter: nowSeconds + 120 }).expires_at).toBe(
-      nowSeconds + 60,
-    );
-    expect(read({}, { notAfter: nowSeconds + 120 }).expires_at).toBe(nowSeconds + 120);
-  });
-});
-
-describe('refreshAtMs', () => {
+describe('refreshAt, the time the exchanger stops serving a token', () => {
   it('stops serving a token the skew before it expires, or half way through a shorter life', () => {
-    expect(refreshAtMs(0, 100, 30_000)).toBe(70_000);
-    expect(refreshAtMs(0, 20, 30_000)).toBe(10_000);
+    expect(refreshAt(0, 100, 30_000)).toBe(70_000);
+    expect(refreshAt(0, 20, 30_000)).toBe(10_000);
   });
 });
 
@@ -463,91 +202,5 @@ describe('createTokenExchanger', () => {
       exchanger.exchange({ ...ask, actorTokenType: TokenTypes.accessToken }),
     ).rejects.toBeInstanceOf(OptionError);
     expect(sent).toHaveLength(0);
-  });
-});
-
-describe('a token exchange sent through the transport', () => {
-  /** The `send` a client composes: transport, answer schema, answer checks, OAuth errors. */
-  async function send(request: TokenExchangeRequest, answer: Response) {
-    const call: IdpCall = {
-      client: createIdpClient(async () => answer),
-      url: 'https://idp.example.test/token',
-      endpoint: 'token endpoint',
-      timeoutMs: 1000,
-      secrets: request.secrets,
-    };
-    const sentAtMs = clock.now().getTime();
-    const result = await exchange(call, (middleware) =>
-      call.client.POST('/token', {
-        body: request.parameters,
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-        parseAs: 'text',
-        middleware,
-      }),
-    );
-    if (!result.response.ok) throw toOAuthError(result, call);
-    const body = parseBody(result, schemas.TokenExchangeResponse, call);
-    return readTokenExchangeResponse(body, {
-      dpop: false,
-      sentAtMs,
-      where: "the authorization server's token endpoint",
-      notAfter: request.notAfter,
-    });
-  }
-  const request = prepareTokenExchange({
-    subjectToken,
-    subjectTokenType: TokenTypes.accessToken,
-    audience: 'ledger-api',
-  });
-
-  it('turns an RFC 8693 §2.2.2 error into an OAuthError with its code, the echoed subject token scrubbed', async () => {
-    const error = await send(
-      request,
-      new Response(
-        JSON.stringify({
-          error: 'invalid_request',
-          error_description: `bad token ${subjectToken}`,
-        }),
-        { status: 400, headers: { 'content-type': 'application/json' } },
-      ),
-    ).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(OAuthError);
-    expect(error).toMatchObject({ code: 'invalid_request', status: 400 });
-    expect(shown(error)).not.toContain(subjectToken);
-    expect(shown(error)).not.toContain(subjectToken.split('.')[1]);
-  });
-
-  it('refuses a 2xx answer without issued_token_type as a ProtocolError schema', async () => {
-    const error = await send(
-      request,
-      new Response(JSON.stringify({ access_token: 'a', token_type: 'Bearer' }), {
-        status: 200,
-        headers: { 'content-type': 'application/json' },
-      }),
-    ).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(ProtocolError);
-    expect(error).toMatchObject({ code: 'schema' });
-  });
-
-  it('hands out the token of a good answer, capped at the subject token’s exp', async () => {
-    const token = await send(
-      request,
-      new Response(
-        JSON.stringify({
-          access_token: 'downstream',
-          issued_token_type: TokenTypes.accessToken,
-          token_type: 'Bearer',
-          expires_in: 3600,
-        }),
-        { status: 200, headers: { 'content-type': 'application/json' } },
-      ),
-    );
-    expect(token).toMatchObject({ access_token: 'downstream', expires_at: nowSeconds + 600 });
   });
 });
