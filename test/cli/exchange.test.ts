@@ -138,6 +138,20 @@ describe('s2s-auth exchange', () => {
     });
   });
 
+  it('issues a token that expires no later than the subject token', async () => {
+    const subject = await client().getAccessToken({ scope: 'orders:read', resource: ORDERS_API });
+    // Both lifetimes are 300 s: a token issued a second later would outlive the subject's.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const result = await runCli(
+      exchange('--subject-token', 'env:SUBJECT', '--resource', ORDERS_API, '--raw'),
+      { env: env({ SUBJECT: subject }) },
+    );
+    expect(result.code).toBe(0);
+    const exchanged = decodeJwt(result.stdout.trim());
+    expect(exchanged.exp).toBeLessThanOrEqual(decodeJwt(subject).exp!);
+    expect(exchanged.exp! - exchanged.iat!).toBeLessThan(300);
+  });
+
   it('takes the short name of a token type or its whole URI', async () => {
     for (const type of ['jwt', TokenTypes.jwt, 'access_token']) {
       const result = await runCli(
@@ -249,7 +263,14 @@ describe('the dev IdP refuses an exchange', () => {
 
   it('for a scope the client may not have, or one the target does not take', async () => {
     const other = await runCli(
-      exchange('--subject-token', 'env:CALLER_TOKEN', '--resource', LEDGER_API, '--scope', 'admin'),
+      exchange(
+        '--subject-token',
+        'env:CALLER_TOKEN',
+        '--resource',
+        LEDGER_API,
+        '--scope',
+        'ledger:read admin',
+      ),
       { env: env() },
     );
     expectRefused(other, 'invalid_scope', [ordersToken]);
@@ -265,6 +286,44 @@ describe('the dev IdP refuses an exchange', () => {
       { env: env() },
     );
     expectRefused(elsewhere, 'invalid_scope', [ordersToken]);
+  });
+
+  it('for a token type it cannot issue', async () => {
+    const result = await runCli(
+      exchange(
+        '--subject-token',
+        'env:CALLER_TOKEN',
+        '--requested-token-type',
+        'id_token',
+        '--resource',
+        LEDGER_API,
+      ),
+      { env: env() },
+    );
+    expectRefused(result, 'invalid_request', [ordersToken]);
+  });
+
+  it('with an actor token type but no actor token', async () => {
+    // The CLI and the SDK refuse this before sending it: a plain request shows the IdP does too.
+    const response = await fetch(`${idp.issuer}/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${btoa(`${DEV_CLIENT.clientId}:${DEV_CLIENT.clientSecret}`)}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: ordersToken,
+        subject_token_type: TokenTypes.accessToken,
+        actor_token_type: TokenTypes.accessToken,
+        resource: LEDGER_API,
+      }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      error: 'invalid_request',
+      error_description: 'actor_token_type is only allowed with actor_token',
+    });
   });
 
   it('for a client that authenticates wrongly', async () => {
