@@ -1,6 +1,7 @@
 // The whole flow on one machine, printed step by step:
 //   a local IdP  ->  a client service that mints a DPoP-bound token  ->  a protected service
-//   that verifies it  ->  introspection and revocation of an opaque token.
+//   that verifies it  ->  introspection and revocation of an opaque token  ->  token exchange
+//   (RFC 8693) of the orders token for a ledger-scoped one.
 //
 // Run it with `npm run demo` (it builds the package first). Everything binds 127.0.0.1.
 import { createServer } from 'node:http';
@@ -11,6 +12,7 @@ import {
   introspectToken,
   revokeToken,
   TokenError,
+  TokenTypes,
 } from 's2s-auth';
 import { CLIENT, INTROSPECTOR, LEDGER_API, ORDERS_API, startLocalIdp } from './local-idp.mjs';
 
@@ -151,6 +153,37 @@ try {
     token: ledgerToken,
   });
   show('active', revoked.active);
+
+  step(11, 'Token exchange (RFC 8693): billing trades the orders token it holds for a ledger one');
+  // The ledger service takes opaque tokens for its own audience, checked by introspection.
+  const ledger = createResourceServer({
+    issuer: idp.issuer,
+    audience: LEDGER_API,
+    requiredScopes: ['ledger:read'],
+    introspection: INTROSPECTOR,
+  });
+  const billing = createAuthClient({ issuer: idp.issuer, ...CLIENT });
+  const exchanged = await billing.exchangeToken({
+    subjectToken: token.access_token,
+    subjectTokenType: TokenTypes.accessToken,
+    resource: LEDGER_API,
+    scope: 'ledger:read',
+  });
+  show('subject token', `${peek(token.access_token)}, aud ${ORDERS_API}`);
+  show('issued_token_type', exchanged.issued_token_type);
+  show('token_type', exchanged.token_type);
+  show('scope', exchanged.scope);
+  show('access_token', peek(exchanged.access_token));
+  const accepted = await ledger.verifyToken(exchanged.access_token);
+  show('ledger accepts', `aud ${accepted.aud}, scope ${accepted.scope}`);
+  show('act.sub', accepted.act?.sub);
+  try {
+    await ledger.verifyToken(token.access_token);
+    show('orders token', 'accepted by the ledger');
+  } catch (error) {
+    if (!(error instanceof TokenError)) throw error;
+    show('orders token', `refused by the ledger (reason ${error.reason})`);
+  }
 
   console.log('\nDone.');
 } finally {

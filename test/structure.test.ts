@@ -25,10 +25,12 @@ const TESTED_IN: Readonly<Record<string, string>> = {
   'src/testing.ts': 'test/runtime/testing/test-issuer.test.ts',
 
   // The CLI runs as a process: one test file per command, the shared parts by what they do.
+  'src/cli/client-options.ts': 'test/cli/token.test.ts',
   'src/cli/command.ts': 'test/cli/help.test.ts',
   'src/cli/commands/decode.ts': 'test/cli/decode.test.ts',
   'src/cli/commands/dev-idp.ts': 'test/cli/dev-idp.test.ts',
   'src/cli/commands/dpop-proof.ts': 'test/cli/dpop-proof.test.ts',
+  'src/cli/commands/exchange.ts': 'test/cli/exchange.test.ts',
   'src/cli/commands/introspect.ts': 'test/cli/introspect.test.ts',
   'src/cli/commands/keygen.ts': 'test/cli/keygen.test.ts',
   'src/cli/commands/token.ts': 'test/cli/token.test.ts',
@@ -38,6 +40,7 @@ const TESTED_IN: Readonly<Record<string, string>> = {
   'src/cli/io.ts': 'test/cli/no-echo.test.ts',
   'src/cli/main.ts': 'test/cli/help.test.ts',
   'src/cli/run.ts': 'test/cli/help.test.ts',
+  'src/cli/token-exchange-grant.ts': 'test/cli/exchange.test.ts',
 
   'src/runtime/errors.ts': 'test/integration/errors.test.ts',
 

@@ -18,7 +18,7 @@ export interface Command {
   run(args: string[], io: Io): Promise<number>;
 }
 
-interface OptionSpec {
+export interface OptionSpec {
   type: 'string' | 'boolean';
   multiple?: boolean;
   short?: string;

@@ -1,7 +1,8 @@
 /**
  * A local OAuth 2.0 authorization server for development: oidc-provider on 127.0.0.1 with the
- * client credentials grant, RFC 8707 resource indicators, JWT access tokens (RFC 9068) for one
- * service and opaque ones for another, introspection, revocation and DPoP.
+ * client credentials grant, token exchange (RFC 8693), RFC 8707 resource indicators, JWT access
+ * tokens (RFC 9068) for one service and opaque ones for another, introspection, revocation and
+ * DPoP.
  *
  * It stands in for a real IdP on a developer's machine and in the demo. It is not a production
  * server: keys are made fresh at start, nothing is persisted, and the client credentials are
@@ -12,6 +13,14 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import {
+  exchangeTargets,
+  loadDpopValidator,
+  registerTokenExchangeGrant,
+  TOKEN_EXCHANGE_GRANT,
+  type TokenExchangeContext,
+} from './token-exchange-grant.js';
 
 /** The service whose tokens are JWTs (verify them locally). */
 export const ORDERS_API = 'https://orders.example.test/';
@@ -44,14 +53,49 @@ export interface DevIdpOptions {
   port?: number;
 }
 
-interface ProviderModule {
-  default: new (
-    issuer: string,
-    configuration: Record<string, unknown>,
-  ) => {
-    callback(): (req: IncomingMessage, res: ServerResponse) => void;
+/** What the dev IdP uses of an oidc-provider token model instance (its ClientCredentials). */
+interface ProviderToken {
+  clientId: string;
+  scope?: string | undefined;
+  exp?: number | undefined;
+  extra?: Record<string, unknown> | undefined;
+  readonly tokenType: string;
+  readonly expiration: number;
+  setThumbprint(kind: 'jkt', thumbprint: string): void;
+  save(): Promise<string>;
+}
+
+interface Provider {
+  callback(): (req: IncomingMessage, res: ServerResponse) => void;
+  ClientCredentials: {
+    new (init: {
+      client: unknown;
+      scope?: string | undefined;
+      expiresIn: number;
+      resourceServer: unknown;
+    }): ProviderToken;
+    find(value: string): Promise<ProviderToken | undefined>;
   };
-  errors: { InvalidTarget: new () => Error };
+}
+
+interface ProviderModule {
+  default: new (issuer: string, configuration: Record<string, unknown>) => Provider;
+  errors: {
+    InvalidTarget: new (description?: string) => Error;
+    InvalidRequest: new (description?: string) => Error;
+    InvalidScope: new (description: string, scope: string) => Error;
+  };
+}
+
+/** RFC 8693 §3 token types the exchange takes and issues. */
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
+
+/** What the exchange reads of a token it issued, once checked. */
+interface IssuedToken {
+  sub: string | undefined;
+  exp: number | undefined;
+  act: unknown;
 }
 
 /** The error when the optional peer is missing: says what to install. */
@@ -83,6 +127,9 @@ function muteProviderNotices(): void {
     warn(...args);
   };
 }
+
+/** A compact JWS: three base64url parts. */
+const compactJws = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
 async function signingJwk(): Promise<Record<string, unknown>> {
   const { privateKey } = await crypto.subtle.generateKey(
@@ -126,7 +173,7 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
     },
   };
   const base = {
-    grant_types: ['client_credentials'],
+    grant_types: ['client_credentials', TOKEN_EXCHANGE_GRANT],
     response_types: [],
     redirect_uris: [],
     token_endpoint_auth_method: 'client_secret_basic',
@@ -143,8 +190,11 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
   const bound = (server.address() as AddressInfo).port;
   const issuer = `http://127.0.0.1:${bound}`;
 
+  const jwk = await signingJwk();
+  const { d: _private, ...publicJwk } = jwk;
+  const ownKeys = createLocalJWKSet({ keys: [publicJwk] });
   const provider = new Provider(issuer, {
-    jwks: { keys: [await signingJwk()] },
+    jwks: { keys: [jwk] },
     clients: [
       {
         ...base,
@@ -160,6 +210,19 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
     ],
     scopes: [...DEV_SCOPES],
     findAccount: () => undefined,
+    // Exchanged tokens carry the subject and the acting party (RFC 8693 §4.1) as extra claims:
+    // in the JWT, and in the introspection answer of an opaque token.
+    extraTokenClaims: (_ctx: unknown, token: object) => exchangeClaims.get(token),
+    formats: {
+      customizers: {
+        // oidc-provider makes a client-credentials token's `sub` its client: an exchanged token
+        // is about the subject of the token it was exchanged for.
+        jwt: (_ctx: unknown, token: ProviderToken, jwt: { payload: Record<string, unknown> }) => {
+          const sub = token.extra?.sub;
+          if (typeof sub === 'string') jwt.payload.sub = sub;
+        },
+      },
+    },
     ttl: {
       ClientCredentials: (_ctx: unknown, token: { resourceServer?: { accessTokenTTL?: number } }) =>
         token.resourceServer?.accessTokenTTL ?? 300,
@@ -182,6 +245,111 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
       },
     },
   });
+  const exchangeClaims = new WeakMap<object, Record<string, unknown>>();
+  const validateDpop = await loadDpopValidator();
+
+  /** A token this server issued and that is still valid; `invalid_request` otherwise. */
+  async function issuedToken(token: unknown, type: unknown, which: string): Promise<IssuedToken> {
+    if (typeof token !== 'string' || token.length === 0)
+      throw new errors.InvalidRequest(`missing required parameter '${which}_token'`);
+    if (type !== ACCESS_TOKEN_TYPE && type !== JWT_TOKEN_TYPE)
+      throw new errors.InvalidRequest(`unsupported ${which}_token_type`);
+    if (compactJws.test(token)) {
+      try {
+        const { payload } = await jwtVerify(token, ownKeys, {
+          issuer,
+          typ: 'at+jwt',
+          algorithms: ['ES256'],
+        });
+        return { sub: payload.sub, exp: payload.exp, act: payload.act };
+      } catch {
+        throw new errors.InvalidRequest(`${which}_token is invalid`);
+      }
+    }
+    // Opaque tokens are kept by the provider until they expire or are revoked.
+    const stored = await provider.ClientCredentials.find(token);
+    if (stored === undefined) throw new errors.InvalidRequest(`${which}_token is invalid`);
+    return {
+      sub: typeof stored.extra?.sub === 'string' ? stored.extra.sub : stored.clientId,
+      exp: stored.exp,
+      act: stored.extra?.act,
+    };
+  }
+
+  /**
+   * RFC 8693 token exchange: the subject token (and actor token) must be tokens this server
+   * issued, still valid; the new token is for one resource (`audience` or `resource`), with the
+   * requested scopes the client may have and the resource takes (all of those when none is
+   * requested), no longer-lived than the subject token, and bound to the DPoP key of a proof.
+   */
+  async function tokenExchange(ctx: TokenExchangeContext): Promise<void> {
+    const { params, client } = ctx.oidc;
+    if (params.actor_token_type !== undefined && params.actor_token === undefined)
+      throw new errors.InvalidRequest('actor_token_type is only allowed with actor_token');
+    const subject = await issuedToken(params.subject_token, params.subject_token_type, 'subject');
+    const actor =
+      params.actor_token === undefined
+        ? undefined
+        : await issuedToken(params.actor_token, params.actor_token_type, 'actor');
+    if (
+      params.requested_token_type !== undefined &&
+      params.requested_token_type !== ACCESS_TOKEN_TYPE
+    )
+      throw new errors.InvalidRequest('only access tokens can be requested');
+
+    const targets = [...new Set(exchangeTargets(params))];
+    if (targets.length === 0) throw new errors.InvalidTarget('audience or resource is required');
+    if (targets.length > 1) throw new errors.InvalidTarget('one audience or resource per exchange');
+    const target = targets[0]!;
+    const info = resources[target];
+    if (!info) throw new errors.InvalidTarget();
+
+    const allowed = new Set(client.scope?.split(' '));
+    const offered = new Set(String(info.scope).split(' '));
+    const requested =
+      typeof params.scope === 'string' && params.scope.trim() !== ''
+        ? params.scope.split(' ').filter(Boolean)
+        : [...offered].filter((scope) => allowed.has(scope));
+    const refused = requested.filter((scope) => !allowed.has(scope));
+    if (refused.length > 0)
+      throw new errors.InvalidScope('requested scope is not allowed', refused.join(' '));
+    const granted = requested.filter((scope) => offered.has(scope));
+    if (granted.length === 0)
+      throw new errors.InvalidScope(
+        'no requested scope applies to the target',
+        requested.join(' '),
+      );
+
+    const now = Math.floor(Date.now() / 1000);
+    const ttl = Number(info.accessTokenTTL);
+    const expiresIn = subject.exp === undefined ? ttl : Math.min(ttl, subject.exp - now);
+    if (expiresIn <= 0) throw new errors.InvalidRequest('subject_token is invalid');
+    const token = new provider.ClientCredentials({
+      client,
+      scope: granted.join(' '),
+      expiresIn,
+      resourceServer: { ...structuredClone(info), identifier: () => target },
+    });
+    // RFC 8693 §4.1: the current actor outermost, an earlier delegation chain nested inside.
+    const actingParty = actor?.sub ?? client.clientId;
+    exchangeClaims.set(token, {
+      sub: subject.sub ?? client.clientId,
+      act:
+        subject.act === undefined ? { sub: actingParty } : { sub: actingParty, act: subject.act },
+    });
+    const proof = await validateDpop(provider, ctx);
+    if (proof !== undefined) token.setThumbprint('jkt', proof.thumbprint);
+    const value = await token.save();
+    ctx.body = {
+      access_token: value,
+      issued_token_type: ACCESS_TOKEN_TYPE,
+      token_type: token.tokenType,
+      expires_in: token.expiration,
+      scope: token.scope,
+    };
+  }
+
+  registerTokenExchangeGrant(provider, tokenExchange);
   handler = provider.callback();
 
   return {

@@ -53,6 +53,19 @@ export class Inputs {
    * hold its value.
    */
   async secret(source: string | undefined, what: string, defaultEnv?: string): Promise<string> {
+    return (await this.secretAndFile(source, what, defaultEnv)).value;
+  }
+
+  /**
+   * As {@link secret}, with the path of the file it was read from when the source names one: a
+   * caller that must read the file again later (a client assertion the platform rotates in
+   * place) reads that path, never a second guess at what the argument meant.
+   */
+  async secretAndFile(
+    source: string | undefined,
+    what: string,
+    defaultEnv?: string,
+  ): Promise<{ value: string; path?: string }> {
     if (source === undefined) {
       const value = defaultEnv === undefined ? undefined : this.io.env[defaultEnv];
       if (!value) {
@@ -60,16 +73,16 @@ export class Inputs {
           `${what} is required${defaultEnv ? `: set ${defaultEnv}, or` : ':'} name a source (a file path, -, env:NAME or file:PATH)`,
         );
       }
-      return value;
+      return { value };
     }
     const named = await this.classify(source);
     switch (named.kind) {
       case 'stdin':
-        return stripNewline(await this.stdin(what));
+        return { value: stripNewline(await this.stdin(what)) };
       case 'env':
-        return this.env(named.name, what);
+        return { value: this.env(named.name, what) };
       case 'file':
-        return stripNewline(await this.file(named.path, what));
+        return { value: stripNewline(await this.file(named.path, what)), path: named.path };
       case 'bare-file':
         throw bareWordFile(what);
       case 'value':

@@ -1,9 +1,17 @@
 import { inspect } from 'node:util';
-import { AuthError, NetworkError, OAuthError, ProtocolError, TokenError } from '../client.js';
+import {
+  AuthError,
+  ClientAssertionError,
+  NetworkError,
+  OAuthError,
+  ProtocolError,
+  TokenError,
+} from '../client.js';
 import { didYouMean, looksLikeOption, UsageError, type Command } from './command.js';
 import { decodeCommand } from './commands/decode.js';
 import { devIdpCommand } from './commands/dev-idp.js';
 import { dpopProofCommand } from './commands/dpop-proof.js';
+import { exchangeCommand } from './commands/exchange.js';
 import { introspectCommand } from './commands/introspect.js';
 import { keygenCommand } from './commands/keygen.js';
 import { tokenCommand } from './commands/token.js';
@@ -13,6 +21,7 @@ import type { Io } from './io.js';
 
 export const commands: readonly Command[] = [
   tokenCommand,
+  exchangeCommand,
   verifyCommand,
   introspectCommand,
   decodeCommand,
@@ -26,7 +35,7 @@ function topLevelHelp(): string {
   return `Usage: s2s-auth <command> [options]
 
 OAuth 2.0 service-to-service authentication from the shell: client-credentials tokens,
-JWT access-token verification, introspection and DPoP proofs.
+token exchange, JWT access-token verification, introspection and DPoP proofs.
 
 Commands:
 ${commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`).join('\n')}
@@ -69,6 +78,8 @@ function describe(error: unknown): { line: string; code: ExitCode } {
       code: error.reason === 'jwks' ? ExitCode.unavailable : ExitCode.rejected,
     };
   }
+  // The assertion a file or variable holds is missing, empty, expired or no JWS: the input's fault.
+  if (error instanceof ClientAssertionError) return { line: error.message, code: ExitCode.usage };
   if (error instanceof AuthError) return { line: error.message, code: ExitCode.unexpected };
   const message = error instanceof Error ? error.message : String(error);
   return {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, runCli } from './run-cli.js';
 
-const commands = ['token', 'verify', 'introspect', 'decode', 'dpop-proof'] as const;
+const commands = ['token', 'exchange', 'verify', 'introspect', 'decode', 'dpop-proof'] as const;
 const { version } = JSON.parse(
   readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8'),
 ) as {
@@ -49,6 +49,45 @@ describe('s2s-auth --help and --version', () => {
     },
   );
 
+  it.each(['token', 'exchange'])(
+    'documents the shared client and credential options in %s',
+    async (command) => {
+      const { stdout } = await runCli([command, '--help']);
+      for (const option of [
+        '--issuer',
+        '--client-id',
+        '--client-auth',
+        '--client-secret',
+        '--private-key',
+        '--client-assertion <source>',
+        '--client-assertion-type',
+        '--cert',
+        '--key',
+        '--ca',
+        '--dpop',
+        '--timeout',
+      ])
+        expect(stdout).toContain(`  ${option}`);
+    },
+  );
+
+  it('documents the token-exchange options and the token type names', async () => {
+    const { stdout } = await runCli(['exchange', '--help']);
+    for (const option of [
+      '--subject-token <source>',
+      '--subject-token-type',
+      '--actor-token <source>',
+      '--actor-token-type',
+      '--requested-token-type',
+      '--audience',
+      '--resource',
+      '--scope',
+      '--raw',
+    ])
+      expect(stdout).toContain(`  ${option}`);
+    expect(stdout).toContain('access_token, refresh_token, id_token, jwt, saml1, saml2');
+  });
+
   it('shows help even when the rest of the command line is wrong', async () => {
     const { code, stdout } = await runCli(['verify', '--no-such-option', '--help']);
     expect(code).toBe(0);
@@ -86,6 +125,7 @@ describe('s2s-auth usage errors', () => {
     ['keygn', 'keygen'],
     ['proof', 'dpop-proof'],
     ['idp', 'dev-idp'],
+    ['exchang', 'exchange'],
   ])('asks whether the mistyped command %s meant %s', async (typed, meant) => {
     const { code, stdout, stderr } = await runCli([typed]);
     expect(code).toBe(2);
@@ -102,6 +142,8 @@ describe('s2s-auth usage errors', () => {
     ['verify', '--scopes', '--scope'],
     ['introspect', '--hint', '--token-type-hint'],
     ['keygen', '--output', '--out'],
+    ['token', '--client-asertion', '--client-assertion'],
+    ['exchange', '--subject-tokn', '--subject-token'],
   ])('asks whether %s %s meant %s', async (command, typed, meant) => {
     const { code, stderr } = await runCli([command, typed, 'x']);
     expect(code).toBe(2);

@@ -14,6 +14,9 @@ let files: Awaited<ReturnType<typeof tempDir>>;
 const clientSecret = 'Xq7-client-secret-9f3c_never-echoed';
 const token =
   'eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJvcmRlcnMtd29ya2VyIn0.c2lnbmF0dXJlLW5ldmVyLWVjaG9lZA';
+/** A workload identity token's shape: what --client-assertion and --subject-token read. */
+const assertion =
+  'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJrOHMiLCJzdWIiOiJ3b3JrZXIifQ.YXNzZXJ0aW9uLW5ldmVyLWVjaG9lZA';
 
 beforeAll(async () => {
   assertBuilt();
@@ -163,5 +166,73 @@ describe('a secret or a token in the wrong place', () => {
     }
     const mistyped = await runCli(['verify', '--audiense', 'x']);
     expect(mistyped.stderr).toContain('unknown option --audiense; did you mean --audience?');
+  });
+});
+
+describe('a client assertion, a subject token or a TLS key in the wrong place', () => {
+  const token = (...options: string[]) => [
+    'token',
+    '--issuer',
+    'https://idp.example.test',
+    '--client-id',
+    'orders-worker',
+    ...options,
+  ];
+  const exchange = (...options: string[]) => [
+    'exchange',
+    '--issuer',
+    'https://idp.example.test',
+    '--client-id',
+    'billing',
+    '--client-secret',
+    'env:SECRET',
+    ...options,
+  ];
+
+  it('is not repeated when the assertion is given on the command line, or after env: or file:', async () => {
+    for (const value of [assertion, `env:${assertion}`, `file:${files.dir}/${assertion}`]) {
+      const result = await runCli(token('--client-assertion', value));
+      expectRefusedQuietly(result, [assertion, assertion.split('.')[2]!]);
+      expect(result.stderr).toMatch(/^s2s-auth token: the client assertion/);
+    }
+  });
+
+  it('is not repeated when an assertion file holds something that is not one', async () => {
+    const path = await files.write('assertion.txt', `${clientSecret}\n`);
+    const result = await runCli([
+      'token',
+      '--token-endpoint',
+      'http://127.0.0.1:9/token',
+      '--client-id',
+      'orders-worker',
+      '--client-assertion',
+      path,
+      '--debug',
+    ]);
+    // Refused as it is read, before anything is sent.
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('the file named by --client-assertion gave');
+    expectNoSecrets(result, [clientSecret, path]);
+  });
+
+  it('is not repeated when the subject or actor token is given on the command line, or after env:', async () => {
+    for (const args of [
+      exchange('--subject-token', assertion),
+      exchange('--subject-token', `env:${assertion}`),
+      exchange('--subject-token', 'env:SECRET', '--actor-token', assertion),
+      exchange('--subject-token', 'env:SECRET', '--actor-token', `env:${assertion}`),
+    ]) {
+      const result = await runCli([...args, '--audience', 'ledger'], {
+        env: { SECRET: clientSecret },
+      });
+      expectRefusedQuietly(result, [assertion, assertion.split('.')[2]!, clientSecret]);
+      expect(result.stderr).toMatch(/the (subject|actor) token/);
+    }
+  });
+
+  it('is not repeated when a PEM key is pasted as --key', async () => {
+    const pem = `-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIP${clientSecret}\n-----END PRIVATE KEY-----`;
+    const result = await runCli(token('--cert', 'client.pem', '--key', pem));
+    expectRefusedQuietly(result, [pem, clientSecret]);
   });
 });

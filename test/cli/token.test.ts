@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confirmationThumbprint, verifyDpopProof } from '../support/dpop.js';
 import { sendJson, startServer } from '../support/http.js';
 import { CLIENTS, RESOURCES, SCOPES, startIdp, type TestIdp } from '../support/idp.js';
-import { assertBuilt, expectNoSecrets, runCli, tempDir } from './run-cli.js';
+import { createTestPki, MTLS_CLIENTS, startMtlsIdp, type TestPki } from '../support/mtls.js';
+import { startTokenExchangeIdp, type TokenExchangeIdp } from '../support/token-exchange.js';
+import { assertBuilt, expectNoSecrets, runCli, tempDir, type CliResult } from './run-cli.js';
 
 let idp: TestIdp;
 let files: Awaited<ReturnType<typeof tempDir>>;
@@ -241,5 +243,262 @@ describe('s2s-auth token', () => {
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain('could not reach');
     expectNoSecrets(result, [CLIENTS.basic.clientSecret]);
+  });
+});
+
+describe('s2s-auth token --client-assertion', () => {
+  let exchangeIdp: TokenExchangeIdp;
+  beforeAll(async () => {
+    exchangeIdp = await startTokenExchangeIdp();
+  });
+  afterAll(() => exchangeIdp?.close());
+
+  const workload = (...options: string[]) => [
+    'token',
+    '--issuer',
+    exchangeIdp.issuer,
+    '--client-id',
+    exchangeIdp.workload.clientId,
+    '--scope',
+    'orders:read',
+    ...options,
+  ];
+
+  it('authenticates with a workload identity token read from a file, sent as client_assertion', async () => {
+    const assertion = await exchangeIdp.workload.assertion();
+    const path = await files.write('idp-token', `${assertion}\n`);
+    exchangeIdp.resetRequests();
+    const result = await runCli(workload('--client-assertion', path, '--raw'));
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(decodeJwt(result.stdout.trim())).toMatchObject({
+      client_id: exchangeIdp.workload.clientId,
+      scope: 'orders:read',
+    });
+    expect(exchangeIdp.requests.filter((r) => r.path === '/token')).toHaveLength(1);
+    expectNoSecrets(result, [assertion, assertion.split('.')[2]!]);
+  });
+
+  it('reads the assertion from a variable or standard input too', async () => {
+    const assertion = await exchangeIdp.workload.assertion();
+    const viaEnv = await runCli(workload('--client-assertion', 'env:IDP_TOKEN', '--raw'), {
+      env: { IDP_TOKEN: assertion },
+    });
+    expect(viaEnv.code).toBe(0);
+    const viaStdin = await runCli(workload('--client-assertion', '-', '--raw'), {
+      stdin: `${await exchangeIdp.workload.assertion()}\n`,
+    });
+    expect(viaStdin.code).toBe(0);
+  });
+
+  it('exits 3 when the IdP refuses an assertion signed by another key, and prints none of it', async () => {
+    const { privateKey } = await generateKeyPair('ES256');
+    const assertion = await exchangeIdp.workload.assertion({ key: privateKey });
+    const result = await runCli(workload('--client-assertion', 'env:IDP_TOKEN'), {
+      env: { IDP_TOKEN: assertion },
+    });
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('invalid_client');
+    expectNoSecrets(result, [assertion, assertion.split('.')[2]!]);
+  });
+
+  it('exits 2 for an expired assertion in the file, naming the option and not the path', async () => {
+    const expired = await exchangeIdp.workload.assertion({ claims: { exp: 1_000_000_000 } });
+    const path = await files.write('expired-token', expired);
+    const result = await runCli(workload('--client-assertion', path));
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(
+      /^s2s-auth token: the file named by --client-assertion gave a client assertion that expired/,
+    );
+    expectNoSecrets(result, [expired, path, files.dir]);
+  });
+
+  it('exits 2 for a file that holds no JWS, naming the option and not the path', async () => {
+    const path = await files.write('not-a-token', 'hello world\n');
+    const result = await runCli(workload('--client-assertion', path, '--debug'));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /^s2s-auth token: the file named by --client-assertion gave a client assertion that is not a compact JWS/,
+    );
+    expectNoSecrets(result, [path, files.dir]);
+  });
+
+  it('sends the type of --client-assertion-type', async () => {
+    const assertion = await exchangeIdp.workload.assertion();
+    const result = await runCli(
+      workload(
+        '--client-assertion',
+        'env:IDP_TOKEN',
+        '--client-assertion-type',
+        'urn:example:assertion-type:other',
+      ),
+      { env: { IDP_TOKEN: assertion } },
+    );
+    // oidc-provider knows only the JWT bearer type: the IdP saw the other one, and refused it.
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('invalid_request');
+    expect(exchangeIdp.errors.map((e) => e.error.error_description).join('\n')).toContain(
+      'client_assertion_type',
+    );
+  });
+});
+
+describe('s2s-auth token with a client certificate (mutual TLS)', () => {
+  let pki: TestPki;
+  let mtlsIdp: Awaited<ReturnType<typeof startMtlsIdp>>;
+  let paths: { cert: string; key: string; ca: string; selfSigned: string; selfSignedKey: string };
+  beforeAll(async () => {
+    pki = createTestPki();
+    mtlsIdp = await startMtlsIdp(pki);
+    paths = {
+      cert: await files.write('client.pem', pki.client.cert),
+      key: await files.write('client.key', pki.client.key),
+      ca: await files.write('ca.pem', pki.ca.cert),
+      selfSigned: await files.write('self-signed.pem', pki.selfSigned.cert),
+      selfSignedKey: await files.write('self-signed.key', pki.selfSigned.key),
+    };
+  });
+  afterAll(async () => {
+    await mtlsIdp?.close();
+    pki?.remove();
+  });
+
+  const mtls = (clientId: string, ...options: string[]) => [
+    'token',
+    '--issuer',
+    mtlsIdp.issuer,
+    '--client-id',
+    clientId,
+    '--ca',
+    paths.ca,
+    ...options,
+  ];
+
+  it('authenticates with tls_client_auth from --cert and --key, and binds the token to the certificate', async () => {
+    const result = await runCli(
+      mtls(MTLS_CLIENTS.tlsClientAuth.clientId, '--cert', paths.cert, '--key', paths.key, '--raw'),
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(decodeJwt(result.stdout.trim())).toMatchObject({
+      client_id: MTLS_CLIENTS.tlsClientAuth.clientId,
+      cnf: { 'x5t#S256': pki.client.thumbprint },
+    });
+    expect(mtlsIdp.aliasRequests.some((request) => request.clientCertificate)).toBe(true);
+    expectNoSecrets(result, [pki.client.key]);
+  });
+
+  it('authenticates with self_signed_tls_client_auth when --client-auth says so', async () => {
+    const result = await runCli(
+      mtls(
+        MTLS_CLIENTS.selfSigned.clientId,
+        '--client-auth',
+        'self_signed_tls_client_auth',
+        '--cert',
+        paths.selfSigned,
+        '--key',
+        `file:${paths.selfSignedKey}`,
+        '--raw',
+      ),
+    );
+    expect(result.code).toBe(0);
+    expect(decodeJwt(result.stdout.trim())).toMatchObject({
+      cnf: { 'x5t#S256': pki.selfSigned.thumbprint },
+    });
+  });
+
+  it('exits 3 when the certificate is not the one registered, and prints no key', async () => {
+    const result = await runCli(
+      mtls(
+        MTLS_CLIENTS.tlsClientAuth.clientId,
+        '--cert',
+        paths.selfSigned,
+        '--key',
+        paths.selfSignedKey,
+      ),
+    );
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('invalid_client');
+    expectNoSecrets(result, [pki.selfSigned.key, pki.client.key]);
+  });
+});
+
+describe('s2s-auth token usage errors for the credential options', () => {
+  /** Exit 2 on one line, before anything is sent: the issuer does not exist. */
+  async function expectUsage(args: string[], message: string, env: Record<string, string> = {}) {
+    const result: CliResult = await runCli(
+      ['token', '--issuer', 'https://idp.invalid', '--client-id', 'x', ...args],
+      { env },
+    );
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(`s2s-auth token: ${message}\n`);
+  }
+
+  it('refuses --client-assertion beside --client-secret or --private-key', async () => {
+    const message =
+      '--client-assertion cannot be combined with --client-secret or --private-key: the assertion is the credential';
+    await expectUsage(['--client-assertion', 'env:A', '--client-secret', 'env:S'], message);
+    await expectUsage(['--client-assertion', 'env:A', '--private-key', 'key.json'], message);
+  });
+
+  it('refuses --client-assertion beside a certificate or another method', async () => {
+    await expectUsage(
+      ['--client-assertion', 'env:A', '--cert', 'c.pem', '--key', 'c.key'],
+      '--client-assertion cannot be combined with --cert and --key',
+    );
+    await expectUsage(
+      ['--client-assertion', 'env:A', '--client-auth', 'client_secret_post'],
+      '--client-assertion authenticates with client_assertion, not client_secret_post',
+    );
+  });
+
+  it('refuses client_assertion without an assertion, and an assertion type without one', async () => {
+    await expectUsage(
+      ['--client-auth', 'client_assertion'],
+      'client_assertion needs --client-assertion',
+    );
+    await expectUsage(
+      ['--client-assertion-type', 'urn:example:x'],
+      '--client-assertion-type applies only with --client-assertion',
+      { S2S_AUTH_CLIENT_SECRET: 'x' },
+    );
+  });
+
+  it('refuses --cert without --key and --key without --cert', async () => {
+    const message = '--cert and --key go together: give both, or neither';
+    await expectUsage(['--cert', 'c.pem'], message);
+    await expectUsage(['--key', 'c.key'], message);
+  });
+
+  it('refuses a certificate beside a secret, a key or a non-TLS method', async () => {
+    const pair = ['--cert', 'c.pem', '--key', 'c.key'];
+    const message =
+      '--cert and --key cannot be combined with --client-secret or --private-key: the certificate is the credential';
+    await expectUsage([...pair, '--client-secret', 'env:S'], message);
+    await expectUsage([...pair, '--private-key', 'key.json'], message);
+    await expectUsage(
+      [...pair, '--client-auth', 'private_key_jwt'],
+      '--cert and --key authenticate with tls_client_auth or self_signed_tls_client_auth, not private_key_jwt',
+    );
+  });
+
+  it('refuses a TLS method without a certificate, and --ca without one', async () => {
+    await expectUsage(
+      ['--client-auth', 'self_signed_tls_client_auth'],
+      'self_signed_tls_client_auth needs --cert and --key',
+    );
+    await expectUsage(['--ca', 'ca.pem'], '--ca applies only with --cert and --key', {
+      S2S_AUTH_CLIENT_SECRET: 'x',
+    });
+  });
+
+  it('refuses an assertion file that cannot be read, without its path', async () => {
+    await expectUsage(
+      ['--client-assertion', `${files.dir}/missing-token`],
+      'the client assertion: cannot read the file named on the command line (ENOENT)',
+    );
   });
 });

@@ -69,6 +69,15 @@ describe('the DPoP walkthrough example', () => {
     expect(value(10, 'active')).toBe('false');
   });
 
+  it('exchanges the orders token for a ledger token the ledger accepts, and refuses the orders token there', () => {
+    expect(value(11, 'issued_token_type')).toBe('urn:ietf:params:oauth:token-type:access_token');
+    expect(value(11, 'token_type')).toBe('Bearer');
+    expect(value(11, 'scope')).toBe('ledger:read');
+    expect(value(11, 'ledger accepts')).toBe('aud https://ledger.example.test/, scope ledger:read');
+    expect(value(11, 'act.sub')).toBe('billing-service');
+    expect(value(11, 'orders token')).toBe('refused by the ledger (reason audience)');
+  });
+
   it('never prints a whole token', () => {
     expect(output).not.toMatch(/[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}/);
     expect(output).toContain('Done.');

@@ -34,7 +34,13 @@ import {
   type JWK,
   type JWTPayload,
 } from 'jose';
-import type { ClientLike } from 'oidc-provider';
+import {
+  exchangeTargets,
+  loadDpopValidator,
+  registerTokenExchangeGrant,
+  TOKEN_EXCHANGE_GRANT,
+  type TokenExchangeContext,
+} from '../../src/cli/token-exchange-grant.js';
 import {
   basicAuthorization,
   publicJwk,
@@ -47,16 +53,10 @@ import {
 
 const { errors } = await import('oidc-provider');
 // oidc-provider's own DPoP proof check (signature, htm, htu, iat, nonce), as its built-in grants
-// use it; the package has no exports map, so its helpers can be imported by path.
-const { default: validateDpop } = (await import(
-  // @ts-expect-error -- oidc-provider ships no type declarations for its helpers
-  'oidc-provider/lib/helpers/validate_dpop.js'
-)) as {
-  default: (provider: unknown, ctx: unknown) => Promise<{ thumbprint: string } | undefined>;
-};
+// use it.
+const validateDpop = await loadDpopValidator();
 
-/** RFC 8693 §2.1. */
-export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export { TOKEN_EXCHANGE_GRANT };
 
 /** RFC 8693 §3 token type URIs the harness knows. */
 export const TOKEN_TYPES = {
@@ -120,25 +120,6 @@ export interface ExchangedClaims extends JWTPayload {
   client_id?: string;
   scope?: string;
   cnf?: { jkt: string };
-}
-
-const exchangeParameters = [
-  'subject_token',
-  'subject_token_type',
-  'actor_token',
-  'actor_token_type',
-  'requested_token_type',
-  'audience',
-  'resource',
-  'scope',
-];
-
-interface ExchangeContext {
-  oidc: {
-    params: Record<string, unknown>;
-    client: ClientLike;
-  };
-  body: unknown;
 }
 
 /** The lifetime of an exchanged token, seconds, unless the subject token expires sooner. */
@@ -214,18 +195,12 @@ export async function startTokenExchangeIdp(
     }
   }
 
-  const list = (value: unknown): string[] =>
-    value === undefined
-      ? []
-      : Array.isArray(value)
-        ? value.map(String)
-        : [typeof value === 'string' ? value : JSON.stringify(value)];
   const knownTargets = new Set<string>([
     ...Object.values(EXCHANGE_AUDIENCES),
     ...Object.values(RESOURCES),
   ]);
 
-  async function tokenExchange(ctx: ExchangeContext): Promise<void> {
+  async function tokenExchange(ctx: TokenExchangeContext): Promise<void> {
     const { params, client } = ctx.oidc;
     if (params.actor_token_type !== undefined && params.actor_token === undefined) {
       throw new errors.InvalidRequest('actor_token_type is only allowed with actor_token');
@@ -245,7 +220,7 @@ export async function startTokenExchangeIdp(
     ) {
       throw new errors.InvalidRequest('only access tokens can be requested');
     }
-    const targets = [...list(params.audience), ...list(params.resource)];
+    const targets = exchangeTargets(params);
     if (targets.length === 0) throw new errors.InvalidTarget('audience or resource is required');
     for (const target of targets) {
       if (!knownTargets.has(target)) throw new errors.InvalidTarget();
@@ -283,19 +258,7 @@ export async function startTokenExchangeIdp(
     };
   }
 
-  (
-    idp.provider as unknown as {
-      registerGrantType(
-        name: string,
-        handler: (ctx: ExchangeContext) => Promise<void>,
-        parameters: string[],
-        duplicates: string[],
-      ): void;
-    }
-  ).registerGrantType(TOKEN_EXCHANGE_GRANT, tokenExchange, exchangeParameters, [
-    'audience',
-    'resource',
-  ]);
+  registerTokenExchangeGrant(idp.provider, tokenExchange);
 
   const workload: WorkloadIdentity = {
     clientId: workloadClientId,

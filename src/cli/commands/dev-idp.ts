@@ -21,8 +21,9 @@ import { environment } from '../inputs.js';
 const help = `Usage: s2s-auth dev-idp [--port <port>] [--print-env]
 
 Runs a local OAuth 2.0 authorization server on 127.0.0.1 for your own development loop:
-client credentials, RFC 8707 resource indicators, JWT access tokens (RFC 9068), opaque
-tokens with introspection and revocation, and DPoP. Its client credentials are fixed and
+client credentials, token exchange (RFC 8693) of the tokens it issued, RFC 8707 resource
+indicators, JWT access tokens (RFC 9068), opaque tokens with introspection and revocation,
+and DPoP. Its client credentials are fixed and
 printed: it is for development only, and stops on Ctrl-C.
 
 Options:
