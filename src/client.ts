@@ -45,4 +45,4 @@ export type { ClientAssertionSource } from './runtime/client/client-assertion.js
 export type { ExchangedToken, ExchangeTokenOptions } from './runtime/client/token-exchange.js';
 export { isTokenTypeUri, TokenTypes } from './runtime/client/token-types.js';
 export type { TokenType } from './runtime/client/token-types.js';
-export type { PemInput, TlsClientOptions } from './runtime/client/mtls.js';
+export type { PemInput, TlsClientOptions } from './runtime/transport/mtls.js';

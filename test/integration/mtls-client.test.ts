@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMtlsFetch, type MtlsFetch } from '../../src/runtime/client/mtls.js';
+import { createMtlsFetch, type MtlsFetch } from '../../src/runtime/transport/mtls.js';
 import {
   checkCertificateBinding,
   clientCertificateFromHeader,

@@ -24,7 +24,7 @@ import {
   TokenError,
   type ResourceServer,
 } from '../../src/server.js';
-import { createMtlsFetch, type MtlsFetch } from '../../src/runtime/client/mtls.js';
+import { createMtlsFetch, type MtlsFetch } from '../../src/runtime/transport/mtls.js';
 import type { ServiceAuthOptions } from '../../src/runtime/middleware/guard-options.js';
 import { RESOURCES } from '../support/idp.js';
 import {

@@ -1,6 +1,8 @@
 /**
- * Mutual TLS for the client (RFC 8705): a `fetch` that presents a client certificate, and the
- * RFC 8705 §5 choice of endpoints to send it to.
+ * Mutual TLS to the authorization server (RFC 8705): a `fetch` that presents a client
+ * certificate, the check of the options that ask for one, and the RFC 8705 §5 choice of
+ * endpoints to send it to. The token client and introspection (`introspectToken`, a resource
+ * server's `introspection`) share it.
  *
  * On Node the certificate goes on an undici `Agent` (`connect: { cert, key, ca }`) handed as
  * `dispatcher` to undici's own `fetch`: the same HTTP client Node's global `fetch` is built on,
@@ -317,5 +319,79 @@ export function createMtlsFetch(tls: TlsClientOptions, where = 'createAuthClient
   return Object.assign(mtlsFetch, { close });
 }
 
-// Endpoint choice is the transport's (discovery), used there by the endpoint resolver.
-export { mtlsEndpointMetadata } from '../transport/discovery.js';
+/** Mutual TLS client authentication (RFC 8705 §2): the TLS connection proves who the client is. */
+export type MtlsClientAuthMethod = 'tls_client_auth' | 'self_signed_tls_client_auth';
+
+export const mtlsClientAuthMethods: readonly MtlsClientAuthMethod[] = [
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
+];
+
+export function isMtlsClientAuth(method: unknown): method is MtlsClientAuthMethod {
+  return (mtlsClientAuthMethods as readonly unknown[]).includes(method);
+}
+
+/** What {@link resolveMtlsOption} checks: a caller's `clientAuth`, `tls` and `fetch`. */
+export interface MtlsOptionSource {
+  clientAuth: string;
+  tls: unknown;
+  /** Whether the caller gave a `fetch` of its own. */
+  fetchGiven: boolean;
+}
+
+/** How the options are spelt where they are given (`tls` or `introspection.tls`, …). */
+export interface MtlsOptionNames {
+  readonly tls: string;
+  readonly clientAuth: string;
+  /**
+   * Whether the `fetch` made for `tls` replaces the caller's `fetch` (the token client,
+   * `introspectToken`): then giving both is refused. A resource server keeps its `fetch` for
+   * discovery and key sets, and sends only introspection with the certificate.
+   */
+  readonly replacesFetch: boolean;
+}
+
+const defaultNames: MtlsOptionNames = { tls: 'tls', clientAuth: 'clientAuth', replacesFetch: true };
+
+/**
+ * Checks `tls` against `clientAuth` and `fetch` (an `OptionError` naming the option otherwise):
+ * a certificate authenticates only with a TLS method, a TLS method needs `tls` or a `fetch`
+ * that presents the certificate itself (a user's `fetch` cannot be handed one). Returns the
+ * `fetch` made for `tls`, or `undefined` when there is none to make.
+ */
+export function resolveMtlsOption(
+  source: MtlsOptionSource,
+  where: string,
+  names: MtlsOptionNames = defaultNames,
+): MtlsFetch | undefined {
+  const { clientAuth, tls, fetchGiven } = source;
+  if (!isMtlsClientAuth(clientAuth)) {
+    if (tls !== undefined) {
+      throw new OptionError(
+        `${where}: \`${names.tls}\` applies with \`${names.clientAuth}: 'tls_client_auth'\` or 'self_signed_tls_client_auth' only, not ${clientAuth}`,
+        'ERR_INVALID_OPTION',
+        names.tls,
+      );
+    }
+    return undefined;
+  }
+  if (tls !== undefined && fetchGiven && names.replacesFetch) {
+    throw new OptionError(
+      `${where}: give \`${names.tls}\` or a \`fetch\` that presents the client certificate, not both`,
+      'ERR_INVALID_OPTION',
+      names.tls,
+    );
+  }
+  if (tls === undefined) {
+    if (fetchGiven) return undefined;
+    throw new OptionError(
+      `${where}: \`${names.tls}\` (the client certificate and key) is required for ${clientAuth}, unless \`fetch\` presents the certificate`,
+      'ERR_INVALID_OPTION',
+      names.tls,
+    );
+  }
+  return createMtlsFetch(tls as TlsClientOptions, where);
+}
+
+// Endpoint choice is discovery's, used there by the endpoint resolver.
+export { mtlsEndpointMetadata } from './discovery.js';
