@@ -198,6 +198,25 @@ export async function checkCertificateBinding(
   }
 }
 
+/**
+ * Refuses a token whose two sets of claims (a JWT's own, and its introspection answer) bind it
+ * to different certificates, or one of them to none (reason `certificate`): a binding one side
+ * drops must not make the token a bearer token, nor one it adds be skipped. Each side's
+ * `cnf["x5t#S256"]` is read as {@link checkCertificateBinding} reads it.
+ */
+export function checkSameCertificateBinding(
+  token: { readonly cnf?: unknown },
+  introspected: { readonly cnf?: unknown },
+): void {
+  const own = boundThumbprint(token);
+  const answered = boundThumbprint(introspected);
+  if (own !== answered) {
+    reject('certificate', 'the token and its introspection name different client certificates', {
+      detail: `the token is bound to ${own ?? 'no certificate'}, its introspection to ${answered ?? 'none'}`,
+    });
+  }
+}
+
 /** `;name` or `;name=value` parameters of a structured-field item (RFC 8941 §3.1.2). */
 const parameters = /^(?:\s*;\s*[a-z*][a-z0-9_.*-]*(?:=(?:"(?:[^"\\]|\\["\\])*"|[^;,"\s]+))?)*$/;
 

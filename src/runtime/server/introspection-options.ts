@@ -74,8 +74,9 @@ export interface ResourceServerIntrospectionOptions {
    * Whether JWT access tokens are introspected too. `'never'` (default): a JWT is verified
    * locally only, and stays valid until its `exp` even when revoked. `'always'`: a JWT is
    * verified locally first and then introspected; it is refused unless the answer is active,
-   * passes the same checks and names the same DPoP key (`cnf.jkt`) as the JWT, or none when the
-   * JWT has none; only the JWT's own claims are returned. For issuers that can introspect their
+   * passes the same checks and names the same DPoP key (`cnf.jkt`) and client certificate
+   * (`cnf["x5t#S256"]`) as the JWT, or none when the JWT has none (else reason `dpop` or
+   * `certificate`); only the JWT's own claims are returned. For issuers that can introspect their
    * JWTs, where revocation must bite within `cacheMaxSeconds`.
    */
   jwt?: 'never' | 'always' | undefined;

@@ -15,6 +15,7 @@ import type { IdpClient } from '../transport/idp-client.js';
 import type { ResourceServerEvent } from './resource-server-events.js';
 import { checkIssuer, type IssuerPolicy } from './issuer-policy.js';
 import { copyClaims, recheckClaims, type AccessTokenClaims } from './jwt-verify.js';
+import { checkSameCertificateBinding } from './certificate-binding.js';
 import { reject } from './rejection.js';
 import type { ResolvedIntrospection } from './introspection-options.js';
 import { b64token } from './request.js';
@@ -57,7 +58,8 @@ export interface OpaqueTokenVerifier {
   verify(token: string, audience: readonly string[] | undefined): Promise<AccessTokenClaims>;
   /**
    * Refuses a locally verified JWT unless introspection reports it active, for this time and
-   * `audience`, and bound to the same DPoP key as the JWT's `cnf.jkt` (or to none).
+   * `audience`, bound to the same DPoP key as the JWT's `cnf.jkt` (or to none), and to the same
+   * client certificate as its `cnf["x5t#S256"]` (or to none).
    */
   confirmActive(
     token: string,
@@ -222,6 +224,7 @@ export function createOpaqueTokenVerifier(context: OpaqueTokenContext): OpaqueTo
     if (answer.cnf?.jkt !== claims.cnf?.jkt) {
       reject('dpop', 'the token and its introspection name different DPoP keys');
     }
+    checkSameCertificateBinding(claims, answer);
   }
 
   return { introspects, confirmsJwts: options.jwt === 'always', verify, confirmActive };
