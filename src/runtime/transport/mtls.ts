@@ -116,14 +116,14 @@ function certificates(value: unknown, option: string, where: string): string {
   return text;
 }
 
-function privateKey(value: unknown, where: string): string {
-  const text = pemText(value, 'tls.key', where);
+function privateKey(value: unknown, where: string, name: string): string {
+  const text = pemText(value, `${name}.key`, where);
   const labels = pemLabels(text);
   const refuse = (found: string) =>
     new OptionError(
-      `${where}: \`tls.key\` must be one unencrypted PEM private key; found ${found}`,
+      `${where}: \`${name}.key\` must be one unencrypted PEM private key; found ${found}`,
       'ERR_INVALID_OPTION',
-      'tls.key',
+      `${name}.key`,
     );
   if (labels === undefined) throw refuse('no PEM block, or a broken one');
   if (labels.length !== 1) throw refuse(`${labels.length} PEM blocks`);
@@ -152,7 +152,7 @@ function builtinLoader(): BuiltinLoader | undefined {
  * Catches a certificate and key that do not belong together here, instead of as a TLS alert
  * from the server. Where `node:crypto` cannot be had, the handshake is the check.
  */
-function checkKeyPair(resolved: ResolvedTls, where: string): void {
+function checkKeyPair(resolved: ResolvedTls, where: string, name: string): void {
   const crypto = builtinLoader()?.('node:crypto') as NodeCrypto | undefined;
   if (crypto === undefined) return;
   let matches: boolean;
@@ -163,16 +163,16 @@ function checkKeyPair(resolved: ResolvedTls, where: string): void {
   } catch {
     // The messages of OpenSSL name no key material, but nothing of a key's parsing is passed on.
     throw new OptionError(
-      `${where}: \`tls.cert\` and \`tls.key\` could not be read as a certificate and its private key`,
+      `${where}: \`${name}.cert\` and \`${name}.key\` could not be read as a certificate and its private key`,
       'ERR_INVALID_OPTION',
-      'tls',
+      name,
     );
   }
   if (!matches) {
     throw new OptionError(
-      `${where}: \`tls.key\` is not the private key of the certificate in \`tls.cert\``,
+      `${where}: \`${name}.key\` is not the private key of the certificate in \`${name}.cert\``,
       'ERR_INVALID_OPTION',
-      'tls.key',
+      `${name}.key`,
     );
   }
 }
@@ -180,35 +180,43 @@ function checkKeyPair(resolved: ResolvedTls, where: string): void {
 /**
  * Validates the `tls` option: an object with `cert` and `key` (and optionally `ca`) as PEM, no
  * other key. Throws an `OptionError` naming the member and what was found in it (the kind of
- * PEM block, never its content).
+ * PEM block, never its content). `name` is how the option is spelt where it was given.
  */
-export function resolveTlsOptions(tls: unknown, where: string): ResolvedTls {
-  rejectUnknownOptions(tls, TLS_OPTION_KEYS, where, 'tls');
+export function resolveTlsOptions(tls: unknown, where: string, name = 'tls'): ResolvedTls {
+  rejectUnknownOptions(tls, TLS_OPTION_KEYS, where, name);
   const options = tls as Partial<Record<keyof TlsClientOptions, unknown>>;
   if (options.cert === undefined) {
-    throw new OptionError(`${where}: \`tls.cert\` is required`, 'ERR_INVALID_OPTION', 'tls.cert');
+    throw new OptionError(
+      `${where}: \`${name}.cert\` is required`,
+      'ERR_INVALID_OPTION',
+      `${name}.cert`,
+    );
   }
   if (options.key === undefined) {
-    throw new OptionError(`${where}: \`tls.key\` is required`, 'ERR_INVALID_OPTION', 'tls.key');
+    throw new OptionError(
+      `${where}: \`${name}.key\` is required`,
+      'ERR_INVALID_OPTION',
+      `${name}.key`,
+    );
   }
-  const cert = certificates(options.cert, 'tls.cert', where);
-  const key = privateKey(options.key, where);
+  const cert = certificates(options.cert, `${name}.cert`, where);
+  const key = privateKey(options.key, where, name);
   let ca: string[] | undefined;
   if (options.ca !== undefined) {
     const list: readonly unknown[] = Array.isArray(options.ca) ? options.ca : [options.ca];
     if (list.length === 0) {
       throw new OptionError(
-        `${where}: \`tls.ca\` must hold at least one certificate; leave it out to trust the default set`,
+        `${where}: \`${name}.ca\` must hold at least one certificate; leave it out to trust the default set`,
         'ERR_INVALID_OPTION',
-        'tls.ca',
+        `${name}.ca`,
       );
     }
     ca = list.map((entry, index) =>
-      certificates(entry, Array.isArray(options.ca) ? `tls.ca[${index}]` : 'tls.ca', where),
+      certificates(entry, Array.isArray(options.ca) ? `${name}.ca[${index}]` : `${name}.ca`, where),
     );
   }
   const resolved = { cert, key, ca };
-  checkKeyPair(resolved, where);
+  checkKeyPair(resolved, where, name);
   return resolved;
 }
 
@@ -279,8 +287,12 @@ function unsupportedRuntime(): string | undefined {
  * const fetch = createMtlsFetch({ cert: readFileSync('client.pem'), key: readFileSync('client.key') });
  * ```
  */
-export function createMtlsFetch(tls: TlsClientOptions, where = 'createAuthClient'): MtlsFetch {
-  const resolved = resolveTlsOptions(tls, where);
+export function createMtlsFetch(
+  tls: TlsClientOptions,
+  where = 'createAuthClient',
+  name = 'tls',
+): MtlsFetch {
+  const resolved = resolveTlsOptions(tls, where, name);
   const unsupported = unsupportedRuntime();
   if (unsupported !== undefined) throw unavailable(unsupported);
 
@@ -390,7 +402,7 @@ export function resolveMtlsOption(
       names.tls,
     );
   }
-  return createMtlsFetch(tls as TlsClientOptions, where);
+  return createMtlsFetch(tls as TlsClientOptions, where, names.tls);
 }
 
 // Endpoint choice is discovery's, used there by the endpoint resolver.
