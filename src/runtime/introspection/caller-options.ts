@@ -60,7 +60,8 @@ interface CallerOptions {
    * The client certificate and key (PEM) for the TLS methods: the request is sent over a
    * connection presenting them (Node, with the optional peer `undici`). Leave it out and pass a
    * `fetch` that presents the certificate on runtimes that do mutual TLS their own way; giving
-   * both is refused. Discovery is fetched without the certificate.
+   * both is refused. Each call opens its own connections (discovery included, unless the
+   * endpoint is given) and closes them when it settles.
    *
    * @see https://www.rfc-editor.org/rfc/rfc8705#section-2
    */
@@ -262,7 +263,7 @@ export function resolveCallerOptions(
     clientAuth,
     tokenTypeHint,
     timeoutMs,
-    /** Discovery's `fetch`; the request itself goes through `mtlsFetch` when there is one. */
+    /** The caller's `fetch`; every request goes through `mtlsFetch` instead when there is one. */
     fetch,
     mtls,
     mtlsFetch,

@@ -44,10 +44,11 @@ async function withRequest<T>(
   );
   const { clientSecret, token, timeoutMs, maxResponseBytes, mtlsFetch } = resolved;
   try {
-    const discovery = createIdpClient(resolved.fetch, { maxResponseBytes });
-    const client =
-      mtlsFetch === undefined ? discovery : createIdpClient(mtlsFetch, { maxResponseBytes });
-    const url = await resolveEndpoint(resolved, discovery, endpoint);
+    // With `tls`, discovery goes over the same connection: `tls.ca` may be what the server's
+    // certificate needs. That fetch is this call's, so its discovery is not shared either.
+    const fetch = mtlsFetch ?? resolved.fetch;
+    const client = createIdpClient(fetch, { maxResponseBytes });
+    const url = await resolveEndpoint({ ...resolved, fetch }, client, endpoint);
     return await send({
       call: {
         client,
