@@ -2,11 +2,10 @@
  * The mTLS fetch against a real oidc-provider over TLS, and certificate-bound tokens checked by
  * a resource server on `node:https` reading the client certificate from its TLS socket.
  */
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMtlsFetch, type MtlsFetch } from '../../src/runtime/client/mtls.js';
+import { createMtlsFetch, type MtlsFetch } from '../../src/runtime/transport/mtls.js';
 import {
   checkCertificateBinding,
   clientCertificateFromHeader,
@@ -16,6 +15,9 @@ import { RESOURCES } from '../support/idp.js';
 import {
   createTestPki,
   jwtPayload,
+  listenOnLoopback,
+  resourceServerTls,
+  type RunningServer,
   MTLS_CLIENTS,
   startMtlsIdp,
   type MtlsTestIdp,
@@ -24,52 +26,43 @@ import {
 
 let pki: TestPki;
 let idp: MtlsTestIdp;
-let api: Server;
+let api: RunningServer | undefined;
 let apiUrl: string;
 const fetches: MtlsFetch[] = [];
 
 /** A resource server that holds bound tokens to the certificate of the request's TLS socket. */
-function startApi(): Promise<Server> {
-  const server = createServer(
-    {
-      cert: pki.server.cert,
-      key: pki.server.key,
-      ca: [pki.ca.cert, pki.selfSigned.cert],
-      requestCert: true,
-      rejectUnauthorized: false,
-    },
-    (req, res) => {
-      void (async () => {
-        const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-        // The claims are read, not verified: this server tests the certificate binding only.
-        const claims = jwtPayload(token);
-        const fromProxy = req.url === '/behind-proxy';
-        // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- an https server's sockets are TLS sockets
-        const raw = (req.socket as TLSSocket).getPeerCertificate(true).raw;
-        try {
-          const certificate = fromProxy
-            ? clientCertificateFromHeader(req.headers['client-cert'])
-            : raw;
-          await checkCertificateBinding(claims, certificate);
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ client_id: claims.client_id }));
-        } catch (failure) {
-          const error = toTokenError(failure, {
-            scheme: 'Bearer',
-            offered: ['Bearer'],
-            realm: undefined,
-            dpopAlgs: '',
-          });
-          res.writeHead(error.status, {
-            'www-authenticate': error.wwwAuthenticate,
-            'x-reason': error.reason,
-          });
-          res.end();
-        }
-      })();
-    },
-  );
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+function startApi(): Promise<RunningServer> {
+  const server = createServer(resourceServerTls(pki), (req, res) => {
+    void (async () => {
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+      // The claims are read, not verified: this server tests the certificate binding only.
+      const claims = jwtPayload(token);
+      const fromProxy = req.url === '/behind-proxy';
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- an https server's sockets are TLS sockets
+      const raw = (req.socket as TLSSocket).getPeerCertificate(true).raw;
+      try {
+        const certificate = fromProxy
+          ? clientCertificateFromHeader(req.headers['client-cert'])
+          : raw;
+        await checkCertificateBinding(claims, certificate);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ client_id: claims.client_id }));
+      } catch (failure) {
+        const error = toTokenError(failure, {
+          scheme: 'Bearer',
+          offered: ['Bearer'],
+          realm: undefined,
+          dpopAlgs: '',
+        });
+        res.writeHead(error.status, {
+          'www-authenticate': error.wwwAuthenticate,
+          'x-reason': error.reason,
+        });
+        res.end();
+      }
+    })();
+  });
+  return listenOnLoopback(server);
 }
 
 function mtlsFetch(certificate: { cert: string; key: string }): MtlsFetch {
@@ -97,15 +90,12 @@ beforeAll(async () => {
   pki = createTestPki();
   idp = await startMtlsIdp(pki);
   api = await startApi();
-  apiUrl = `https://127.0.0.1:${(api.address() as AddressInfo).port}`;
+  apiUrl = api.origin;
 });
 afterAll(async () => {
   await Promise.all(fetches.map((fetch) => fetch.close()));
   await idp?.close();
-  await new Promise((resolve) => {
-    api?.closeAllConnections();
-    api?.close(resolve);
-  });
+  await api?.close();
   pki?.remove();
 });
 

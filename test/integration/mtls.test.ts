@@ -5,7 +5,7 @@
  * a TLS-terminating proxy that forwards the certificate in an RFC 9440 `Client-Cert` header.
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import express from 'express';
@@ -24,12 +24,15 @@ import {
   TokenError,
   type ResourceServer,
 } from '../../src/server.js';
-import { createMtlsFetch, type MtlsFetch } from '../../src/runtime/client/mtls.js';
+import { createMtlsFetch, type MtlsFetch } from '../../src/runtime/transport/mtls.js';
 import type { ServiceAuthOptions } from '../../src/runtime/middleware/guard-options.js';
 import { RESOURCES } from '../support/idp.js';
 import {
   createTestPki,
   getOverTls,
+  listenOnLoopback,
+  resourceServerTls,
+  type RunningServer,
   jwtPayload,
   MTLS_CLIENTS,
   postFormOverTls,
@@ -82,39 +85,6 @@ async function boundToken(
   return token;
 }
 
-/** The TLS a resource server listens with: it asks for a certificate and takes self-signed ones. */
-function serverTls(): ServerOptions {
-  return {
-    cert: pki.server.cert,
-    key: pki.server.key,
-    ca: pki.ca.cert,
-    requestCert: true,
-    rejectUnauthorized: false,
-  };
-}
-
-interface RunningApi {
-  origin: string;
-  close(): Promise<void>;
-}
-
-function listen(server: Server, scheme: 'http' | 'https'): Promise<RunningApi> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({
-        origin: `${scheme}://127.0.0.1:${port}`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      });
-    });
-  });
-}
-
 function expressApp(options: ServiceAuthOptions): express.Express {
   const app = express();
   app.get('/orders', expressAuth(options), (req, res) => {
@@ -123,10 +93,14 @@ function expressApp(options: ServiceAuthOptions): express.Express {
   return app;
 }
 
-const apis: Record<'express' | 'fastify' | 'hono' | 'node:https', () => Promise<RunningApi>> = {
-  express: () => listen(createHttpsServer(serverTls(), expressApp({ resourceServer })), 'https'),
+const apis: Record<'express' | 'fastify' | 'hono' | 'node:https', () => Promise<RunningServer>> = {
+  express: () =>
+    listenOnLoopback(
+      createHttpsServer(resourceServerTls(pki), expressApp({ resourceServer })),
+      'https',
+    ),
   fastify: async () => {
-    const app = Fastify({ https: serverTls() });
+    const app = Fastify({ https: resourceServerTls(pki) });
     app.decorateRequest('auth', undefined);
     app.get('/orders', { preHandler: fastifyAuth({ resourceServer }) }, (request, reply) =>
       reply.send({ client_id: request.auth?.client_id }),
@@ -148,7 +122,7 @@ const apis: Record<'express' | 'fastify' | 'hono' | 'node:https', () => Promise<
       port: 0,
       hostname: '127.0.0.1',
       createServer: createHttpsServer,
-      serverOptions: serverTls(),
+      serverOptions: resourceServerTls(pki),
     }) as Server;
     await new Promise<void>((resolve) => {
       if (server.listening) resolve();
@@ -165,8 +139,8 @@ const apis: Record<'express' | 'fastify' | 'hono' | 'node:https', () => Promise<
     };
   },
   'node:https': () =>
-    listen(
-      createHttpsServer(serverTls(), (req, res) => {
+    listenOnLoopback(
+      createHttpsServer(resourceServerTls(pki), (req, res) => {
         resourceServer.verifyRequest(requestFromNode(req)).then(
           (claims) => res.end(JSON.stringify({ client_id: claims.client_id })),
           (error: unknown) => {
@@ -187,7 +161,7 @@ const apis: Record<'express' | 'fastify' | 'hono' | 'node:https', () => Promise<
 };
 
 function call(
-  api: RunningApi,
+  api: RunningServer,
   token: string,
   certificate: TestCertificate | undefined,
   headers: Record<string, string> = {},
@@ -216,7 +190,7 @@ const clientCertHeader = (certificate: TestCertificate) =>
 describe.each(Object.keys(apis) as (keyof typeof apis)[])(
   'a certificate-bound token at an HTTPS resource server on %s',
   (name) => {
-    let api: RunningApi;
+    let api: RunningServer;
     beforeAll(async () => {
       api = await apis[name]();
     });
@@ -253,21 +227,21 @@ describe.each(Object.keys(apis) as (keyof typeof apis)[])(
 );
 
 describe('behind a TLS-terminating proxy that forwards Client-Cert', () => {
-  let trusting: RunningApi;
-  let plain: RunningApi;
+  let trusting: RunningServer;
+  let plain: RunningServer;
   beforeAll(async () => {
-    trusting = await listen(
+    trusting = await listenOnLoopback(
       createHttpServer(expressApp({ resourceServer, clientCertificateHeader: 'client-cert' })),
       'http',
     );
-    plain = await listen(createHttpServer(expressApp({ resourceServer })), 'http');
+    plain = await listenOnLoopback(createHttpServer(expressApp({ resourceServer })), 'http');
   });
   afterAll(async () => {
     await trusting.close();
     await plain.close();
   });
 
-  async function get(api: RunningApi, token: string, headers: Record<string, string> = {}) {
+  async function get(api: RunningServer, token: string, headers: Record<string, string> = {}) {
     const response = await fetch(`${api.origin}/orders`, {
       headers: { authorization: `Bearer ${token}`, ...headers },
     });
@@ -318,7 +292,7 @@ describe('behind a TLS-terminating proxy that forwards Client-Cert', () => {
 });
 
 describe('createAuthClient with mutual TLS against oidc-provider', () => {
-  let api: RunningApi;
+  let api: RunningServer;
   const clients: AuthClient[] = [];
   beforeAll(async () => {
     api = await apis.express();

@@ -19,7 +19,11 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpsRequest, createServer as createHttpsServer } from 'node:https';
+import {
+  request as httpsRequest,
+  createServer as createHttpsServer,
+  type ServerOptions,
+} from 'node:https';
 import type { IncomingHttpHeaders, RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -57,6 +61,8 @@ export interface TestPki {
   client: TestCertificate;
   /** Another client certificate from the same CA, registered nowhere. */
   otherClient: TestCertificate;
+  /** The resource server's own certificate from the CA: `tls_client_auth` for introspection. */
+  resourceServer: TestCertificate;
   /** A self-signed client certificate: `self_signed_tls_client_auth`. */
   selfSigned: TestCertificate;
   remove(): void;
@@ -143,6 +149,7 @@ export function createTestPki(): TestPki {
   );
   issue('client', '/O=s2s-auth tests/CN=orders-mtls', 'extendedKeyUsage=clientAuth\n');
   issue('other-client', '/O=s2s-auth tests/CN=stranger', 'extendedKeyUsage=clientAuth\n');
+  issue('resource-server', '/O=s2s-auth tests/CN=ledger-mtls', 'extendedKeyUsage=clientAuth\n');
   openssl(
     'req',
     '-x509',
@@ -165,6 +172,7 @@ export function createTestPki(): TestPki {
     server: readCertificate(dir, 'server'),
     client: readCertificate(dir, 'client'),
     otherClient: readCertificate(dir, 'other-client'),
+    resourceServer: readCertificate(dir, 'resource-server'),
     selfSigned: readCertificate(dir, 'self-signed'),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
@@ -186,6 +194,11 @@ export const MTLS_CLIENTS = {
     clientAuth: 'self_signed_tls_client_auth',
     scope: grantedScope,
   },
+  /**
+   * A resource server that introspects every client's tokens over mutual TLS
+   * (`tls_client_auth`, matched by the subject DN of {@link TestPki.resourceServer}).
+   */
+  resourceServer: { clientId: 'ledger-mtls', clientAuth: 'tls_client_auth' },
 } as const;
 
 /** The RFC 8705 §5 alias endpoints, on the listener that asks for client certificates. */
@@ -218,6 +231,48 @@ function listen(server: Server): Promise<number> {
       resolve((server.address() as AddressInfo).port);
     });
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resource servers over TLS
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The TLS of a resource server under test: the server certificate from `pki`, asking every
+ * client for a certificate and taking any, CA-issued or self-signed, so that the SDK's
+ * certificate binding is what refuses a wrong one, not the handshake.
+ */
+export function resourceServerTls(pki: TestPki): ServerOptions {
+  return {
+    cert: pki.server.cert,
+    key: pki.server.key,
+    ca: [pki.ca.cert, pki.selfSigned.cert],
+    requestCert: true,
+    rejectUnauthorized: false,
+  };
+}
+
+/** A server listening on 127.0.0.1, with its origin. */
+export interface RunningServer {
+  origin: string;
+  /** Closes the server and every connection it holds. */
+  close(): Promise<void>;
+}
+
+/** Listens on a free port of 127.0.0.1; `scheme` is the origin's. */
+export async function listenOnLoopback(
+  server: Server,
+  scheme: 'http' | 'https' = 'https',
+): Promise<RunningServer> {
+  const port = await listen(server);
+  return {
+    origin: `${scheme}://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+  };
 }
 
 /**
@@ -295,6 +350,13 @@ export async function startMtlsIdp(
           token_endpoint_auth_method: 'self_signed_tls_client_auth',
           jwks: { keys: [selfSignedJwk] },
         },
+        {
+          ...base,
+          grant_types: [],
+          client_id: MTLS_CLIENTS.resourceServer.clientId,
+          token_endpoint_auth_method: 'tls_client_auth',
+          tls_client_auth_subject_dn: pki.resourceServer.subjectDn,
+        },
       ],
       server: {
         protocol: 'https',
@@ -313,8 +375,19 @@ export async function startMtlsIdp(
           'tls_client_auth',
           'self_signed_tls_client_auth',
         ];
+        const features = configuration.features as {
+          introspection: { allowedPolicy: (...args: unknown[]) => Promise<boolean> };
+        };
+        const allowed = features.introspection.allowedPolicy;
         configuration.features = {
-          ...(configuration.features as object),
+          ...features,
+          // The mTLS resource server may introspect every client's tokens.
+          introspection: {
+            ...features.introspection,
+            allowedPolicy: async (ctx: unknown, client: { clientId: string }, token: unknown) =>
+              client.clientId === MTLS_CLIENTS.resourceServer.clientId ||
+              (await allowed(ctx, client, token)),
+          },
           mTLS: {
             enabled: true,
             certificateBoundAccessTokens: true,

@@ -4,6 +4,13 @@ import { epochSeconds, type Clock } from '../shared/options.js';
 import { singleFlight } from '../shared/single-flight.js';
 import { basicCredentials, type FormValue } from '../shared/form.js';
 import { createClientAssertionAuthenticator } from './client-assertion.js';
+import { mtlsClientAuthMethods } from '../transport/mtls.js';
+
+export {
+  isMtlsClientAuth,
+  mtlsClientAuthMethods,
+  type MtlsClientAuthMethod,
+} from '../transport/mtls.js';
 
 /**
  * How the client proves its identity to the token endpoint (RFC 6749 §2.3, RFC 7523 §2.2,
@@ -18,21 +25,6 @@ export type ClientAuthMethod =
   | 'client_assertion'
   | 'tls_client_auth'
   | 'self_signed_tls_client_auth';
-
-/** Mutual TLS client authentication (RFC 8705 §2): the TLS connection proves who the client is. */
-export type MtlsClientAuthMethod = Extract<
-  ClientAuthMethod,
-  'tls_client_auth' | 'self_signed_tls_client_auth'
->;
-
-export const mtlsClientAuthMethods: readonly MtlsClientAuthMethod[] = [
-  'tls_client_auth',
-  'self_signed_tls_client_auth',
-];
-
-export function isMtlsClientAuth(method: string): method is MtlsClientAuthMethod {
-  return (mtlsClientAuthMethods as readonly string[]).includes(method);
-}
 
 export const clientAuthMethods: readonly ClientAuthMethod[] = [
   'client_secret_basic',

@@ -16,7 +16,7 @@ import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/idp-client.js';
 import { resolveBreaker, resolveRetry } from '../transport/resilience.js';
 import { resolveTokenParameters, tokenTarget } from './cache-key.js';
 import { clientAuthMethods, isMtlsClientAuth } from './client-authentication.js';
-import { createMtlsFetch } from './mtls.js';
+import { resolveMtlsOption } from '../transport/mtls.js';
 import { resolveClientProfile } from './client-profile.js';
 import { AUTH_CLIENT_OPTION_KEYS, type AuthClientOptions } from './client-options.js';
 import { resolveSharedCache } from './shared-token-cache.js';
@@ -226,31 +226,8 @@ function resolveRefreshAhead(value: AuthClientOptions['refreshAhead']): number |
  * only with a TLS method, and a user's `fetch` must present it itself (it cannot be handed one).
  */
 function resolveMtls(options: AuthClientOptions, clientAuth: string) {
-  const { tls } = options;
-  if (!isMtlsClientAuth(clientAuth)) {
-    if (tls !== undefined) {
-      throw new OptionError(
-        `${where}: \`tls\` applies with \`clientAuth: 'tls_client_auth'\` or 'self_signed_tls_client_auth' only, not ${clientAuth}`,
-        'ERR_INVALID_OPTION',
-        'tls',
-      );
-    }
-    return undefined;
-  }
-  if (tls !== undefined && options.fetch !== undefined) {
-    throw new OptionError(
-      `${where}: give \`tls\` or a \`fetch\` that presents the client certificate, not both`,
-      'ERR_INVALID_OPTION',
-      'tls',
-    );
-  }
-  if (tls === undefined) {
-    if (options.fetch !== undefined) return undefined;
-    throw new OptionError(
-      `${where}: \`tls\` (the client certificate and key) is required for ${clientAuth}, unless \`fetch\` presents the certificate`,
-      'ERR_INVALID_OPTION',
-      'tls',
-    );
-  }
-  return createMtlsFetch(tls, where);
+  return resolveMtlsOption(
+    { clientAuth, tls: options.tls, fetchGiven: options.fetch !== undefined },
+    where,
+  );
 }

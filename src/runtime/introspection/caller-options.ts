@@ -4,6 +4,7 @@
  */
 import { applyAliases } from '../shared/aliases.js';
 import {
+  OptionError,
   optionalBoolean,
   optionalPositiveNumber,
   optionKeys,
@@ -14,20 +15,57 @@ import {
 } from '../shared/options.js';
 import { requireHttpUrl } from '../shared/url.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/idp-client.js';
+import {
+  isMtlsClientAuth,
+  resolveMtlsOption,
+  type MtlsFetch,
+  type TlsClientOptions,
+} from '../transport/mtls.js';
 import type { introspectToken, revokeToken } from './introspection.js';
 
-/** How the caller authenticates to the introspection and revocation endpoints. */
-export type TokenEndpointClientAuth = 'client_secret_basic' | 'client_secret_post';
+/**
+ * How the caller authenticates to the introspection and revocation endpoints: with its client
+ * secret (RFC 6749 §2.3.1), or with its TLS client certificate (RFC 8705 §2).
+ */
+export type TokenEndpointClientAuth =
+  'client_secret_basic' | 'client_secret_post' | 'tls_client_auth' | 'self_signed_tls_client_auth';
+
+const tokenEndpointClientAuths: readonly TokenEndpointClientAuth[] = [
+  'client_secret_basic',
+  'client_secret_post',
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
+];
 
 interface CallerOptions {
   /** The issuer; its discovery document names the endpoint. */
   issuer?: string | undefined;
   /** The caller's client id. */
   clientId: string;
-  /** The caller's client secret. */
-  clientSecret: string;
-  /** How to send the credentials. Default `'client_secret_basic'`. */
+  /**
+   * The caller's client secret: required with `client_secret_basic` and `client_secret_post`,
+   * refused with the TLS methods (it would be sent nowhere).
+   */
+  clientSecret?: string | undefined;
+  /**
+   * How the caller authenticates. Default `'client_secret_basic'`. With `'tls_client_auth'` or
+   * `'self_signed_tls_client_auth'` (RFC 8705 §2) the request goes over mutual TLS with the
+   * certificate of `tls` (or through a `fetch` that presents one), names the client by
+   * `client_id` only, and is sent to the discovery document's
+   * `mtls_endpoint_aliases.introspection_endpoint` (or `revocation_endpoint`) where it has one
+   * (RFC 8705 §5).
+   */
   clientAuth?: TokenEndpointClientAuth | undefined;
+  /**
+   * The client certificate and key (PEM) for the TLS methods: the request is sent over a
+   * connection presenting them (Node, with the optional peer `undici`). Leave it out and pass a
+   * `fetch` that presents the certificate on runtimes that do mutual TLS their own way; giving
+   * both is refused. Each call opens its own connections (discovery included, unless the
+   * endpoint is given) and closes them when it settles.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc8705#section-2
+   */
+  tls?: TlsClientOptions | undefined;
   /** The token in question. */
   token: string;
   /** `'access_token'` or `'refresh_token'`: a hint to the server, nothing more. */
@@ -59,7 +97,71 @@ interface CallerOptions {
 
 /** Whether `value` names a way {@link TokenEndpointClientAuth} knows. */
 export function isTokenEndpointClientAuth(value: unknown): value is TokenEndpointClientAuth {
-  return value === 'client_secret_basic' || value === 'client_secret_post';
+  return (tokenEndpointClientAuths as readonly unknown[]).includes(value);
+}
+
+/** What the TLS methods need of a caller's options. */
+export interface CallerCredentialOptions {
+  clientAuth: unknown;
+  clientSecret: unknown;
+  tls: unknown;
+  /** Whether a `fetch` of the caller's own was given. */
+  fetchGiven: boolean;
+}
+
+/** How {@link resolveCallerCredentials} names the options in its errors. */
+export interface CallerCredentialNames {
+  /** Prefix of the option names: `''`, or `'introspection.'` on a resource server. */
+  readonly prefix: string;
+  /** Whether the `fetch` made for `tls` replaces the caller's `fetch` (see `resolveMtlsOption`). */
+  readonly replacesFetch: boolean;
+}
+
+/**
+ * Checks how a caller authenticates: the method, the client secret it needs (or must not have)
+ * and the `tls` option against `fetch`. `mtlsFetch` is the `fetch` made for `tls`; `mtls` says
+ * the TLS connection authenticates, so the endpoints come from `mtls_endpoint_aliases`.
+ */
+export function resolveCallerCredentials(
+  options: CallerCredentialOptions,
+  where: string,
+  names: CallerCredentialNames = { prefix: '', replacesFetch: true },
+): {
+  clientAuth: TokenEndpointClientAuth;
+  clientSecret: string | undefined;
+  mtls: boolean;
+  mtlsFetch: MtlsFetch | undefined;
+} {
+  const { prefix } = names;
+  const clientAuth = options.clientAuth ?? 'client_secret_basic';
+  if (!isTokenEndpointClientAuth(clientAuth)) {
+    throw new OptionError(
+      `${where}: \`${prefix}clientAuth\` must be one of ${tokenEndpointClientAuths.join(', ')}`,
+      'ERR_INVALID_OPTION',
+      `${prefix}clientAuth`,
+    );
+  }
+  const mtls = isMtlsClientAuth(clientAuth);
+  let clientSecret: string | undefined;
+  if (!mtls) {
+    clientSecret = requireString(options.clientSecret, `${prefix}clientSecret`, where);
+  } else if (options.clientSecret !== undefined) {
+    throw new OptionError(
+      `${where}: \`${prefix}clientSecret\` is not used by ${clientAuth}, which authenticates with the client certificate; remove it`,
+      'ERR_INVALID_OPTION',
+      `${prefix}clientSecret`,
+    );
+  }
+  const mtlsFetch = resolveMtlsOption(
+    { clientAuth, tls: options.tls, fetchGiven: options.fetchGiven },
+    where,
+    {
+      tls: `${prefix}tls`,
+      clientAuth: `${prefix}clientAuth`,
+      replacesFetch: names.replacesFetch,
+    },
+  );
+  return { clientAuth, clientSecret, mtls, mtlsFetch };
 }
 
 /** Every option of the caller part; the compiler keeps the list complete. */
@@ -68,6 +170,7 @@ const CALLER_OPTION_KEYS = optionKeys<CallerOptions>()([
   'clientId',
   'clientSecret',
   'clientAuth',
+  'tls',
   'token',
   'tokenTypeHint',
   'fetch',
@@ -117,14 +220,7 @@ export function resolveCallerOptions(
     Record<keyof IntrospectTokenOptions | keyof RevokeTokenOptions, unknown>
   >;
   const clientId = requireString(o.clientId, 'clientId', where);
-  const clientSecret = requireString(o.clientSecret, 'clientSecret', where);
   const token = requireString(o.token, 'token', where);
-  const clientAuth = o.clientAuth ?? 'client_secret_basic';
-  if (!isTokenEndpointClientAuth(clientAuth)) {
-    throw new TypeError(
-      `${where}: \`clientAuth\` must be client_secret_basic or client_secret_post`,
-    );
-  }
   const tokenTypeHint =
     o.tokenTypeHint === undefined
       ? undefined
@@ -150,6 +246,16 @@ export function resolveCallerOptions(
   if (endpoint === undefined && issuer === undefined) {
     throw new TypeError(`${where}: \`issuer\` or the endpoint URL is required`);
   }
+  // Last: the `fetch` made for `tls` is the only thing here that holds resources.
+  const { clientAuth, clientSecret, mtls, mtlsFetch } = resolveCallerCredentials(
+    {
+      clientAuth: o.clientAuth,
+      clientSecret: o.clientSecret,
+      tls: o.tls,
+      fetchGiven: o.fetch !== undefined,
+    },
+    where,
+  );
   return {
     clientId,
     clientSecret,
@@ -157,7 +263,10 @@ export function resolveCallerOptions(
     clientAuth,
     tokenTypeHint,
     timeoutMs,
+    /** The caller's `fetch`; every request goes through `mtlsFetch` instead when there is one. */
     fetch,
+    mtls,
+    mtlsFetch,
     signal: o.signal,
     issuer,
     endpoint,

@@ -7,6 +7,7 @@
 import type { FetchLike } from '../shared/options.js';
 import {
   createEndpointResolver,
+  mtlsEndpointMetadata,
   publishedEndpoint,
   type EndpointName,
   type EndpointResolver,
@@ -44,12 +45,14 @@ export interface EndpointSource {
   issuer: string | undefined;
   timeoutMs: number;
   allowInsecureHttp: boolean;
+  /** Mutual TLS client authentication: the endpoint comes from `mtls_endpoint_aliases`. */
+  mtls: boolean;
 }
 
 /**
- * The endpoint to send to: the one given, else the one the discovery document publishes,
- * checked against this caller's own `allowInsecureHttp` (the document is shared, the policy
- * is not).
+ * The endpoint to send to: the one given, else the one the discovery document publishes (its
+ * RFC 8705 §5 alias for a caller over mutual TLS), checked against this caller's own
+ * `allowInsecureHttp` (the document is shared, the policy is not).
  */
 export async function resolveEndpoint(
   source: EndpointSource,
@@ -61,5 +64,10 @@ export async function resolveEndpoint(
     throw new TypeError('an `issuer` is needed to discover endpoints');
   }
   const resolver = resolverFor(source.fetch, client, source.issuer, source.timeoutMs);
-  return publishedEndpoint(await resolver.metadata(), name, source.allowInsecureHttp);
+  const metadata = await resolver.metadata();
+  return publishedEndpoint(
+    source.mtls ? mtlsEndpointMetadata(metadata) : metadata,
+    name,
+    source.allowInsecureHttp,
+  );
 }

@@ -23,34 +23,46 @@ export type {
 } from './caller-options.js';
 export type { IntrospectionResult } from './introspection-result.js';
 
-/** Checks a caller's options and builds its request, discovering the endpoint if need be. */
-async function prepare(
+/**
+ * Checks a caller's options, builds its request (discovering the endpoint if need be) and
+ * hands it to `send`. The `fetch` made for `tls` lives for this one call: its connections are
+ * closed once the call settled.
+ */
+async function withRequest<T>(
   options: unknown,
   where: string,
   known: readonly string[],
   endpoint: EndpointName,
   label: string,
-): Promise<PreparedRequest> {
+  send: (request: PreparedRequest) => Promise<T>,
+): Promise<T> {
   const resolved = resolveCallerOptions(
     options,
     where,
     known,
     endpoint === 'introspection_endpoint' ? 'introspectionEndpoint' : 'revocationEndpoint',
   );
-  const { clientSecret, token, timeoutMs, maxResponseBytes } = resolved;
-  const client = createIdpClient(resolved.fetch, { maxResponseBytes });
-  const url = await resolveEndpoint(resolved, client, endpoint);
-  return {
-    call: {
-      client,
-      url,
-      endpoint: label,
-      timeoutMs,
-      secrets: [clientSecret, token],
-      signal: resolved.signal,
-    },
-    ...callerForm(resolved),
-  };
+  const { clientSecret, token, timeoutMs, maxResponseBytes, mtlsFetch } = resolved;
+  try {
+    // With `tls`, discovery goes over the same connection: `tls.ca` may be what the server's
+    // certificate needs. That fetch is this call's, so its discovery is not shared either.
+    const fetch = mtlsFetch ?? resolved.fetch;
+    const client = createIdpClient(fetch, { maxResponseBytes });
+    const url = await resolveEndpoint({ ...resolved, fetch }, client, endpoint);
+    return await send({
+      call: {
+        client,
+        url,
+        endpoint: label,
+        timeoutMs,
+        secrets: [clientSecret, token],
+        signal: resolved.signal,
+      },
+      ...callerForm(resolved),
+    });
+  } finally {
+    await mtlsFetch?.close().catch(() => undefined);
+  }
 }
 
 /**
@@ -78,14 +90,13 @@ async function prepare(
 export async function introspectToken(
   options: IntrospectTokenOptions,
 ): Promise<IntrospectionResult> {
-  return sendIntrospection(
-    await prepare(
-      options,
-      'introspectToken',
-      INTROSPECT_TOKEN_OPTION_KEYS,
-      'introspection_endpoint',
-      'introspection endpoint',
-    ),
+  return withRequest(
+    options,
+    'introspectToken',
+    INTROSPECT_TOKEN_OPTION_KEYS,
+    'introspection_endpoint',
+    'introspection endpoint',
+    sendIntrospection,
   );
 }
 
@@ -109,13 +120,12 @@ export async function introspectToken(
  * ```
  */
 export async function revokeToken(options: RevokeTokenOptions): Promise<void> {
-  await sendRevocation(
-    await prepare(
-      options,
-      'revokeToken',
-      REVOKE_TOKEN_OPTION_KEYS,
-      'revocation_endpoint',
-      'revocation endpoint',
-    ),
+  await withRequest(
+    options,
+    'revokeToken',
+    REVOKE_TOKEN_OPTION_KEYS,
+    'revocation_endpoint',
+    'revocation endpoint',
+    sendRevocation,
   );
 }

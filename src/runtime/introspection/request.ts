@@ -24,7 +24,7 @@ export interface PreparedRequest {
 /** The headers and form body of a caller's request about one token (RFC 7662 §2.1, RFC 7009 §2.1). */
 export function callerForm(caller: {
   clientId: string;
-  clientSecret: string;
+  clientSecret: string | undefined;
   clientAuth: TokenEndpointClientAuth;
   token: string;
   tokenTypeHint: string | undefined;
@@ -35,10 +35,18 @@ export function callerForm(caller: {
   };
   const body: PreparedRequest['body'] = { token: caller.token };
   if (caller.tokenTypeHint !== undefined) body.token_type_hint = caller.tokenTypeHint;
-  if (caller.clientAuth === 'client_secret_basic') {
-    headers.Authorization = basicCredentials(caller.clientId, caller.clientSecret);
-  } else {
-    Object.assign(body, { client_id: caller.clientId, client_secret: caller.clientSecret });
+  switch (caller.clientAuth) {
+    case 'client_secret_basic':
+      headers.Authorization = basicCredentials(caller.clientId, caller.clientSecret ?? '');
+      break;
+    case 'client_secret_post':
+      Object.assign(body, { client_id: caller.clientId, client_secret: caller.clientSecret });
+      break;
+    case 'tls_client_auth':
+    case 'self_signed_tls_client_auth':
+      // RFC 8705 §2: the certificate on the connection authenticates; the form names the client.
+      body.client_id = caller.clientId;
+      break;
   }
   return { headers, body };
 }
@@ -62,7 +70,8 @@ export interface IntrospectionRequest {
   /** The introspection endpoint. */
   url: string;
   clientId: string;
-  clientSecret: string;
+  /** `undefined` with the TLS methods. */
+  clientSecret: string | undefined;
   clientAuth: TokenEndpointClientAuth;
   token: string;
   tokenTypeHint: string | undefined;

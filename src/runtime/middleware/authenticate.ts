@@ -5,16 +5,6 @@ import type { RequestLike } from '../server/request.js';
 import type { ResolvedServiceAuthOptions } from './guard-options.js';
 import { isTokenError, rejectionResponse, type RejectionResponse } from './rejection-response.js';
 import { rememberVerified, verifiedBefore } from './verified-requests.js';
-import { forwardedCertificate } from './client-certificate.js';
-import { Rejection, toTokenError, type ChallengeContext } from '../server/rejection.js';
-
-/** How a refused `Client-Cert` header is challenged: the token was not looked at yet. */
-const headerContext: ChallengeContext = {
-  scheme: undefined,
-  offered: ['Bearer'],
-  realm: undefined,
-  dpopAlgs: '',
-};
 
 /** A verified request's claims, or the answer for a rejected one and the error behind it. */
 export type AuthenticationOutcome =
@@ -35,13 +25,13 @@ export async function authenticate(
   let claims: AccessTokenClaims;
   try {
     if (options.clientCertificateHeader !== undefined) {
-      // The connection is the proxy's: the client's certificate is the one it forwarded, or none.
-      request = { ...request, clientCertificate: forwardedCertificate(request.headers) };
+      // The connection is the proxy's: the client's certificate is the one it forwarded, or
+      // none. The resource server reads the header, so a bad one is refused and reported there.
+      const { clientCertificate: _socket, ...rest } = request;
+      request = { ...rest, clientCertificateHeader: options.clientCertificateHeader };
     }
     claims = await options.resourceServer.verifyRequest(request, options.verifyOptions);
-  } catch (failure) {
-    // An unreadable Client-Cert header is refused here, before the resource server sees it.
-    const error = failure instanceof Rejection ? toTokenError(failure, headerContext) : failure;
+  } catch (error) {
     if (isTokenError(error)) return { rejection: rejectionResponse(error), error };
     throw error;
   }

@@ -6,12 +6,9 @@
  * @see https://www.rfc-editor.org/rfc/rfc8705#section-3
  * @see https://www.rfc-editor.org/rfc/rfc9440#section-2
  */
-import { clientCertificateFromHeader } from '../server/certificate-binding.js';
-import { reject } from '../server/rejection.js';
-import { readHeader, SEVERAL, type HeadersLike } from '../server/request.js';
 
-/** The header a trusted proxy forwards the client certificate in (RFC 9440 §2.2). */
-export const CLIENT_CERTIFICATE_HEADER = 'client-cert';
+// Reading the header is the resource server's, which `requestFromNode` requests hand it to.
+export { CLIENT_CERTIFICATE_HEADER, forwardedCertificate } from '../server/request.js';
 
 /**
  * The DER bytes of the certificate the peer of a TLS socket presented, `undefined` for a plain
@@ -25,19 +22,4 @@ export function peerCertificate(socket: unknown): Uint8Array | undefined {
   if (typeof peer !== 'object' || peer === null) return undefined;
   const { raw } = peer as { raw?: unknown };
   return raw instanceof Uint8Array && raw.length > 0 ? raw : undefined;
-}
-
-/**
- * The certificate a trusted proxy forwarded in `Client-Cert`: `undefined` when the header is
- * absent; a header sent more than once or not one DER certificate is refused (reason
- * `certificate`), as a server `Rejection`.
- */
-export function forwardedCertificate(headers: HeadersLike): Uint8Array | undefined {
-  const value = readHeader(headers, CLIENT_CERTIFICATE_HEADER);
-  if (value === SEVERAL) {
-    reject('certificate', 'the client certificate could not be read', {
-      detail: 'the Client-Cert header came more than once',
-    });
-  }
-  return clientCertificateFromHeader(value);
 }

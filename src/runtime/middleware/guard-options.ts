@@ -96,6 +96,19 @@ export interface ResolvedServiceAuthOptions {
 
 const WHERE = 'requireServiceAuth';
 
+/** Checks a `clientCertificateHeader` option: `'client-cert'` (RFC 9440) or not given. */
+export function validateClientCertificateHeader(
+  value: unknown,
+  where: string,
+): 'client-cert' | undefined {
+  if (value === undefined || value === 'client-cert') return value;
+  throw new OptionError(
+    `${where}: \`clientCertificateHeader\` must be 'client-cert' (RFC 9440), found ${typeof value === 'string' ? JSON.stringify(value.slice(0, 32)) : `a ${typeof value}`}`,
+    'ERR_INVALID_OPTION',
+    'clientCertificateHeader',
+  );
+}
+
 /** The other names the options may be given under. */
 const SERVICE_AUTH_ALIASES = { scopes: 'requiredScopes' } as const;
 
@@ -138,13 +151,7 @@ export function resolveServiceAuthOptions(options: unknown): ResolvedServiceAuth
   if (o.trustProxy !== undefined && typeof o.trustProxy !== 'boolean') {
     throw new TypeError(`${WHERE}: \`trustProxy\` must be a boolean`);
   }
-  if (o.clientCertificateHeader !== undefined && o.clientCertificateHeader !== 'client-cert') {
-    throw new OptionError(
-      `${WHERE}: \`clientCertificateHeader\` must be 'client-cert' (RFC 9440), found ${typeof o.clientCertificateHeader === 'string' ? JSON.stringify(o.clientCertificateHeader.slice(0, 32)) : `a ${typeof o.clientCertificateHeader}`}`,
-      'ERR_INVALID_OPTION',
-      'clientCertificateHeader',
-    );
-  }
+  const clientCertificateHeader = validateClientCertificateHeader(o.clientCertificateHeader, WHERE);
   const requiredScopes = validateScopes(
     o.requiredScopes,
     WHERE,
@@ -163,6 +170,6 @@ export function resolveServiceAuthOptions(options: unknown): ResolvedServiceAuth
     verifyOptions,
     publicOrigin: validatePublicOrigin(o.publicOrigin),
     trustProxy: o.trustProxy === true,
-    clientCertificateHeader: o.clientCertificateHeader,
+    clientCertificateHeader,
   };
 }

@@ -1,5 +1,10 @@
 import type { HeadersLike, RequestLike } from '../server/request.js';
-import { validatePublicOrigin, type ResolvedServiceAuthOptions } from './guard-options.js';
+import { optionKeys, rejectUnknownOptions } from '../shared/options.js';
+import {
+  validateClientCertificateHeader,
+  validatePublicOrigin,
+  type ResolvedServiceAuthOptions,
+} from './guard-options.js';
 import { publicRequestUrl } from './request-url.js';
 import { peerCertificate } from './client-certificate.js';
 
@@ -41,7 +46,27 @@ export interface NodeRequestOptions {
    * a proxy you run that sets them and strips any the client sent. Default `false`.
    */
   trustProxy?: boolean;
+  /**
+   * `'client-cert'`: the client certificate is the one a TLS-terminating proxy forwarded in the
+   * RFC 9440 `Client-Cert` header (a structured-field byte sequence `:base64 DER:`), not the
+   * socket's, which is the proxy's. The header is read when the request is verified: one that
+   * is malformed, longer than 16 KiB or sent twice is refused there (`TokenError` reason
+   * `certificate`, 401 `invalid_token`, and a `verification_failed` event). Only set it when a
+   * proxy you run strips any `Client-Cert` the client sent: the header is otherwise the
+   * client's word. Default: the header is ignored and the certificate is the socket's.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc9440#section-2.2
+   * @see https://www.rfc-editor.org/rfc/rfc8705#section-3
+   */
+  clientCertificateHeader?: 'client-cert' | undefined;
 }
+
+/** Every option of {@link NodeRequestOptions}; the compiler keeps the list complete. */
+const NODE_REQUEST_OPTION_KEYS = optionKeys<NodeRequestOptions>()([
+  'publicOrigin',
+  'trustProxy',
+  'clientCertificateHeader',
+]);
 
 const WHERE = 'requestFromNode';
 
@@ -117,17 +142,22 @@ export function requestFromNode(
   if (typeof req !== 'object' || req === null || typeof req.headers !== 'object') {
     throw new TypeError(`${WHERE}: \`req\` must be a Node.js http request`);
   }
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- callers in plain JavaScript can pass anything
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`${WHERE}: options must be an object`);
-  }
+  rejectUnknownOptions(options, NODE_REQUEST_OPTION_KEYS, WHERE);
   if (options.trustProxy !== undefined && typeof options.trustProxy !== 'boolean') {
     throw new TypeError(`${WHERE}: \`trustProxy\` must be a boolean`);
   }
-  return nodeRequestParts(req, req.url ?? '/', {
+  const clientCertificateHeader = validateClientCertificateHeader(
+    options.clientCertificateHeader,
+    WHERE,
+  );
+  const parts = nodeRequestParts(req, req.url ?? '/', {
     publicOrigin: validatePublicOrigin(options.publicOrigin, WHERE),
     trustProxy: options.trustProxy === true,
   });
+  if (clientCertificateHeader === undefined) return parts;
+  // The connection is the proxy's: the certificate is the one it forwarded, or none. The
+  // header is read by verifyRequest, so a bad one is a refusal there, never a throw here.
+  return { method: parts.method, url: parts.url, headers: parts.headers, clientCertificateHeader };
 }
 
 /**

@@ -30,6 +30,12 @@ export const SHA256_THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
 /** Certificates larger than this are refused unread: no real client certificate comes close. */
 const maxCertificateBytes = 64 * 1024;
 
+/**
+ * The longest `Client-Cert` header read, in characters: the base64 of a 12 KiB certificate,
+ * far above a real one (1 to 3 KiB), and the size of Node's whole default header limit.
+ */
+export const MAX_CLIENT_CERT_HEADER_LENGTH = 16 * 1024;
+
 const pemBlock = /^\s*-----BEGIN CERTIFICATE-----\r?\n([^-]+)-----END CERTIFICATE-----\s*$/;
 
 function kindOf(value: unknown): string {
@@ -198,6 +204,25 @@ export async function checkCertificateBinding(
   }
 }
 
+/**
+ * Refuses a token whose two sets of claims (a JWT's own, and its introspection answer) bind it
+ * to different certificates, or one of them to none (reason `certificate`): a binding one side
+ * drops must not make the token a bearer token, nor one it adds be skipped. Each side's
+ * `cnf["x5t#S256"]` is read as {@link checkCertificateBinding} reads it.
+ */
+export function checkSameCertificateBinding(
+  token: { readonly cnf?: unknown },
+  introspected: { readonly cnf?: unknown },
+): void {
+  const own = boundThumbprint(token);
+  const answered = boundThumbprint(introspected);
+  if (own !== answered) {
+    reject('certificate', 'the token and its introspection name different client certificates', {
+      detail: `the token is bound to ${own ?? 'no certificate'}, its introspection to ${answered ?? 'none'}`,
+    });
+  }
+}
+
 /** `;name` or `;name=value` parameters of a structured-field item (RFC 8941 §3.1.2). */
 const parameters = /^(?:\s*;\s*[a-z*][a-z0-9_.*-]*(?:=(?:"(?:[^"\\]|\\["\\])*"|[^;,"\s]+))?)*$/;
 
@@ -226,7 +251,9 @@ export function clientCertificateFromHeader(
     if (value.length > 1) malformed(`found ${value.length} header lines`);
     value = value[0]!;
   }
-  if (value.length > 2 * maxCertificateBytes) malformed('found one too long');
+  if (value.length > MAX_CLIENT_CERT_HEADER_LENGTH) {
+    malformed(`found one longer than ${MAX_CLIENT_CERT_HEADER_LENGTH} characters`);
+  }
   const text = value.replace(/^[ \t]+|[ \t]+$/g, '');
   const end = text.indexOf(':', 1);
   if (!text.startsWith(':') || end === -1) malformed('found no byte sequence');

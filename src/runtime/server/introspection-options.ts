@@ -3,9 +3,10 @@
  * factory time.
  */
 import {
-  isTokenEndpointClientAuth,
+  resolveCallerCredentials,
   type TokenEndpointClientAuth,
 } from '../introspection/caller-options.js';
+import type { TlsClientOptions } from '../transport/mtls.js';
 import {
   optionalPositiveNumber,
   optionKeys,
@@ -51,13 +52,29 @@ import { requireHttpUrl } from '../shared/url.js';
 export interface ResourceServerIntrospectionOptions {
   /** The resource server's own client id at the authorization server. */
   clientId: string;
-  /** The resource server's client secret. Never appears in an error, event or log. */
-  clientSecret: string;
   /**
-   * How the credentials are sent (RFC 6749 §2.3.1): `'client_secret_basic'` (default) or
-   * `'client_secret_post'`.
+   * The resource server's client secret, for `client_secret_basic` and `client_secret_post`;
+   * refused with the TLS methods. Never appears in an error, event or log.
+   */
+  clientSecret?: string | undefined;
+  /**
+   * How the resource server authenticates (RFC 6749 §2.3.1, RFC 8705 §2):
+   * `'client_secret_basic'` (default), `'client_secret_post'`, or over mutual TLS with
+   * `'tls_client_auth'` or `'self_signed_tls_client_auth'`. With a TLS method, introspection
+   * requests present the certificate of `tls` (or go through the server's `fetch`, which must
+   * then present one), name the client by `client_id` only, and go to the discovery document's
+   * `mtls_endpoint_aliases.introspection_endpoint` where it has one (RFC 8705 §5); discovery and
+   * key sets are fetched as before.
    */
   clientAuth?: TokenEndpointClientAuth | undefined;
+  /**
+   * The resource server's client certificate and key (PEM) for the TLS methods, presented on
+   * introspection requests only (Node, with the optional peer `undici`). Leave it out when the
+   * server's `fetch` presents a certificate itself (Bun, Deno, Workers' mTLS bindings).
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc8705#section-2
+   */
+  tls?: TlsClientOptions | undefined;
   /** The introspection endpoint; skips discovery. Default: `introspection_endpoint` from discovery. */
   introspectionEndpoint?: string | undefined;
   /**
@@ -74,8 +91,9 @@ export interface ResourceServerIntrospectionOptions {
    * Whether JWT access tokens are introspected too. `'never'` (default): a JWT is verified
    * locally only, and stays valid until its `exp` even when revoked. `'always'`: a JWT is
    * verified locally first and then introspected; it is refused unless the answer is active,
-   * passes the same checks and names the same DPoP key (`cnf.jkt`) as the JWT, or none when the
-   * JWT has none; only the JWT's own claims are returned. For issuers that can introspect their
+   * passes the same checks and names the same DPoP key (`cnf.jkt`) and client certificate
+   * (`cnf["x5t#S256"]`) as the JWT, or none when the JWT has none (else reason `dpop` or
+   * `certificate`); only the JWT's own claims are returned. For issuers that can introspect their
    * JWTs, where revocation must bite within `cacheMaxSeconds`.
    */
   jwt?: 'never' | 'always' | undefined;
@@ -86,6 +104,7 @@ const INTROSPECTION_OPTION_KEYS = optionKeys<ResourceServerIntrospectionOptions>
   'clientId',
   'clientSecret',
   'clientAuth',
+  'tls',
   'introspectionEndpoint',
   'cacheMaxSeconds',
   'cacheMaxEntries',
@@ -96,21 +115,20 @@ function isJwtIntrospection(value: unknown): value is 'never' | 'always' {
   return value === 'never' || value === 'always';
 }
 
-/** Checks the `introspection` option; `undefined` when it is not given. */
+/**
+ * Checks the `introspection` option; `undefined` when it is not given. `fetchGiven`: whether
+ * the resource server has a `fetch` of the caller's, which may present the certificate.
+ */
 export function resolveIntrospectionOptions(
   value: unknown,
   where: string,
   allowInsecureHttp: boolean,
+  fetchGiven = false,
 ) {
   if (value === undefined) return undefined;
   rejectUnknownOptions(value, INTROSPECTION_OPTION_KEYS, where, 'introspection');
   const o = value as Partial<Record<keyof ResourceServerIntrospectionOptions, unknown>>;
-  const clientAuth = o.clientAuth ?? 'client_secret_basic';
-  if (!isTokenEndpointClientAuth(clientAuth)) {
-    throw new TypeError(
-      `${where}: \`introspection.clientAuth\` must be 'client_secret_basic' or 'client_secret_post'`,
-    );
-  }
+  const clientId = requireString(o.clientId, 'introspection.clientId', where);
   const jwt = o.jwt ?? 'never';
   if (!isJwtIntrospection(jwt)) {
     throw new TypeError(`${where}: \`introspection.jwt\` must be 'never' or 'always'`);
@@ -124,23 +142,35 @@ export function resolveIntrospectionOptions(
   if (!Number.isInteger(cacheMaxEntries)) {
     throw new TypeError(`${where}: \`introspection.cacheMaxEntries\` must be an integer`);
   }
+  const endpoint =
+    o.introspectionEndpoint === undefined
+      ? undefined
+      : requireHttpUrl(o.introspectionEndpoint, 'introspection.introspectionEndpoint', where, {
+          allowInsecureHttp,
+        });
+  const cacheMaxSeconds = optionalPositiveNumber(
+    o.cacheMaxSeconds,
+    'introspection.cacheMaxSeconds',
+    where,
+    60,
+    { allowZero: true },
+  );
+  // Last: the `fetch` made for `tls` is the only thing here that holds resources.
+  const { clientAuth, clientSecret, mtls, mtlsFetch } = resolveCallerCredentials(
+    { clientAuth: o.clientAuth, clientSecret: o.clientSecret, tls: o.tls, fetchGiven },
+    where,
+    { prefix: 'introspection.', replacesFetch: false },
+  );
   return Object.freeze({
-    clientId: requireString(o.clientId, 'introspection.clientId', where),
-    clientSecret: requireString(o.clientSecret, 'introspection.clientSecret', where),
+    clientId,
+    clientSecret,
     clientAuth,
-    endpoint:
-      o.introspectionEndpoint === undefined
-        ? undefined
-        : requireHttpUrl(o.introspectionEndpoint, 'introspection.introspectionEndpoint', where, {
-            allowInsecureHttp,
-          }),
-    cacheMaxSeconds: optionalPositiveNumber(
-      o.cacheMaxSeconds,
-      'introspection.cacheMaxSeconds',
-      where,
-      60,
-      { allowZero: true },
-    ),
+    /** Mutual TLS client authentication: the endpoint comes from `mtls_endpoint_aliases`. */
+    mtls,
+    /** The `fetch` made for `tls`, for introspection requests only. */
+    mtlsFetch,
+    endpoint,
+    cacheMaxSeconds,
     cacheMaxEntries,
     jwt,
   });

@@ -9,12 +9,17 @@ import type { IntrospectionResult } from '../introspection/introspection-result.
 import { requestIntrospection } from '../introspection/request.js';
 import type { Clock } from '../shared/options.js';
 import { createSingleFlight } from '../shared/single-flight.js';
-import type { EndpointResolver } from '../transport/discovery.js';
+import {
+  mtlsEndpointMetadata,
+  publishedEndpoint,
+  type EndpointResolver,
+} from '../transport/discovery.js';
 import { basicCredentials } from '../shared/form.js';
-import type { IdpClient } from '../transport/idp-client.js';
+import { createIdpClient, type IdpClient } from '../transport/idp-client.js';
 import type { ResourceServerEvent } from './resource-server-events.js';
 import { checkIssuer, type IssuerPolicy } from './issuer-policy.js';
 import { copyClaims, recheckClaims, type AccessTokenClaims } from './jwt-verify.js';
+import { checkSameCertificateBinding } from './certificate-binding.js';
 import { reject } from './rejection.js';
 import type { ResolvedIntrospection } from './introspection-options.js';
 import { b64token } from './request.js';
@@ -31,8 +36,15 @@ const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 /** What an opaque-token verifier needs from its resource server. */
 export interface OpaqueTokenContext {
   readonly options: ResolvedIntrospection;
+  /**
+   * The resource server's client, for discovery and, unless `options.mtlsFetch` presents a
+   * certificate instead, for introspection.
+   */
   readonly client: IdpClient;
   readonly resolver: EndpointResolver;
+  /** For a client of `options.mtlsFetch` and the check of an aliased endpoint. */
+  readonly maxResponseBytes: number;
+  readonly allowInsecureHttp: boolean;
   /** The issuers whose tokens are accepted (lists, aliases, templates), as for JWTs. */
   readonly issuers: IssuerPolicy;
   /** The issuer whose introspection endpoint answers: an answer without `iss` gets it. */
@@ -57,7 +69,8 @@ export interface OpaqueTokenVerifier {
   verify(token: string, audience: readonly string[] | undefined): Promise<AccessTokenClaims>;
   /**
    * Refuses a locally verified JWT unless introspection reports it active, for this time and
-   * `audience`, and bound to the same DPoP key as the JWT's `cnf.jkt` (or to none).
+   * `audience`, bound to the same DPoP key as the JWT's `cnf.jkt` (or to none), and to the same
+   * client certificate as its `cnf["x5t#S256"]` (or to none).
    */
   confirmActive(
     token: string,
@@ -123,6 +136,26 @@ export function createOpaqueTokenVerifier(context: OpaqueTokenContext): OpaqueTo
   const cache = new Map<string, CachedAnswer>();
   const inFlight = createSingleFlight<string, AccessTokenClaims>();
   const nowSeconds = (): number => now().getTime() / 1000;
+  const client =
+    options.mtlsFetch === undefined
+      ? context.client
+      : createIdpClient(options.mtlsFetch, { maxResponseBytes: context.maxResponseBytes });
+  const secretCredentials =
+    options.clientSecret === undefined
+      ? undefined
+      : basicCredentials(options.clientId, options.clientSecret);
+
+  /**
+   * The introspection endpoint: the one configured, else the published one, or over mutual TLS
+   * its `mtls_endpoint_aliases` entry where there is one (RFC 8705 §5).
+   */
+  async function endpoint(): Promise<string> {
+    if (!options.mtls || options.endpoint !== undefined) {
+      return context.resolver.resolve('introspection_endpoint');
+    }
+    const metadata = mtlsEndpointMetadata(await context.resolver.metadata());
+    return publishedEndpoint(metadata, 'introspection_endpoint', context.allowInsecureHttp);
+  }
 
   function remember(key: string, claims: AccessTokenClaims, askedAt: number): void {
     const until = Math.min(
@@ -139,9 +172,9 @@ export function createOpaqueTokenVerifier(context: OpaqueTokenContext): OpaqueTo
     const askedAt = now().getTime();
     let answer: IntrospectionResult;
     try {
-      const url = await context.resolver.resolve('introspection_endpoint');
+      const url = await endpoint();
       answer = await requestIntrospection({
-        client: context.client,
+        client,
         url,
         clientId: options.clientId,
         clientSecret: options.clientSecret,
@@ -152,11 +185,7 @@ export function createOpaqueTokenVerifier(context: OpaqueTokenContext): OpaqueTo
       });
     } catch (failure) {
       // A `fetch` of the caller's may quote the request it failed on.
-      const cause = scrubCredentials(failure, [
-        token,
-        options.clientSecret,
-        basicCredentials(options.clientId, options.clientSecret),
-      ]);
+      const cause = scrubCredentials(failure, [token, options.clientSecret, secretCredentials]);
       const durationMs = now().getTime() - askedAt;
       emit?.({ type: 'token_introspected', ok: false, durationMs, error: cause });
       return reject(
@@ -222,6 +251,7 @@ export function createOpaqueTokenVerifier(context: OpaqueTokenContext): OpaqueTo
     if (answer.cnf?.jkt !== claims.cnf?.jkt) {
       reject('dpop', 'the token and its introspection name different DPoP keys');
     }
+    checkSameCertificateBinding(claims, answer);
   }
 
   return { introspects, confirmsJwts: options.jwt === 'always', verify, confirmActive };

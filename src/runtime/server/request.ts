@@ -1,4 +1,4 @@
-import type { ClientCertificate } from './certificate-binding.js';
+import { clientCertificateFromHeader, type ClientCertificate } from './certificate-binding.js';
 import type { ChallengeScheme } from './www-authenticate.js';
 import { reject } from './rejection.js';
 
@@ -34,6 +34,17 @@ export interface RequestLike {
    * @see https://www.rfc-editor.org/rfc/rfc8705#section-3
    */
   clientCertificate?: ClientCertificate | undefined;
+  /**
+   * `'client-cert'`: the client certificate is the one a TLS-terminating proxy forwarded in the
+   * RFC 9440 `Client-Cert` header of this request, read when the request is verified (in place
+   * of `clientCertificate`; the `clientCertificate` option of `verifyRequest` still takes
+   * precedence). A header that is not one DER certificate, or sent more than once, is refused
+   * with reason `certificate`. Set by `requestFromNode` with its option of the same name; only
+   * for a proxy you run that strips any `Client-Cert` the client sent. Default: not read.
+   *
+   * @see https://www.rfc-editor.org/rfc/rfc9440#section-2.2
+   */
+  clientCertificateHeader?: 'client-cert' | undefined;
 }
 
 /**
@@ -71,7 +82,8 @@ export function readRequest(request: unknown): RequestParts {
   if (typeof request !== 'object' || request === null) {
     reject('missing', 'no request', { error: null });
   }
-  const { method, url, headers, clientCertificate } = request as Partial<RequestLike>;
+  const { method, url, headers, clientCertificate, clientCertificateHeader } =
+    request as Partial<RequestLike>;
   if (
     typeof method !== 'string' ||
     typeof url !== 'string' ||
@@ -81,13 +93,42 @@ export function readRequest(request: unknown): RequestParts {
   ) {
     reject('malformed', 'the request lacks a method, URL or headers');
   }
+  if (
+    clientCertificateHeader !== undefined &&
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- callers in plain JavaScript can pass anything
+    clientCertificateHeader !== CLIENT_CERTIFICATE_HEADER
+  ) {
+    // A programming error, not the client's: a fault, answered 500.
+    throw new TypeError(
+      "verifyRequest: a request's `clientCertificateHeader` must be 'client-cert'",
+    );
+  }
   const upper = method.toUpperCase();
   return {
     method: normalisedMethods.has(upper) ? upper : method,
     url,
     headers,
-    clientCertificate,
+    clientCertificate:
+      clientCertificateHeader === undefined ? clientCertificate : forwardedCertificate(headers),
   };
+}
+
+/** The header a trusted proxy forwards the client certificate in (RFC 9440 §2.2). */
+export const CLIENT_CERTIFICATE_HEADER = 'client-cert';
+
+/**
+ * The certificate a trusted proxy forwarded in `Client-Cert`: `undefined` when the header is
+ * absent; a header sent more than once or not one DER certificate is refused (reason
+ * `certificate`), as a server `Rejection`.
+ */
+export function forwardedCertificate(headers: HeadersLike): Uint8Array | undefined {
+  const value = readHeader(headers, CLIENT_CERTIFICATE_HEADER);
+  if (value === SEVERAL) {
+    reject('certificate', 'the client certificate could not be read', {
+      detail: 'the Client-Cert header came more than once',
+    });
+  }
+  return clientCertificateFromHeader(value);
 }
 
 /** One header's value: `undefined` when absent, {@link SEVERAL} when it was sent more than once. */

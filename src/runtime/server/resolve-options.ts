@@ -219,7 +219,12 @@ export function resolveOptions(options: unknown) {
     /** Plain `http:` to hosts other than loopback is accepted (for discovered endpoints too). */
     allowInsecureHttp,
     /** Opaque tokens are introspected with these; `undefined`: they are refused. */
-    introspection: resolveIntrospectionOptions(o.introspection, WHERE, allowInsecureHttp),
+    introspection: resolveIntrospectionOptions(
+      o.introspection,
+      WHERE,
+      allowInsecureHttp,
+      o.fetch !== undefined,
+    ),
   };
 }
 

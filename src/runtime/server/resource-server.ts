@@ -181,6 +181,8 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
       options: resolved.introspection,
       client,
       resolver,
+      maxResponseBytes: resolved.maxResponseBytes,
+      allowInsecureHttp: resolved.allowInsecureHttp,
       issuers: resolved.issuers,
       answeringIssuer: resolved.issuer,
       clockToleranceSeconds: resolved.clockToleranceSeconds,

@@ -3,7 +3,10 @@ import {
   forwardedCertificate,
   peerCertificate,
 } from '../../../src/runtime/middleware/client-certificate.js';
+import { authenticate } from '../../../src/runtime/middleware/authenticate.js';
 import { resolveServiceAuthOptions } from '../../../src/runtime/middleware/guard-options.js';
+import type { ResourceServerEvent } from '../../../src/server.js';
+import { accessToken, setup } from '../server/helpers.js';
 import { requestFromNode } from '../../../src/runtime/middleware/node-request.js';
 import { webRequestParts } from '../../../src/runtime/middleware/web-request.js';
 import { TokenError } from '../../../src/runtime/errors.js';
@@ -140,5 +143,34 @@ describe('the clientCertificateHeader option', () => {
       });
       expect((error as Error).message).toContain(found);
     }
+  });
+});
+
+describe('a guard reading Client-Cert', () => {
+  it('has the resource server read the header: a bad one is a 401 and a verification_failed event', async () => {
+    const events: ResourceServerEvent[] = [];
+    const s = await setup({ onEvent: (event) => events.push(event) });
+    const token = await accessToken(s.key, s.now(), { cnf: { 'x5t#S256': pki.client.thumbprint } });
+    const options = resolveServiceAuthOptions({
+      resourceServer: s.server,
+      clientCertificateHeader: 'client-cert',
+    });
+    const request = (clientCert: string) => ({
+      method: 'GET',
+      url: 'https://api.example.test/orders',
+      headers: { authorization: `Bearer ${token}`, 'client-cert': clientCert },
+      // The proxy's own certificate, on the socket: never the one checked.
+      clientCertificate: pki.otherClient.der,
+    });
+    const good = await authenticate(
+      options,
+      request(`:${Buffer.from(pki.client.der).toString('base64')}:`),
+    );
+    expect(good.claims).toMatchObject({ cnf: { 'x5t#S256': pki.client.thumbprint } });
+
+    const bad = await authenticate(options, request(':not*base64:'));
+    expect(bad.error).toMatchObject({ reason: 'certificate', status: 401, error: 'invalid_token' });
+    expect(bad.rejection?.status).toBe(401);
+    expect(events.at(-1)).toMatchObject({ type: 'verification_failed', reason: 'certificate' });
   });
 });

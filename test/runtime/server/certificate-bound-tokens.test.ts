@@ -184,7 +184,7 @@ describe('verifyToken with a certificate-bound token', () => {
 describe('an introspected opaque token bound to a certificate', () => {
   const OPAQUE = 'b3BhcXVlX2JvdW5kX3Rva2VuX3ZhbHVlXzEyMzQ1Njc4OQ';
 
-  async function opaqueServer(answer: Record<string, unknown>) {
+  async function opaqueServer(answer: Record<string, unknown>, jwt: 'never' | 'always' = 'never') {
     const key = await makeKey('ES256');
     const answers: Record<string, unknown> = {
       '/.well-known/oauth-authorization-server': {
@@ -203,13 +203,14 @@ describe('an introspected opaque token bound to a certificate', () => {
       );
     };
     const clock = manualClock(START);
-    return createResourceServer({
+    const server = createResourceServer({
       issuer: ISSUER,
       audience: AUDIENCE,
       fetch,
       now: clock.now,
-      introspection: { clientId: 'orders-api', clientSecret: 'introspection-secret' },
+      introspection: { clientId: 'orders-api', clientSecret: 'introspection-secret', jwt },
     });
+    return Object.assign(server, { key });
   }
 
   it('is accepted with its certificate and refused without it or with another', async () => {
@@ -232,5 +233,78 @@ describe('an introspected opaque token bound to a certificate', () => {
       await rejection(server.verifyRequest(req(), { clientCertificate: pki.otherClient.der })),
     );
     expectCertificateRefusal(await rejection(server.verifyToken(OPAQUE)));
+  });
+
+  describe('a JWT confirmed by introspection (jwt: always)', () => {
+    const now = START.getTime() / 1000;
+    const answer = (cnf?: Record<string, unknown>) => ({
+      active: true,
+      iss: ISSUER,
+      aud: AUDIENCE,
+      client_id: 'orders-worker',
+      exp: now + 300,
+      ...(cnf === undefined ? {} : { cnf }),
+    });
+
+    it('is accepted when both bind it to the certificate it came with', async () => {
+      const server = await opaqueServer(answer(boundTo(pki.client.thumbprint).cnf), 'always');
+      const token = await accessToken(server.key, now, boundTo(pki.client.thumbprint));
+      await expect(
+        server.verifyToken(token, { clientCertificate: pki.client.der }),
+      ).resolves.toMatchObject({ cnf: { 'x5t#S256': pki.client.thumbprint } });
+    });
+
+    it('is refused when its introspection names another certificate', async () => {
+      const server = await opaqueServer(answer(boundTo(pki.otherClient.thumbprint).cnf), 'always');
+      const token = await accessToken(server.key, now, boundTo(pki.client.thumbprint));
+      const error = await rejection(
+        server.verifyToken(token, { clientCertificate: pki.client.der }),
+      );
+      expectCertificateRefusal(error);
+      expect(error.message).toMatch(/introspection name different client certificates/);
+    });
+
+    it('is refused when only its introspection binds it, though the JWT passes as bearer', async () => {
+      const server = await opaqueServer(answer(boundTo(pki.client.thumbprint).cnf), 'always');
+      const token = await accessToken(server.key, now);
+      expectCertificateRefusal(await rejection(server.verifyToken(token)));
+      expectCertificateRefusal(
+        await rejection(server.verifyToken(token, { clientCertificate: pki.client.der })),
+      );
+    });
+
+    it("is refused when its introspection drops the JWT's binding", async () => {
+      const server = await opaqueServer(answer(), 'always');
+      const token = await accessToken(server.key, now, boundTo(pki.client.thumbprint));
+      expectCertificateRefusal(
+        await rejection(server.verifyToken(token, { clientCertificate: pki.client.der })),
+      );
+    });
+
+    it('refuses an introspected binding that is not a thumbprint (reason claims)', async () => {
+      const server = await opaqueServer(answer({ 'x5t#S256': 'short' }), 'always');
+      const token = await accessToken(server.key, now, boundTo(pki.client.thumbprint));
+      expect(
+        await rejection(server.verifyToken(token, { clientCertificate: pki.client.der })),
+      ).toMatchObject({ reason: 'claims', claim: 'cnf' });
+    });
+  });
+
+  it('refuses an opaque token whose binding is not a thumbprint (reason claims)', async () => {
+    const now = START.getTime() / 1000;
+    const server = await opaqueServer({
+      active: true,
+      iss: ISSUER,
+      aud: AUDIENCE,
+      exp: now + 300,
+      cnf: { 'x5t#S256': 'not-a-thumbprint' },
+    });
+    expect(
+      await rejection(
+        server.verifyRequest(request({ authorization: `Bearer ${OPAQUE}` }), {
+          clientCertificate: pki.client.der,
+        }),
+      ),
+    ).toMatchObject({ reason: 'claims', claim: 'cnf' });
   });
 });

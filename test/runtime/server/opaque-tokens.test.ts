@@ -213,7 +213,7 @@ describe('the introspection option', () => {
       createResourceServer({ ...base, introspection: { clientSecret: CLIENT_SECRET } as never }),
     ).toThrow(/`introspection\.clientId` must be a non-empty string/);
     expect(() =>
-      createResourceServer({ ...base, introspection: { clientId: CLIENT_ID } as never }),
+      createResourceServer({ ...base, introspection: { clientId: CLIENT_ID } }),
     ).toThrow(/`introspection\.clientSecret` must be a non-empty string/);
     try {
       createResourceServer({

@@ -1,6 +1,8 @@
 /**
- * Mutual TLS for the client (RFC 8705): a `fetch` that presents a client certificate, and the
- * RFC 8705 §5 choice of endpoints to send it to.
+ * Mutual TLS to the authorization server (RFC 8705): a `fetch` that presents a client
+ * certificate, the check of the options that ask for one, and the RFC 8705 §5 choice of
+ * endpoints to send it to. The token client and introspection (`introspectToken`, a resource
+ * server's `introspection`) share it.
  *
  * On Node the certificate goes on an undici `Agent` (`connect: { cert, key, ca }`) handed as
  * `dispatcher` to undici's own `fetch`: the same HTTP client Node's global `fetch` is built on,
@@ -114,14 +116,14 @@ function certificates(value: unknown, option: string, where: string): string {
   return text;
 }
 
-function privateKey(value: unknown, where: string): string {
-  const text = pemText(value, 'tls.key', where);
+function privateKey(value: unknown, where: string, name: string): string {
+  const text = pemText(value, `${name}.key`, where);
   const labels = pemLabels(text);
   const refuse = (found: string) =>
     new OptionError(
-      `${where}: \`tls.key\` must be one unencrypted PEM private key; found ${found}`,
+      `${where}: \`${name}.key\` must be one unencrypted PEM private key; found ${found}`,
       'ERR_INVALID_OPTION',
-      'tls.key',
+      `${name}.key`,
     );
   if (labels === undefined) throw refuse('no PEM block, or a broken one');
   if (labels.length !== 1) throw refuse(`${labels.length} PEM blocks`);
@@ -150,7 +152,7 @@ function builtinLoader(): BuiltinLoader | undefined {
  * Catches a certificate and key that do not belong together here, instead of as a TLS alert
  * from the server. Where `node:crypto` cannot be had, the handshake is the check.
  */
-function checkKeyPair(resolved: ResolvedTls, where: string): void {
+function checkKeyPair(resolved: ResolvedTls, where: string, name: string): void {
   const crypto = builtinLoader()?.('node:crypto') as NodeCrypto | undefined;
   if (crypto === undefined) return;
   let matches: boolean;
@@ -161,16 +163,16 @@ function checkKeyPair(resolved: ResolvedTls, where: string): void {
   } catch {
     // The messages of OpenSSL name no key material, but nothing of a key's parsing is passed on.
     throw new OptionError(
-      `${where}: \`tls.cert\` and \`tls.key\` could not be read as a certificate and its private key`,
+      `${where}: \`${name}.cert\` and \`${name}.key\` could not be read as a certificate and its private key`,
       'ERR_INVALID_OPTION',
-      'tls',
+      name,
     );
   }
   if (!matches) {
     throw new OptionError(
-      `${where}: \`tls.key\` is not the private key of the certificate in \`tls.cert\``,
+      `${where}: \`${name}.key\` is not the private key of the certificate in \`${name}.cert\``,
       'ERR_INVALID_OPTION',
-      'tls.key',
+      `${name}.key`,
     );
   }
 }
@@ -178,35 +180,43 @@ function checkKeyPair(resolved: ResolvedTls, where: string): void {
 /**
  * Validates the `tls` option: an object with `cert` and `key` (and optionally `ca`) as PEM, no
  * other key. Throws an `OptionError` naming the member and what was found in it (the kind of
- * PEM block, never its content).
+ * PEM block, never its content). `name` is how the option is spelt where it was given.
  */
-export function resolveTlsOptions(tls: unknown, where: string): ResolvedTls {
-  rejectUnknownOptions(tls, TLS_OPTION_KEYS, where, 'tls');
+export function resolveTlsOptions(tls: unknown, where: string, name = 'tls'): ResolvedTls {
+  rejectUnknownOptions(tls, TLS_OPTION_KEYS, where, name);
   const options = tls as Partial<Record<keyof TlsClientOptions, unknown>>;
   if (options.cert === undefined) {
-    throw new OptionError(`${where}: \`tls.cert\` is required`, 'ERR_INVALID_OPTION', 'tls.cert');
+    throw new OptionError(
+      `${where}: \`${name}.cert\` is required`,
+      'ERR_INVALID_OPTION',
+      `${name}.cert`,
+    );
   }
   if (options.key === undefined) {
-    throw new OptionError(`${where}: \`tls.key\` is required`, 'ERR_INVALID_OPTION', 'tls.key');
+    throw new OptionError(
+      `${where}: \`${name}.key\` is required`,
+      'ERR_INVALID_OPTION',
+      `${name}.key`,
+    );
   }
-  const cert = certificates(options.cert, 'tls.cert', where);
-  const key = privateKey(options.key, where);
+  const cert = certificates(options.cert, `${name}.cert`, where);
+  const key = privateKey(options.key, where, name);
   let ca: string[] | undefined;
   if (options.ca !== undefined) {
     const list: readonly unknown[] = Array.isArray(options.ca) ? options.ca : [options.ca];
     if (list.length === 0) {
       throw new OptionError(
-        `${where}: \`tls.ca\` must hold at least one certificate; leave it out to trust the default set`,
+        `${where}: \`${name}.ca\` must hold at least one certificate; leave it out to trust the default set`,
         'ERR_INVALID_OPTION',
-        'tls.ca',
+        `${name}.ca`,
       );
     }
     ca = list.map((entry, index) =>
-      certificates(entry, Array.isArray(options.ca) ? `tls.ca[${index}]` : 'tls.ca', where),
+      certificates(entry, Array.isArray(options.ca) ? `${name}.ca[${index}]` : `${name}.ca`, where),
     );
   }
   const resolved = { cert, key, ca };
-  checkKeyPair(resolved, where);
+  checkKeyPair(resolved, where, name);
   return resolved;
 }
 
@@ -277,8 +287,12 @@ function unsupportedRuntime(): string | undefined {
  * const fetch = createMtlsFetch({ cert: readFileSync('client.pem'), key: readFileSync('client.key') });
  * ```
  */
-export function createMtlsFetch(tls: TlsClientOptions, where = 'createAuthClient'): MtlsFetch {
-  const resolved = resolveTlsOptions(tls, where);
+export function createMtlsFetch(
+  tls: TlsClientOptions,
+  where = 'createAuthClient',
+  name = 'tls',
+): MtlsFetch {
+  const resolved = resolveTlsOptions(tls, where, name);
   const unsupported = unsupportedRuntime();
   if (unsupported !== undefined) throw unavailable(unsupported);
 
@@ -317,5 +331,79 @@ export function createMtlsFetch(tls: TlsClientOptions, where = 'createAuthClient
   return Object.assign(mtlsFetch, { close });
 }
 
-// Endpoint choice is the transport's (discovery), used there by the endpoint resolver.
-export { mtlsEndpointMetadata } from '../transport/discovery.js';
+/** Mutual TLS client authentication (RFC 8705 §2): the TLS connection proves who the client is. */
+export type MtlsClientAuthMethod = 'tls_client_auth' | 'self_signed_tls_client_auth';
+
+export const mtlsClientAuthMethods: readonly MtlsClientAuthMethod[] = [
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
+];
+
+export function isMtlsClientAuth(method: unknown): method is MtlsClientAuthMethod {
+  return (mtlsClientAuthMethods as readonly unknown[]).includes(method);
+}
+
+/** What {@link resolveMtlsOption} checks: a caller's `clientAuth`, `tls` and `fetch`. */
+export interface MtlsOptionSource {
+  clientAuth: string;
+  tls: unknown;
+  /** Whether the caller gave a `fetch` of its own. */
+  fetchGiven: boolean;
+}
+
+/** How the options are spelt where they are given (`tls` or `introspection.tls`, …). */
+export interface MtlsOptionNames {
+  readonly tls: string;
+  readonly clientAuth: string;
+  /**
+   * Whether the `fetch` made for `tls` replaces the caller's `fetch` (the token client,
+   * `introspectToken`): then giving both is refused. A resource server keeps its `fetch` for
+   * discovery and key sets, and sends only introspection with the certificate.
+   */
+  readonly replacesFetch: boolean;
+}
+
+const defaultNames: MtlsOptionNames = { tls: 'tls', clientAuth: 'clientAuth', replacesFetch: true };
+
+/**
+ * Checks `tls` against `clientAuth` and `fetch` (an `OptionError` naming the option otherwise):
+ * a certificate authenticates only with a TLS method, a TLS method needs `tls` or a `fetch`
+ * that presents the certificate itself (a user's `fetch` cannot be handed one). Returns the
+ * `fetch` made for `tls`, or `undefined` when there is none to make.
+ */
+export function resolveMtlsOption(
+  source: MtlsOptionSource,
+  where: string,
+  names: MtlsOptionNames = defaultNames,
+): MtlsFetch | undefined {
+  const { clientAuth, tls, fetchGiven } = source;
+  if (!isMtlsClientAuth(clientAuth)) {
+    if (tls !== undefined) {
+      throw new OptionError(
+        `${where}: \`${names.tls}\` applies with \`${names.clientAuth}: 'tls_client_auth'\` or 'self_signed_tls_client_auth' only, not ${clientAuth}`,
+        'ERR_INVALID_OPTION',
+        names.tls,
+      );
+    }
+    return undefined;
+  }
+  if (tls !== undefined && fetchGiven && names.replacesFetch) {
+    throw new OptionError(
+      `${where}: give \`${names.tls}\` or a \`fetch\` that presents the client certificate, not both`,
+      'ERR_INVALID_OPTION',
+      names.tls,
+    );
+  }
+  if (tls === undefined) {
+    if (fetchGiven) return undefined;
+    throw new OptionError(
+      `${where}: \`${names.tls}\` (the client certificate and key) is required for ${clientAuth}, unless \`fetch\` presents the certificate`,
+      'ERR_INVALID_OPTION',
+      names.tls,
+    );
+  }
+  return createMtlsFetch(tls as TlsClientOptions, where, names.tls);
+}
+
+// Endpoint choice is discovery's, used there by the endpoint resolver.
+export { mtlsEndpointMetadata } from './discovery.js';

@@ -5,7 +5,7 @@ import {
   createMtlsFetch,
   mtlsEndpointMetadata,
   resolveTlsOptions,
-} from '../../../src/runtime/client/mtls.js';
+} from '../../../src/runtime/transport/mtls.js';
 import { publishedEndpoint } from '../../../src/runtime/transport/discovery.js';
 import { OptionError } from '../../../src/runtime/shared/options.js';
 import { createTestPki, type TestPki } from '../../support/mtls.js';
