@@ -5,22 +5,21 @@
  * for a bearer request token), a projected-token file in the manner of Kubernetes' (rewritten
  * with a fresh assertion on `POST /workload-file/rotate`), a token endpoint behind TLS that
  * answers only a request presenting the test's client certificate (RFC 8705 §2) and the PEM of
- * that certificate, its key and a second certificate, made for each harness by `openssl`, a protected endpoint that verifies with Node's resource server,
+ * that certificate, its key and a second certificate, made for each harness by the tests' PKI (`test/support/mtls.ts`), a protected endpoint that verifies with Node's resource server,
  * the request counts as JSON, and a port where nothing listens.
  *
  * One harness per runtime, so request counts never mix between runtimes running at once.
  */
-import { execFile } from 'node:child_process';
-import { createHash, X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { TLSSocket } from 'node:tls';
-import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createResourceServer, TokenError } from '../../src/server.js';
+import { createTestPki, resourceServerTls } from '../support/mtls.js';
 import { CLIENTS, mintAccessToken, RESOURCES, startIdp, type TestIdp } from '../support/idp.js';
 import {
   EXCHANGE_AUDIENCES,
@@ -49,7 +48,7 @@ export interface ConformanceConfig {
   mtls: {
     /** A token endpoint behind TLS that answers 200 only to the client certificate below. */
     tokenEndpoint: string;
-    /** That server's certificate (self-signed, for 127.0.0.1), to trust as `tls.ca`. */
+    /** The CA of that server's certificate, to trust as `tls.ca`. */
     ca: string;
     cert: string;
     key: string;
@@ -100,29 +99,20 @@ export async function startHarness(): Promise<Harness> {
   const rotateWorkloadFile = async () =>
     writeFile(workloadTokenFile, await exchangeIdp.workload.assertion(), { mode: 0o600 });
   await rotateWorkloadFile();
-  const [serverPair, clientPair, otherPair] = await Promise.all([
-    makeCertificate(dir, 'server', 'IP:127.0.0.1'),
-    makeCertificate(dir, 'client'),
-    makeCertificate(dir, 'other'),
-  ]);
-  const x5t = createHash('sha256')
-    .update(new X509Certificate(clientPair.cert).raw)
-    .digest('base64url');
-  const mtlsServer = createHttpsServer(
-    { cert: serverPair.cert, key: serverPair.key, requestCert: true, rejectUnauthorized: false },
-    (req, res) => {
-      const raw: Buffer | undefined =
-        req.socket instanceof TLSSocket ? req.socket.getPeerCertificate(true).raw : undefined;
-      const presented = raw ? createHash('sha256').update(raw).digest('base64url') : '';
-      if (req.method !== 'POST' || new URL(req.url ?? '/', 'https://x').pathname !== '/token') {
-        json(res, 404, { error: 'not_found' });
-      } else if (presented !== x5t) {
-        json(res, 401, { error: 'invalid_client', error_description: 'no client certificate' });
-      } else {
-        json(res, 200, { access_token: 'mtls-bound-token', token_type: 'Bearer', expires_in: 300 });
-      }
-    },
-  );
+  const pki = createTestPki();
+  const x5t = pki.client.thumbprint;
+  const mtlsServer = createHttpsServer(resourceServerTls(pki), (req, res) => {
+    const raw: Buffer | undefined =
+      req.socket instanceof TLSSocket ? req.socket.getPeerCertificate(true).raw : undefined;
+    const presented = raw ? createHash('sha256').update(raw).digest('base64url') : '';
+    if (req.method !== 'POST' || new URL(req.url ?? '/', 'https://x').pathname !== '/token') {
+      json(res, 404, { error: 'not_found' });
+    } else if (presented !== x5t) {
+      json(res, 401, { error: 'invalid_client', error_description: 'no client certificate' });
+    } else {
+      json(res, 200, { access_token: 'mtls-bound-token', token_type: 'Bearer', expires_in: 300 });
+    }
+  });
   const mtlsPort = await listen(mtlsServer);
   const resourceServer = createResourceServer({ issuer: idp.issuer, audience: RESOURCES.jwt });
 
@@ -206,11 +196,11 @@ export async function startHarness(): Promise<Harness> {
       ...capabilities,
       mtls: {
         tokenEndpoint: `https://127.0.0.1:${mtlsPort}/token`,
-        ca: serverPair.cert,
-        cert: clientPair.cert,
-        key: clientPair.key,
+        ca: pki.ca.cert,
+        cert: pki.client.cert,
+        key: pki.client.key,
         x5t,
-        otherCert: otherPair.cert,
+        otherCert: pki.otherClient.cert,
       },
       issuer: idp.issuer,
       nonceIssuer: nonceIdp.issuer,
@@ -249,37 +239,9 @@ export async function startHarness(): Promise<Harness> {
         exchangeIdp.close(),
       ]);
       await rm(dir, { recursive: true, force: true });
+      pki.remove();
     },
   };
-}
-
-/** A throwaway self-signed P-256 certificate and its key, as PEM, made by `openssl`. */
-async function makeCertificate(
-  dir: string,
-  name: string,
-  subjectAltName?: string,
-): Promise<{ cert: string; key: string }> {
-  const cert = join(dir, `${name}.crt`);
-  const key = join(dir, `${name}.key`);
-  await promisify(execFile)('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    `/CN=${name}.conformance.test`,
-    ...(subjectAltName ? ['-addext', `subjectAltName=${subjectAltName}`] : []),
-    '-keyout',
-    key,
-    '-out',
-    cert,
-  ]);
-  return { cert: await readFile(cert, 'utf8'), key: await readFile(key, 'utf8') };
 }
 
 function secretOf(client: { clientId: string; clientSecret: string }) {
