@@ -212,9 +212,9 @@ describe('the introspection option', () => {
     expect(() =>
       createResourceServer({ ...base, introspection: { clientSecret: CLIENT_SECRET } as never }),
     ).toThrow(/`introspection\.clientId` must be a non-empty string/);
-    expect(() =>
-      createResourceServer({ ...base, introspection: { clientId: CLIENT_ID } }),
-    ).toThrow(/`introspection\.clientSecret` must be a non-empty string/);
+    expect(() => createResourceServer({ ...base, introspection: { clientId: CLIENT_ID } })).toThrow(
+      /`introspection\.clientSecret` must be a non-empty string/,
+    );
     try {
       createResourceServer({
         ...base,
