@@ -16,13 +16,8 @@ import { readTokenExchangeResponse } from '../../src/runtime/client/token-exchan
 import { TokenTypes } from '../../src/runtime/client/token-types.js';
 import { OAuthError } from '../../src/runtime/errors.js';
 import { defaultClock } from '../../src/runtime/shared/options.js';
-import {
-  createIdpClient,
-  exchange,
-  parseBody,
-  toOAuthError,
-  type IdpCall,
-} from '../../src/runtime/transport/idp-client.js';
+import { createIdpClient, exchange, type IdpCall } from '../../src/runtime/transport/idp-client.js';
+import { parseBody, toOAuthError } from '../../src/runtime/transport/idp-answer.js';
 import { basicAuthorization, mintAccessToken } from '../support/idp.js';
 import {
   EXCHANGE_AUDIENCES,

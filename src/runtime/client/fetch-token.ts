@@ -1,7 +1,8 @@
 import type { DpopSigner } from '../dpop/proof.js';
 import type { Clock } from '../shared/options.js';
 import type { EndpointResolver } from '../transport/discovery.js';
-import { exchange, toOAuthError, type IdpAnswer, type IdpCall } from '../transport/idp-client.js';
+import { exchange, type IdpAnswer, type IdpCall } from '../transport/idp-client.js';
+import { toOAuthError } from '../transport/idp-answer.js';
 import type { Resilience } from '../transport/resilience.js';
 import { parameterValues, type TokenTarget } from './cache-key.js';
 import { earlierExpiry } from './client-assertion.js';

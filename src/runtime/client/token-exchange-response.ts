@@ -6,7 +6,8 @@
 import type { components } from '../../generated/openapi.js';
 import * as schemas from '../../generated/schemas.js';
 import { ProtocolError } from '../errors.js';
-import { parseBody, type IdpAnswer, type IdpCall } from '../transport/idp-client.js';
+import { type IdpAnswer, type IdpCall } from '../transport/idp-client.js';
+import { parseBody } from '../transport/idp-answer.js';
 import { earlierExpiry } from './client-assertion.js';
 import { describeTokenType, readTokenResponse } from './token-response.js';
 import { isTokenTypeUri } from './token-types.js';

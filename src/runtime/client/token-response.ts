@@ -3,7 +3,8 @@ import * as schemas from '../../generated/schemas.js';
 import { decodeBase64urlText } from '../crypto/backend.js';
 import { ProtocolError, type ProtocolErrorCode } from '../errors.js';
 import { scopeTextSyntax } from '../shared/scope.js';
-import { parseBody, type IdpAnswer, type IdpCall } from '../transport/idp-client.js';
+import { type IdpAnswer, type IdpCall } from '../transport/idp-client.js';
+import { parseBody } from '../transport/idp-answer.js';
 import type { AccessToken } from './types.js';
 
 type TokenResponseBody = components['schemas']['TokenResponse'];

@@ -4,13 +4,8 @@
  */
 import * as schemas from '../../generated/schemas.js';
 import { basicCredentials } from '../shared/form.js';
-import {
-  exchange,
-  parseBody,
-  toOAuthError,
-  type IdpCall,
-  type IdpClient,
-} from '../transport/idp-client.js';
+import { exchange, type IdpCall, type IdpClient } from '../transport/idp-client.js';
+import { parseBody, toOAuthError } from '../transport/idp-answer.js';
 import type { TokenEndpointClientAuth } from './caller-options.js';
 import type { IntrospectionResult } from './introspection-result.js';
 

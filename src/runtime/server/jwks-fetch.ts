@@ -2,13 +2,8 @@ import type { components } from '../../generated/openapi.js';
 import * as schemas from '../../generated/schemas.js';
 import type { EndpointResolver } from '../transport/discovery.js';
 import { endpointLabel } from '../transport/discovery.js';
-import {
-  exchange,
-  parseBody,
-  toOAuthError,
-  type IdpCall,
-  type IdpClient,
-} from '../transport/idp-client.js';
+import { exchange, type IdpCall, type IdpClient } from '../transport/idp-client.js';
+import { parseBody, toOAuthError } from '../transport/idp-answer.js';
 
 /** A JSON Web Key Set as the authorization server published it (RFC 7517 §5). */
 export type JsonWebKeySet = components['schemas']['JsonWebKeySet'];

@@ -10,7 +10,8 @@ import { redact } from '../shared/redact.js';
 import { singleFlight } from '../shared/single-flight.js';
 import { isRefusedInsecureHttp, parseHttpUrl } from '../shared/url.js';
 import type { Schema } from '../shared/validate.js';
-import { exchange, parseBody, toOAuthError, type IdpCall, type IdpClient } from './idp-client.js';
+import { exchange, type IdpCall, type IdpClient } from './idp-client.js';
+import { parseBody, toOAuthError } from './idp-answer.js';
 
 /** Endpoints the SDK resolves, named by their RFC 8414 metadata member. */
 export type EndpointName =

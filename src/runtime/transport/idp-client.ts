@@ -1,17 +1,12 @@
 import createClient, { type Client, type Middleware } from 'openapi-fetch';
 import type { paths } from '../../generated/openapi.js';
-import {
-  AuthError,
-  NetworkError,
-  OAuthError,
-  ProtocolError,
-  type NetworkErrorCode,
-} from '../errors.js';
-import { redact, secretForms, type Secret } from '../shared/redact.js';
+import { AuthError, NetworkError, ProtocolError } from '../errors.js';
+import { redact, type Secret } from '../shared/redact.js';
 import { scheduleTimeout } from '../shared/timers.js';
-import { validate, type Schema } from '../shared/validate.js';
 import type { FetchLike } from '../shared/options.js';
 import { formEncode, type FormValue } from '../shared/form.js';
+import { describeFailure } from './network-failure.js';
+import { requestSecrets } from './request-secrets.js';
 
 /**
  * The typed openapi-fetch client over the generated paths of `openapi.yaml`, with the
@@ -45,11 +40,11 @@ export interface IdpCall {
   signal?: AbortSignal | undefined;
 }
 
-/** The raw answer: status, headers and the body as text (parsed by {@link parseBody}). */
+/** The raw answer: status, headers and the body as text (parsed by `parseBody` in `idp-answer.ts`). */
 export interface IdpAnswer {
   response: Response;
   text: string;
-  /** Every secret the request carried, for {@link toOAuthError} to scrub from the answer. */
+  /** Every secret the request carried, for `toOAuthError` to scrub from the answer. */
   secrets: readonly Secret[];
 }
 
@@ -68,56 +63,6 @@ export function createIdpClient(
     bodySerializer: (body: unknown) => formEncode(body as Record<string, FormValue>),
   });
   return Object.assign(client, { maxResponseBytes });
-}
-
-/** Form members that carry credentials or tokens (RFC 6749 §2.3.1, RFC 7523, RFC 7662, RFC 8693). */
-const secretParameters = [
-  'client_secret',
-  'client_assertion',
-  'token',
-  'subject_token',
-  'actor_token',
-  'refresh_token',
-  'assertion',
-  'code_verifier',
-  'password',
-];
-
-function formDecode(value: string): string {
-  return new URLSearchParams(`v=${value}`).get('v') ?? value;
-}
-
-/** Every credential a request carries: its `Authorization` and `DPoP` headers and form members. */
-function requestSecrets(headers: Headers, body: string | undefined): Secret[] {
-  const out: Secret[] = [];
-  for (const name of ['authorization', 'dpop']) {
-    const value = headers.get(name);
-    if (!value) continue;
-    const space = value.indexOf(' ');
-    const credential = space < 0 ? value : value.slice(space + 1).trim();
-    out.push(value, credential);
-    if (name === 'authorization' && /^basic$/i.test(value.slice(0, space))) {
-      try {
-        const pair = new TextDecoder().decode(
-          Uint8Array.from(atob(credential), (c) => c.charCodeAt(0)),
-        );
-        const colon = pair.indexOf(':');
-        if (colon >= 0) {
-          out.push({
-            user: formDecode(pair.slice(0, colon)),
-            password: formDecode(pair.slice(colon + 1)),
-          });
-        }
-      } catch {
-        // Not base64: the header value itself is scrubbed.
-      }
-    }
-  }
-  if (body && /^application\/x-www-form-urlencoded/i.test(headers.get('content-type') ?? '')) {
-    const form = new URLSearchParams(body);
-    for (const name of secretParameters) out.push(...form.getAll(name));
-  }
-  return out;
 }
 
 /** What the transport middleware learnt of one exchange. */
@@ -263,63 +208,13 @@ function deadline(call: IdpCall): { signal: AbortSignal; dispose: () => void } {
   };
 }
 
-/** Socket and resolver codes (Node, undici, OpenSSL) and what they mean to a person. */
-const failures: Record<string, [NetworkErrorCode, string]> = {
-  ECONNREFUSED: ['refused', 'connection refused: is the server running and the port right?'],
-  ENOTFOUND: ['dns', 'host name not found'],
-  EAI_AGAIN: ['dns', 'DNS lookup failed: the resolver did not answer, usually for a while'],
-  ECONNRESET: ['reset', 'connection reset'],
-  EPIPE: ['reset', 'connection closed'],
-  UND_ERR_SOCKET: ['reset', 'connection closed by the server'],
-  ETIMEDOUT: ['timeout', 'connection timed out'],
-  UND_ERR_CONNECT_TIMEOUT: ['timeout', 'connection timed out'],
-  EHOSTUNREACH: ['unreachable', 'no route to the host'],
-  ENETUNREACH: ['unreachable', 'network unreachable'],
-  ERR_SSL_WRONG_VERSION_NUMBER: [
-    'tls',
-    'TLS handshake failed: the server answered in plain HTTP, not TLS; use an http:// URL or the TLS port',
-  ],
-};
-
-/** Describes a fetch failure in words a person can act on, without echoing the request. */
-function describeFailure(
-  error: unknown,
-  call: IdpCall,
-): { message: string; code: NetworkErrorCode } {
-  const target = where(call);
-  const name = error instanceof Error || error instanceof DOMException ? error.name : '';
-  if (name === 'TimeoutError') {
-    return { code: 'timeout', message: `${target} did not answer within ${call.timeoutMs} ms` };
-  }
-  if (name === 'AbortError') {
-    return { code: 'aborted', message: `the request to ${target} was aborted` };
-  }
-  const socketCode = errorCode(error);
-  if (socketCode === undefined) return { code: 'failed', message: `could not reach ${target}` };
-  const [code, hint] =
-    failures[socketCode] ??
-    (/^ERR_(SSL|TLS)_|CERT/.test(socketCode)
-      ? ['tls', 'TLS failed: the server certificate is not trusted or not valid']
-      : ['failed', 'request failed']);
-  return { code, message: `could not reach ${target}: ${hint} (${socketCode})` };
-}
-
-function errorCode(error: unknown): string | undefined {
-  for (let e: unknown = error, depth = 0; e && depth < 4; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 /** "the authorization server's token endpoint (https://idp.example/token)". */
-function where(call: IdpCall): string {
+export function where(call: IdpCall): string {
   return `the authorization server's ${call.endpoint} (${safeUrl(call.url)})`;
 }
 
 /** The URL without query or fragment: enough to find the endpoint, nothing that could be a secret. */
-function safeUrl(url: string, base?: string): string {
+export function safeUrl(url: string, base?: string): string {
   try {
     const { origin, pathname } = new URL(url, base);
     return `${origin}${pathname}`;
@@ -350,85 +245,9 @@ export async function exchange(call: IdpCall, send: Send): Promise<IdpAnswer> {
       : signal.aborted
         ? signal.reason
         : error;
-    const { message, code } = describeFailure(reason, call);
+    const { message, code } = describeFailure(reason, where(call), call.timeoutMs);
     throw new NetworkError(message, error, code);
   } finally {
     dispose();
   }
-}
-
-/**
- * Validates a 2xx body against a schema generated from `openapi.yaml`. Anything else is a
- * {@link ProtocolError} whose cause lists the problems but never the values (they may hold tokens).
- */
-export function parseBody<T>(answer: IdpAnswer, schema: Schema<T>, call: IdpCall): T {
-  const where = `the authorization server's ${call.endpoint}`;
-  let json: unknown;
-  try {
-    json = JSON.parse(answer.text);
-  } catch {
-    const type = answer.response.headers.get('content-type');
-    throw new ProtocolError(
-      `${where} answered HTTP ${answer.response.status} with a body that is not JSON`,
-      {
-        contentType: type === null ? 'no content type' : redact(type, answer.secrets, 100),
-        length: answer.text.length,
-      },
-      'not_json',
-    );
-  }
-  const result = validate(schema, json);
-  if (!result.ok) {
-    const issues = result.issues.map((issue) => ({
-      path: issue.path.map(String).join('.') || '(root)',
-      code: issue.code,
-      message: issue.message,
-    }));
-    const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
-    throw new ProtocolError(
-      `${where} answered with a body that breaks the spec (${summary})`,
-      issues,
-      'schema',
-    );
-  }
-  return result.value;
-}
-
-const statusCodes: Record<number, string> = {
-  401: 'invalid_client',
-  429: 'temporarily_unavailable',
-  503: 'temporarily_unavailable',
-};
-
-/**
- * Maps a non-2xx answer to an {@link OAuthError}, using the RFC 6749 §5.2 body when there is one.
- * `error` and `error_description` are the only text of the answer it keeps, and both are
- * scrubbed of every secret the request carried, in every encoding (a server may echo the
- * request: its Basic credential, form body or client assertion).
- */
-export function toOAuthError(answer: IdpAnswer, call: IdpCall): OAuthError {
-  const { status } = answer.response;
-  const forms = secretForms(answer.secrets);
-  let code: string | undefined;
-  let description: string | undefined;
-  try {
-    const body: unknown = JSON.parse(answer.text);
-    if (body && typeof body === 'object') {
-      const { error, error_description } = body as Record<string, unknown>;
-      if (typeof error === 'string' && error.length > 0) code = redact(error, forms, 64);
-      if (typeof error_description === 'string') description = redact(error_description, forms);
-    }
-  } catch {
-    // Not an OAuth error body; the status speaks for itself below.
-  }
-  if (code === undefined) {
-    code = statusCodes[status] ?? (status >= 500 ? 'server_error' : 'invalid_request');
-    description ??= `HTTP ${status} without an OAuth error body`;
-  }
-  return new OAuthError({
-    status,
-    code,
-    endpoint: `${call.endpoint} ${redact(safeUrl(call.url), forms, 500)}`,
-    ...(description === undefined ? {} : { description }),
-  });
 }

@@ -19,9 +19,9 @@ import { OAuthError, ProtocolError } from '../../../src/runtime/errors.js';
 import {
   createIdpClient,
   exchange,
-  toOAuthError,
   type IdpCall,
 } from '../../../src/runtime/transport/idp-client.js';
+import { toOAuthError } from '../../../src/runtime/transport/idp-answer.js';
 import { validate } from '../../../src/runtime/shared/validate.js';
 import { manualClock } from '../fake-fetch.js';
 import { shown, thrownBy } from '../../support/caught.js';

@@ -12,9 +12,9 @@ import {
   createIdpClient,
   DEFAULT_MAX_RESPONSE_BYTES,
   exchange,
-  toOAuthError,
   type IdpCall,
 } from '../../../src/runtime/transport/idp-client.js';
+import { toOAuthError } from '../../../src/runtime/transport/idp-answer.js';
 import type { FetchLike } from '../../../src/runtime/shared/options.js';
 import { fakeFetch, json } from '../fake-fetch.js';
 
