@@ -14,6 +14,7 @@ import {
   resolveFetch,
   type FetchLike,
 } from '../shared/options.js';
+import { builtinModule } from '../shared/builtin-module.js';
 import { requireHttpUrl } from '../shared/url.js';
 import { createIdpClient, exchange, type IdpCall } from '../transport/idp-client.js';
 import type { Middleware } from 'openapi-fetch';
@@ -42,25 +43,9 @@ export interface FileSystem {
 
 let fileSystem: Promise<FileSystem | undefined> | undefined;
 
-/**
- * `node:fs/promises`, found at run time through `process.getBuiltinModule` (Node 20.16+, Bun,
- * Deno) so the default build imports nothing from `node:`. `undefined` on a runtime without a
- * file system.
- */
+/** `node:fs/promises`, or `undefined` on a runtime without a file system. */
 function loadFileSystem(): Promise<FileSystem | undefined> {
-  fileSystem ??= Promise.resolve(
-    (() => {
-      const id = 'node:fs/promises';
-      const host = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } };
-      // Node (20.16+), Bun and Deno have getBuiltinModule. No `import()` of a computed name as a
-      // fallback: Workers' module loaders refuse one anywhere in the bundle.
-      try {
-        return (host.process?.getBuiltinModule?.(id) as FileSystem | undefined) ?? undefined;
-      } catch {
-        return undefined;
-      }
-    })(),
-  );
+  fileSystem ??= Promise.resolve(builtinModule('node:fs/promises') as FileSystem | undefined);
   return fileSystem;
 }
 

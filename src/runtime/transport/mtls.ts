@@ -17,6 +17,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc8705
  */
 import { MtlsUnavailableError } from '../errors.js';
+import { builtinModule, hasBuiltinModules } from '../shared/builtin-module.js';
 import {
   OptionError,
   optionKeys,
@@ -140,20 +141,12 @@ interface NodeCrypto {
   createPrivateKey(pem: string): unknown;
 }
 
-type BuiltinLoader = (id: string) => unknown;
-
-function builtinLoader(): BuiltinLoader | undefined {
-  const runtime = globalThis as { process?: { getBuiltinModule?: unknown } };
-  const load = runtime.process?.getBuiltinModule;
-  return typeof load === 'function' ? (load.bind(runtime.process) as BuiltinLoader) : undefined;
-}
-
 /**
  * Catches a certificate and key that do not belong together here, instead of as a TLS alert
  * from the server. Where `node:crypto` cannot be had, the handshake is the check.
  */
 function checkKeyPair(resolved: ResolvedTls, where: string, name: string): void {
-  const crypto = builtinLoader()?.('node:crypto') as NodeCrypto | undefined;
+  const crypto = builtinModule('node:crypto') as NodeCrypto | undefined;
   if (crypto === undefined) return;
   let matches: boolean;
   try {
@@ -242,10 +235,7 @@ async function loadUndici(): Promise<Undici> {
     // Loaded with Node's require at run time, found from this file: no `import()` of a
     // computed name, which Workers' module loaders refuse in the whole bundle, and bundlers
     // leave the optional peer alone.
-    const host = globalThis as {
-      process?: { getBuiltinModule?: (id: string) => unknown };
-    };
-    const nodeModule = host.process?.getBuiltinModule?.('node:module') as
+    const nodeModule = builtinModule('node:module') as
       { createRequire: (from: string) => (id: string) => unknown } | undefined;
     if (nodeModule === undefined) throw new TypeError('no Node module loader');
     const from = typeof __filename === 'string' ? __filename : import.meta.url;
@@ -270,7 +260,7 @@ function unsupportedRuntime(): string | undefined {
   if (runtime.Deno !== undefined) {
     return 'Deno takes client certificates through `Deno.createHttpClient({ cert, key })`';
   }
-  if (builtinLoader() === undefined) return 'this runtime has no Node.js built-in modules';
+  if (!hasBuiltinModules()) return 'this runtime has no Node.js built-in modules';
   return undefined;
 }
 
