@@ -46,4 +46,4 @@ export type { ExchangeTokenOptions } from './runtime/client/token-exchange-reque
 export type { ExchangedToken } from './runtime/client/token-exchange-response.js';
 export { isTokenTypeUri, TokenTypes } from './runtime/client/token-types.js';
 export type { TokenType } from './runtime/client/token-types.js';
-export type { PemInput, TlsClientOptions } from './runtime/transport/mtls.js';
+export type { PemInput, TlsClientOptions } from './runtime/transport/tls-options.js';

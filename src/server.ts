@@ -15,6 +15,6 @@ export type {
   RevokeTokenOptions,
   TokenEndpointClientAuth,
 } from './runtime/introspection/introspection.js';
-export type { PemInput, TlsClientOptions } from './runtime/transport/mtls.js';
+export type { PemInput, TlsClientOptions } from './runtime/transport/tls-options.js';
 export * from './runtime/errors.js';
 export type { Clock, FetchLike } from './runtime/shared/options.js';

@@ -12,7 +12,7 @@ import type {
   ClientSecretBasicEncoding,
 } from './client-authentication.js';
 import type { AuthClientEvent } from './auth-client-events.js';
-import type { TlsClientOptions } from '../transport/mtls.js';
+import type { TlsClientOptions } from '../transport/tls-options.js';
 import type { ResourceAs } from './token-request.js';
 
 /** Options of {@link createAuthClient}. */

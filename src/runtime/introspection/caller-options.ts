@@ -19,8 +19,8 @@ import {
   isMtlsClientAuth,
   resolveMtlsOption,
   type MtlsFetch,
-  type TlsClientOptions,
 } from '../transport/mtls.js';
+import type { TlsClientOptions } from '../transport/tls-options.js';
 import type { introspectToken, revokeToken } from './introspection.js';
 
 /**

@@ -6,7 +6,7 @@ import {
   resolveCallerCredentials,
   type TokenEndpointClientAuth,
 } from '../introspection/caller-options.js';
-import type { TlsClientOptions } from '../transport/mtls.js';
+import type { TlsClientOptions } from '../transport/tls-options.js';
 import {
   optionalPositiveNumber,
   optionKeys,

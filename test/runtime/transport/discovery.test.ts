@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   createEndpointResolver,
+  mtlsEndpointMetadata,
   oauthMetadataUrl,
   openIdConfigurationUrl,
+  publishedEndpoint,
 } from '../../../src/runtime/transport/discovery.js';
 import { createIdpClient } from '../../../src/runtime/transport/idp-client.js';
 import {
@@ -367,5 +369,73 @@ describe('allowInsecureHttp reaches discovery from every factory', () => {
     // The key set was fetched (it is empty, so no key fits): not refused as an insecure URL.
     expect(error).toBeInstanceOf(TokenError);
     expect((error as InstanceType<typeof TokenError>).reason).not.toBe('jwks');
+  });
+});
+
+describe('mtlsEndpointMetadata (RFC 8705 §5)', () => {
+  const metadata = {
+    issuer: 'https://idp.example',
+    token_endpoint: 'https://idp.example/token',
+    introspection_endpoint: 'https://idp.example/introspect',
+    revocation_endpoint: 'https://idp.example/revoke',
+    jwks_uri: 'https://idp.example/jwks',
+  };
+
+  it('sends token, introspection and revocation requests to their aliases', () => {
+    const chosen = mtlsEndpointMetadata({
+      ...metadata,
+      mtls_endpoint_aliases: {
+        token_endpoint: 'https://mtls.idp.example/token',
+        introspection_endpoint: 'https://mtls.idp.example/introspect',
+        revocation_endpoint: 'https://mtls.idp.example/revoke',
+        jwks_uri: 'https://mtls.idp.example/jwks',
+      },
+    });
+    expect(chosen.token_endpoint).toBe('https://mtls.idp.example/token');
+    expect(chosen.introspection_endpoint).toBe('https://mtls.idp.example/introspect');
+    expect(chosen.revocation_endpoint).toBe('https://mtls.idp.example/revoke');
+    // The key set is not fetched with the client certificate.
+    expect(chosen.jwks_uri).toBe('https://idp.example/jwks');
+    expect(chosen.issuer).toBe('https://idp.example');
+  });
+
+  it('keeps an endpoint that has no alias, and the document without aliases as it is', () => {
+    const chosen = mtlsEndpointMetadata({
+      ...metadata,
+      mtls_endpoint_aliases: { token_endpoint: 'https://mtls.idp.example/token' },
+    });
+    expect(chosen.token_endpoint).toBe('https://mtls.idp.example/token');
+    expect(chosen.revocation_endpoint).toBe('https://idp.example/revoke');
+    expect(mtlsEndpointMetadata(metadata)).toBe(metadata);
+  });
+
+  it('refuses mtls_endpoint_aliases that is not an object (ProtocolError schema)', () => {
+    for (const aliases of ['https://mtls.idp.example', ['x'], null]) {
+      let failure: unknown;
+      try {
+        mtlsEndpointMetadata({ ...metadata, mtls_endpoint_aliases: aliases });
+      } catch (error) {
+        failure = error;
+      }
+      expect(failure).toBeInstanceOf(ProtocolError);
+      expect((failure as ProtocolError).code).toBe('schema');
+    }
+  });
+
+  it('leaves a bad alias to the check every published endpoint gets, so it is refused, not skipped', () => {
+    const notUrl = mtlsEndpointMetadata({
+      ...metadata,
+      mtls_endpoint_aliases: { token_endpoint: 42 },
+    });
+    expect(() => publishedEndpoint(notUrl, 'token_endpoint', false)).toThrow(
+      expect.objectContaining({ code: 'missing_endpoint' }),
+    );
+    const plainHttp = mtlsEndpointMetadata({
+      ...metadata,
+      mtls_endpoint_aliases: { token_endpoint: 'http://mtls.idp.example/token' },
+    });
+    expect(() => publishedEndpoint(plainHttp, 'token_endpoint', false)).toThrow(
+      expect.objectContaining({ code: 'insecure_url' }),
+    );
   });
 });

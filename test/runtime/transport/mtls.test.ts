@@ -1,12 +1,12 @@
+/**
+ * The `fetch` that presents a client certificate: undici found at run time, runtimes that
+ * cannot present one through it refused, and nothing of the key in any error or inspect output.
+ * The option it is made from is tested in tls-options.test.ts.
+ */
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MtlsUnavailableError, ProtocolError } from '../../../src/runtime/errors.js';
-import {
-  createMtlsFetch,
-  mtlsEndpointMetadata,
-  resolveTlsOptions,
-} from '../../../src/runtime/transport/mtls.js';
-import { publishedEndpoint } from '../../../src/runtime/transport/discovery.js';
+import { MtlsUnavailableError } from '../../../src/runtime/errors.js';
+import { createMtlsFetch } from '../../../src/runtime/transport/mtls.js';
 import { OptionError } from '../../../src/runtime/shared/options.js';
 import { createTestPki, type TestPki } from '../../support/mtls.js';
 
@@ -18,8 +18,6 @@ afterAll(() => pki?.remove());
 afterEach(() => {
   vi.unstubAllGlobals();
 });
-
-const where = 'createAuthClient';
 
 function optionErrorOf(run: () => unknown): OptionError {
   try {
@@ -49,141 +47,6 @@ function requireGives(load: () => unknown): () => void {
   );
   return () => spy.mockRestore();
 }
-
-describe('resolveTlsOptions', () => {
-  it('takes PEM strings and buffers for cert, key and ca', () => {
-    const resolved = resolveTlsOptions(
-      {
-        cert: Buffer.from(pki.client.cert),
-        key: Buffer.from(pki.client.key),
-        ca: [pki.ca.cert, Buffer.from(pki.ca.cert)],
-      },
-      where,
-    );
-    expect(resolved.cert).toBe(pki.client.cert);
-    expect(resolved.key).toBe(pki.client.key);
-    expect(resolved.ca).toEqual([pki.ca.cert, pki.ca.cert]);
-  });
-
-  it('takes a certificate followed by its chain', () => {
-    const cert = `${pki.client.cert}${pki.ca.cert}`;
-    expect(resolveTlsOptions({ cert, key: pki.client.key }, where).cert).toBe(cert);
-  });
-
-  it('refuses an unknown member, suggesting the one meant', () => {
-    const error = optionErrorOf(() =>
-      resolveTlsOptions({ certs: pki.client.cert, key: pki.client.key }, where),
-    );
-    expect(error.code).toBe('ERR_UNKNOWN_OPTION');
-    expect(error.option).toBe('tls.certs');
-    expect(error.suggestion).toBe('tls.cert');
-  });
-
-  it('refuses options node:tls has but the SDK does not take (passphrase, pfx)', () => {
-    for (const extra of ['passphrase', 'pfx']) {
-      const error = optionErrorOf(() =>
-        resolveTlsOptions({ cert: pki.client.cert, key: pki.client.key, [extra]: 'x' }, where),
-      );
-      expect(error.code).toBe('ERR_UNKNOWN_OPTION');
-      expect(error.option).toBe(`tls.${extra}`);
-    }
-  });
-
-  it('refuses a tls that is not an object', () => {
-    const error = optionErrorOf(() => resolveTlsOptions(pki.client.cert, where));
-    expect(error.code).toBe('ERR_INVALID_OPTION');
-    expect(error.option).toBe('tls');
-    expect(error.message).not.toContain('BEGIN');
-  });
-
-  it('requires cert and key', () => {
-    expect(optionErrorOf(() => resolveTlsOptions({ key: pki.client.key }, where)).option).toBe(
-      'tls.cert',
-    );
-    expect(optionErrorOf(() => resolveTlsOptions({ cert: pki.client.cert }, where)).option).toBe(
-      'tls.key',
-    );
-  });
-
-  it('refuses cert and key swapped, naming what it found and never quoting the key', () => {
-    const error = optionErrorOf(() =>
-      resolveTlsOptions({ cert: pki.client.key, key: pki.client.cert }, where),
-    );
-    expect(error.option).toBe('tls.cert');
-    expect(error.message).toBe(
-      'createAuthClient: `tls.cert` must be PEM CERTIFICATE blocks; found a private key',
-    );
-    expect(inspect(error)).not.toContain(keyLine(pki.client.key));
-  });
-
-  it('refuses a key that is a certificate', () => {
-    const error = optionErrorOf(() =>
-      resolveTlsOptions({ cert: pki.client.cert, key: pki.client.cert }, where),
-    );
-    expect(error.option).toBe('tls.key');
-    expect(error.message).toMatch(/found a CERTIFICATE block$/);
-  });
-
-  it('refuses an encrypted key, saying to decrypt it', () => {
-    const encrypted =
-      '-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n';
-    const error = optionErrorOf(() =>
-      resolveTlsOptions({ cert: pki.client.cert, key: encrypted }, where),
-    );
-    expect(error.option).toBe('tls.key');
-    expect(error.message).toMatch(/an encrypted key \(decrypt it first/);
-  });
-
-  it('refuses a file path given in place of PEM text', () => {
-    const error = optionErrorOf(() =>
-      resolveTlsOptions({ cert: '/etc/ssl/client.pem', key: pki.client.key }, where),
-    );
-    expect(error.option).toBe('tls.cert');
-    expect(error.message).toMatch(/found no PEM block, or a broken one$/);
-  });
-
-  it('refuses a certificate followed by a chain cut short', () => {
-    const cut = pki.ca.cert.slice(0, pki.ca.cert.indexOf('-----END'));
-    const error = optionErrorOf(() =>
-      resolveTlsOptions({ cert: `${pki.client.cert}${cut}`, key: pki.client.key }, where),
-    );
-    expect(error.option).toBe('tls.cert');
-    expect(error.message).toMatch(/found no PEM block, or a broken one$/);
-  });
-
-  it('refuses a key that does not belong to the certificate', () => {
-    const error = optionErrorOf(() =>
-      resolveTlsOptions({ cert: pki.client.cert, key: pki.otherClient.key }, where),
-    );
-    expect(error.option).toBe('tls.key');
-    expect(error.message).toBe(
-      'createAuthClient: `tls.key` is not the private key of the certificate in `tls.cert`',
-    );
-    expect(inspect(error)).not.toContain(keyLine(pki.otherClient.key));
-  });
-
-  it('refuses a ca entry that is not a certificate, by index, and an empty ca list', () => {
-    const bad = optionErrorOf(() =>
-      resolveTlsOptions(
-        { cert: pki.client.cert, key: pki.client.key, ca: [pki.ca.cert, pki.ca.key] },
-        where,
-      ),
-    );
-    expect(bad.option).toBe('tls.ca[1]');
-    expect(bad.message).toMatch(/found a private key$/);
-    const empty = optionErrorOf(() =>
-      resolveTlsOptions({ cert: pki.client.cert, key: pki.client.key, ca: [] }, where),
-    );
-    expect(empty.option).toBe('tls.ca');
-  });
-
-  it('refuses a number or an object where PEM is expected', () => {
-    const error = optionErrorOf(() => resolveTlsOptions({ cert: 42, key: pki.client.key }, where));
-    expect(error.message).toBe(
-      'createAuthClient: `tls.cert` must be PEM text (a string or a Buffer), not a number',
-    );
-  });
-});
 
 describe('createMtlsFetch', () => {
   it('holds the key out of sight: inspect and JSON of the fetch show none of it', () => {
@@ -260,73 +123,5 @@ describe('createMtlsFetch', () => {
   it('validates tls before anything else', () => {
     const error = optionErrorOf(() => createMtlsFetch({ cert: pki.client.cert } as never));
     expect(error.option).toBe('tls.key');
-  });
-});
-
-describe('mtlsEndpointMetadata (RFC 8705 §5)', () => {
-  const metadata = {
-    issuer: 'https://idp.example',
-    token_endpoint: 'https://idp.example/token',
-    introspection_endpoint: 'https://idp.example/introspect',
-    revocation_endpoint: 'https://idp.example/revoke',
-    jwks_uri: 'https://idp.example/jwks',
-  };
-
-  it('sends token, introspection and revocation requests to their aliases', () => {
-    const chosen = mtlsEndpointMetadata({
-      ...metadata,
-      mtls_endpoint_aliases: {
-        token_endpoint: 'https://mtls.idp.example/token',
-        introspection_endpoint: 'https://mtls.idp.example/introspect',
-        revocation_endpoint: 'https://mtls.idp.example/revoke',
-        jwks_uri: 'https://mtls.idp.example/jwks',
-      },
-    });
-    expect(chosen.token_endpoint).toBe('https://mtls.idp.example/token');
-    expect(chosen.introspection_endpoint).toBe('https://mtls.idp.example/introspect');
-    expect(chosen.revocation_endpoint).toBe('https://mtls.idp.example/revoke');
-    // The key set is not fetched with the client certificate.
-    expect(chosen.jwks_uri).toBe('https://idp.example/jwks');
-    expect(chosen.issuer).toBe('https://idp.example');
-  });
-
-  it('keeps an endpoint that has no alias, and the document without aliases as it is', () => {
-    const chosen = mtlsEndpointMetadata({
-      ...metadata,
-      mtls_endpoint_aliases: { token_endpoint: 'https://mtls.idp.example/token' },
-    });
-    expect(chosen.token_endpoint).toBe('https://mtls.idp.example/token');
-    expect(chosen.revocation_endpoint).toBe('https://idp.example/revoke');
-    expect(mtlsEndpointMetadata(metadata)).toBe(metadata);
-  });
-
-  it('refuses mtls_endpoint_aliases that is not an object (ProtocolError schema)', () => {
-    for (const aliases of ['https://mtls.idp.example', ['x'], null]) {
-      let failure: unknown;
-      try {
-        mtlsEndpointMetadata({ ...metadata, mtls_endpoint_aliases: aliases });
-      } catch (error) {
-        failure = error;
-      }
-      expect(failure).toBeInstanceOf(ProtocolError);
-      expect((failure as ProtocolError).code).toBe('schema');
-    }
-  });
-
-  it('leaves a bad alias to the check every published endpoint gets, so it is refused, not skipped', () => {
-    const notUrl = mtlsEndpointMetadata({
-      ...metadata,
-      mtls_endpoint_aliases: { token_endpoint: 42 },
-    });
-    expect(() => publishedEndpoint(notUrl, 'token_endpoint', false)).toThrow(
-      expect.objectContaining({ code: 'missing_endpoint' }),
-    );
-    const plainHttp = mtlsEndpointMetadata({
-      ...metadata,
-      mtls_endpoint_aliases: { token_endpoint: 'http://mtls.idp.example/token' },
-    });
-    expect(() => publishedEndpoint(plainHttp, 'token_endpoint', false)).toThrow(
-      expect.objectContaining({ code: 'insecure_url' }),
-    );
   });
 });
