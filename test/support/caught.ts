@@ -5,6 +5,7 @@
  */
 import { inspect } from 'node:util';
 import { expect } from 'vitest';
+import { OptionError } from '../../src/runtime/shared/options.js';
 
 type ErrorClass<E> = abstract new (...args: never[]) => E;
 
@@ -17,6 +18,11 @@ export function thrownBy<E>(run: () => unknown, errorClass: ErrorClass<E>): E {
     return error as E;
   }
   throw new Error(`expected ${errorClass.name} to be thrown`);
+}
+
+/** What `run` throws, checked to be an `OptionError`: how a bad option is refused. */
+export function optionErrorOf(run: () => unknown): OptionError {
+  return thrownBy(run, OptionError);
 }
 
 /** What `promise` rejects with, after checking it is an `ErrorClass`; fails the test when it resolves. */

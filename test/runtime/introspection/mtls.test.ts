@@ -8,6 +8,7 @@ import { introspectToken, revokeToken } from '../../../src/server.js';
 import { OptionError } from '../../../src/runtime/shared/options.js';
 import { createTestPki, type TestPki } from '../../support/mtls.js';
 import { fakeFetch, json, type SeenRequest } from '../fake-fetch.js';
+import { optionErrorOf } from '../../support/caught.js';
 
 const issuer = 'https://idp.example.test';
 const mtlsOrigin = 'https://mtls.idp.example.test';
@@ -42,16 +43,6 @@ const aliases = {
   revocation_endpoint: `${mtlsOrigin}/revoke`,
 };
 const caller = { issuer, clientId: 'orders-api', token: 'opaque-1' };
-
-function optionErrorOf(run: () => unknown): OptionError {
-  try {
-    run();
-  } catch (failure) {
-    expect(failure).toBeInstanceOf(OptionError);
-    return failure as OptionError;
-  }
-  throw new Error('expected an OptionError');
-}
 
 async function rejectionOf(promise: Promise<unknown>): Promise<OptionError> {
   const failure = await promise.then(

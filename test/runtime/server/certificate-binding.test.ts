@@ -10,8 +10,8 @@ import {
   isDerSequence,
 } from '../../../src/runtime/server/certificate-binding.js';
 import { toTokenError, type ChallengeContext } from '../../../src/runtime/server/rejection.js';
-import { OptionError } from '../../../src/runtime/shared/options.js';
 import { createTestPki, type TestPki } from '../../support/mtls.js';
+import { optionErrorOf } from '../../support/caught.js';
 
 let pki: TestPki;
 beforeAll(() => {
@@ -34,16 +34,6 @@ async function tokenErrorOf(run: () => unknown): Promise<TokenError> {
     return toTokenError(failure, bearer);
   }
   throw new Error('expected a rejection');
-}
-
-function optionErrorOf(run: () => unknown): OptionError {
-  try {
-    run();
-  } catch (failure) {
-    expect(failure).toBeInstanceOf(OptionError);
-    return failure as OptionError;
-  }
-  throw new Error('expected an OptionError');
 }
 
 const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');

@@ -6,10 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResourceServer, TokenError } from '../../../src/server.js';
-import { OptionError } from '../../../src/runtime/shared/options.js';
 import { createTestPki, type TestPki } from '../../support/mtls.js';
 import { fakeFetch, json, type SeenRequest } from '../fake-fetch.js';
 import { AUDIENCE, ISSUER, START } from './helpers.js';
+import { optionErrorOf } from '../../support/caught.js';
 
 const OPAQUE = 'b3BhcXVlX210bHNfdG9rZW5fdmFsdWVfMTIzNDU2Nzg5';
 
@@ -56,16 +56,6 @@ function server(
     now: () => START,
     introspection: { clientId: 'orders-api', ...introspection },
   });
-}
-
-function optionErrorOf(run: () => unknown): OptionError {
-  try {
-    run();
-  } catch (failure) {
-    expect(failure).toBeInstanceOf(OptionError);
-    return failure as OptionError;
-  }
-  throw new Error('expected an OptionError');
 }
 
 describe('a resource server introspecting with a TLS method', () => {

@@ -7,8 +7,8 @@ import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MtlsUnavailableError } from '../../../src/runtime/errors.js';
 import { createMtlsFetch } from '../../../src/runtime/transport/mtls.js';
-import { OptionError } from '../../../src/runtime/shared/options.js';
 import { createTestPki, type TestPki } from '../../support/mtls.js';
+import { optionErrorOf } from '../../support/caught.js';
 
 let pki: TestPki;
 beforeAll(() => {
@@ -18,16 +18,6 @@ afterAll(() => pki?.remove());
 afterEach(() => {
   vi.unstubAllGlobals();
 });
-
-function optionErrorOf(run: () => unknown): OptionError {
-  try {
-    run();
-  } catch (failure) {
-    expect(failure).toBeInstanceOf(OptionError);
-    return failure as OptionError;
-  }
-  throw new Error('expected an OptionError');
-}
 
 /** A line from the middle of a PEM key: what must never show up anywhere. */
 const keyLine = (key: string) => key.split('\n')[2]!;

@@ -5,8 +5,8 @@
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveTlsOptions } from '../../../src/runtime/transport/tls-options.js';
-import { OptionError } from '../../../src/runtime/shared/options.js';
 import { createTestPki, type TestPki } from '../../support/mtls.js';
+import { optionErrorOf } from '../../support/caught.js';
 
 let pki: TestPki;
 beforeAll(() => {
@@ -15,16 +15,6 @@ beforeAll(() => {
 afterAll(() => pki?.remove());
 
 const where = 'createAuthClient';
-
-function optionErrorOf(run: () => unknown): OptionError {
-  try {
-    run();
-  } catch (failure) {
-    expect(failure).toBeInstanceOf(OptionError);
-    return failure as OptionError;
-  }
-  throw new Error('expected an OptionError');
-}
 
 /** A line from the middle of a PEM key: what must never show up anywhere. */
 const keyLine = (key: string) => key.split('\n')[2]!;
