@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { MtlsUnavailableError } from '../../../src/runtime/errors.js';
 import { createMtlsFetch } from '../../../src/runtime/transport/mtls.js';
 import { createTestPki, type TestPki } from '../../support/mtls.js';
-import { optionErrorOf } from '../../support/caught.js';
+import { optionErrorOf, thrownBy } from '../../support/caught.js';
 
 let pki: TestPki;
 beforeAll(() => {
@@ -52,29 +52,23 @@ describe('createMtlsFetch', () => {
     'refuses to run on %s, where an undici agent would send no certificate',
     (_name, global, message) => {
       vi.stubGlobal(global, {});
-      let failure: unknown;
-      try {
-        createMtlsFetch({ cert: pki.client.cert, key: pki.client.key });
-      } catch (error) {
-        failure = error;
-      }
-      expect(failure).toBeInstanceOf(MtlsUnavailableError);
-      expect((failure as MtlsUnavailableError).code).toBe('mtls_unavailable');
-      expect((failure as Error).message).toMatch(message);
-      expect((failure as Error).message).toMatch(/pass a `fetch` that does mutual TLS instead$/);
+      const failure = thrownBy(
+        () => createMtlsFetch({ cert: pki.client.cert, key: pki.client.key }),
+        MtlsUnavailableError,
+      );
+      expect(failure.code).toBe('mtls_unavailable');
+      expect(failure.message).toMatch(message);
+      expect(failure.message).toMatch(/pass a `fetch` that does mutual TLS instead$/);
     },
   );
 
   it('refuses to run on a runtime without Node built-ins (Workers, browsers)', () => {
     vi.stubGlobal('process', { ...process, getBuiltinModule: undefined });
-    let failure: unknown;
-    try {
-      createMtlsFetch({ cert: pki.client.cert, key: pki.client.key });
-    } catch (error) {
-      failure = error;
-    }
-    expect(failure).toBeInstanceOf(MtlsUnavailableError);
-    expect((failure as Error).message).toMatch(/this runtime has no Node.js built-in modules/);
+    const failure = thrownBy(
+      () => createMtlsFetch({ cert: pki.client.cert, key: pki.client.key }),
+      MtlsUnavailableError,
+    );
+    expect(failure.message).toMatch(/this runtime has no Node.js built-in modules/);
   });
 
   it('fails the first request with MtlsUnavailableError when undici cannot be loaded', async () => {
