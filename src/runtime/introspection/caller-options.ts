@@ -15,11 +15,7 @@ import {
 } from '../shared/options.js';
 import { requireHttpUrl } from '../shared/url.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../transport/idp-client.js';
-import {
-  isMtlsClientAuth,
-  resolveMtlsOption,
-  type MtlsFetch,
-} from '../transport/mtls.js';
+import { isMtlsClientAuth, resolveMtlsOption, type MtlsFetch } from '../transport/mtls.js';
 import type { TlsClientOptions } from '../transport/tls-options.js';
 import type { introspectToken, revokeToken } from './introspection.js';
 
