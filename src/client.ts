@@ -35,6 +35,7 @@ export { createMemoryStore } from './runtime/shared/store.js';
 export type { MemoryStore, MemoryStoreOptions, TokenStore } from './runtime/shared/store.js';
 export type { JsonWebKeyInput, KeyInput } from './runtime/shared/keys.js';
 export * from './runtime/errors.js';
+export * from './runtime/token-error.js';
 export type { Clock, FetchLike } from './runtime/shared/options.js';
 export { assertionFromFile, assertionFromUrl } from './runtime/client/assertion-sources.js';
 export type {

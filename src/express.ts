@@ -22,6 +22,7 @@ import type { AccessTokenClaims } from './runtime/server/jwt-verify.js';
 export type { ServiceAuthOptions } from './runtime/middleware/guard-options.js';
 export type { AccessTokenClaims } from './runtime/server/jwt-verify.js';
 export * from './runtime/errors.js';
+export * from './runtime/token-error.js';
 
 declare global {
   // Express's own extension point: every `Request` type of Express 4 and 5 extends this one.

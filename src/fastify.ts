@@ -22,6 +22,7 @@ import type { AccessTokenClaims } from './runtime/server/jwt-verify.js';
 export type { ServiceAuthOptions } from './runtime/middleware/guard-options.js';
 export type { AccessTokenClaims } from './runtime/server/jwt-verify.js';
 export * from './runtime/errors.js';
+export * from './runtime/token-error.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -20,12 +20,13 @@ import {
 } from './runtime/middleware/guard-options.js';
 import type { RejectionResponse } from './runtime/middleware/rejection-response.js';
 import { webRequestParts } from './runtime/middleware/web-request.js';
-import type { TokenError } from './runtime/errors.js';
+import type { TokenError } from './runtime/token-error.js';
 import type { AccessTokenClaims } from './runtime/server/jwt-verify.js';
 
 export type { ServiceAuthOptions } from './runtime/middleware/guard-options.js';
 export type { AccessTokenClaims } from './runtime/server/jwt-verify.js';
 export * from './runtime/errors.js';
+export * from './runtime/token-error.js';
 
 /**
  * The context variables {@link requireServiceAuth} sets: `auth`, the verified token's claims.

@@ -17,4 +17,5 @@ export type {
 } from './runtime/introspection/introspection.js';
 export type { PemInput, TlsClientOptions } from './runtime/transport/tls-options.js';
 export * from './runtime/errors.js';
+export * from './runtime/token-error.js';
 export type { Clock, FetchLike } from './runtime/shared/options.js';

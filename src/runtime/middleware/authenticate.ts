@@ -1,4 +1,4 @@
-import type { TokenError } from '../errors.js';
+import type { TokenError } from '../token-error.js';
 import type { AccessTokenClaims } from '../server/jwt-verify.js';
 import { validateScopes } from '../server/verify-options.js';
 import type { RequestLike } from '../server/request.js';

@@ -1,4 +1,4 @@
-import { TokenError, type TokenErrorStatus } from '../errors.js';
+import { TokenError, type TokenErrorStatus } from '../token-error.js';
 import { challengeParameter } from '../shared/challenge.js';
 
 /**

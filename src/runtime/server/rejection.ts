@@ -1,4 +1,4 @@
-import { TokenError, type TokenErrorReason, type TokenErrorStatus } from '../errors.js';
+import { TokenError, type TokenErrorReason, type TokenErrorStatus } from '../token-error.js';
 import { formatChallenge, type ChallengeScheme } from './www-authenticate.js';
 
 /** The `error` codes of RFC 6750 §3.1 and RFC 9449 §7.1 and §9 this server answers with. */

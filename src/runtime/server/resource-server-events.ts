@@ -1,4 +1,4 @@
-import type { TokenErrorReason, TokenErrorStatus } from '../errors.js';
+import type { TokenErrorReason, TokenErrorStatus } from '../token-error.js';
 import type { JwksFetchReason } from './jwks-cache.js';
 import type { JwksSkipCounts } from './key-set-index.js';
 

@@ -1,4 +1,4 @@
-import type { TokenError } from '../errors.js';
+import type { TokenError } from '../token-error.js';
 import { sha256Base64url } from '../crypto/backend.js';
 import { createEndpointResolver } from '../transport/discovery.js';
 import { certificateDer, checkCertificateBinding } from './certificate-binding.js';

@@ -9,7 +9,7 @@ import type { ResourceServerEvent } from '../../../src/server.js';
 import { accessToken, setup } from '../server/helpers.js';
 import { requestFromNode } from '../../../src/runtime/middleware/node-request.js';
 import { webRequestParts } from '../../../src/runtime/middleware/web-request.js';
-import { TokenError } from '../../../src/runtime/errors.js';
+import { TokenError } from '../../../src/runtime/token-error.js';
 import { toTokenError } from '../../../src/runtime/server/rejection.js';
 import { OptionError } from '../../../src/runtime/shared/options.js';
 import { createTestPki, type TestPki } from '../../support/mtls.js';

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TokenError } from '../../../src/runtime/errors.js';
+import { TokenError } from '../../../src/runtime/token-error.js';
 import {
   boundThumbprint,
   certificateDer,

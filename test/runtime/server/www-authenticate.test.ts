@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TokenError } from '../../../src/runtime/errors.js';
+import { TokenError } from '../../../src/runtime/token-error.js';
 import {
   Rejection,
   toTokenError,
