@@ -209,6 +209,14 @@ describe('s2s-auth exchange', () => {
 });
 
 describe('the dev IdP refuses an exchange', () => {
+  /** Exchanges the caller's orders token with `options`, and checks the IdP refused it with `error`. */
+  async function expectCallerTokenRefused(options: string[], error: string): Promise<void> {
+    const result = await runCli(exchange('--subject-token', 'env:CALLER_TOKEN', ...options), {
+      env: env(),
+    });
+    expectRefused(result, error, [ordersToken]);
+  }
+
   it('of a token it did not issue: a JWT with another signature', async () => {
     const forged = `${ordersToken.slice(0, ordersToken.lastIndexOf('.') + 1)}${'A'.repeat(86)}`;
     const result = await runCli(
@@ -234,18 +242,10 @@ describe('the dev IdP refuses an exchange', () => {
   });
 
   it('of a token type it does not take', async () => {
-    const result = await runCli(
-      exchange(
-        '--subject-token',
-        'env:CALLER_TOKEN',
-        '--subject-token-type',
-        'saml2',
-        '--resource',
-        LEDGER_API,
-      ),
-      { env: env() },
+    await expectCallerTokenRefused(
+      ['--subject-token-type', 'saml2', '--resource', LEDGER_API],
+      'invalid_request',
     );
-    expectRefused(result, 'invalid_request', [ordersToken]);
   });
 
   it('for a target it does not know, for two targets, or for none', async () => {
@@ -254,53 +254,26 @@ describe('the dev IdP refuses an exchange', () => {
       ['--audience', LEDGER_API, '--resource', ORDERS_API],
       [],
     ]) {
-      const result = await runCli(exchange('--subject-token', 'env:CALLER_TOKEN', ...targets), {
-        env: env(),
-      });
-      expectRefused(result, 'invalid_target', [ordersToken]);
+      await expectCallerTokenRefused(targets, 'invalid_target');
     }
   });
 
   it('for a scope the client may not have, or one the target does not take', async () => {
-    const other = await runCli(
-      exchange(
-        '--subject-token',
-        'env:CALLER_TOKEN',
-        '--resource',
-        LEDGER_API,
-        '--scope',
-        'ledger:read admin',
-      ),
-      { env: env() },
+    await expectCallerTokenRefused(
+      ['--resource', LEDGER_API, '--scope', 'ledger:read admin'],
+      'invalid_scope',
     );
-    expectRefused(other, 'invalid_scope', [ordersToken]);
-    const elsewhere = await runCli(
-      exchange(
-        '--subject-token',
-        'env:CALLER_TOKEN',
-        '--resource',
-        LEDGER_API,
-        '--scope',
-        'orders:read',
-      ),
-      { env: env() },
+    await expectCallerTokenRefused(
+      ['--resource', LEDGER_API, '--scope', 'orders:read'],
+      'invalid_scope',
     );
-    expectRefused(elsewhere, 'invalid_scope', [ordersToken]);
   });
 
   it('for a token type it cannot issue', async () => {
-    const result = await runCli(
-      exchange(
-        '--subject-token',
-        'env:CALLER_TOKEN',
-        '--requested-token-type',
-        'id_token',
-        '--resource',
-        LEDGER_API,
-      ),
-      { env: env() },
+    await expectCallerTokenRefused(
+      ['--requested-token-type', 'id_token', '--resource', LEDGER_API],
+      'invalid_request',
     );
-    expectRefused(result, 'invalid_request', [ordersToken]);
   });
 
   it('with an actor token type but no actor token', async () => {
