@@ -40,6 +40,7 @@ const TESTED_IN: Readonly<Record<string, string>> = {
   'src/cli/io.ts': 'test/cli/no-echo.test.ts',
   'src/cli/main.ts': 'test/cli/help.test.ts',
   'src/cli/run.ts': 'test/cli/help.test.ts',
+  'src/cli/dev-idp-exchange.ts': 'test/cli/exchange.test.ts',
   'src/cli/token-exchange-grant.ts': 'test/cli/exchange.test.ts',
 
   'src/runtime/errors.ts': 'test/integration/errors.test.ts',

@@ -13,13 +13,17 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLocalJWKSet, jwtVerify } from 'jose';
+import { createLocalJWKSet } from 'jose';
 import {
-  exchangeTargets,
+  devTokenExchange,
+  type Provider,
+  type ProviderErrors,
+  type ProviderToken,
+} from './dev-idp-exchange.js';
+import {
   loadDpopValidator,
   registerTokenExchangeGrant,
   TOKEN_EXCHANGE_GRANT,
-  type TokenExchangeContext,
 } from './token-exchange-grant.js';
 
 /** The service whose tokens are JWTs (verify them locally). */
@@ -53,49 +57,9 @@ export interface DevIdpOptions {
   port?: number;
 }
 
-/** What the dev IdP uses of an oidc-provider token model instance (its ClientCredentials). */
-interface ProviderToken {
-  clientId: string;
-  scope?: string | undefined;
-  exp?: number | undefined;
-  extra?: Record<string, unknown> | undefined;
-  readonly tokenType: string;
-  readonly expiration: number;
-  setThumbprint(kind: 'jkt', thumbprint: string): void;
-  save(): Promise<string>;
-}
-
-interface Provider {
-  callback(): (req: IncomingMessage, res: ServerResponse) => void;
-  ClientCredentials: {
-    new (init: {
-      client: unknown;
-      scope?: string | undefined;
-      expiresIn: number;
-      resourceServer: unknown;
-    }): ProviderToken;
-    find(value: string): Promise<ProviderToken | undefined>;
-  };
-}
-
 interface ProviderModule {
   default: new (issuer: string, configuration: Record<string, unknown>) => Provider;
-  errors: {
-    InvalidTarget: new (description?: string) => Error;
-    InvalidRequest: new (description?: string) => Error;
-    InvalidScope: new (description: string, scope: string) => Error;
-  };
-}
-
-/** RFC 8693 §3 token types the exchange takes and issues. */
-const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
-const JWT_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
-
-/** What the exchange reads of a token it issued, once checked. */
-interface IssuedToken {
-  sub: string | undefined;
-  exp: number | undefined;
-  act: unknown;
+  errors: ProviderErrors;
 }
 
 /** The error when the optional peer is missing: says what to install. */
@@ -127,9 +91,6 @@ function muteProviderNotices(): void {
     warn(...args);
   };
 }
-
-/** A compact JWS: three base64url parts. */
-const compactJws = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
 async function signingJwk(): Promise<Record<string, unknown>> {
   const { privateKey } = await crypto.subtle.generateKey(
@@ -246,110 +207,18 @@ export async function startDevIdp(options: DevIdpOptions = {}): Promise<DevIdp> 
     },
   });
   const exchangeClaims = new WeakMap<object, Record<string, unknown>>();
-  const validateDpop = await loadDpopValidator();
-
-  /** A token this server issued and that is still valid; `invalid_request` otherwise. */
-  async function issuedToken(token: unknown, type: unknown, which: string): Promise<IssuedToken> {
-    if (typeof token !== 'string' || token.length === 0)
-      throw new errors.InvalidRequest(`missing required parameter '${which}_token'`);
-    if (type !== ACCESS_TOKEN_TYPE && type !== JWT_TOKEN_TYPE)
-      throw new errors.InvalidRequest(`unsupported ${which}_token_type`);
-    if (compactJws.test(token)) {
-      try {
-        const { payload } = await jwtVerify(token, ownKeys, {
-          issuer,
-          typ: 'at+jwt',
-          algorithms: ['ES256'],
-        });
-        return { sub: payload.sub, exp: payload.exp, act: payload.act };
-      } catch {
-        throw new errors.InvalidRequest(`${which}_token is invalid`);
-      }
-    }
-    // Opaque tokens are kept by the provider until they expire or are revoked.
-    const stored = await provider.ClientCredentials.find(token);
-    if (stored === undefined) throw new errors.InvalidRequest(`${which}_token is invalid`);
-    return {
-      sub: typeof stored.extra?.sub === 'string' ? stored.extra.sub : stored.clientId,
-      exp: stored.exp,
-      act: stored.extra?.act,
-    };
-  }
-
-  /**
-   * RFC 8693 token exchange: the subject token (and actor token) must be tokens this server
-   * issued, still valid; the new token is for one resource (`audience` or `resource`), with the
-   * requested scopes the client may have and the resource takes (all of those when none is
-   * requested), no longer-lived than the subject token, and bound to the DPoP key of a proof.
-   */
-  async function tokenExchange(ctx: TokenExchangeContext): Promise<void> {
-    const { params, client } = ctx.oidc;
-    if (params.actor_token_type !== undefined && params.actor_token === undefined)
-      throw new errors.InvalidRequest('actor_token_type is only allowed with actor_token');
-    const subject = await issuedToken(params.subject_token, params.subject_token_type, 'subject');
-    const actor =
-      params.actor_token === undefined
-        ? undefined
-        : await issuedToken(params.actor_token, params.actor_token_type, 'actor');
-    if (
-      params.requested_token_type !== undefined &&
-      params.requested_token_type !== ACCESS_TOKEN_TYPE
-    )
-      throw new errors.InvalidRequest('only access tokens can be requested');
-
-    const targets = [...new Set(exchangeTargets(params))];
-    if (targets.length === 0) throw new errors.InvalidTarget('audience or resource is required');
-    if (targets.length > 1) throw new errors.InvalidTarget('one audience or resource per exchange');
-    const target = targets[0]!;
-    const info = resources[target];
-    if (!info) throw new errors.InvalidTarget();
-
-    const allowed = new Set(client.scope?.split(' '));
-    const offered = new Set(String(info.scope).split(' '));
-    const requested =
-      typeof params.scope === 'string' && params.scope.trim() !== ''
-        ? params.scope.split(' ').filter(Boolean)
-        : [...offered].filter((scope) => allowed.has(scope));
-    const refused = requested.filter((scope) => !allowed.has(scope));
-    if (refused.length > 0)
-      throw new errors.InvalidScope('requested scope is not allowed', refused.join(' '));
-    const granted = requested.filter((scope) => offered.has(scope));
-    if (granted.length === 0)
-      throw new errors.InvalidScope(
-        'no requested scope applies to the target',
-        requested.join(' '),
-      );
-
-    const now = Math.floor(Date.now() / 1000);
-    const ttl = Number(info.accessTokenTTL);
-    const expiresIn = subject.exp === undefined ? ttl : Math.min(ttl, subject.exp - now);
-    if (expiresIn <= 0) throw new errors.InvalidRequest('subject_token is invalid');
-    const token = new provider.ClientCredentials({
-      client,
-      scope: granted.join(' '),
-      expiresIn,
-      resourceServer: { ...structuredClone(info), identifier: () => target },
-    });
-    // RFC 8693 §4.1: the current actor outermost, an earlier delegation chain nested inside.
-    const actingParty = actor?.sub ?? client.clientId;
-    exchangeClaims.set(token, {
-      sub: subject.sub ?? client.clientId,
-      act:
-        subject.act === undefined ? { sub: actingParty } : { sub: actingParty, act: subject.act },
-    });
-    const proof = await validateDpop(provider, ctx);
-    if (proof !== undefined) token.setThumbprint('jkt', proof.thumbprint);
-    const value = await token.save();
-    ctx.body = {
-      access_token: value,
-      issued_token_type: ACCESS_TOKEN_TYPE,
-      token_type: token.tokenType,
-      expires_in: token.expiration,
-      scope: token.scope,
-    };
-  }
-
-  registerTokenExchangeGrant(provider, tokenExchange);
+  registerTokenExchangeGrant(
+    provider,
+    devTokenExchange({
+      provider,
+      errors,
+      issuer,
+      ownKeys,
+      resources,
+      exchangeClaims,
+      validateDpop: await loadDpopValidator(),
+    }),
+  );
   handler = provider.callback();
 
   return {
